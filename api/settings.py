@@ -1,0 +1,93 @@
+"""The one settings object, built once at start-up and passed down.
+
+Sources, highest priority first: constructor arguments, ``METRO_*`` environment variables, the
+TOML file given with ``--config``, defaults. Nested fields are addressed with one underscore
+after the section: ``METRO_MQTT_URL`` → ``mqtt.url``, ``METRO_INFLUX_TOKEN`` → ``influx.token``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from telemetry.config import (
+    HistorySettings,
+    InfluxSettings,
+    ModbusSettings,
+    MqttSettings,
+    StateSettings,
+)
+
+
+class _Cfg(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class HttpSettings(_Cfg):
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, gt=0, le=65535)
+
+
+class DbSettings(_Cfg):
+    url: str = "sqlite+aiosqlite:///data/metro.db"
+
+
+class LineSettings(_Cfg):
+    file: Path | None = Field(default=None, description="line data file; default Line 2A")
+
+
+class LogSettings(_Cfg):
+    level: Literal["debug", "info", "warning", "error"] = "info"
+    format: Literal["console", "json"] = "console"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="METRO_",
+        env_nested_delimiter="_",
+        env_nested_max_split=1,
+        extra="forbid",
+        frozen=True,
+    )
+
+    http: HttpSettings = HttpSettings()
+    db: DbSettings = DbSettings()
+    line: LineSettings = LineSettings()
+    log: LogSettings = LogSettings()
+    mqtt: MqttSettings = MqttSettings()
+    modbus: ModbusSettings = ModbusSettings()
+    influx: InfluxSettings = InfluxSettings()
+    history: HistorySettings = HistorySettings()
+    state: StateSettings = StateSettings()
+
+
+def load_settings(config: Path | None = None, **overrides: object) -> Settings:
+    """Build the settings from overrides, the environment and an optional TOML file."""
+    if config is not None and not config.is_file():
+        raise FileNotFoundError(f"config file not found: {config}")
+
+    class _FromFile(Settings):
+        @classmethod
+        def settings_customise_sources(
+            cls,
+            settings_cls: type[BaseSettings],
+            init_settings: PydanticBaseSettingsSource,
+            env_settings: PydanticBaseSettingsSource,
+            dotenv_settings: PydanticBaseSettingsSource,
+            file_secret_settings: PydanticBaseSettingsSource,
+        ) -> tuple[PydanticBaseSettingsSource, ...]:
+            sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
+            if config is not None:
+                sources.append(TomlConfigSettingsSource(settings_cls, toml_file=config))
+            return tuple(sources)
+
+    built = _FromFile(**overrides)  # type: ignore[arg-type]
+    return Settings.model_validate(built.model_dump())

@@ -1,0 +1,287 @@
+"""The line as data: stations, geometry, run times, fleet and timetables.
+
+Everything here is loaded from one data file (see ``line/data/line2a.toml``) so another line
+needs no code change. This package is the shared model: telemetry, crew and simulation import
+it; it imports none of them.
+"""
+
+from __future__ import annotations
+
+import bisect
+import enum
+import tomllib
+from dataclasses import dataclass
+from datetime import time
+from functools import cached_property
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+
+DEFAULT_LINE_FILE = Path(__file__).parent / "data" / "line2a.toml"
+
+
+class Direction(enum.IntEnum):
+    """ICD track numbers: 1 outbound (chainage increasing), 2 inbound."""
+
+    OUTBOUND = 1
+    INBOUND = 2
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Station(_Frozen):
+    id: str = Field(pattern=r"^[A-Z][A-Z0-9]{1,3}$")
+    name: str
+    chainage_m: float = Field(ge=0)
+    run_s: int = Field(ge=0, description="run time from the previous station, s")
+
+
+class Substation(_Frozen):
+    id: str
+    name: str
+    chainage_m: float = Field(ge=0)
+
+
+class Depot(_Frozen):
+    id: str
+    name: str
+    chainage_m: float = Field(ge=0)
+
+
+class Fleet(_Frozen):
+    trains: tuple[str, ...]
+    planned_in_service: int
+    planned_maintenance: int
+    planned_reserve: int
+    cars_per_train: int
+    capacity_normal: int
+    capacity_crush: int
+    seats_per_train: int
+
+
+class Period(_Frozen):
+    """One part of a service day with a single planned headway."""
+
+    start: time
+    end: time
+    headway_s: int = Field(gt=0)
+    name: str
+
+    @property
+    def start_s(self) -> int:
+        return self.start.hour * 3600 + self.start.minute * 60 + self.start.second
+
+    @property
+    def end_s(self) -> int:
+        return self.end.hour * 3600 + self.end.minute * 60 + self.end.second
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Period:
+        if self.end_s <= self.start_s:
+            raise ValueError(f"period {self.name}: end {self.end} is not after start {self.start}")
+        return self
+
+
+class ServicePattern(_Frozen):
+    weekdays: tuple[int, ...] = Field(description="0 = Monday … 6 = Sunday")
+    periods: tuple[Period, ...]
+
+    @field_validator("periods")
+    @classmethod
+    def _contiguous(cls, periods: tuple[Period, ...]) -> tuple[Period, ...]:
+        for a, b in zip(periods, periods[1:], strict=False):
+            if a.end_s != b.start_s:
+                raise ValueError(f"periods {a.name} and {b.name} are not contiguous")
+        return periods
+
+
+class Timetable(_Frozen):
+    id: str
+    name: str
+    name_en: str
+    patterns: tuple[ServicePattern, ...]
+
+    def pattern_for(self, weekday: int) -> ServicePattern:
+        for p in self.patterns:
+            if weekday in p.weekdays:
+                return p
+        raise LookupError(f"timetable {self.id} has no pattern for weekday {weekday}")
+
+
+class LocationKind(enum.StrEnum):
+    AT_STATION = "at_station"
+    BETWEEN = "between"
+    DEPOT = "depot"
+
+
+@dataclass(frozen=True, slots=True)
+class Location:
+    """Where a chainage lies: at a station (within its platform), or between two stations.
+
+    ``prev_station``/``next_station`` are in the direction of travel.
+    """
+
+    kind: LocationKind
+    station: str | None
+    prev_station: str | None
+    next_station: str | None
+    fraction: float  # 0..1 along the segment (0 at prev_station)
+
+
+class Line(_Frozen):
+    """A metro line: ordered stations, run times, fleet and timetables."""
+
+    id: str
+    name: str
+    name_en: str
+    length_m: float
+    max_speed_kmh: float
+    accel_mps2: float
+    decel_mps2: float
+    dwell_s: int
+    turnback_min_s: int
+    turnback_s: int
+    fleet: Fleet
+    depot: Depot
+    stations: tuple[Station, ...]
+    substations: tuple[Substation, ...]
+    timetables: tuple[Timetable, ...]
+    platform_half_m: float = 70.0  # a 4-car train is ~80 m; ±70 m counts as "at the station"
+
+    @model_validator(mode="after")
+    def _check(self) -> Line:
+        ch = [s.chainage_m for s in self.stations]
+        if len(ch) < 2 or any(b <= a for a, b in zip(ch, ch[1:], strict=False)):
+            raise ValueError("stations must be at least two, in increasing chainage")
+        if ch[-1] > self.length_m:
+            raise ValueError("last station lies beyond the line length")
+        if len({s.id for s in self.stations}) != len(self.stations):
+            raise ValueError("station ids must be unique")
+        return self
+
+    # --- lookups -----------------------------------------------------------------------
+    @cached_property
+    def station_ids(self) -> tuple[str, ...]:
+        return tuple(s.id for s in self.stations)
+
+    @cached_property
+    def _chainages(self) -> list[float]:
+        return [s.chainage_m for s in self.stations]
+
+    def station(self, station_id: str) -> Station:
+        for s in self.stations:
+            if s.id == station_id:
+                return s
+        raise KeyError(station_id)
+
+    def timetable(self, timetable_id: str) -> Timetable:
+        for t in self.timetables:
+            if t.id == timetable_id:
+                return t
+        known = ", ".join(t.id for t in self.timetables)
+        raise KeyError(f"unknown timetable {timetable_id!r}; known: {known}")
+
+    def locate(self, pos_m: float, direction: Direction = Direction.OUTBOUND) -> Location:
+        """Position → station or segment, with neighbours named in the direction of travel."""
+        direction = Direction(direction)
+        if pos_m > self.stations[-1].chainage_m + self.platform_half_m:
+            return Location(LocationKind.DEPOT, None, None, None, 0.0)
+        ch = self._chainages
+        i = bisect.bisect_right(ch, pos_m)  # stations[i-1] <= pos < stations[i]
+        for j in (i - 1, i):
+            if 0 <= j < len(ch) and abs(ch[j] - pos_m) <= self.platform_half_m:
+                sid = self.stations[j].id
+                return Location(LocationKind.AT_STATION, sid, sid, sid, 0.0)
+        lo, hi = max(i - 1, 0), min(i, len(ch) - 1)
+        a, b = self.stations[lo], self.stations[hi]
+        frac = 0.0 if hi == lo else (pos_m - a.chainage_m) / (b.chainage_m - a.chainage_m)
+        if direction is Direction.OUTBOUND:
+            return Location(LocationKind.BETWEEN, None, a.id, b.id, frac)
+        return Location(LocationKind.BETWEEN, None, b.id, a.id, 1.0 - frac)
+
+    # --- running times -----------------------------------------------------------------
+    def arrival_offsets_s(self, direction: Direction) -> list[tuple[str, float, float]]:
+        """(station, arrival offset, departure offset) from the origin terminal, in order."""
+        n = len(self.stations)
+        order = range(n) if direction is Direction.OUTBOUND else range(n - 1, -1, -1)
+        rows: list[tuple[str, float, float]] = []
+        t = 0.0
+        prev: int | None = None
+        for k, idx in enumerate(order):
+            if prev is not None:
+                # run time belongs to the segment between prev and idx (stored on the later one)
+                seg = max(prev, idx)
+                t += self.stations[seg].run_s
+            arr = t
+            if 0 < k < n - 1:
+                t += self.dwell_s
+            rows.append((self.stations[idx].id, arr, t))
+            prev = idx
+        return rows
+
+    @cached_property
+    def trip_time_s(self) -> float:
+        """Terminal-to-terminal running time including intermediate dwells, s."""
+        return self.arrival_offsets_s(Direction.OUTBOUND)[-1][1]
+
+    @cached_property
+    def cycle_time_s(self) -> float:
+        """Round trip with the planned turnback at both terminals, s."""
+        return 2 * self.trip_time_s + 2 * self.turnback_s
+
+    def trains_needed(self, headway_s: float) -> int:
+        """Trains needed to run a headway: ceil(cycle / headway)."""
+        return -(-int(self.cycle_time_s) // int(headway_s))
+
+    @cached_property
+    def _time_profile(self) -> dict[Direction, tuple[list[float], list[float]]]:
+        """Per direction: chainage breakpoints and planned elapsed time since origin departure.
+
+        Inside a segment time is interpolated linearly in distance: the live board uses it for
+        headway-in-time and schedule deviation, where a few seconds of kinematic error are
+        irrelevant next to dwell and turnback variation.
+        """
+        prof: dict[Direction, tuple[list[float], list[float]]] = {}
+        for d in Direction:
+            xs: list[float] = []
+            ts: list[float] = []
+            for sid, arr, dep in self.arrival_offsets_s(d):
+                c = self.station(sid).chainage_m
+                xs += [c, c]
+                ts += [arr, dep]
+            prof[d] = (xs, ts)
+        return prof
+
+    def elapsed_at(self, pos_m: float, direction: Direction) -> float:
+        """Planned seconds from origin departure until a train reaches ``pos_m`` (not dwelling).
+
+        At a station it returns the planned arrival time there.
+        """
+        direction = Direction(direction)
+        xs, ts = self._time_profile[direction]
+        if direction is Direction.INBOUND:
+            # chainage decreases along the inbound profile; search on the negated axis
+            key = -pos_m
+            axis = [-x for x in xs]
+        else:
+            key = pos_m
+            axis = xs
+        if key <= axis[0]:
+            return ts[0]
+        if key >= axis[-1]:
+            return ts[-1]
+        i = bisect.bisect_left(axis, key)
+        x0, x1, t0, t1 = axis[i - 1], axis[i], ts[i - 1], ts[i]
+        if x1 == x0:
+            return t0
+        return t0 + (t1 - t0) * (key - x0) / (x1 - x0)
+
+
+def load_line(path: Path | None = None) -> Line:
+    """Load and validate a line data file (defaults to Line 2A)."""
+    p = path or DEFAULT_LINE_FILE
+    with p.open("rb") as f:
+        data = tomllib.load(f)
+    return Line.model_validate(data)
