@@ -38,5 +38,7 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
     root.handlers[:] = [handler]
     root.setLevel(lvl)
     # third-party chatter stays at warning unless we debug
-    for noisy in ("pymodbus", "amqtt", "uvicorn.access", "transitions"):
+    for noisy in ("amqtt", "uvicorn.access", "transitions"):
         logging.getLogger(noisy).setLevel(max(lvl, logging.WARNING))
+    # pymodbus logs every timed-out request at ERROR; the poller logs an outage once itself
+    logging.getLogger("pymodbus").setLevel(max(lvl, logging.CRITICAL))
