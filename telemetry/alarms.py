@@ -1,0 +1,498 @@
+"""Alarms for the control room, following the ISA-18.2 alarm state model (and EEMUA 191 rates).
+
+One :class:`Alarm` per *condition* (its ``key``, e.g. ``"train:T05:stale"``): while the alarm for
+a key is open, raising that key again does not create a second alarm. Pure, synchronous logic
+driven by an injected millisecond clock, so tests control time; nothing here does I/O.
+
+States (ISA-18.2 letters in brackets; latching, suppression by design and out-of-service are
+not modelled)::
+
+                raise                 ack
+    [A] NORMAL ──────► [B] UNACK ─────────► [C] ACKED
+        ▲                │   ▲                 │
+        │ ack      clear │   │ raise            │ clear
+        │                ▼   │ (re-activate)   │
+        └──────────── [D] RTN_UNACK            └──────► [A] NORMAL
+    any of B, C, D ── shelve ──► [F] SHELVED ── unshelve / expiry ──► B if the condition is
+                                                                     active now, else A
+
+NORMAL is not an open state: an alarm reaching it leaves :meth:`AlarmBook.active` and is kept in
+:meth:`AlarmBook.history`; the next raise of its key makes a new alarm with a new id.
+
+Choices, and why:
+
+- **Unshelving re-annunciates.** When a shelve ends (by hand or on expiry) the alarm goes to
+  where its condition is *now*: still active → UNACK, even if it had been acknowledged before it
+  was shelved, because the operator has not been watching it while it was hidden (ISA-18.2
+  unshelve transition F→B); returned → NORMAL (F→A), no acknowledgement needed. The earlier
+  acknowledgement stays in the alarm's ``events`` journal.
+- **Shelving hides, it does not forget.** While shelved the condition is still tracked: it may
+  clear (``active`` becomes False) and return (True again) without annunciating and without a
+  second alarm; the state stays SHELVED until the shelve ends.
+- **Rate counts annunciations**: a new alarm, a re-activation from RTN_UNACK (a chattering
+  condition counts every time) and a re-annunciation when a shelve ends. A condition returning
+  while shelved is not annunciated, so it is not counted. Flood is EEMUA 191's "more than 10
+  alarms in 10 minutes" with the threshold configurable.
+- **A re-activation carries the new priority and message** (e.g. a stale train that entered
+  service is now HIGH, not LOW) and moves ``raised_ms`` to the new annunciation, so "newest first"
+  shows it where the operator expects; ``annunciations`` tells a chattering alarm apart.
+- **Shelving is bounded and justified**: a reason and an expiry are required (EEMUA 191: shelved
+  alarms must be reviewed, never forgotten), at most ``max_shelve_ms`` ahead (default 8 h, one
+  shift).
+- ``on_change`` is called after every change an operator can see (state, ack, shelve, a shelved
+  condition clearing or returning, comments). An exception from it is logged and swallowed: the
+  change has happened, and an operator's ack must not fail because a subscriber did.
+
+Errors::
+
+    AlarmError
+     ├── AlarmNotFound       (also LookupError) no alarm with that id, or aged out of history
+     ├── InvalidTransition   the alarm's state does not allow it ("already acknowledged")
+     └── InvalidRequest      (also ValueError) bad arguments: no reason, expiry in the past, ...
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections import OrderedDict, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from enum import IntEnum, StrEnum
+
+import structlog
+
+log = structlog.get_logger(__name__)
+
+RATE_WINDOW_MS = 10 * 60 * 1000
+DEFAULT_MAX_SHELVE_MS = 8 * 3600 * 1000  # one shift
+MAX_EVENTS_PER_ALARM = 100  # journal bound: a chattering alarm must not grow without limit
+SYSTEM_USER = "system"
+
+
+class AlarmState(StrEnum):
+    """Open states of an alarm. NORMAL (returned and acknowledged) means it is in history."""
+
+    UNACK = "unack"
+    ACKED = "acked"
+    RTN_UNACK = "rtn_unack"
+    SHELVED = "shelved"
+    NORMAL = "normal"
+
+
+class Priority(IntEnum):
+    """Lower value = more urgent (sorts first)."""
+
+    CRITICAL = 1
+    HIGH = 2
+    MEDIUM = 3
+    LOW = 4
+
+
+class AlarmError(Exception):
+    """Base of the errors of alarm operations; the message says what is wrong."""
+
+
+class AlarmNotFound(AlarmError, LookupError):
+    """No alarm with that id (never existed, or aged out of history)."""
+
+
+class InvalidTransition(AlarmError):
+    """The alarm's current state does not allow the operation."""
+
+
+class InvalidRequest(AlarmError, ValueError):
+    """The operation's arguments are not acceptable (missing reason, bad expiry, empty user)."""
+
+
+@dataclass(frozen=True, slots=True)
+class Comment:
+    user: str
+    ts_ms: int
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmEvent:
+    """One line of an alarm's journal: what happened, when, and who did it (None: the field)."""
+
+    ts_ms: int
+    what: str  # raised, reactivated, cleared, acked, shelved, unshelved, shelve_expired, ...
+    user: str | None = None
+    detail: str | None = None
+
+
+@dataclass(slots=True)
+class Alarm:
+    """One alarm of one condition, as the operator sees it."""
+
+    id: int
+    key: str
+    source: str
+    priority: Priority
+    message: str  # Vietnamese
+    message_en: str
+    raised_ms: int  # latest annunciation
+    state: AlarmState
+    active: bool  # the condition is present now
+    acked_by: str | None = None
+    acked_ms: int | None = None
+    cleared_ms: int | None = None
+    shelved_by: str | None = None
+    shelved_until_ms: int | None = None
+    shelve_reason: str | None = None
+    comments: list[Comment] = field(default_factory=list)
+    first_raised_ms: int = 0
+    annunciations: int = 1
+    events: list[AlarmEvent] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, object]:
+        """JSON-ready form for the API and the websocket."""
+        return {
+            "id": self.id,
+            "key": self.key,
+            "source": self.source,
+            "priority": int(self.priority),
+            "priority_name": self.priority.name.lower(),
+            "message": self.message,
+            "message_en": self.message_en,
+            "raised_ms": self.raised_ms,
+            "first_raised_ms": self.first_raised_ms,
+            "annunciations": self.annunciations,
+            "state": self.state.value,
+            "active": self.active,
+            "acked_by": self.acked_by,
+            "acked_ms": self.acked_ms,
+            "cleared_ms": self.cleared_ms,
+            "shelved_by": self.shelved_by,
+            "shelved_until_ms": self.shelved_until_ms,
+            "shelve_reason": self.shelve_reason,
+            "comments": [{"user": c.user, "ts_ms": c.ts_ms, "text": c.text} for c in self.comments],
+            "events": [
+                {"ts_ms": e.ts_ms, "what": e.what, "user": e.user, "detail": e.detail}
+                for e in self.events
+            ],
+        }
+
+
+def _duration(ms: int) -> str:
+    """Operator-readable duration: ``8 h``, ``9 h 30 min``, ``45 min``, ``20 s``."""
+    s = max(0, ms) // 1000
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if h:
+        return f"{h} h {m} min" if m else f"{h} h"
+    if m:
+        return f"{m} min"
+    return f"{sec} s"
+
+
+def _required(value: str, what: str) -> str:
+    v = value.strip()
+    if not v:
+        raise InvalidRequest(f"{what} is required")
+    return v
+
+
+class AlarmBook:
+    """The open alarms of the line, their history, and the alarm rate.
+
+    ``clock`` returns milliseconds (the same time base as ``until_ms`` of :meth:`shelve`).
+    """
+
+    def __init__(
+        self,
+        clock: Callable[[], int],
+        *,
+        flood_per_10min: int = 10,
+        history_max: int = 10_000,
+        max_shelve_ms: int = DEFAULT_MAX_SHELVE_MS,
+        on_change: Callable[[Alarm], None] | None = None,
+    ) -> None:
+        if flood_per_10min < 0:
+            raise ValueError("flood_per_10min must be >= 0")
+        if history_max < 1:
+            raise ValueError("history_max must be >= 1")
+        if max_shelve_ms <= 0:
+            raise ValueError("max_shelve_ms must be > 0")
+        self._clock = clock
+        self.flood_per_10min = flood_per_10min
+        self.max_shelve_ms = max_shelve_ms
+        self._history_max = history_max
+        self._on_change = on_change
+        self._ids = itertools.count(1)
+        self._open: dict[int, Alarm] = {}  # id -> alarm not in NORMAL
+        self._by_key: dict[str, Alarm] = {}  # key -> its open alarm (at most one)
+        self._history: OrderedDict[int, Alarm] = OrderedDict()  # NORMAL, oldest first
+        self._annunciated: deque[int] = deque()  # timestamps within the rate window
+
+    # --- the field side ----------------------------------------------------------------------
+    def raise_alarm(
+        self, key: str, priority: Priority, source: str, message: str, message_en: str
+    ) -> Alarm | None:
+        """The condition ``key`` is present. Returns the alarm if this annunciated it.
+
+        None when nothing was annunciated: the condition is already active (no duplicates), or
+        its alarm is shelved (the return is tracked, the operator is not disturbed). A condition
+        returning while its alarm is RTN_UNACK re-activates that same alarm (UNACK again).
+        """
+        now = self._clock()
+        a = self._by_key.get(key)
+        if a is None:
+            a = Alarm(
+                id=next(self._ids),
+                key=key,
+                source=source,
+                priority=priority,
+                message=message,
+                message_en=message_en,
+                raised_ms=now,
+                state=AlarmState.UNACK,
+                active=True,
+                first_raised_ms=now,
+            )
+            self._journal(a, AlarmEvent(now, "raised"))
+            self._open[a.id] = a
+            self._by_key[key] = a
+            self._count_annunciation(now)
+            self._changed(a)
+            return a
+        if a.active:
+            return None
+        # the condition is back: the alarm describes it as it is now
+        a.active, a.cleared_ms = True, None
+        a.priority, a.source, a.message, a.message_en = priority, source, message, message_en
+        if a.state is AlarmState.SHELVED:
+            self._journal(a, AlarmEvent(now, "returned_while_shelved"))
+            self._changed(a)
+            return None
+        # RTN_UNACK: the same alarm annunciates again
+        self._reannunciate(a, now, "reactivated", None)
+        self._changed(a)
+        return a
+
+    def clear(self, key: str) -> None:
+        """The condition ``key`` returned to normal: ACKED→NORMAL, UNACK→RTN_UNACK.
+
+        Unknown key, or already returned: nothing happens. A shelved alarm stays shelved.
+        """
+        a = self._by_key.get(key)
+        if a is None or not a.active:
+            return
+        now = self._clock()
+        a.active, a.cleared_ms = False, now
+        self._journal(a, AlarmEvent(now, "cleared"))
+        if a.state is AlarmState.ACKED:
+            self._to_normal(a)
+        elif a.state is AlarmState.UNACK:
+            a.state = AlarmState.RTN_UNACK
+        self._changed(a)
+
+    def is_active(self, key: str) -> bool:
+        """Is the condition ``key`` present now (whether or not acknowledged or shelved)?"""
+        a = self._by_key.get(key)
+        return a is not None and a.active
+
+    # --- the operator side -------------------------------------------------------------------
+    def ack(self, alarm_id: int, user: str) -> Alarm:
+        """Acknowledge: UNACK→ACKED, RTN_UNACK→NORMAL (to history). Records who and when."""
+        user = _required(user, "the acknowledging user")
+        a = self.get(alarm_id)
+        if a.state is AlarmState.ACKED:
+            raise InvalidTransition(f"alarm {a.id} is already acknowledged (by {a.acked_by})")
+        if a.state is AlarmState.NORMAL:
+            raise InvalidTransition(
+                f"alarm {a.id} has already returned to normal and been acknowledged"
+            )
+        if a.state is AlarmState.SHELVED:
+            raise InvalidTransition(
+                f"alarm {a.id} is shelved (by {a.shelved_by}); unshelve it to acknowledge it"
+            )
+        now = self._clock()
+        a.acked_by, a.acked_ms = user, now
+        self._journal(a, AlarmEvent(now, "acked", user))
+        if a.state is AlarmState.UNACK:
+            a.state = AlarmState.ACKED
+        else:  # RTN_UNACK: nothing left to do for this alarm
+            self._to_normal(a)
+        self._changed(a)
+        return a
+
+    def shelve(self, alarm_id: int, user: str, reason: str, until_ms: int) -> Alarm:
+        """Hide an open alarm from the board until ``until_ms`` (or :meth:`unshelve`).
+
+        A reason is required; the expiry must be in the future and at most ``max_shelve_ms``
+        ahead. Ending the shelve re-annunciates the alarm if its condition is still active.
+        """
+        user = _required(user, "the shelving user")
+        reason = _required(reason, "a reason for shelving")
+        a = self.get(alarm_id)
+        if a.state is AlarmState.SHELVED:
+            raise InvalidTransition(
+                f"alarm {a.id} is already shelved (by {a.shelved_by}); unshelve it first"
+            )
+        if a.state is AlarmState.NORMAL:
+            raise InvalidTransition(
+                f"alarm {a.id} has returned to normal and been acknowledged; nothing to shelve"
+            )
+        now = self._clock()
+        if until_ms <= now:
+            raise InvalidRequest(
+                f"shelve expiry must be in the future (it is {_duration(now - until_ms)} ago)"
+            )
+        if until_ms - now > self.max_shelve_ms:
+            raise InvalidRequest(
+                f"alarms can be shelved for at most {_duration(self.max_shelve_ms)}; "
+                f"asked for {_duration(until_ms - now)}"
+            )
+        a.state = AlarmState.SHELVED
+        a.shelved_by, a.shelved_until_ms, a.shelve_reason = user, until_ms, reason
+        self._journal(
+            a, AlarmEvent(now, "shelved", user, f"{reason} ({_duration(until_ms - now)})")
+        )
+        self._changed(a)
+        return a
+
+    def unshelve(self, alarm_id: int, user: str) -> Alarm:
+        """End a shelve now: UNACK if the condition is still active, else NORMAL (history)."""
+        user = _required(user, "the unshelving user")
+        a = self.get(alarm_id)
+        if a.state is not AlarmState.SHELVED:
+            raise InvalidTransition(f"alarm {a.id} is not shelved")
+        self._end_shelve(a, self._clock(), "unshelved", user)
+        self._changed(a)
+        return a
+
+    def comment(self, alarm_id: int, user: str, text: str) -> Alarm:
+        """Add an operator's note (also allowed on alarms already in history)."""
+        user = _required(user, "the commenting user")
+        text = _required(text, "comment text")
+        a = self.get(alarm_id)
+        a.comments.append(Comment(user, self._clock(), text))
+        self._changed(a)
+        return a
+
+    def tick(self) -> None:
+        """Expire shelves whose time has come (see :meth:`unshelve` for where they go)."""
+        now = self._clock()
+        due = [
+            a
+            for a in self._open.values()
+            if a.state is AlarmState.SHELVED
+            and a.shelved_until_ms is not None
+            and a.shelved_until_ms <= now
+        ]
+        for a in due:
+            self._end_shelve(a, now, "shelve_expired", None)
+            self._changed(a)
+
+    # --- views -------------------------------------------------------------------------------
+    def active(self, *, include_shelved: bool = False) -> list[Alarm]:
+        """Open alarms (not NORMAL): most urgent priority first, then newest first."""
+        out = [
+            a for a in self._open.values() if include_shelved or a.state is not AlarmState.SHELVED
+        ]
+        out.sort(key=lambda a: (a.priority, -a.raised_ms, -a.id))
+        return out
+
+    def get(self, alarm_id: int) -> Alarm:
+        """The alarm with this id, open or in history."""
+        a = self._open.get(alarm_id) or self._history.get(alarm_id)
+        if a is None:
+            raise AlarmNotFound(f"alarm {alarm_id} not found (unknown, or aged out of history)")
+        return a
+
+    def history(self, limit: int = 100) -> list[Alarm]:
+        """Alarms that returned to normal and were acknowledged, most recently closed first."""
+        if limit <= 0:
+            return []
+        return list(itertools.islice(reversed(self._history.values()), limit))
+
+    def rate_per_10min(self) -> int:
+        """Annunciations (new alarms, re-activations, unshelved re-annunciations), last 10 min."""
+        self._prune(self._clock())
+        return len(self._annunciated)
+
+    @property
+    def flood(self) -> bool:
+        """An alarm flood (EEMUA 191): more than ``flood_per_10min`` annunciations in 10 min."""
+        return self.rate_per_10min() > self.flood_per_10min
+
+    def summary(self) -> dict[str, object]:
+        """KPIs for the board.
+
+        ``by_state`` counts every open alarm (shelved included, it is a state); ``by_priority``
+        and ``shown`` count what :meth:`active` shows (shelved excluded); ``unacked`` is what
+        still needs an operator's acknowledgement.
+        """
+        by_state = {s.value: 0 for s in AlarmState if s is not AlarmState.NORMAL}
+        by_priority = {p.name.lower(): 0 for p in Priority}
+        for a in self._open.values():
+            by_state[a.state.value] += 1
+            if a.state is not AlarmState.SHELVED:
+                by_priority[a.priority.name.lower()] += 1
+        rate = self.rate_per_10min()
+        return {
+            "open": len(self._open),
+            "shown": sum(by_priority.values()),
+            "unacked": by_state[AlarmState.UNACK.value] + by_state[AlarmState.RTN_UNACK.value],
+            "shelved": by_state[AlarmState.SHELVED.value],
+            "by_state": by_state,
+            "by_priority": by_priority,
+            "rate_per_10min": rate,
+            "flood_per_10min": self.flood_per_10min,
+            "flood": rate > self.flood_per_10min,
+        }
+
+    # --- internals ---------------------------------------------------------------------------
+    def _end_shelve(self, a: Alarm, now: int, what: str, user: str | None) -> None:
+        detail = f"shelved by {a.shelved_by}: {a.shelve_reason}"
+        a.shelved_by = a.shelved_until_ms = a.shelve_reason = None
+        if a.active:
+            # ISA-18.2 F→B: the operator has not seen it while shelved, so it needs a fresh ack
+            a.acked_by = a.acked_ms = None
+            self._reannunciate(a, now, what, user, detail)
+        else:
+            # F→A: the condition is gone; there is nothing left to acknowledge
+            self._journal(a, AlarmEvent(now, what, user, detail))
+            self._to_normal(a)
+
+    def _reannunciate(
+        self, a: Alarm, now: int, what: str, user: str | None, detail: str | None = None
+    ) -> None:
+        a.state = AlarmState.UNACK
+        a.raised_ms = now
+        a.annunciations += 1
+        self._journal(a, AlarmEvent(now, what, user, detail))
+        self._count_annunciation(now)
+
+    def _to_normal(self, a: Alarm) -> None:
+        a.state = AlarmState.NORMAL
+        del self._open[a.id]
+        del self._by_key[a.key]
+        self._history[a.id] = a
+        while len(self._history) > self._history_max:
+            self._history.popitem(last=False)
+
+    def _journal(self, a: Alarm, e: AlarmEvent) -> None:
+        a.events.append(e)
+        if len(a.events) > MAX_EVENTS_PER_ALARM:
+            # keep the first entry (when it started) and the most recent ones
+            del a.events[1 : len(a.events) - MAX_EVENTS_PER_ALARM + 1]
+
+    def _count_annunciation(self, now: int) -> None:
+        self._annunciated.append(now)
+        self._prune(now)
+
+    def _prune(self, now: int) -> None:
+        cutoff = now - RATE_WINDOW_MS
+        q = self._annunciated
+        while q and q[0] <= cutoff:
+            q.popleft()
+
+    def _changed(self, a: Alarm) -> None:
+        if self._on_change is None:
+            return
+        try:
+            self._on_change(a)
+        except Exception:  # a failing subscriber must not undo or hide an operator's action
+            log.exception("alarm on_change callback failed", alarm_id=a.id, key=a.key)

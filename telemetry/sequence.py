@@ -1,0 +1,94 @@
+"""Per-train ``seq`` bookkeeping: newer/duplicate/older, and loss from gaps.
+
+ICD: ``seq`` increases by one per message (telemetry and events share it) and wraps at 2^31.
+Telemetry travels at QoS 0 and events at QoS 1, so a message may arrive after a later one: a
+missing number is only declared lost after ``grace_ms``; if it turns up before, it was late,
+not lost. A counter that jumps far backwards while ``ts`` moves forwards is a restarted
+on-board unit, not a stream of old messages.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+
+from telemetry.schemas import SEQ_MODULUS
+
+_HALF = SEQ_MODULUS // 2
+MAX_TRACKED_MISSING = 10_000  # beyond this a gap is counted lost at once (bounded memory)
+RESET_BACKWARDS = 1_000  # a jump back larger than this with a newer ts is a unit restart
+
+
+class SeqVerdict(enum.Enum):
+    NEWER = "newer"
+    DUPLICATE = "duplicate"
+    OLDER = "older"  # late: must not overwrite newer state
+    LATE_FILL = "late_fill"  # older, but fills a gap: a late message, not a lost one
+    RESET = "reset"
+
+
+@dataclass(slots=True)
+class SeqTracker:
+    grace_ms: int = 3000
+    last_seq: int | None = None
+    last_ts: int | None = None
+    lost: int = 0
+    resets: int = 0
+    missing: dict[int, int] = field(default_factory=dict)  # seq -> noticed at (ms)
+    lost_ranges: list[tuple[int, int]] = field(default_factory=list)  # recent, for diagnosis
+
+    def observe(self, seq: int, ts: int, now_ms: int) -> SeqVerdict:
+        last = self.last_seq
+        if last is None:
+            self.last_seq, self.last_ts = seq, ts
+            return SeqVerdict.NEWER
+        diff = (seq - last) % SEQ_MODULUS
+        if diff == 0:
+            return SeqVerdict.DUPLICATE
+        if diff < _HALF:
+            if diff > 1:
+                self._note_gap(last, diff - 1, now_ms)
+            self.last_seq = seq
+            self.last_ts = max(ts, self.last_ts or ts)
+            return SeqVerdict.NEWER
+        # behind the newest seq
+        back = SEQ_MODULUS - diff
+        if seq in self.missing:
+            del self.missing[seq]
+            return SeqVerdict.LATE_FILL
+        if back > RESET_BACKWARDS and self.last_ts is not None and ts > self.last_ts:
+            self.resets += 1
+            self.missing.clear()
+            self.last_seq, self.last_ts = seq, ts
+            return SeqVerdict.RESET
+        return SeqVerdict.OLDER
+
+    def _note_gap(self, last: int, count: int, now_ms: int) -> None:
+        if count > MAX_TRACKED_MISSING or len(self.missing) + count > MAX_TRACKED_MISSING:
+            self.lost += count
+            self._remember((last + 1) % SEQ_MODULUS, (last + count) % SEQ_MODULUS)
+            return
+        for k in range(1, count + 1):
+            self.missing[(last + k) % SEQ_MODULUS] = now_ms
+
+    def expire(self, now_ms: int) -> int:
+        """Declare lost the numbers missing for longer than the grace period; return how many."""
+        if not self.missing:
+            return 0
+        due = sorted(s for s, t in self.missing.items() if now_ms - t >= self.grace_ms)
+        for s in due:
+            del self.missing[s]
+        if due:
+            start = prev = due[0]
+            for s in due[1:]:
+                if s != (prev + 1) % SEQ_MODULUS:
+                    self._remember(start, prev)
+                    start = s
+                prev = s
+            self._remember(start, prev)
+        self.lost += len(due)
+        return len(due)
+
+    def _remember(self, first: int, last: int) -> None:
+        self.lost_ranges.append((first, last))
+        del self.lost_ranges[:-20]

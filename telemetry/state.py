@@ -1,0 +1,387 @@
+"""The live line: trains, headways per track, schedule deviation, substations — and their alarms.
+
+Everything here is derived from the message stream (so it can be rebuilt by replay). Field
+time (``ts`` of the messages, which the emulator may run faster than real time) drives the
+timetable comparisons; wall time drives staleness.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from functools import lru_cache
+
+from line import DayPlan, Direction, Line, LocationKind, nearest_departure, plan_day
+from telemetry.alarms import AlarmBook, Priority
+from telemetry.config import RegisterMap, StateSettings
+from telemetry.metrics import TelemetryMetrics
+from telemetry.registers import SubstationReading, violations
+from telemetry.schemas import (
+    Decoded,
+    EventKind,
+    Severity,
+    StationFlow,
+    TrainEvent,
+    TrainStatus,
+    TrainTelemetry,
+)
+from telemetry.sequence import SeqTracker, SeqVerdict
+
+LOCAL_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
+IN_SERVICE_MODES = frozenset({"ATO", "ATP", "RM"})
+_EVENT_PRIORITY = {
+    Severity.CRITICAL: Priority.CRITICAL,
+    Severity.MAJOR: Priority.HIGH,
+    Severity.MINOR: Priority.LOW,
+}
+
+
+def local_service_time(ts_ms: int) -> tuple[date, float]:
+    """Field timestamp → (service date, seconds after local midnight)."""
+    dt = datetime.fromtimestamp(ts_ms / 1000, tz=UTC).astimezone(LOCAL_TZ)
+    return dt.date(), dt.hour * 3600 + dt.minute * 60 + dt.second + dt.microsecond / 1e6
+
+
+@dataclass(slots=True)
+class TrainView:
+    train: str
+    seq: SeqTracker
+    online: bool | None = None
+    ts_ms: int | None = None
+    received_ms: int | None = None
+    pos_m: float | None = None
+    track: int | None = None
+    speed_kmh: float = 0.0
+    doors: str = "closed"
+    load_pct: float = 0.0
+    mode: str = "off"
+    driver: str | None = None
+    faults: tuple[str, ...] = ()
+    station: str | None = None
+    prev_station: str | None = None
+    next_station: str | None = None
+    deviation_s: float | None = None
+    stale: bool = False
+    event_seqs: set[int] = field(default_factory=set)
+
+    @property
+    def in_service(self) -> bool:
+        return self.mode in IN_SERVICE_MODES and self.pos_m is not None and not self.stale
+
+
+@dataclass(slots=True)
+class SubstationView:
+    id: str
+    name: str
+    map: RegisterMap
+    ts_ms: int | None = None
+    values: dict[str, float] = field(default_factory=dict)
+    bits: dict[str, bool] = field(default_factory=dict)
+    stale: bool = False
+    stale_reason: str | None = None
+    active_violations: set[str] = field(default_factory=set)
+
+
+@dataclass(frozen=True, slots=True)
+class Headway:
+    track: int
+    leader: str
+    follower: str
+    headway_s: float
+    status: str  # "ok" | "gap" | "bunching"
+
+
+class LineState:
+    """Applies decoded messages and Modbus readings; :meth:`tick` runs the time-based checks."""
+
+    def __init__(
+        self,
+        line: Line,
+        settings: StateSettings,
+        alarms: AlarmBook,
+        metrics: TelemetryMetrics,
+        substations: dict[str, tuple[str, RegisterMap]] | None = None,
+        *,
+        seq_grace_ms: int = 3000,
+    ) -> None:
+        self.line = line
+        self.settings = settings
+        self.alarms = alarms
+        self.metrics = metrics
+        self._timetable = line.timetable(settings.timetable)
+        self.trains: dict[str, TrainView] = {
+            t: TrainView(t, SeqTracker(grace_ms=seq_grace_ms)) for t in line.fleet.trains
+        }
+        self.substations: dict[str, SubstationView] = {
+            sid: SubstationView(sid, name, rmap)
+            for sid, (name, rmap) in (substations or {}).items()
+        }
+        self.flows: dict[str, StationFlow] = {}
+        self.field_ts_ms: int | None = None  # newest field timestamp seen
+        self.headways: list[Headway] = []
+        self._stale_msgs = {k: metrics.stale_messages.labels(k) for k in ("telemetry", "event")}
+        self._plan = lru_cache(maxsize=4)(self._build_plan)
+
+    # --- timetable ------------------------------------------------------------------------
+    def _build_plan(self, d: date) -> DayPlan:
+        return plan_day(self.line, self._timetable, d)
+
+    def plan_for(self, ts_ms: int) -> tuple[DayPlan, float]:
+        d, t = local_service_time(ts_ms)
+        return self._plan(d), t
+
+    def planned_headway_s(self, ts_ms: int) -> int | None:
+        plan, t = self.plan_for(ts_ms)
+        p = plan.period_at(t)
+        return p.headway_s if p else None
+
+    # --- messages -------------------------------------------------------------------------
+    def apply(self, d: Decoded, received_ms: int) -> bool:
+        """Apply a decoded message; False when it was a duplicate or older than known state."""
+        msg = d.msg
+        if isinstance(msg, TrainTelemetry):
+            return self.apply_telemetry(msg, received_ms)
+        if isinstance(msg, TrainEvent):
+            return self.apply_event(msg, received_ms)
+        if isinstance(msg, TrainStatus):
+            return self.apply_status(d.entity, msg)
+        if isinstance(msg, StationFlow):
+            self.flows[msg.station] = msg
+            return True
+        return False  # pragma: no cover
+
+    def apply_telemetry(self, m: TrainTelemetry, received_ms: int) -> bool:
+        tv = self.trains[m.train]
+        verdict = tv.seq.observe(m.seq, m.ts, received_ms)
+        if verdict not in (SeqVerdict.NEWER, SeqVerdict.RESET) or (
+            tv.ts_ms is not None and m.ts < tv.ts_ms and verdict is not SeqVerdict.RESET
+        ):
+            self._stale_msgs["telemetry"].inc()
+            return False
+        tv.ts_ms, tv.received_ms = m.ts, received_ms
+        tv.pos_m, tv.track, tv.speed_kmh = m.pos_m, m.track, m.speed_kmh
+        tv.doors, tv.load_pct, tv.mode = m.doors, m.load_pct, m.mode
+        tv.driver, tv.faults = m.driver, m.faults
+        if tv.online is None:
+            tv.online = True
+        direction = Direction(m.track)
+        loc = self.line.locate(m.pos_m, direction)
+        tv.station = loc.station
+        tv.prev_station, tv.next_station = loc.prev_station, loc.next_station
+        if m.mode == "depot" or loc.kind is LocationKind.DEPOT:
+            tv.deviation_s = None
+        elif loc.station not in (self.line.stations[0].id, self.line.stations[-1].id):
+            tv.deviation_s = self._deviation(m.ts, m.pos_m, direction, loc.station is not None)
+        if self.field_ts_ms is None or m.ts > self.field_ts_ms:
+            self.field_ts_ms = m.ts
+        if tv.stale:
+            tv.stale = False
+            self.alarms.clear(f"train:{tv.train}:stale")
+        return True
+
+    def _deviation(self, ts_ms: int, pos_m: float, d: Direction, at_station: bool) -> float | None:
+        """Seconds late (+) or early (−) against the nearest planned trip at this position.
+
+        At a platform a train is on time anywhere between planned arrival and departure.
+        """
+        plan, t = self.plan_for(ts_ms)
+        arr = self.line.elapsed_at(pos_m, d)
+        dep_time = nearest_departure(plan.departures(d), t - arr)
+        if dep_time is None:
+            return None
+        since = t - dep_time
+        if not at_station:
+            return since - arr
+        if since < arr:
+            return since - arr
+        departs = arr + self.line.dwell_s
+        return max(0.0, since - departs)
+
+    def apply_event(self, m: TrainEvent, received_ms: int) -> bool:
+        tv = self.trains[m.train]
+        if m.seq in tv.event_seqs:
+            self._stale_msgs["event"].inc()
+            return False
+        tv.event_seqs.add(m.seq)
+        if len(tv.event_seqs) > 1000:
+            tv.event_seqs = set(sorted(tv.event_seqs)[-500:])
+        verdict = tv.seq.observe(m.seq, m.ts, received_ms)
+        newer = verdict in (SeqVerdict.NEWER, SeqVerdict.RESET)
+        k = m.kind
+        if k is EventKind.FAULT_RAISED and m.code:
+            prio = _EVENT_PRIORITY.get(m.severity or Severity.MAJOR, Priority.HIGH)
+            self.alarms.raise_alarm(
+                f"train:{m.train}:fault:{m.code}",
+                prio,
+                m.train,
+                f"Tàu {m.train}: lỗi {m.code}" + (f" — {m.detail}" if m.detail else ""),
+                f"Train {m.train}: fault {m.code}" + (f" — {m.detail}" if m.detail else ""),
+            )
+            if newer and m.code not in tv.faults:
+                tv.faults = (*tv.faults, m.code)
+        elif k is EventKind.FAULT_CLEARED and m.code:
+            self.alarms.clear(f"train:{m.train}:fault:{m.code}")
+            if newer:
+                tv.faults = tuple(f for f in tv.faults if f != m.code)
+        elif k in (EventKind.CAB_LOGON, EventKind.CAB_LOGOFF):
+            if newer:
+                tv.driver = m.driver if k is EventKind.CAB_LOGON else None
+        else:
+            labels = {
+                EventKind.EMERGENCY_BRAKE: ("phanh khẩn cấp", "emergency brake"),
+                EventKind.DOOR_OBSTRUCTION: ("kẹt cửa", "door obstruction"),
+                EventKind.PASSENGER_ALARM: ("báo động hành khách", "passenger alarm"),
+            }
+            vi, en = labels[k]
+            self.alarms.raise_alarm(
+                f"train:{m.train}:{k.value}:{m.seq}",
+                Priority.CRITICAL if k is EventKind.EMERGENCY_BRAKE else Priority.HIGH,
+                m.train,
+                f"Tàu {m.train}: {vi}",
+                f"Train {m.train}: {en}",
+            )
+            # a one-shot event: it stays on the board until acknowledged (returned-unacked)
+            self.alarms.clear(f"train:{m.train}:{k.value}:{m.seq}")
+        return True
+
+    def apply_status(self, train: str, m: TrainStatus) -> bool:
+        tv = self.trains[train]
+        if m.ts is not None and tv.ts_ms is not None and m.ts < tv.ts_ms and m.online:
+            return False
+        tv.online = m.online
+        key = f"train:{train}:offline"
+        if m.online:
+            self.alarms.clear(key)
+        elif tv.mode in IN_SERVICE_MODES:
+            self.alarms.raise_alarm(
+                key,
+                Priority.HIGH,
+                train,
+                f"Tàu {train}: mất kết nối thiết bị trên tàu",
+                f"Train {train}: on-board unit offline",
+            )
+        return True
+
+    # --- substations ----------------------------------------------------------------------
+    def apply_substation(self, r: SubstationReading) -> None:
+        sv = self.substations.get(r.device)
+        if sv is None:
+            return
+        sv.ts_ms, sv.values, sv.bits = r.ts_ms, r.values, r.bits
+        now: set[str] = set()
+        for v in violations(sv.map, r):
+            key = f"substation:{r.device}:{v.point}:{v.kind}"
+            now.add(key)
+            limit = "" if v.limit is None else f" (giới hạn {v.limit:g} {v.unit})"
+            limit_en = "" if v.limit is None else f" (limit {v.limit:g} {v.unit})"
+            self.alarms.raise_alarm(
+                key,
+                Priority.HIGH if v.kind in ("low", "bit") else Priority.MEDIUM,
+                r.device,
+                f"{sv.name}: {v.point} = {v.value:g} {v.unit}{limit}",
+                f"{r.device}: {v.point} = {v.value:g} {v.unit}{limit_en}",
+            )
+        for key in sv.active_violations - now:
+            self.alarms.clear(key)
+        sv.active_violations = now
+
+    def substation_health(self, device: str, healthy: bool, reason: str) -> None:
+        sv = self.substations.get(device)
+        if sv is None:
+            return
+        sv.stale, sv.stale_reason = (not healthy), (None if healthy else reason)
+        key = f"substation:{device}:stale"
+        if healthy:
+            self.alarms.clear(key)
+            return
+        why = {
+            "no_answer": ("không trả lời", "not answering"),
+            "frozen_heartbeat": ("heartbeat đứng yên", "heartbeat frozen"),
+        }
+        vi, en = why.get(reason, (reason, reason))
+        self.alarms.raise_alarm(
+            key,
+            Priority.HIGH,
+            device,
+            f"{sv.name}: mất dữ liệu ({vi})",
+            f"{device}: telemetry stale ({en})",
+        )
+
+    # --- time-based checks ----------------------------------------------------------------
+    def tick(self, now_ms: int) -> None:
+        """Staleness, seq-loss accounting, headways and their alarms; alarm shelve expiry."""
+        stale_ms = self.settings.stale_after_s * 1000
+        for tv in self.trains.values():
+            lost = tv.seq.expire(now_ms)
+            if lost:
+                self.metrics.seq_gaps.labels(tv.train).inc(lost)
+            if tv.received_ms is None or tv.stale:
+                continue
+            if now_ms - tv.received_ms > stale_ms:
+                tv.stale = True
+                age = (now_ms - tv.received_ms) / 1000
+                in_service = tv.mode in IN_SERVICE_MODES
+                self.alarms.raise_alarm(
+                    f"train:{tv.train}:stale",
+                    Priority.HIGH if in_service else Priority.LOW,
+                    tv.train,
+                    f"Tàu {tv.train}: mất tín hiệu {age:.0f} s",
+                    f"Train {tv.train}: no telemetry for {age:.0f} s",
+                )
+        self._headways()
+        self.alarms.tick()
+        self.metrics.alarms_active.set(len(self.alarms.active(include_shelved=True)))
+
+    def _headways(self) -> None:
+        if self.field_ts_ms is None:
+            self.headways = []
+            return
+        planned = self.planned_headway_s(self.field_ts_ms)
+        out: list[Headway] = []
+        flagged: set[str] = set()
+        for d in Direction:
+            on_track = [
+                tv
+                for tv in self.trains.values()
+                if tv.in_service and tv.track == int(d) and tv.pos_m is not None
+            ]
+            # order by progress along the direction; leader first
+            prog = sorted(
+                (
+                    (self.line.elapsed_at(tv.pos_m, d), tv)
+                    for tv in on_track
+                    if tv.pos_m is not None
+                ),
+                key=lambda x: -x[0],
+            )
+            for (e_lead, lead), (e_fol, fol) in zip(prog, prog[1:], strict=False):
+                h = e_lead - e_fol
+                status = "ok"
+                if planned:
+                    if h > planned * self.settings.gap_factor:
+                        status = "gap"
+                    elif h < planned * self.settings.bunch_factor:
+                        status = "bunching"
+                out.append(Headway(int(d), lead.train, fol.train, round(h, 1), status))
+                if status != "ok" and planned:
+                    key = f"headway:{fol.train}:{status}"
+                    flagged.add(key)
+                    if status == "gap":
+                        vi = f"Giãn cách lớn: {lead.train} → {fol.train} {h / 60:.1f} phút"
+                        en = f"Headway gap: {lead.train} → {fol.train} {h / 60:.1f} min"
+                    else:
+                        vi = f"Dồn tàu: {lead.train} → {fol.train} {h / 60:.1f} phút"
+                        en = f"Bunching: {lead.train} → {fol.train} {h / 60:.1f} min"
+                    self.alarms.raise_alarm(
+                        key,
+                        Priority.MEDIUM if status == "gap" else Priority.LOW,
+                        f"track {int(d)}",
+                        vi + f" (kế hoạch {planned / 60:.0f})",
+                        en + f" (planned {planned / 60:.0f})",
+                    )
+        for tv in self.trains.values():
+            for status in ("gap", "bunching"):
+                key = f"headway:{tv.train}:{status}"
+                if key not in flagged and self.alarms.is_active(key):
+                    self.alarms.clear(key)
+        self.headways = out

@@ -1,0 +1,158 @@
+"""Live state: headways and schedule deviation against hand-computed values, seq handling."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import orjson
+import pytest
+from prometheus_client import CollectorRegistry
+
+from line import load_line
+from telemetry.alarms import AlarmBook
+from telemetry.config import StateSettings
+from telemetry.metrics import TelemetryMetrics
+from telemetry.schemas import Decoded, Decoder, TrainTelemetry
+from telemetry.state import LineState
+
+# Monday 2026-11-23: 08:00 local (UTC+7) is in the 06:30–09:00 six-minute peak.
+T0 = int(datetime(2026, 11, 23, 1, 0, tzinfo=UTC).timestamp() * 1000)  # 08:00:00 local
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = T0
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@pytest.fixture
+def env():  # type: ignore[no-untyped-def]
+    line = load_line()
+    clock = Clock()
+    alarms = AlarmBook(clock)
+    metrics = TelemetryMetrics(CollectorRegistry())
+    state = LineState(line, StateSettings(timetable="2026"), alarms, metrics)
+    return line, clock, alarms, state
+
+
+def tel(train: str, seq: int, ts: int, pos_m: float, track: int = 1, **kw: object) -> Decoded:
+    body = {
+        "v": 1,
+        "ts": ts,
+        "train": train,
+        "seq": seq,
+        "pos_m": pos_m,
+        "track": track,
+        "speed_kmh": 40.0,
+        "doors": "closed",
+        "load_pct": 50,
+        "mode": "ATO",
+        "driver": "D001",
+    }
+    body.update(kw)
+    return Decoded("telemetry", train, TrainTelemetry.model_validate(body))
+
+
+def test_schedule_deviation_hand_computed(env) -> None:  # type: ignore[no-untyped-def]
+    line, clock, _alarms, state = env
+    # Outbound departs Cát Linh 08:00:00. Halfway to La Thành (500 m of 1000 m, run 90 s) is
+    # planned at +45 s. Seen there at 08:01:00 → 15 s late.
+    state.apply(tel("T01", 1, T0 + 60_000, 500.0), T0)
+    assert state.trains["T01"].deviation_s == pytest.approx(15.0)
+    # At La Thành (planned arrival +90 s, departure +120 s): on time anywhere in the dwell…
+    state.apply(tel("T01", 2, T0 + 100_000, 1000.0, speed_kmh=0, doors="open"), T0)
+    assert state.trains["T01"].deviation_s == pytest.approx(0.0)
+    # …and 30 s late when still there at +150 s.
+    state.apply(tel("T01", 3, T0 + 150_000, 1000.0, speed_kmh=0, doors="open"), T0)
+    assert state.trains["T01"].deviation_s == pytest.approx(30.0)
+    # Early: at Thái Hà (arrival +90+30+88 = +208 s) already at +178 s → 30 s early.
+    state.apply(tel("T01", 4, T0 + 178_000, 1950.0, speed_kmh=0), T0)
+    assert state.trains["T01"].deviation_s == pytest.approx(-30.0)
+
+
+def test_headways_gap_and_bunching_hand_computed(env) -> None:  # type: ignore[no-untyped-def]
+    line, clock, alarms, state = env
+    ts = T0 + 1000
+    # Planned times from Cát Linh, outbound: LT +90, TH +208 (90+30+88), LA +331 (208+30+93),
+    # TD +469 (331+30+108), VD3 +594, PK +728, VQ +849, HD +975 (849+30+96).
+    state.apply(tel("T01", 1, ts, 8700.0), clock.now)  # HD   +975
+    state.apply(tel("T02", 1, ts, 4300.0), clock.now)  # TD   +469 → 506 s behind T01: gap
+    state.apply(tel("T03", 1, ts, 3010.0), clock.now)  # LA   +331 → 138 s behind T02: bunching
+    state.apply(tel("T04", 1, ts, 1000.0), clock.now)  # LT   +90  → 241 s behind T03: ok
+    state.tick(clock.now)
+    hs = {(h.leader, h.follower): h for h in state.headways if h.track == 1}
+    assert hs[("T01", "T02")].headway_s == pytest.approx(506.0)
+    assert hs[("T02", "T03")].headway_s == pytest.approx(138.0)
+    assert hs[("T03", "T04")].headway_s == pytest.approx(241.0)
+    # planned 360 s: gap above 1.5× (540)? 506 is not; bunching below 0.5× (180): 138 is.
+    assert hs[("T01", "T02")].status == "ok"
+    assert hs[("T02", "T03")].status == "bunching"
+    assert hs[("T03", "T04")].status == "ok"
+    assert alarms.is_active("headway:T03:bunching")
+    # T01 moves on to La Khê (+975+30+99 = +1104): 635 s ahead of T02 → a gap (> 540)
+    state.apply(tel("T01", 2, ts + 1000, 9830.0), clock.now)
+    state.tick(clock.now)
+    hs = {(h.leader, h.follower): h for h in state.headways if h.track == 1}
+    assert hs[("T01", "T02")].headway_s == pytest.approx(635.0)
+    assert hs[("T01", "T02")].status == "gap"
+    assert alarms.is_active("headway:T02:gap")
+    # T03 falls back to 300 s behind T02 → bunching clears
+    state.apply(tel("T03", 2, ts + 1000, 2500.0), clock.now)
+    state.tick(clock.now)
+    assert not alarms.is_active("headway:T03:bunching")
+
+
+def test_duplicates_and_older_never_overwrite_newer_state(env) -> None:  # type: ignore[no-untyped-def]
+    _line, clock, _alarms, state = env
+    assert state.apply(tel("T05", 10, T0 + 10_000, 2000.0), clock.now)
+    assert not state.apply(tel("T05", 10, T0 + 10_000, 2000.0), clock.now)  # duplicate
+    assert not state.apply(tel("T05", 9, T0 + 9_000, 1900.0), clock.now)  # older
+    assert state.trains["T05"].pos_m == 2000.0
+    assert state.apply(tel("T05", 11, T0 + 11_000, 2010.0), clock.now)
+    assert state.trains["T05"].pos_m == 2010.0
+
+
+def test_seq_gaps_are_counted_as_loss_after_grace(env) -> None:  # type: ignore[no-untyped-def]
+    _line, clock, _alarms, state = env
+    state.apply(tel("T06", 1, T0, 100.0), clock.now)
+    state.apply(tel("T06", 5, T0 + 4000, 140.0), clock.now)
+    clock.now += 5000
+    state.tick(clock.now)
+    assert state.trains["T06"].seq.lost == 3
+    assert state.metrics.seq_gaps.labels("T06")._value.get() == 3
+
+
+def test_stale_train_raises_alarm_and_recovers(env) -> None:  # type: ignore[no-untyped-def]
+    _line, clock, alarms, state = env
+    state.apply(tel("T07", 1, T0, 3000.0), clock.now)
+    clock.now += 6000  # more than stale_after_s = 5
+    state.tick(clock.now)
+    assert state.trains["T07"].stale
+    assert alarms.is_active("train:T07:stale")
+    state.apply(tel("T07", 2, T0 + 6000, 3050.0), clock.now)
+    assert not state.trains["T07"].stale
+    assert not alarms.is_active("train:T07:stale")
+
+
+def test_decoder_rejects_do_not_reach_state() -> None:
+    line = load_line()
+    dec = Decoder(line.id, frozenset(line.fleet.trains), frozenset(line.station_ids), line.length_m)
+    body = orjson.dumps(
+        {
+            "v": 1,
+            "ts": T0,
+            "train": "T01",
+            "seq": 1,
+            "pos_m": 99999.0,
+            "track": 1,
+            "speed_kmh": 0,
+            "doors": "closed",
+            "load_pct": 0,
+            "mode": "ATO",
+            "driver": None,
+        }
+    )
+    r = dec.decode("metro/2a/train/T01/telemetry", body)
+    assert getattr(r, "reason", None) is not None and r.reason.value == "out_of_range"  # type: ignore[union-attr]
