@@ -40,5 +40,7 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
     # third-party chatter stays at warning unless we debug
     for noisy in ("amqtt", "uvicorn.access", "transitions"):
         logging.getLogger(noisy).setLevel(max(lvl, logging.WARNING))
-    # pymodbus logs every timed-out request at ERROR; the poller logs an outage once itself
-    logging.getLogger("pymodbus").setLevel(max(lvl, logging.CRITICAL))
+    # pymodbus logs every timed-out request at ERROR and paho every dropped socket; our
+    # adapters log an outage once themselves (ERROR, then DEBUG until it recovers)
+    for chatty in ("pymodbus", "mqtt"):
+        logging.getLogger(chatty).setLevel(max(lvl, logging.CRITICAL))

@@ -36,8 +36,12 @@ def _no_leaked_threads() -> Iterator[None]:
 
 
 @pytest.fixture(autouse=True)
-async def _no_leaked_tasks() -> None:
-    """Fail an async test that leaves tasks running on its loop."""
+async def _no_leaked_tasks(_no_leaked_threads: None) -> None:
+    """Fail an async test that leaves tasks running on its loop.
+
+    Also shuts down the loop's default executor: aiomqtt connects through it, and its idle
+    threads would otherwise outlive the test until the loop closes (after the thread check).
+    """
     yield  # type: ignore[misc]
     loop = asyncio.get_running_loop()
     current = asyncio.current_task(loop)
@@ -48,3 +52,4 @@ async def _no_leaked_tasks() -> None:
         await asyncio.sleep(0.05)
         pending = [t for t in pending if not t.done()]
     assert not pending, f"test left tasks running: {pending}"
+    await loop.shutdown_default_executor()
