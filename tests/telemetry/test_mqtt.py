@@ -38,7 +38,6 @@ ICD_SUBS = [
 ]
 
 
-
 def fast(url: str, **kw: Any) -> MqttSettings:
     """Settings with test-sized timeouts and backoff."""
     base: dict[str, Any] = {

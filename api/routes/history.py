@@ -1,0 +1,43 @@
+"""Recent history per train and per substation (from the embedded store)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, HTTPException, Query
+
+from api.deps import RuntimeDep
+
+router = APIRouter(prefix="/api/history", tags=["history"])
+
+MinutesQ = Annotated[float, Query(gt=0, le=7 * 24 * 60, description="look back this many minutes")]
+FieldsQ = Annotated[str | None, Query(description="comma-separated fields, default all")]
+
+
+async def _recent(
+    rt: Any, measurement: str, entity: str, minutes: float, fields: str | None, now_ms: int
+) -> dict[str, Any]:
+    wanted = [f for f in fields.split(",") if f] if fields else None
+    since = now_ms - int(minutes * 60_000)
+    rows = await rt.history.recent(measurement, entity, since, None, wanted)
+    return {"entity": entity, "measurement": measurement, "since_ms": since, "rows": rows}
+
+
+@router.get("/trains/{train}")
+async def train_history(
+    train: str, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
+) -> dict[str, Any]:
+    if train not in rt.line.fleet.trains:
+        raise HTTPException(404, f"unknown train {train!r}")
+    # field time, not wall time: the emulator may run faster than real time
+    now = rt.state.field_ts_ms or rt.clock()
+    return await _recent(rt, "train", train, minutes, fields, now)
+
+
+@router.get("/substations/{device}")
+async def substation_history(
+    device: str, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
+) -> dict[str, Any]:
+    if device not in rt.state.substations:
+        raise HTTPException(404, f"unknown substation {device!r}")
+    return await _recent(rt, "substation", device, minutes, fields, rt.clock())

@@ -1,0 +1,38 @@
+"""Health and Prometheus metrics."""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any
+
+from fastapi import APIRouter, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api.deps import RuntimeDep
+
+router = APIRouter(tags=["ops"])
+
+
+@router.get("/healthz")
+def healthz(rt: RuntimeDep, response: Response) -> dict[str, Any]:
+    """200 when the broker connection is up; 503 otherwise (body says what is wrong)."""
+    ingest_ok = rt.ingest is None or rt.ingest.connected
+    stale = [sv.id for sv in rt.state.substations.values() if sv.stale]
+    body = {
+        "status": "ok" if ingest_ok else "degraded",
+        "mqtt_connected": None if rt.ingest is None else rt.ingest.connected,
+        "stale_substations": stale,
+        "sinks": {
+            s.name: s.stats().__dict__ if hasattr(s.stats(), "__dict__") else str(s.stats())
+            for s in rt.sinks
+        },
+        "uptime_s": round((rt.clock() - rt.started_ms) / 1000, 1),
+    }
+    if not ingest_ok:
+        response.status_code = 503
+    return body
+
+
+@router.get("/metrics")
+def metrics(rt: RuntimeDep) -> Response:
+    return Response(generate_latest(rt.registry), media_type=CONTENT_TYPE_LATEST)

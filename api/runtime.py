@@ -1,0 +1,163 @@
+"""Composition root of the live side: builds every telemetry part from the settings and runs them.
+
+One ``asyncio.TaskGroup`` owns the ingest, pollers, sinks and the state ticker; leaving
+:func:`run_runtime` (cancellation) stops them all and flushes the sinks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+from prometheus_client import CollectorRegistry
+
+from api.settings import Settings
+from line import Line, load_line
+from telemetry.alarms import AlarmBook
+from telemetry.config import RegisterMap, load_register_maps
+from telemetry.metrics import TelemetryMetrics
+from telemetry.modbus import ModbusPoller
+from telemetry.mqtt import MqttIngest
+from telemetry.pipeline import Pipeline
+from telemetry.rejects import RejectLog
+from telemetry.schemas import Decoder
+from telemetry.sinks.base import HistoryReader, Sink
+from telemetry.sinks.embedded import EmbeddedStore
+from telemetry.sinks.influx import InfluxSink
+from telemetry.state import LineState
+
+log = structlog.get_logger(__name__)
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ConfigError(ValueError):
+    """The settings cannot run: the message says what to set."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    line: Line
+    registry: CollectorRegistry
+    metrics: TelemetryMetrics
+    alarms: AlarmBook
+    state: LineState
+    rejects: RejectLog
+    pipeline: Pipeline
+    sinks: list[Sink]
+    history: HistoryReader
+    ingest: MqttIngest | None
+    pollers: list[ModbusPoller]
+    clock: Callable[[], int] = wall_ms
+    started_ms: int = field(default_factory=wall_ms)
+    tick_s: float = 0.5
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Callable[[], int] = wall_ms,
+    require_broker: bool = True,
+) -> Runtime:
+    """Build (but do not start) the live side. Raises :class:`ConfigError` on unusable settings."""
+    if require_broker and settings.mqtt.url is None:
+        raise ConfigError(
+            "no MQTT broker configured: set METRO_MQTT_URL=mqtt://host:port "
+            "(mqtts:// for TLS, mqtt://user:pass@host:port for credentials), "
+            "or run `metro-ops demo` for the embedded broker and field emulator"
+        )
+    line = load_line(settings.line.file)
+    registry = CollectorRegistry()
+    metrics = TelemetryMetrics(registry)
+    alarms = AlarmBook(clock, flood_per_10min=settings.state.flood_per_10min)
+    maps = load_register_maps(settings.modbus.maps_file)
+    sub_names = {s.id: s.name for s in line.substations}
+    devices: dict[str, tuple[str, RegisterMap]] = {}
+    for dev in settings.modbus.devices:
+        if dev.map not in maps:
+            raise ConfigError(
+                f"Modbus device {dev.id}: unknown register map {dev.map!r} "
+                f"(known: {', '.join(sorted(maps))})"
+            )
+        devices[dev.id] = (dev.name or sub_names.get(dev.id, dev.id), maps[dev.map])
+    state = LineState(line, settings.state, alarms, metrics, devices)
+    rejects = RejectLog()
+    embedded = EmbeddedStore(settings.history, metrics)
+    sinks: list[Sink] = [embedded]
+    if settings.influx.url:
+        sinks.append(InfluxSink(settings.influx, metrics))
+    decoder = Decoder(
+        line.id, frozenset(line.fleet.trains), frozenset(line.station_ids), line.length_m
+    )
+    pipeline = Pipeline(decoder, state, sinks, metrics, rejects, clock)
+    ingest = MqttIngest(settings.mqtt, pipeline.on_mqtt, metrics) if settings.mqtt.url else None
+    pollers = [
+        ModbusPoller(
+            dev,
+            maps[dev.map],
+            settings.modbus,
+            pipeline.on_substation,
+            lambda d, h, r: pipeline.on_device_health(d, str(h), r),
+            metrics,
+            clock=clock,
+        )
+        for dev in settings.modbus.devices
+    ]
+    return Runtime(
+        settings,
+        line,
+        registry,
+        metrics,
+        alarms,
+        state,
+        rejects,
+        pipeline,
+        sinks,
+        embedded,
+        ingest,
+        pollers,
+        clock,
+    )
+
+
+async def _ticker(rt: Runtime) -> None:
+    while True:
+        await asyncio.sleep(rt.tick_s)
+        try:
+            rt.state.tick(rt.clock())
+        except Exception:  # a bug in one check must not stop the board
+            log.exception("state tick failed")
+
+
+async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
+    """Run every part until cancelled; sinks are flushed on the way out."""
+    async with contextlib.AsyncExitStack() as stack:
+        for s in rt.sinks:
+            await stack.enter_async_context(s)
+        if rt.ingest is not None:
+            await stack.enter_async_context(rt.ingest)
+        for p in rt.pollers:
+            await stack.enter_async_context(p)
+        async with asyncio.TaskGroup() as tg:
+            for s in rt.sinks:
+                tg.create_task(s.run(), name=f"sink:{s.name}")
+            if rt.ingest is not None:
+                tg.create_task(rt.ingest.run(), name="mqtt-ingest")
+            for p in rt.pollers:
+                tg.create_task(p.run(), name="modbus-poller")
+            tg.create_task(_ticker(rt), name="state-ticker")
+            log.info(
+                "live side started",
+                broker=rt.settings.mqtt.url,
+                modbus_devices=len(rt.pollers),
+                sinks=[s.name for s in rt.sinks],
+            )
+            if ready is not None:
+                ready.set()
