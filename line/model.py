@@ -237,18 +237,21 @@ class Line(_Frozen):
 
     @cached_property
     def _time_profile(self) -> dict[Direction, tuple[list[float], list[float]]]:
-        """Per direction: chainage breakpoints and planned elapsed time since origin departure.
+        """Per direction: a searchable chainage axis and planned elapsed time since departure.
 
-        Inside a segment time is interpolated linearly in distance: the live board uses it for
-        headway-in-time and schedule deviation, where a few seconds of kinematic error are
-        irrelevant next to dwell and turnback variation.
+        The axis is the chainage outbound and the negated chainage inbound, so it increases
+        along the direction of travel in both cases. Inside a segment time is interpolated
+        linearly in distance: the live board uses it for headway-in-time and schedule
+        deviation, where a few seconds of kinematic error are irrelevant next to dwell and
+        turnback variation.
         """
         prof: dict[Direction, tuple[list[float], list[float]]] = {}
         for d in Direction:
+            sign = 1.0 if d is Direction.OUTBOUND else -1.0
             xs: list[float] = []
             ts: list[float] = []
             for sid, arr, dep in self.arrival_offsets_s(d):
-                c = self.station(sid).chainage_m
+                c = sign * self.station(sid).chainage_m
                 xs += [c, c]
                 ts += [arr, dep]
             prof[d] = (xs, ts)
@@ -260,14 +263,8 @@ class Line(_Frozen):
         At a station it returns the planned arrival time there.
         """
         direction = Direction(direction)
-        xs, ts = self._time_profile[direction]
-        if direction is Direction.INBOUND:
-            # chainage decreases along the inbound profile; search on the negated axis
-            key = -pos_m
-            axis = [-x for x in xs]
-        else:
-            key = pos_m
-            axis = xs
+        axis, ts = self._time_profile[direction]
+        key = pos_m if direction is Direction.OUTBOUND else -pos_m
         if key <= axis[0]:
             return ts[0]
         if key >= axis[-1]:

@@ -199,5 +199,9 @@ def nearest_departure(departures: list[int], t_s: float) -> int | None:
     if not departures:
         return None
     i = bisect_right(departures, t_s)
-    cands = departures[max(i - 1, 0) : i + 1]
-    return min(cands, key=lambda d: abs(d - t_s))
+    if i == 0:
+        return departures[0]
+    if i == len(departures):
+        return departures[-1]
+    before, after = departures[i - 1], departures[i]
+    return before if t_s - before <= after - t_s else after

@@ -8,7 +8,7 @@ timetable comparisons; wall time drives staleness.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import date, timedelta, timezone
 from functools import lru_cache
 
 from line import DayPlan, Direction, Line, LocationKind, nearest_departure, plan_day
@@ -36,10 +36,23 @@ _EVENT_PRIORITY = {
 }
 
 
+_UTC_OFFSET_S = 7 * 3600  # Asia/Ho_Chi_Minh has no daylight saving time
+_EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
+
+
 def local_service_time(ts_ms: int) -> tuple[date, float]:
-    """Field timestamp → (service date, seconds after local midnight)."""
-    dt = datetime.fromtimestamp(ts_ms / 1000, tz=UTC).astimezone(LOCAL_TZ)
-    return dt.date(), dt.hour * 3600 + dt.minute * 60 + dt.second + dt.microsecond / 1e6
+    """Field timestamp → (service date, seconds after local midnight).
+
+    Plain arithmetic rather than datetime: it runs once per telemetry message.
+    """
+    local_s = ts_ms / 1000 + _UTC_OFFSET_S
+    day = int(local_s // 86400)
+    return _day(day), local_s - day * 86400
+
+
+@lru_cache(maxsize=64)
+def _day(days_since_epoch: int) -> date:
+    return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch)
 
 
 @dataclass(slots=True)
@@ -121,10 +134,21 @@ class LineState:
         self.headways: list[Headway] = []
         self._stale_msgs = {k: metrics.stale_messages.labels(k) for k in ("telemetry", "event")}
         self._plan = lru_cache(maxsize=4)(self._build_plan)
+        self._departures: dict[tuple[date, Direction], list[int]] = {}
 
     # --- timetable ------------------------------------------------------------------------
     def _build_plan(self, d: date) -> DayPlan:
         return plan_day(self.line, self._timetable, d)
+
+    def departures(self, ts_ms: int, d: Direction) -> tuple[list[int], float]:
+        """Sorted planned departures of the service day of ``ts_ms``, and its local seconds."""
+        day, t = local_service_time(ts_ms)
+        deps = self._departures.get((day, d))
+        if deps is None:
+            if len(self._departures) > 16:
+                self._departures.clear()
+            deps = self._departures[(day, d)] = self._plan(day).departures(d)
+        return deps, t
 
     def plan_for(self, ts_ms: int) -> tuple[DayPlan, float]:
         d, t = local_service_time(ts_ms)
@@ -184,9 +208,9 @@ class LineState:
 
         At a platform a train is on time anywhere between planned arrival and departure.
         """
-        plan, t = self.plan_for(ts_ms)
+        deps, t = self.departures(ts_ms, d)
         arr = self.line.elapsed_at(pos_m, d)
-        dep_time = nearest_departure(plan.departures(d), t - arr)
+        dep_time = nearest_departure(deps, t - arr)
         if dep_time is None:
             return None
         since = t - dep_time
