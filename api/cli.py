@@ -202,6 +202,14 @@ def emulate(
                     f"  PLC {dev.id:4} {dev.name:18} modbus://{dev.host}:{dev.port} "
                     f"unit {dev.unit_id}"
                 )
+            injected = [
+                *(f"silenced {t}" for t in sorted(cfg.silenced_trains)),
+                *(f"frozen {p}" for p in sorted(cfg.frozen_plcs)),
+                *(f"undervoltage {p}" for p in sorted(cfg.undervoltage)),
+                *([f"malformed {malformed_rate:g}"] if malformed_rate else []),
+                *([f"seq gaps {seq_gap_rate:g}"] if seq_gap_rate else []),
+            ]
+            typer.echo(f"  faults {fault_rate:g}/train/h" + "".join(f", {x}" for x in injected))
             typer.echo("Ctrl-C stops.")
             with contextlib.suppress(asyncio.CancelledError):
                 await emu.run()

@@ -134,27 +134,46 @@ def plan_day(
         block_of.append(b)
         waiting[dest[d]].append((dep + trip_s + line.turnback_min_s, dep + trip_s, b))
 
-    # blocks → physical trains, reusing a train once its previous block has ended
+    # blocks → physical trains. A train can take a block where its last one ended (after the
+    # minimum turnback), or at the other terminal after an empty run; otherwise a train that
+    # has not run yet comes out (stabled overnight at either end).
     spans: dict[int, list[int]] = {}
-    for (dep, _d, _p), b in zip(raw, block_of, strict=True):
-        s = spans.setdefault(b, [dep, dep + trip_s])
-        s[0], s[1] = min(s[0], dep), max(s[1], dep + trip_s)
+    ends_at: dict[int, str] = {}
+    starts_at: dict[int, str] = {}
+    for (dep, d, _p), b in zip(raw, block_of, strict=True):
+        if b not in spans:
+            spans[b] = [dep, dep + trip_s]
+            starts_at[b] = origin[d]
+        spans[b][1] = max(spans[b][1], dep + trip_s)
+        ends_at[b] = dest[d]
     train_of: dict[int, str] = {}
-    free = list(line.fleet.trains)
-    busy: list[tuple[int, str]] = []  # (end_s, train)
+    unused = list(line.fleet.trains)
+    parked: dict[str, tuple[int, str]] = {}  # train -> (free from, terminal)
     for b in sorted(spans, key=lambda k: spans[k][0]):
         start, end = spans[b]
-        busy.sort()
-        while busy and busy[0][0] + line.turnback_min_s <= start:
-            free.append(busy.pop(0)[1])
-            free.sort()
-        if not free:
+        here = [
+            (free_s, tr)
+            for tr, (free_s, term) in parked.items()
+            if term == starts_at[b] and free_s + line.turnback_min_s <= start
+        ]
+        empty_run = [
+            (free_s, tr)
+            for tr, (free_s, term) in parked.items()
+            if term != starts_at[b] and free_s + trip_s + line.turnback_min_s <= start
+        ]
+        if here:
+            tr = min(here)[1]
+        elif empty_run:
+            tr = min(empty_run)[1]
+        elif unused:
+            tr = unused.pop(0)
+        else:
             raise ValueError(
                 f"timetable {timetable.id} needs more than the {len(line.fleet.trains)} trains"
             )
-        tr = free.pop(0)
+        parked.pop(tr, None)
         train_of[b] = tr
-        busy.append((end, tr))
+        parked[tr] = (end, ends_at[b])
 
     trips: list[Trip] = []
     counters = {Direction.OUTBOUND: 0, Direction.INBOUND: 0}

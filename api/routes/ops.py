@@ -22,10 +22,7 @@ def healthz(rt: RuntimeDep, response: Response) -> dict[str, Any]:
         "status": "ok" if ingest_ok else "degraded",
         "mqtt_connected": None if rt.ingest is None else rt.ingest.connected,
         "stale_substations": stale,
-        "sinks": {
-            s.name: s.stats().__dict__ if hasattr(s.stats(), "__dict__") else str(s.stats())
-            for s in rt.sinks
-        },
+        "sinks": {s.name: dataclasses.asdict(s.stats()) for s in rt.sinks},
         "uptime_s": round((rt.clock() - rt.started_ms) / 1000, 1),
     }
     if not ingest_ok:
