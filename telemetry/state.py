@@ -29,6 +29,7 @@ from telemetry.sequence import SeqTracker, SeqVerdict
 
 LOCAL_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 IN_SERVICE_MODES = frozenset({"ATO", "ATP", "RM"})
+_DIRECTIONS = {1: Direction.OUTBOUND, 2: Direction.INBOUND}
 _EVENT_PRIORITY = {
     Severity.CRITICAL: Priority.CRITICAL,
     Severity.MAJOR: Priority.HIGH,
@@ -188,7 +189,7 @@ class LineState:
         tv.driver, tv.faults = m.driver, m.faults
         if tv.online is None:
             tv.online = True
-        direction = Direction(m.track)
+        direction = _DIRECTIONS[m.track]
         loc = self.line.locate(m.pos_m, direction)
         tv.station = loc.station
         tv.prev_station, tv.next_station = loc.prev_station, loc.next_station
