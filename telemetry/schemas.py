@@ -19,8 +19,9 @@ StaffId = Annotated[str, Field(min_length=1, max_length=32)]
 
 
 class _Msg(BaseModel):
-    # extra fields are ignored: a v1 producer may add optional fields without breaking us
-    model_config = ConfigDict(frozen=True, extra="ignore")
+    # extra fields are ignored: a v1 producer may add optional fields without breaking us;
+    # strict: "7" is not a seq and "1" is not a track — a field unit sending them is broken
+    model_config = ConfigDict(frozen=True, extra="ignore", strict=True)
 
 
 class TrainTelemetry(_Msg):

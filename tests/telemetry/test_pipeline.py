@@ -160,3 +160,40 @@ def test_history_points_carry_the_telemetry() -> None:
     assert (pt.measurement, pt.entity, pt.ts_ms) == ("train", "T03", NOW + 7)
     assert pt.fields["pos_m"] == 4321.0 and pt.fields["speed_kmh"] == 50.0
     assert metrics.messages.labels("telemetry")._value.get() == 1
+
+
+FIELD_BREAKERS = {
+    "seq": st.sampled_from([-1, 2**31, "7", None, 1.5]),
+    "pos_m": st.sampled_from([-0.1, "far", None]),
+    "track": st.sampled_from([0, 3, "1", None]),
+    "speed_kmh": st.sampled_from([-5, 1000, "fast"]),
+    "doors": st.sampled_from(["ajar", 1, None]),
+    "load_pct": st.sampled_from([-1, 151, "full"]),
+    "mode": st.sampled_from(["auto", "", None]),
+    "faults": st.sampled_from([["XYZ-1"], "TRC-012", [1]]),
+    "ts": st.sampled_from([0, -5, "now"]),
+}
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    field=st.sampled_from(sorted(FIELD_BREAKERS)),
+    data=st.data(),
+    cut=st.integers(min_value=1, max_value=150),
+)
+def test_mutated_payloads_get_the_right_reason(field: str, data: st.DataObject, cut: int) -> None:
+    p, state, rejects, _sink, _m = rig()
+    body = orjson.loads(good("T08", 3))
+    body[field] = data.draw(FIELD_BREAKERS[field])
+    p.on_mqtt("metro/2a/train/T08/telemetry", orjson.dumps(body))
+    assert rejects.counts() == {"invalid": 1}, (field, body[field])
+    truncated = good("T08", 4)[:cut]
+    p.on_mqtt("metro/2a/train/T08/telemetry", truncated)
+    assert rejects.counts() == {"invalid": 1, "bad_json": 1}
+    missing = orjson.loads(good("T08", 5))
+    del missing[field]
+    p.on_mqtt("metro/2a/train/T08/telemetry", orjson.dumps(missing))
+    # faults is optional (default []): dropping it is valid; anything else required is invalid
+    expected_invalid = 1 if field == "faults" else 2
+    assert rejects.counts().get("invalid") == expected_invalid
+    assert state.trains["T08"].ts_ms == (NOW + 5 if field == "faults" else None)
