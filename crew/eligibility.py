@@ -1,0 +1,228 @@
+"""Who may work a shift: the one check behind coverage and the cab-logon alarm.
+
+:func:`clearance` says whether a person may do a duty in ``[start, end)`` and, if not, every
+reason why, so the crew manager (and the control room, for a driver who logged on) sees what to
+fix. The checks, all from :class:`~crew.rules.CrewPolicy`:
+
+* role and line, and every qualification the duty needs valid on the shift's day;
+* status over the whole shift: available or on shift; an F1 only under
+  ``F1Mode.WORK_UNDER_TESTING``; an F0 never (except one whose isolation is over and whose
+  release test is still to come, for a future shift, when pending tests are planned as
+  negative);
+* tests: a negative test within ``test_window_h`` before the start (``f1_test_window_h`` for an
+  F1), no positive result since; a shift that has not started yet may count on a test still to
+  be taken (``plan_pending_tests_negative``), flagged ``test_pending``;
+* 3-on-site: roles in ``onsite_required_roles`` only while in an active cohort;
+* rest: ``min_rest_between_shifts_h`` from every other booked shift (Art. 110);
+* hours: one shift per day, at most ``max_hours_per_day``, at most ``max_work_days_per_week``
+  days a week, and the overtime the shift adds within the person's monthly and yearly limits.
+"""
+
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from crew.duties import DutySpec
+from crew.hours import HoursLedger
+from crew.model import Role, Roster, Staff, State, TestOutcome
+from crew.rules import CrewPolicy, F1Mode
+from crew.status import StatusHistory
+
+
+class Reason(enum.StrEnum):
+    ROLE = "role"
+    QUALIFICATION = "qualification"
+    STATUS = "status"
+    TEST_MISSING = "test_missing"
+    TEST_POSITIVE = "test_positive"
+    NOT_ON_SITE = "not_on_site"
+    REST = "rest"
+    DAY_ALREADY_WORKED = "day_already_worked"
+    DAY_HOURS = "day_hours"
+    WEEK_DAYS = "week_days"
+    OVERTIME_NOT_ALLOWED = "overtime_not_allowed"
+    OVERTIME_MONTH = "overtime_month"
+    OVERTIME_YEAR = "overtime_year"
+
+
+@dataclass(frozen=True, slots=True)
+class Problem:
+    reason: Reason
+    detail: str
+
+
+@dataclass(frozen=True, slots=True)
+class Clearance:
+    """The verdict for one person and one shift; ``ok`` when there is no problem."""
+
+    staff_id: str
+    problems: tuple[Problem, ...]
+    test_pending: bool
+    minutes: int
+    overtime_min: int
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+    @property
+    def reasons(self) -> frozenset[Reason]:
+        return frozenset(p.reason for p in self.problems)
+
+
+_WORKABLE = frozenset({State.AVAILABLE, State.ON_SHIFT})
+_EPS = timedelta(seconds=1)
+
+
+def spec_problems(person: Staff, spec: DutySpec, day: date) -> list[Problem]:
+    """Role, line and qualification problems of ``person`` for ``spec`` on ``day``."""
+    out: list[Problem] = []
+    if person.role is not spec.role:
+        out.append(Problem(Reason.ROLE, f"is a {person.role.value}, duty needs a {spec.role}"))
+    elif spec.role is Role.TECHNICIAN and person.discipline is not spec.discipline:
+        disc = person.discipline.value if person.discipline else "?"
+        out.append(Problem(Reason.ROLE, f"discipline {disc}, duty needs {spec.discipline}"))
+    if person.line_id is not None and person.line_id != spec.line_id:
+        out.append(Problem(Reason.ROLE, f"works on line {person.line_id}, not {spec.line_id}"))
+    for kind, scope in spec.required_qualifications():
+        if not person.qualified(kind, scope, day):
+            held = [q for q in person.qualifications if q.kind is kind and q.scope == scope]
+            why = f"expired {max(q.valid_until for q in held)}" if held else "not held"
+            out.append(Problem(Reason.QUALIFICATION, f"{kind.value} {scope}: {why}"))
+    return out
+
+
+def window_problems(
+    person: Staff,
+    start: datetime,
+    end: datetime,
+    *,
+    roster: Roster,
+    history: StatusHistory,
+    ledger: HoursLedger,
+    policy: CrewPolicy,
+    as_of: datetime,
+) -> tuple[list[Problem], bool, int, int]:
+    """Status, test, on-site, rest and hours problems of ``person`` for a shift.
+
+    Returns (problems, test pending, shift minutes, overtime minutes the shift would add).
+    """
+    pid = person.id
+    out: list[Problem] = []
+    future = as_of < start
+    pending_ok = future and policy.plan_pending_tests_negative
+
+    # --- status over the whole shift ------------------------------------------------------
+    f1_during = False
+    release_pending = False
+    for av in history.overlapping(pid, start, end):
+        st = av.state
+        if st in _WORKABLE:
+            continue
+        if st is State.F1_QUARANTINE and policy.f1_mode is F1Mode.WORK_UNDER_TESTING:
+            f1_during = True
+            continue
+        if st is State.F0_ISOLATION and av.awaiting_release_test and pending_ok:
+            release_pending = True
+            continue
+        if av.awaiting_release_test:
+            until = " (isolation over, no negative test yet)"
+        else:
+            until = f" until {av.until:%Y-%m-%d %H:%M}" if av.until else ""
+        out.append(Problem(Reason.STATUS, f"{st.value}{until}"))
+
+    # --- tests ------------------------------------------------------------------------------
+    windows = []
+    if policy.test_before_shift:
+        windows.append(policy.test_window_h)
+    if f1_during:
+        windows.append(policy.f1_test_window_h)
+    lookback = timedelta(hours=max(windows, default=0))
+    lookback = max(lookback, timedelta(days=policy.f0_isolation_days))
+    last = history.latest_test(pid, start - lookback + _EPS, start)
+    test_pending = release_pending
+    if last is not None and last.outcome is TestOutcome.POSITIVE:
+        out.append(Problem(Reason.TEST_POSITIVE, f"positive {last.kind.value} at {last.taken_at}"))
+    elif windows:
+        window = timedelta(hours=min(windows))
+        neg = history.latest_test(pid, start - window, start, TestOutcome.NEGATIVE)
+        if neg is None:
+            if pending_ok:
+                test_pending = True
+            else:
+                h = min(windows)
+                out.append(Problem(Reason.TEST_MISSING, f"no negative test in the {h:g} h before"))
+
+    # --- 3-on-site --------------------------------------------------------------------------
+    if person.role in policy.onsite_required_roles and roster.cohort_of(pid, start) is None:
+        out.append(Problem(Reason.NOT_ON_SITE, "not in an active 3-on-site cohort"))
+
+    # --- rest and hours ---------------------------------------------------------------------
+    minutes = round((end - start).total_seconds() / 60)
+    rest = timedelta(hours=policy.min_rest_between_shifts_h)
+    clash = ledger.rest_conflict(pid, start, end, rest)
+    if clash is not None:
+        out.append(
+            Problem(
+                Reason.REST,
+                f"shift {clash.start:%Y-%m-%d %H:%M}–{clash.end:%H:%M} leaves under "
+                f"{policy.min_rest_between_shifts_h:g} h rest",
+            )
+        )
+    day = ledger.day_of(start)
+    if ledger.day_minutes(pid, day) > 0:
+        out.append(Problem(Reason.DAY_ALREADY_WORKED, f"already works a shift on {day}"))
+    if minutes > round(policy.max_hours_per_day * 60):
+        out.append(
+            Problem(Reason.DAY_HOURS, f"{minutes / 60:g} h > {policy.max_hours_per_day:g} h")
+        )
+    if ledger.days_worked_in_week(pid, day) >= policy.max_work_days_per_week:
+        out.append(
+            Problem(Reason.WEEK_DAYS, f"already {policy.max_work_days_per_week} days this week")
+        )
+    ot = ledger.overtime_if(pid, day, minutes)
+    if ot > 0:
+        month_h, year_h = policy.overtime_limits_h(person)
+        if not person.overtime_allowed:
+            out.append(Problem(Reason.OVERTIME_NOT_ALLOWED, f"shift adds {ot / 60:g} h overtime"))
+        m = ledger.month_overtime_min(pid, day.year, day.month) + ot
+        if m > round(month_h * 60):
+            out.append(Problem(Reason.OVERTIME_MONTH, f"{m / 60:g} h > {month_h:g} h this month"))
+        y = ledger.year_overtime_min(pid, day.year) + ot
+        if y > round(year_h * 60):
+            out.append(Problem(Reason.OVERTIME_YEAR, f"{y / 60:g} h > {year_h:g} h this year"))
+    return out, test_pending and not out, minutes, ot
+
+
+def clearance(
+    person: Staff,
+    spec: DutySpec,
+    start: datetime,
+    end: datetime,
+    *,
+    roster: Roster,
+    history: StatusHistory,
+    ledger: HoursLedger,
+    policy: CrewPolicy,
+    as_of: datetime,
+) -> Clearance:
+    """May ``person`` do a ``spec`` duty from ``start`` to ``end``, judged at ``as_of``?
+
+    ``ledger`` holds the shifts already worked or planned; the shift itself must not be in it.
+    """
+    day = ledger.day_of(start)
+    problems = spec_problems(person, spec, day)
+    wp, pending, minutes, ot = window_problems(
+        person,
+        start,
+        end,
+        roster=roster,
+        history=history,
+        ledger=ledger,
+        policy=policy,
+        as_of=as_of,
+    )
+    problems += wp
+    return Clearance(person.id, tuple(problems), pending and not problems, minutes, ot)

@@ -1,0 +1,88 @@
+"""Crew-constrained capacity: drivers → trains → headway, stepping 6 → 10 → 15 minutes."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from crew import (
+    Role,
+    StaffingStandard,
+    crew_outlook,
+    headway_for_drivers,
+    period_capacity,
+    synthetic_roster,
+)
+from line import load_line
+from tests.crew.builders import POLICY, at, f0
+
+MONDAY = date(2026, 3, 2)
+
+
+@pytest.fixture(scope="module")
+def ln():  # type: ignore[no-untyped-def]
+    return load_line()
+
+
+@pytest.mark.parametrize(
+    ("drivers", "planned", "expected"),
+    [
+        (9, 360, (360, 9, False)),  # the 6-minute peak needs 9 trains (cycle 3,164 s)
+        (8, 360, (600, 6, False)),  # one short: 10 minutes, 6 trains
+        (6, 360, (600, 6, False)),
+        (5, 360, (900, 4, False)),  # 15 minutes, 4 trains
+        (4, 600, (900, 4, False)),
+        (6, 600, (600, 6, False)),
+        (3, 360, (1080, 3, True)),  # below the steps: ceil(3164 / 3) s → 18 min
+        (0, 600, (None, 0, True)),  # no driver, no service
+    ],
+)
+def test_headway_steps(ln, drivers: int, planned: int, expected: tuple) -> None:  # type: ignore[no-untyped-def, type-arg]
+    assert headway_for_drivers(ln, drivers, planned) == expected
+
+
+def test_each_period_takes_the_fewest_drivers_of_the_shifts_it_spans(ln) -> None:  # type: ignore[no-untyped-def]
+    periods = ln.timetable("2026").pattern_for(0).periods
+    early = (5 * 3600, 13 * 3600 + 1800, 8)
+    late = (13 * 3600 + 1800, 22 * 3600 + 1800, 9)
+    caps = {c.period: c for c in period_capacity(ln, MONDAY, periods, [early, late])}
+    got = {k: (c.drivers, c.trains, c.headway_s, c.degraded) for k, c in caps.items()}
+    assert got == {
+        "early": (8, 6, 600, False),
+        "am_peak": (8, 6, 600, True),  # 9 needed, 8 there → 10 minutes
+        "midday": (8, 6, 600, False),  # spans both shifts: min(8, 9)
+        "pm_peak": (9, 9, 360, False),
+        "evening": (9, 4, 900, False),
+    }
+    assert caps["am_peak"].planned_trains == 9 and caps["am_peak"].planned_headway_s == 360
+
+
+def test_outlook_degrades_the_peak_when_drivers_isolate(ln) -> None:  # type: ignore[no-untyped-def]
+    """60 drivers, 44 of them F0 on Monday: 16 left for 2 shifts of 9 slots; the solver
+    spreads them 8 + 8, so both peaks drop to 10 minutes, and the day cannot be staffed."""
+    roster = synthetic_roster(1)
+    as_of = at(MONDAY)
+    drivers = [s.id for s in roster.staff if s.role is Role.DRIVER]
+    history = POLICY.history([f0(d, as_of - timedelta(hours=1)) for d in drivers[16:]])
+    std = StaffingStandard(relief_ratio=0, spare_ratio=0)
+    out = crew_outlook(
+        [(ln, ln.timetable("2026"))],
+        roster,
+        history,
+        [],
+        start=MONDAY,
+        as_of=as_of,
+        policy=POLICY,
+        standard=std,
+        next_days=0,
+    )
+    (day,) = out.days
+    caps = {c.period: (c.drivers, c.trains, c.headway_s) for c in day.capacity}
+    assert caps["am_peak"] == (8, 6, 600) and caps["pm_peak"] == (8, 6, 600)
+    assert caps["midday"] == (8, 6, 600) and caps["evening"] == (8, 4, 900)
+    assert out.first_unstaffable == MONDAY and out.first_degraded == MONDAY
+    assert {(s.shift_id, s.missing) for s in day.coverage.shortfalls if s.role is Role.DRIVER} == {
+        ("early", 1),
+        ("late", 1),
+    }
