@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from api.routes import board, history, ops
+from api.routes import board, crew, history, ops
 from api.runtime import Runtime, run_runtime
 
 
@@ -40,4 +40,5 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(ops.router)
     app.include_router(board.router)
     app.include_router(history.router)
+    app.include_router(crew.router)
     return app

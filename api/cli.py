@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from api.crew_cli import app as crew_app
 from api.logging import configure_logging
 from api.settings import Settings, load_settings
 
@@ -16,6 +17,7 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+app.add_typer(crew_app, name="crew")
 
 ConfigOpt = Annotated[
     Path | None,

@@ -15,7 +15,9 @@ from dataclasses import dataclass, field
 import structlog
 from prometheus_client import CollectorRegistry
 
+from api.auth import PrincipalResolver, TokenResolver
 from api.settings import Settings
+from crew.store import CrewStore
 from line import Line, load_line
 from telemetry.alarms import AlarmBook
 from telemetry.config import RegisterMap, load_register_maps
@@ -58,6 +60,8 @@ class Runtime:
     clock: Callable[[], int] = wall_ms
     started_ms: int = field(default_factory=wall_ms)
     tick_s: float = 0.5
+    crew: CrewStore | None = None  # opened and closed by run_runtime
+    auth: PrincipalResolver | None = None
 
 
 def build_runtime(
@@ -124,6 +128,8 @@ def build_runtime(
         ingest,
         pollers,
         clock,
+        crew=CrewStore(settings.db.url, policy=settings.crew.crew_policy()),
+        auth=TokenResolver(settings.auth.tokens),
     )
 
 
@@ -139,6 +145,8 @@ async def _ticker(rt: Runtime) -> None:
 async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
     """Run every part until cancelled; sinks are flushed on the way out."""
     async with contextlib.AsyncExitStack() as stack:
+        if rt.crew is not None:
+            await stack.enter_async_context(rt.crew)  # migrates the database to the latest
         for s in rt.sinks:
             await stack.enter_async_context(s)
         if rt.ingest is not None:

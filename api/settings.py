@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -18,6 +18,8 @@ from pydantic_settings import (
     TomlConfigSettingsSource,
 )
 
+from api.auth import AuthSettings
+from crew.rules import PRESETS, CrewPolicy, policy_preset
 from telemetry.config import (
     HistorySettings,
     InfluxSettings,
@@ -44,6 +46,26 @@ class LineSettings(_Cfg):
     file: Path | None = Field(default=None, description="line data file; default Line 2A")
 
 
+class CrewSettings(_Cfg):
+    """The crew rules: a named preset (``crew.rules.PRESETS``) with field overrides."""
+
+    policy: str = Field(default="hanoi-2021", description=f"one of {', '.join(PRESETS)}")
+    policy_overrides: dict[str, object] = Field(default_factory=dict)
+    solver_time_limit_s: float = Field(default=10.0, gt=0)
+
+    @model_validator(mode="after")
+    def _valid_policy(self) -> CrewSettings:
+        self.crew_policy()  # fail at start-up, not at the first coverage request
+        return self
+
+    def crew_policy(self) -> CrewPolicy:
+        try:
+            base = policy_preset(self.policy).model_dump()
+        except KeyError as exc:
+            raise ValueError(exc.args[0]) from None
+        return CrewPolicy.model_validate({**base, **self.policy_overrides})
+
+
 class LogSettings(_Cfg):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["console", "json"] = "console"
@@ -67,6 +89,8 @@ class Settings(BaseSettings):
     influx: InfluxSettings = InfluxSettings()
     history: HistorySettings = HistorySettings()
     state: StateSettings = StateSettings()
+    crew: CrewSettings = CrewSettings()
+    auth: AuthSettings = AuthSettings()
 
 
 def load_settings(config: Path | None = None, **overrides: object) -> Settings:

@@ -7,6 +7,7 @@ timetable comparisons; wall time drives staleness.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from functools import lru_cache
@@ -54,6 +55,19 @@ def local_service_time(ts_ms: int) -> tuple[date, float]:
 @lru_cache(maxsize=64)
 def _day(days_since_epoch: int) -> date:
     return date.fromordinal(_EPOCH_ORDINAL + days_since_epoch)
+
+
+@dataclass(frozen=True, slots=True)
+class DriverVerdict:
+    """Whether a driver logged on at a cab is cleared to drive, and why not (vi, en)."""
+
+    cleared: bool
+    reason: str = ""
+    reason_en: str = ""
+
+
+# (driver id, train id, field ts ms) → verdict; None when the checker knows nothing of them
+DriverCheck = Callable[[str, str, int], DriverVerdict | None]
 
 
 @dataclass(slots=True)
@@ -117,6 +131,7 @@ class LineState:
         substations: dict[str, tuple[str, RegisterMap]] | None = None,
         *,
         seq_grace_ms: int = 3000,
+        driver_check: DriverCheck | None = None,
     ) -> None:
         self.line = line
         self.settings = settings
@@ -131,6 +146,7 @@ class LineState:
             for sid, (name, rmap) in (substations or {}).items()
         }
         self.flows: dict[str, StationFlow] = {}
+        self.driver_check = driver_check
         self.field_ts_ms: int | None = None  # newest field timestamp seen
         self.headways: list[Headway] = []
         self._stale_msgs = {k: metrics.stale_messages.labels(k) for k in ("telemetry", "event")}
@@ -186,7 +202,10 @@ class LineState:
         tv.ts_ms, tv.received_ms = m.ts, received_ms
         tv.pos_m, tv.track, tv.speed_kmh = m.pos_m, m.track, m.speed_kmh
         tv.doors, tv.load_pct, tv.mode = m.doors, m.load_pct, m.mode
-        tv.driver, tv.faults = m.driver, m.faults
+        tv.faults = m.faults
+        if m.driver != tv.driver:
+            tv.driver = m.driver
+            self._check_driver(tv, m.ts)
         if tv.online is None:
             tv.online = True
         direction = _DIRECTIONS[m.track]
@@ -249,8 +268,10 @@ class LineState:
             if newer:
                 tv.faults = tuple(f for f in tv.faults if f != m.code)
         elif k in (EventKind.CAB_LOGON, EventKind.CAB_LOGOFF):
-            if newer:
-                tv.driver = m.driver if k is EventKind.CAB_LOGON else None
+            driver = m.driver if k is EventKind.CAB_LOGON else None
+            if newer and driver != tv.driver:
+                tv.driver = driver
+                self._check_driver(tv, m.ts)
         else:
             labels = {
                 EventKind.EMERGENCY_BRAKE: ("phanh khẩn cấp", "emergency brake"),
@@ -268,6 +289,29 @@ class LineState:
             # a one-shot event: it stays on the board until acknowledged (returned-unacked)
             self.alarms.clear(f"train:{m.train}:{k.value}:{m.seq}")
         return True
+
+    def _check_driver(self, tv: TrainView, ts_ms: int) -> None:
+        key = f"train:{tv.train}:driver_not_cleared"
+        if tv.driver is None or self.driver_check is None:
+            self.alarms.clear(key)
+            return
+        verdict = self.driver_check(tv.driver, tv.train, ts_ms)
+        if verdict is None or verdict.cleared:
+            self.alarms.clear(key)
+            return
+        self.alarms.raise_alarm(
+            key,
+            Priority.CRITICAL,
+            tv.train,
+            f"Tàu {tv.train}: lái tàu {tv.driver} chưa đủ điều kiện — {verdict.reason}",
+            f"Train {tv.train}: driver {tv.driver} not cleared — {verdict.reason_en}",
+        )
+
+    def recheck_drivers(self) -> None:
+        """Re-check every logged-on driver (crew data changed: someone became F0, …)."""
+        for tv in self.trains.values():
+            if tv.driver is not None and tv.ts_ms is not None:
+                self._check_driver(tv, tv.ts_ms)
 
     def apply_status(self, train: str, m: TrainStatus) -> bool:
         tv = self.trains[train]
@@ -353,9 +397,25 @@ class LineState:
                     f"Tàu {tv.train}: mất tín hiệu {age:.0f} s",
                     f"Train {tv.train}: no telemetry for {age:.0f} s",
                 )
+        self._driverless()
         self._headways()
         self.alarms.tick()
         self.metrics.alarms_active.set(len(self.alarms.active(include_shelved=True)))
+
+    def _driverless(self) -> None:
+        """A train in passenger service with nobody logged on at the active cab."""
+        for tv in self.trains.values():
+            key = f"train:{tv.train}:no_driver"
+            if tv.in_service and tv.driver is None:
+                self.alarms.raise_alarm(
+                    key,
+                    Priority.CRITICAL,
+                    tv.train,
+                    f"Tàu {tv.train}: đang chạy nhưng không có lái tàu đăng nhập",
+                    f"Train {tv.train}: in service with no driver logged on",
+                )
+            elif self.alarms.is_active(key):
+                self.alarms.clear(key)
 
     def _headways(self) -> None:
         if self.field_ts_ms is None:

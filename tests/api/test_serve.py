@@ -96,6 +96,7 @@ def settings(mosquitto: Broker, tmp_path: Path) -> Settings:
         {
             "mqtt": {"url": mosquitto.url, "client_id": "serve-test", "reconnect_min_s": 0.1},
             "history": {"embedded_path": str(tmp_path / "h.sqlite")},
+            "db": {"url": f"sqlite+aiosqlite:///{tmp_path}/m.db"},
             "modbus": {
                 "poll_s": 0.1,
                 "timeout_s": 0.2,

@@ -156,3 +156,42 @@ def test_decoder_rejects_do_not_reach_state() -> None:
     )
     r = dec.decode("metro/2a/train/T01/telemetry", body)
     assert getattr(r, "reason", None) is not None and r.reason.value == "out_of_range"  # type: ignore[union-attr]
+
+
+def test_driver_not_cleared_raises_critical_alarm_and_clears_on_change(env) -> None:  # type: ignore[no-untyped-def]
+    from telemetry.alarms import Priority
+    from telemetry.state import DriverVerdict
+
+    _line, clock, alarms, state = env
+    banned = {"D013"}
+
+    def check(driver: str, train: str, ts: int) -> DriverVerdict:
+        if driver in banned:
+            return DriverVerdict(False, "F0 đang cách ly", "F0 in isolation")
+        return DriverVerdict(True)
+
+    state.driver_check = check
+    state.apply(tel("T02", 1, T0, 2000.0, driver="D013"), clock.now)
+    (alarm,) = [a for a in alarms.active() if a.key == "train:T02:driver_not_cleared"]
+    assert alarm.priority is Priority.CRITICAL and "D013" in alarm.message
+    assert "F0 in isolation" in alarm.message_en
+    state.apply(tel("T02", 2, T0 + 1000, 2010.0, driver="D014"), clock.now)
+    assert not alarms.is_active("train:T02:driver_not_cleared")
+    # crew data changes while D014 drives: a re-check raises it
+    banned.add("D014")
+    state.recheck_drivers()
+    assert alarms.is_active("train:T02:driver_not_cleared")
+
+
+def test_train_in_service_without_driver_is_critical(env) -> None:  # type: ignore[no-untyped-def]
+    _line, clock, alarms, state = env
+    state.apply(tel("T09", 1, T0, 6000.0, driver=None), clock.now)
+    state.tick(clock.now)
+    assert alarms.is_active("train:T09:no_driver")
+    state.apply(tel("T09", 2, T0 + 1000, 6010.0, driver="D001"), clock.now)
+    state.tick(clock.now)
+    assert not alarms.is_active("train:T09:no_driver")
+    # a train in the depot needs no driver
+    state.apply(tel("T10", 1, T0, 13050.0, driver=None, mode="depot", speed_kmh=0), clock.now)
+    state.tick(clock.now)
+    assert not alarms.is_active("train:T10:no_driver")

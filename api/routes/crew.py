@@ -1,0 +1,719 @@
+"""Crew REST API (``/api/crew``): staff, contact groups, cohorts, status and tests, coverage.
+
+Every route needs a bearer token (see :mod:`api.auth`): any role reads; ``crew_manager`` and
+``admin`` write. Versioned records (staff, groups, cohorts) answer with an ``ETag`` holding
+their version; ``PUT`` and ``DELETE`` need it back in ``If-Match`` (428 without it, 409 when
+someone else changed the record since — reload and redo). Status events and test results carry
+the client's id (``event_id``, ``test_id``): a retried ``POST`` answers 200 with the stored
+record instead of 201, and is recorded once. Every change leaves an audit record
+(``GET /api/crew/audit``).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import re
+from collections.abc import Iterator
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
+
+from api.auth import READERS, Principal, UserRole, require_roles
+from api.deps import RuntimeDep
+from crew.coverage import SolverSettings
+from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
+from crew.hours import WorkRecord
+from crew.model import (
+    Cohort,
+    ContactGroup,
+    Staff,
+    State,
+    StatusEvent,
+    TestKind,
+    TestOutcome,
+    TestResult,
+)
+from crew.rules import cohort_problems
+from crew.store import (
+    CrewStore,
+    IdConflict,
+    InvalidChange,
+    NotFound,
+    VersionConflict,
+    Versioned,
+)
+from crew.store.outlook import shift_summaries, stored_outlook
+
+router = APIRouter(prefix="/api/crew", tags=["crew"])
+
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Writer = Annotated[Principal, Depends(require_roles(UserRole.CREW_MANAGER, UserRole.ADMIN))]
+IfMatch = Annotated[str | None, Header(description='the ETag of the version you edited, e.g. "3"')]
+MAX_CSV_BYTES = 5_000_000
+MAX_DAYS = 62
+
+
+def _store(rt: RuntimeDep) -> CrewStore:
+    if rt.crew is None:
+        raise HTTPException(503, "the crew store is not configured")
+    return rt.crew
+
+
+StoreDep = Annotated[CrewStore, Depends(_store)]
+
+
+# --- request bodies --------------------------------------------------------------------------
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class StatusEventIn(_Body):
+    """A status event; ``event_id`` is your id for it, so a retry is recorded once."""
+
+    event_id: str = Field(min_length=1, max_length=128)
+    staff_id: str
+    state: State
+    effective: AwareDatetime
+    until: AwareDatetime | None = None
+    source: str = Field(default="", max_length=500)
+    note: str = Field(default="", max_length=2000)
+
+
+class TestResultIn(_Body):
+    """A test result; ``test_id`` is your id for it, so a retry is recorded once."""
+
+    __test__ = False  # not a pytest test class despite the name
+
+    test_id: str = Field(min_length=1, max_length=128)
+    staff_id: str
+    kind: TestKind
+    outcome: TestOutcome
+    taken_at: AwareDatetime
+
+
+class WorkIn(_Body):
+    """A shift worked (or booked); ``work_id`` is your id for it, so a retry is recorded once."""
+
+    work_id: str = Field(min_length=1, max_length=128)
+    staff_id: str
+    start: AwareDatetime
+    end: AwareDatetime
+    requirement_id: str = Field(default="", max_length=200)
+
+
+class CaseIn(_Body):
+    """Declare a confirmed case (F0) at ``at`` (default: now); contacts are marked F1."""
+
+    staff_id: str
+    at: AwareDatetime | None = None
+
+
+# --- helpers ---------------------------------------------------------------------------------
+@contextlib.contextmanager
+def _store_errors() -> Iterator[None]:
+    """Store errors → HTTP: 404, 409 (reload / id in use), 422 (naming the field)."""
+    try:
+        yield
+    except NotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except (VersionConflict, IdConflict) as exc:
+        raise HTTPException(409, str(exc)) from exc
+    except InvalidChange as exc:
+        loc = ["body", exc.field] if exc.field else ["body"]
+        raise HTTPException(422, [{"loc": loc, "msg": str(exc), "type": "invalid_change"}]) from exc
+
+
+def _domain_errors(exc: ValidationError) -> HTTPException:
+    """A domain model's validation error as FastAPI's 422 body (field path and reason)."""
+    return HTTPException(
+        422,
+        [
+            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+            for e in exc.errors(include_url=False, include_context=False)
+        ],
+    )
+
+
+def _etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def _expected_version(if_match: str | None) -> int:
+    if if_match is None:
+        raise HTTPException(
+            428,
+            "send If-Match with the ETag of the version you edited (from GET), "
+            "so a change made meanwhile by someone else is not overwritten",
+        )
+    tag = if_match.split(",")[0].strip().removeprefix("W/").strip('"')
+    try:
+        return int(tag)
+    except ValueError:
+        raise HTTPException(400, f'If-Match {if_match!r} is not an ETag like "3"') from None
+
+
+def _out(v: Versioned[Any], response: Response | None = None) -> dict[str, Any]:
+    if response is not None:
+        response.headers["ETag"] = _etag(v.version)
+    body: dict[str, Any] = v.item.model_dump(mode="json")
+    body["version"] = v.version
+    return body
+
+
+def _same_id(path_id: str, body_id: str) -> None:
+    if path_id != body_id:
+        raise HTTPException(
+            422,
+            [{"loc": ["body", "id"], "msg": f"{body_id!r} is not {path_id!r} of the URL",
+              "type": "id_mismatch"}],
+        )  # fmt: skip
+
+
+def _now(store: CrewStore) -> datetime:
+    return datetime.now(UTC).astimezone(store.policy.tz)
+
+
+# --- staff -----------------------------------------------------------------------------------
+@router.get("/staff")
+async def list_staff(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
+    """Everyone on the roster, with their versions."""
+    return [_out(v) for v in await store.staff()]
+
+
+@router.post("/staff", status_code=201)
+async def create_staff(
+    body: Staff, who: Writer, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    with _store_errors():
+        return _out(await store.create_staff(body, actor=who.actor), response)
+
+
+@router.get("/staff/{staff_id}")
+async def get_staff(
+    staff_id: str, _: Reader, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    with _store_errors():
+        return _out(await store.get_staff(staff_id), response)
+
+
+@router.put("/staff/{staff_id}")
+async def update_staff(
+    staff_id: str,
+    body: Staff,
+    who: Writer,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    _same_id(staff_id, body.id)
+    expected = _expected_version(if_match)
+    with _store_errors():
+        v = await store.update_staff(body, expected_version=expected, actor=who.actor)
+    return _out(v, response)
+
+
+@router.delete("/staff/{staff_id}", status_code=204)
+async def delete_staff(
+    staff_id: str, who: Writer, store: StoreDep, if_match: IfMatch = None
+) -> Response:
+    """Delete a person (they leave their groups and cohorts; their history stays)."""
+    expected = _expected_version(if_match)
+    with _store_errors():
+        await store.delete_staff(staff_id, expected_version=expected, actor=who.actor)
+    return Response(status_code=204)
+
+
+@router.get("/staff/{staff_id}/history")
+async def staff_history(staff_id: str, _: Reader, store: StoreDep) -> dict[str, Any]:
+    """A person's status events and tests, and their state now."""
+    with _store_errors():
+        await store.get_staff(staff_id)
+    snap = await store.snapshot()
+    now = _now(store)
+    av = snap.history.status_at(staff_id, now)
+    return {
+        "staff_id": staff_id,
+        "now": {
+            "state": av.state.value,
+            "since": av.since,
+            "until": av.until,
+            "awaiting_release_test": av.awaiting_release_test,
+        },
+        "events": [e.model_dump(mode="json") for e in snap.history.events_of(staff_id)],
+        "tests": [t.model_dump(mode="json") for t in snap.history.tests_of(staff_id)],
+    }
+
+
+# --- contact groups and cohorts --------------------------------------------------------------
+@router.get("/groups")
+async def list_groups(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
+    return [_out(v) for v in await store.groups()]
+
+
+@router.post("/groups", status_code=201)
+async def create_group(
+    body: ContactGroup, who: Writer, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    with _store_errors():
+        return _out(await store.create_group(body, actor=who.actor), response)
+
+
+@router.get("/groups/{group_id}")
+async def get_group(
+    group_id: str, _: Reader, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    with _store_errors():
+        return _out(await store.get_group(group_id), response)
+
+
+@router.put("/groups/{group_id}")
+async def update_group(
+    group_id: str,
+    body: ContactGroup,
+    who: Writer,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    _same_id(group_id, body.id)
+    expected = _expected_version(if_match)
+    with _store_errors():
+        v = await store.update_group(body, expected_version=expected, actor=who.actor)
+    return _out(v, response)
+
+
+@router.delete("/groups/{group_id}", status_code=204)
+async def delete_group(
+    group_id: str, who: Writer, store: StoreDep, if_match: IfMatch = None
+) -> Response:
+    expected = _expected_version(if_match)
+    with _store_errors():
+        await store.delete_group(group_id, expected_version=expected, actor=who.actor)
+    return Response(status_code=204)
+
+
+async def _cohort_warnings(store: CrewStore, cohort_id: str) -> list[str]:
+    """What the policy says against a cohort (too long, a member in two cohorts at once)."""
+    word = re.compile(rf"(?<![\w-]){re.escape(cohort_id)}(?![\w-])")
+    return [p for p in cohort_problems(await store.roster(), store.policy) if word.search(p)]
+
+
+@router.get("/cohorts")
+async def list_cohorts(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
+    """3-on-site cohorts: members, start, planned end, beds."""
+    return [_out(v) for v in await store.cohorts()]
+
+
+@router.post("/cohorts", status_code=201)
+async def create_cohort(
+    body: Cohort, who: Writer, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    with _store_errors():
+        v = await store.create_cohort(body, actor=who.actor)
+    return {**_out(v, response), "warnings": await _cohort_warnings(store, v.item.id)}
+
+
+@router.get("/cohorts/{cohort_id}")
+async def get_cohort(
+    cohort_id: str, _: Reader, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    with _store_errors():
+        return _out(await store.get_cohort(cohort_id), response)
+
+
+@router.put("/cohorts/{cohort_id}")
+async def update_cohort(
+    cohort_id: str,
+    body: Cohort,
+    who: Writer,
+    store: StoreDep,
+    response: Response,
+    if_match: IfMatch = None,
+) -> dict[str, Any]:
+    _same_id(cohort_id, body.id)
+    expected = _expected_version(if_match)
+    with _store_errors():
+        v = await store.update_cohort(body, expected_version=expected, actor=who.actor)
+    return {**_out(v, response), "warnings": await _cohort_warnings(store, v.item.id)}
+
+
+@router.delete("/cohorts/{cohort_id}", status_code=204)
+async def delete_cohort(
+    cohort_id: str, who: Writer, store: StoreDep, if_match: IfMatch = None
+) -> Response:
+    expected = _expected_version(if_match)
+    with _store_errors():
+        await store.delete_cohort(cohort_id, expected_version=expected, actor=who.actor)
+    return Response(status_code=204)
+
+
+# --- status, tests, cases --------------------------------------------------------------------
+@router.get("/status")
+async def status_now(
+    _: Reader,
+    store: StoreDep,
+    at: Annotated[AwareDatetime | None, Query(description="instant (default: now)")] = None,
+) -> dict[str, Any]:
+    """Everyone's state at ``at``, with counts per state."""
+    snap = await store.snapshot()
+    t = at or _now(store)
+    people = []
+    counts: dict[str, int] = {s.value: 0 for s in State}
+    for s in snap.roster.staff:
+        av = snap.history.status_at(s.id, t)
+        counts[av.state.value] += 1
+        people.append(
+            {
+                "staff_id": s.id,
+                "name": s.name,
+                "role": s.role.value,
+                "state": av.state.value,
+                "since": av.since,
+                "until": av.until,
+                "awaiting_release_test": av.awaiting_release_test,
+            }
+        )
+    return {"at": t, "revision": snap.revision, "counts": counts, "staff": people}
+
+
+@router.get("/status-events")
+async def list_status_events(
+    _: Reader, store: StoreDep, staff_id: str | None = None
+) -> list[dict[str, Any]]:
+    return [e.model_dump(mode="json") for e in await store.status_events(staff_id)]
+
+
+@router.post("/status-events", status_code=201)
+async def record_status_event(
+    body: StatusEventIn, who: Writer, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    """Append a status event (201); the same ``event_id`` and content again → 200, once."""
+    try:
+        event = StatusEvent(**body.model_dump(), recorded_at=_now(store))
+    except ValidationError as exc:
+        raise _domain_errors(exc) from exc
+    with _store_errors():
+        rec = await store.record_status(event, actor=who.actor)
+    if not rec.created:
+        response.status_code = 200
+    return rec.item.model_dump(mode="json")
+
+
+@router.get("/tests")
+async def list_tests(
+    _: Reader, store: StoreDep, staff_id: str | None = None
+) -> list[dict[str, Any]]:
+    return [t.model_dump(mode="json") for t in await store.test_results(staff_id)]
+
+
+@router.post("/tests", status_code=201)
+async def record_test(
+    body: TestResultIn, who: Writer, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    """Record a test result (201); the same ``test_id`` and content again → 200, once."""
+    try:
+        test = TestResult(**body.model_dump(), recorded_at=_now(store))
+    except ValidationError as exc:
+        raise _domain_errors(exc) from exc
+    with _store_errors():
+        rec = await store.record_test(test, actor=who.actor)
+    if not rec.created:
+        response.status_code = 200
+    return rec.item.model_dump(mode="json")
+
+
+@router.post("/cases", status_code=201)
+async def declare_case(
+    body: CaseIn, who: Writer, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    """Declare an F0: isolates the person and marks their contact groups F1, saying why."""
+    at = body.at or _now(store)
+    with _store_errors():
+        trace, new = await store.declare_case(body.staff_id, at, actor=who.actor)
+    if new == 0:
+        response.status_code = 200
+    return {
+        "case": trace.case_event.model_dump(mode="json"),
+        "contacts": [
+            {"staff_id": m.staff_id, "group_id": m.group_id, "reason": m.reason}
+            for m in trace.marks
+        ],
+        "not_marked": [
+            {"staff_id": m.staff_id, "group_id": m.group_id, "reason": m.reason}
+            for m in trace.not_marked
+        ],
+        "events": [e.model_dump(mode="json") for e in trace.events],
+        "new_events": new,
+    }
+
+
+@router.get("/work")
+async def list_work(
+    _: Reader,
+    store: StoreDep,
+    staff_id: str | None = None,
+    since: AwareDatetime | None = None,
+) -> list[dict[str, Any]]:
+    """Shifts worked (they count for rest, hours and overtime in coverage)."""
+    return [
+        {
+            "work_id": wid,
+            "staff_id": w.staff_id,
+            "start": w.start,
+            "end": w.end,
+            "requirement_id": w.requirement_id,
+        }
+        for wid, w in await store.work_records(staff_id, since=since)
+    ]
+
+
+@router.post("/work", status_code=201)
+async def record_work(
+    body: WorkIn, who: Writer, store: StoreDep, response: Response
+) -> dict[str, Any]:
+    """Book a shift worked (201); the same ``work_id`` and content again → 200, once."""
+    try:
+        rec = WorkRecord(body.staff_id, body.start, body.end, body.requirement_id)
+    except ValueError as exc:
+        raise HTTPException(
+            422, [{"loc": ["body", "end"], "msg": str(exc), "type": "value_error"}]
+        ) from exc
+    with _store_errors():
+        out = await store.record_work(body.work_id, rec, actor=who.actor)
+    if not out.created:
+        response.status_code = 200
+    w = out.item
+    return {
+        "work_id": body.work_id,
+        "staff_id": w.staff_id,
+        "start": w.start,
+        "end": w.end,
+        "requirement_id": w.requirement_id,
+    }
+
+
+# --- coverage and capacity -------------------------------------------------------------------
+DaysQ = Annotated[int, Query(ge=1, le=MAX_DAYS, description="days from `from`")]
+FromQ = Annotated[date | None, Query(alias="from", description="first day (default: today)")]
+
+
+async def _outlook(rt: RuntimeDep, store: CrewStore, start: date | None, days: int) -> Any:
+    now = _now(store)
+    tt_id = rt.settings.state.timetable
+    solver = SolverSettings(time_limit_s=rt.settings.crew.solver_time_limit_s)
+    return await stored_outlook(
+        store,
+        [(rt.line, rt.line.timetable(tt_id))],
+        start=start or now.date(),
+        days=days,
+        as_of=now,
+        solver=solver,
+    )
+
+
+def _capacity_rows(day: Any) -> list[dict[str, Any]]:
+    return [
+        {
+            "line_id": c.line_id,
+            "period": c.period,
+            "start": _clock(c.start_s),
+            "end": _clock(c.end_s),
+            "planned_headway_s": c.planned_headway_s,
+            "planned_trains": c.planned_trains,
+            "drivers": c.drivers,
+            "trains": c.trains,
+            "headway_s": c.headway_s,
+            "degraded": c.degraded,
+            "below_steps": c.below_steps,
+        }
+        for c in day.capacity
+    ]
+
+
+def _clock(s: int) -> str:
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
+
+
+@router.get("/coverage")
+async def coverage(
+    _: Reader,
+    rt: RuntimeDep,
+    store: StoreDep,
+    start: FromQ = None,
+    days: DaysQ = 15,
+    assignments: bool = False,
+) -> dict[str, Any]:
+    """Per day and shift: needed, assigned and missing by role; capacity per period; overtime
+    per person against the limits; the first day the timetable cannot be staffed."""
+    snap, outlook = await _outlook(rt, store, start, days)
+    out_days = []
+    for d in outlook.days:
+        shifts = []
+        for s in shift_summaries(d.coverage):
+            shifts.append(
+                {
+                    "shift": s.shift_id,
+                    "start": s.start,
+                    "end": s.end,
+                    "required": s.required,
+                    "assigned": s.assigned,
+                    "missing": s.missing,
+                    "missing_by_role": s.by_role(),
+                    "shortfall": [
+                        {
+                            "role": x.role,
+                            "detail": x.detail,
+                            "kind": x.kind.value,
+                            "missing": x.missing,
+                            "essential": x.essential,
+                        }
+                        for x in s.short
+                    ],
+                }
+            )
+        day: dict[str, Any] = {
+            "date": d.service_date,
+            "staffable": d.coverage.staffable,
+            "solver_status": d.coverage.solver_status,
+            "shifts": shifts,
+            "capacity": _capacity_rows(d),
+        }
+        if assignments:
+            day["assignments"] = [
+                {
+                    "staff_id": a.staff_id,
+                    "requirement_id": a.requirement_id,
+                    "shift": a.shift_id,
+                    "kind": a.kind.value,
+                    "start": a.start,
+                    "end": a.end,
+                    "overtime_min": a.overtime_min,
+                    "test_pending": a.test_pending,
+                }
+                for a in d.coverage.assignments
+            ]
+        out_days.append(day)
+    return {
+        "revision": snap.revision,
+        "policy": store.policy.name,
+        "as_of": outlook.plan.as_of,
+        "first_unstaffable": outlook.first_unstaffable,
+        "first_degraded": outlook.first_degraded,
+        "days": out_days,
+        "overtime": [
+            {
+                "staff_id": o.staff_id,
+                "year": o.year,
+                "month": o.month,
+                "planned_h": o.planned_h,
+                "month_h": o.month_h,
+                "month_limit_h": o.month_limit_h,
+                "year_h": o.year_h,
+                "year_limit_h": o.year_limit_h,
+                "max_day_h": o.max_day_h,
+                "max_day_limit_h": o.max_day_limit_h,
+            }
+            for o in outlook.plan.overtime
+        ],
+    }
+
+
+@router.get("/capacity")
+async def capacity(
+    _: Reader, rt: RuntimeDep, store: StoreDep, start: FromQ = None, days: DaysQ = 15
+) -> dict[str, Any]:
+    """Crew-constrained capacity: trains and headway each timetable period can run."""
+    snap, outlook = await _outlook(rt, store, start, days)
+    return {
+        "revision": snap.revision,
+        "first_degraded": outlook.first_degraded,
+        "days": [{"date": d.service_date, "periods": _capacity_rows(d)} for d in outlook.days],
+    }
+
+
+# --- roster CSV and audit --------------------------------------------------------------------
+@router.get("/roster.csv")
+async def export_roster(_: Reader, store: StoreDep) -> Response:
+    """The roster (staff and contact groups) as CSV."""
+    text = write_roster_csv(await store.roster())
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="roster.csv"'},
+    )
+
+
+@router.post("/roster.csv")
+async def import_roster(
+    request: Request,
+    who: Writer,
+    store: StoreDep,
+    replace: Annotated[
+        bool, Query(description="make the roster exactly the file (default: merge)")
+    ] = False,
+) -> dict[str, Any]:
+    """Import a roster CSV (body: the file). A file with any bad row imports nothing and
+    answers 422 with every problem by line, column and reason."""
+    raw = await request.body()
+    if len(raw) > MAX_CSV_BYTES:
+        raise HTTPException(413, f"the file is larger than {MAX_CSV_BYTES} bytes")
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise HTTPException(422, f"the file is not UTF-8 text (byte {exc.start})") from exc
+    try:
+        change = await import_roster_csv(
+            store, text, actor=who.actor, replace=replace, source="roster.csv upload"
+        )
+    except CsvImportError as exc:
+        raise HTTPException(
+            422,
+            {
+                "message": f"{len(exc.errors)} problem(s) in the file; nothing was imported",
+                "errors": [
+                    {"line": e.line, "staff_id": e.staff_id, "column": e.column,
+                     "message": e.message}
+                    for e in exc.errors
+                ],
+            },
+        ) from exc  # fmt: skip
+    except VersionConflict as exc:
+        raise HTTPException(409, str(exc)) from exc
+    return {
+        "created": list(change.created),
+        "updated": list(change.updated),
+        "deleted": list(change.deleted),
+        "unchanged": change.unchanged,
+        "revision": change.revision,
+    }
+
+
+@router.get("/audit")
+async def audit(
+    _: Reader,
+    store: StoreDep,
+    entity: str | None = None,
+    entity_id: str | None = None,
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    before_id: int | None = None,
+) -> list[dict[str, Any]]:
+    """Changes, newest first: who, when (UTC ms), what, before and after."""
+    recs = await store.audit(entity=entity, entity_id=entity_id, limit=limit, before_id=before_id)
+    return [
+        {
+            "id": r.id,
+            "at_ms": r.at_ms,
+            "at": datetime.fromtimestamp(r.at_ms / 1000, UTC),
+            "actor": r.actor,
+            "action": r.action,
+            "entity": r.entity,
+            "entity_id": r.entity_id,
+            "version": r.version,
+            "before": r.before,
+            "after": r.after,
+            "context": r.context,
+        }
+        for r in recs
+    ]

@@ -1,0 +1,403 @@
+"""The roster as CSV: one row per person, with their qualifications and contact groups.
+
+Columns (``id``, ``name`` and ``role`` are required; the others may be left out):
+
+=============================  ================================================================
+``id``                         staff id, e.g. ``D023``
+``name``                       full name
+``role``                       ``driver``, ``technician`` or ``occ_operator``
+``discipline``                 technicians only: ``rolling_stock``, ``signalling``, ``power``,
+                               ``track``, ``station_systems``
+``substitute``                 ``yes``/``no`` (a substitute driver); default ``no``
+``line_id``                    the line the person works on; empty: any line
+``overtime_allowed``           ``yes``/``no``; default ``yes`` (Labour Code Art. 137(1))
+``extended_overtime_allowed``  ``yes``/``no``; default ``yes`` (Resolution 17/2022)
+``qualifications``             ``kind:scope:valid_until[:valid_from]`` items separated by ``;``,
+                               e.g. ``line_licence:2a:2027-06-30; rolling_stock:CRRC-4car:…``
+``groups``                     contact groups as ``kind:id[:name]`` separated by ``;``, e.g.
+                               ``shift_team:DT-A:Tổ lái A; dormitory_room:R101``
+=============================  ================================================================
+
+Reading checks every row and reports every problem with its line number, column and reason
+(:class:`CsvImportError`); a file with any problem imports nothing. Importing either merges the
+file into the roster (people in the file are created or replaced, with exactly the groups the
+file lists for them; everyone else is left alone) or, with ``replace``, makes the roster exactly
+the file. 3-on-site cohorts are not part of the file; they must still name only staff who remain.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from pydantic import ValidationError
+
+from crew.model import ContactGroup, GroupKind, Roster, Staff
+
+if TYPE_CHECKING:
+    from crew.store import CrewStore, RosterChange
+
+COLUMNS = (
+    "id",
+    "name",
+    "role",
+    "discipline",
+    "substitute",
+    "line_id",
+    "overtime_allowed",
+    "extended_overtime_allowed",
+    "qualifications",
+    "groups",
+)
+REQUIRED = ("id", "name", "role")
+_TRUE = {"yes", "y", "true", "1"}
+_FALSE = {"no", "n", "false", "0"}
+_IMPORTABLE_GROUPS = (GroupKind.SHIFT_TEAM, GroupKind.DORMITORY_ROOM)
+
+
+@dataclass(frozen=True, slots=True)
+class RowError:
+    """One problem: ``line`` in the file (the header is line 1; 0: the roster as a whole)."""
+
+    line: int
+    staff_id: str | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        where = f"line {self.line}" if self.line else "roster"
+        who = f" ({self.staff_id})" if self.staff_id else ""
+        col = f" {self.column}:" if self.column else ""
+        return f"{where}{who}:{col} {self.message}"
+
+
+class CsvImportError(ValueError):
+    """The file cannot be imported; ``errors`` lists every problem. Nothing was imported."""
+
+    def __init__(self, errors: Iterable[RowError]) -> None:
+        self.errors = tuple(errors)
+        lines = "\n".join(f"  {e}" for e in self.errors)
+        super().__init__(
+            f"{len(self.errors)} problem(s) in the roster file, nothing imported:\n{lines}"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class GroupRef:
+    kind: GroupKind
+    id: str
+    name: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class RosterFile:
+    """A parsed, row-checked roster file."""
+
+    staff: tuple[Staff, ...]
+    groups: dict[str, tuple[GroupRef, ...]]  # staff id → the groups the file lists
+    lines: dict[str, int]  # staff id → line number
+
+
+# --- reading ---------------------------------------------------------------------------------
+def read_roster_csv(text: str) -> RosterFile:
+    """Parse and check every row; raises :class:`CsvImportError` listing every problem."""
+    text = text.removeprefix("\ufeff")  # spreadsheet programs write a BOM
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = reader.fieldnames
+    if not header:
+        raise CsvImportError([RowError(1, None, None, "empty file: no header row")])
+    cols = [h.strip() for h in header]
+    problems: list[RowError] = []
+    unknown = [c for c in cols if c not in COLUMNS]
+    if unknown:
+        problems.append(
+            RowError(1, None, None, f"unknown column(s) {unknown}; known: {', '.join(COLUMNS)}")
+        )
+    missing = [c for c in REQUIRED if c not in cols]
+    if missing:
+        problems.append(RowError(1, None, None, f"missing required column(s) {missing}"))
+    if len(set(cols)) != len(cols):
+        problems.append(RowError(1, None, None, "a column appears twice"))
+    if problems:
+        raise CsvImportError(problems)
+    reader.fieldnames = cols
+
+    staff: list[Staff] = []
+    groups: dict[str, tuple[GroupRef, ...]] = {}
+    lines: dict[str, int] = {}
+    prev_end = reader.line_num
+    for raw in reader:
+        line = prev_end + 1
+        prev_end = reader.line_num
+        if None in raw:  # more cells than header columns
+            problems.append(RowError(line, raw.get("id"), None, "more cells than columns"))
+            continue
+        row = {k: (v or "").strip() for k, v in raw.items()}
+        if not any(row.values()):
+            continue  # blank line
+        sid = row.get("id") or None
+        errs: list[RowError] = []
+        person = _staff(row, line, sid, errs)
+        refs = _group_refs(row.get("groups", ""), line, sid, errs)
+        if sid is not None and sid in lines:
+            errs.append(RowError(line, sid, "id", f"duplicate id, first on line {lines[sid]}"))
+        problems += errs
+        if not errs and person is not None:
+            staff.append(person)
+            groups[person.id] = refs
+            lines[person.id] = line
+    if not staff and not problems:
+        problems.append(RowError(1, None, None, "no staff rows"))
+    if problems:
+        raise CsvImportError(problems)
+    return RosterFile(tuple(staff), groups, lines)
+
+
+def _flag(row: dict[str, str], col: str, default: bool, errs: list[RowError], line: int) -> bool:
+    v = row.get(col, "").lower()
+    if v == "":
+        return default
+    if v in _TRUE:
+        return True
+    if v in _FALSE:
+        return False
+    errs.append(RowError(line, row.get("id") or None, col, f"{v!r} is not yes or no"))
+    return default
+
+
+def _staff(row: dict[str, str], line: int, sid: str | None, errs: list[RowError]) -> Staff | None:
+    quals: list[dict[str, str]] = []
+    for n, item in enumerate(_items(row.get("qualifications", "")), 1):
+        parts = [p.strip() for p in item.split(":")]
+        if len(parts) not in (3, 4) or not all(parts):
+            errs.append(
+                RowError(
+                    line,
+                    sid,
+                    "qualifications",
+                    f"item {n} {item!r}: expected kind:scope:valid_until[:valid_from]",
+                )
+            )
+            continue
+        q = {"kind": parts[0], "scope": parts[1], "valid_until": parts[2]}
+        if len(parts) == 4:
+            q["valid_from"] = parts[3]
+        quals.append(q)
+    data = {
+        "id": row.get("id", ""),
+        "name": row.get("name", ""),
+        "role": row.get("role", ""),
+        "discipline": row.get("discipline") or None,
+        "substitute": _flag(row, "substitute", False, errs, line),
+        "line_id": row.get("line_id") or None,
+        "overtime_allowed": _flag(row, "overtime_allowed", True, errs, line),
+        "extended_overtime_allowed": _flag(row, "extended_overtime_allowed", True, errs, line),
+        "qualifications": quals,
+    }
+    if not data["name"]:
+        errs.append(RowError(line, sid, "name", "empty"))
+    try:
+        return Staff.model_validate(data)
+    except ValidationError as exc:
+        for e in exc.errors():
+            loc = [str(x) for x in e["loc"]]
+            col = loc[0] if loc else None
+            detail = e["msg"]
+            if col == "qualifications" and len(loc) >= 3:
+                detail = f"item {int(loc[1]) + 1} {loc[2]}: {detail}"
+            elif col is None:
+                col = "discipline" if "discipline" in detail else None
+            errs.append(RowError(line, sid, col, detail))
+        return None
+
+
+def _group_refs(
+    text: str, line: int, sid: str | None, errs: list[RowError]
+) -> tuple[GroupRef, ...]:
+    out: list[GroupRef] = []
+    kinds = ", ".join(k.value for k in _IMPORTABLE_GROUPS)
+    for n, item in enumerate(_items(text), 1):
+        parts = [p.strip() for p in item.split(":", 2)]
+        if len(parts) < 2 or not parts[1]:
+            errs.append(
+                RowError(line, sid, "groups", f"item {n} {item!r}: expected kind:id[:name]")
+            )
+            continue
+        try:
+            kind = GroupKind(parts[0])
+        except ValueError:
+            kind = None
+        if kind not in _IMPORTABLE_GROUPS:
+            errs.append(
+                RowError(line, sid, "groups", f"item {n}: kind {parts[0]!r} is not one of {kinds}")
+            )
+            continue
+        assert kind is not None
+        out.append(GroupRef(kind, parts[1], parts[2] if len(parts) == 3 and parts[2] else None))
+    ids = [g.id for g in out]
+    if len(set(ids)) != len(ids):
+        errs.append(RowError(line, sid, "groups", "a group is listed twice"))
+    return tuple(out)
+
+
+def _items(text: str) -> list[str]:
+    return [x.strip() for x in text.split(";") if x.strip()]
+
+
+# --- merging ---------------------------------------------------------------------------------
+def merge_roster(current: Roster, file: RosterFile, *, replace: bool = False) -> Roster:
+    """The roster after importing ``file`` (see the module docstring for the two modes).
+
+    Raises :class:`CsvImportError` for problems across rows: a group listed with two kinds
+    or two names, a group whose kind differs from the existing one, a cohort naming someone
+    the import removes.
+    """
+    problems: list[RowError] = []
+    in_file = {s.id for s in file.staff}
+    staff = {} if replace else {s.id: s for s in current.staff}
+    staff.update({s.id: s for s in file.staff})
+
+    existing = {} if replace else {g.id: g for g in current.groups}
+    members: dict[str, set[str]] = {gid: set(g.members) - in_file for gid, g in existing.items()}
+    kind_of = {gid: (g.kind, 0) for gid, g in existing.items()}
+    name_of = {gid: (g.name, 0) for gid, g in existing.items()}
+    cohort_ids = {c.id for c in current.cohorts}
+    for s in file.staff:
+        line = file.lines[s.id]
+        for ref in file.groups[s.id]:
+            if ref.id in cohort_ids:
+                problems.append(
+                    RowError(line, s.id, "groups", f"{ref.id} is a 3-on-site cohort's id")
+                )
+                continue
+            k, kline = kind_of.setdefault(ref.id, (ref.kind, line))
+            if k is not ref.kind:
+                first = f"line {kline}" if kline else "the roster"
+                problems.append(
+                    RowError(
+                        line,
+                        s.id,
+                        "groups",
+                        f"{ref.id} is a {ref.kind.value} here, a {k.value} in {first}",
+                    )
+                )
+                continue
+            if ref.name is not None:
+                have, nline = name_of.get(ref.id, (None, 0))
+                if have is not None and have != ref.name and nline:
+                    problems.append(
+                        RowError(
+                            line,
+                            s.id,
+                            "groups",
+                            f"{ref.id} is named {ref.name!r} here, {have!r} on line {nline}",
+                        )
+                    )
+                    continue
+                name_of[ref.id] = (ref.name, line)
+            members.setdefault(ref.id, set()).add(s.id)
+    for c in current.cohorts:
+        gone = sorted(set(c.members) - set(staff))
+        if gone:
+            problems.append(
+                RowError(0, None, "cohorts", f"cohort {c.id} names staff not in the file: {gone}")
+            )
+    if problems:
+        raise CsvImportError(problems)
+    groups = tuple(
+        ContactGroup(
+            id=gid,
+            kind=kind_of[gid][0],
+            name=name_of.get(gid, (gid, 0))[0],
+            members=tuple(sorted(ms)),
+        )
+        for gid, ms in sorted(members.items())
+        if ms
+    )
+    try:
+        return Roster(
+            staff=tuple(staff[k] for k in sorted(staff)), groups=groups, cohorts=current.cohorts
+        )
+    except ValidationError as exc:  # the checks above should leave nothing for here
+        raise CsvImportError([RowError(0, None, None, e["msg"]) for e in exc.errors()]) from exc
+
+
+# --- writing ---------------------------------------------------------------------------------
+def write_roster_csv(roster: Roster) -> str:
+    """The roster's staff and contact groups as CSV (cohorts are not included)."""
+    groups_of: dict[str, list[ContactGroup]] = {}
+    for g in roster.groups:
+        for m in g.members:
+            groups_of.setdefault(m, []).append(g)
+    out = io.StringIO(newline="")
+    w = csv.writer(out)
+    w.writerow(COLUMNS)
+    for s in sorted(roster.staff, key=lambda s: s.id):
+        quals = []
+        for q in s.qualifications:
+            _plain(q.scope, f"{s.id}: qualification scope")
+            tail = f":{q.valid_from.isoformat()}" if q.valid_from else ""
+            quals.append(f"{q.kind.value}:{q.scope}:{q.valid_until.isoformat()}{tail}")
+        refs = []
+        for g in sorted(groups_of.get(s.id, []), key=lambda g: g.id):
+            _plain(g.id, f"group id {g.id}")
+            if ";" in g.name:
+                raise ValueError(f"group {g.id}: a name with ';' cannot be written to CSV")
+            refs.append(f"{g.kind.value}:{g.id}:{g.name}")
+        w.writerow(
+            [
+                s.id,
+                s.name,
+                s.role.value,
+                s.discipline.value if s.discipline else "",
+                _yn(s.substitute),
+                s.line_id or "",
+                _yn(s.overtime_allowed),
+                _yn(s.extended_overtime_allowed),
+                "; ".join(quals),
+                "; ".join(refs),
+            ]
+        )
+    return out.getvalue()
+
+
+def _yn(v: bool) -> str:
+    return "yes" if v else "no"
+
+
+def _plain(value: str, what: str) -> None:
+    if ":" in value or ";" in value:
+        raise ValueError(f"{what} {value!r} contains ':' or ';' and cannot be written to CSV")
+
+
+# --- the import, end to end ------------------------------------------------------------------
+async def import_roster_csv(
+    store: CrewStore, text: str, *, actor: str, replace: bool = False, source: str = "csv"
+) -> RosterChange:
+    """Check ``text``, merge it into the stored roster and write the result in one transaction.
+
+    Raises :class:`CsvImportError` (nothing written) for any problem in the file. If the
+    roster changes between reading and writing, the merge is redone (up to three times).
+    """
+    from crew.store import InvalidChange, VersionConflict
+
+    parsed = read_roster_csv(text)
+    for attempt in range(3):
+        snap = await store.snapshot()
+        new = merge_roster(snap.roster, parsed, replace=replace)
+        try:
+            return await store.replace_roster(
+                new,
+                actor=actor,
+                context=f"import {source}" + (" (replace)" if replace else ""),
+                expected_revision=snap.revision,
+            )
+        except InvalidChange as exc:
+            raise CsvImportError([RowError(0, None, exc.field, str(exc))]) from exc
+        except VersionConflict:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")

@@ -1,0 +1,129 @@
+"""Coverage and capacity from the stored crew record, summarised per day and shift.
+
+Used by ``GET /api/crew/coverage`` and ``metro-ops crew coverage``: both read one snapshot of
+the store, solve :func:`crew.crew_outlook` off the event loop (CP-SAT is CPU-bound) and show
+the same per-shift summary.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from crew.coverage import DayCoverage, SolverSettings
+from crew.duties import DutyKind, StaffingStandard
+from crew.forecast import CrewOutlook, crew_outlook
+from crew.store.records import CrewSnapshot
+from crew.store.service import CrewStore
+from line import Line, Timetable
+
+
+@dataclass(frozen=True, slots=True)
+class ShortLine:
+    """People missing in one shift for one role (and discipline or post), by duty kind."""
+
+    role: str
+    detail: str | None  # discipline of technicians, post of control-centre operators
+    kind: DutyKind
+    missing: int
+    essential: bool
+
+    @property
+    def label(self) -> str:
+        return f"{self.role}/{self.detail}" if self.detail else self.role
+
+
+@dataclass(frozen=True, slots=True)
+class ShiftSummary:
+    """One shift of one service day: how many were needed, assigned, and who is missing."""
+
+    service_date: date
+    shift_id: str
+    start: datetime
+    end: datetime
+    required: int
+    assigned: int
+    short: tuple[ShortLine, ...]
+
+    @property
+    def missing(self) -> int:
+        return sum(s.missing for s in self.short)
+
+    @property
+    def essential_missing(self) -> int:
+        return sum(s.missing for s in self.short if s.essential)
+
+    def by_role(self) -> dict[str, int]:
+        """Missing people per role (driver, technician, occ_operator)."""
+        out: dict[str, int] = {}
+        for s in self.short:
+            out[s.role] = out.get(s.role, 0) + s.missing
+        return out
+
+
+def shift_summaries(day: DayCoverage) -> list[ShiftSummary]:
+    """The day's requirements grouped by shift, in order of shift start."""
+    shifts: dict[str, list[tuple[int, int, ShortLine | None]]] = {}
+    times: dict[str, tuple[datetime, datetime]] = {}
+    for rc in day.requirements:
+        r = rc.requirement
+        times[r.shift_id] = (r.start, r.end)
+        line = None
+        if rc.shortfall:
+            detail = r.spec.discipline.value if r.spec.discipline else r.spec.post
+            line = ShortLine(r.spec.role.value, detail, r.kind, rc.shortfall, r.essential)
+        shifts.setdefault(r.shift_id, []).append((r.count, len(rc.assigned), line))
+    out = []
+    for sid, rows in shifts.items():
+        start, end = times[sid]
+        out.append(
+            ShiftSummary(
+                day.service_date,
+                sid,
+                start,
+                end,
+                sum(n for n, _, _ in rows),
+                sum(a for _, a, _ in rows),
+                tuple(x for _, _, x in rows if x is not None),
+            )
+        )
+    return sorted(out, key=lambda s: (s.start, s.shift_id))
+
+
+async def stored_outlook(
+    store: CrewStore,
+    services: Sequence[tuple[Line, Timetable]],
+    *,
+    start: date,
+    days: int,
+    as_of: datetime,
+    standard: StaffingStandard | None = None,
+    solver: SolverSettings | None = None,
+) -> tuple[CrewSnapshot, CrewOutlook]:
+    """Coverage and capacity for ``days`` days from ``start`` over the stored roster, with
+    the shifts already worked (recorded with :meth:`CrewStore.record_work`) counting for rest,
+    hours and overtime."""
+    if days < 1:
+        raise ValueError("days must be at least 1")
+    # hours count by calendar year (overtime) and by the week before the first day (rest,
+    # days worked): load the shifts worked since whichever is earlier
+    since = datetime.combine(
+        min(date(start.year, 1, 1), start - timedelta(days=8)), time(), store.policy.tz
+    )
+    snap = await store.snapshot(work_since=since)
+    outlook = await asyncio.to_thread(
+        crew_outlook,
+        services,
+        snap.roster,
+        snap.history,
+        snap.work,
+        start=start,
+        as_of=as_of,
+        policy=store.policy,
+        standard=standard,
+        next_days=days - 1,
+        solver=solver,
+    )
+    return snap, outlook
