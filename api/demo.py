@@ -4,27 +4,54 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import datetime
+from datetime import date, datetime, time
 
 import typer
 
 from api.runtime import build_runtime
 from api.server import serve_http
 from api.settings import Settings
+from crew import TestKind, TestOutcome, TestResult, synthetic_roster
+from crew.store import CrewStore
 from line import load_line
 from telemetry.broker import LocalBroker
-from telemetry.emulator.runner import Emulator, EmulatorConfig
+from telemetry.emulator.runner import Emulator, EmulatorConfig, default_start
+
+
+async def seed_crew(settings: Settings, line_id: str, day: date) -> str:
+    """A synthetic roster when the database has none, and everyone's negative test for
+    ``day`` (taken 04:30 local): the demo's drivers are then cleared for their shifts."""
+    store = CrewStore(settings.db.url, policy=settings.crew.crew_policy())
+    async with store:
+        if not (await store.roster()).staff:
+            roster = synthetic_roster(1, line_id=line_id, reference=day)
+            await store.replace_roster(roster, actor="demo", context="demo: synthetic roster")
+        roster = await store.roster()
+        taken = datetime.combine(day, time(4, 30), store.policy.tz)
+        for person in roster.staff:
+            test = TestResult(
+                test_id=f"demo-{person.id}-{day.isoformat()}",
+                staff_id=person.id,
+                kind=TestKind.RAPID,
+                outcome=TestOutcome.NEGATIVE,
+                taken_at=taken,
+                recorded_at=taken,
+            )
+            await store.record_test(test, actor="demo")
+        return f"{len(roster.staff)} staff, negative tests for {day:%d/%m/%Y}"
 
 
 async def run_demo(settings: Settings, *, speed: float, start: datetime | None, seed: int) -> None:
     line = load_line(settings.line.file)
+    begin = start or default_start()
+    crew_summary = await seed_crew(settings, line.id, begin.date())
     async with LocalBroker() as broker:
         emu_cfg = EmulatorConfig(
             broker_url=broker.url,
             line=line,
             timetable=settings.state.timetable,
             speed=speed,
-            start=start,
+            start=begin,
             seed=seed,
             modbus_host="127.0.0.1",
             modbus_base_port=0,  # each PLC picks a free port; devices() reports them
@@ -46,6 +73,7 @@ async def run_demo(settings: Settings, *, speed: float, start: datetime | None, 
                 f"(Modbus {', '.join(f'{d.host}:{d.port}' for d in emu.devices())}), "
                 f"speed ×{speed:g}\n"
                 f"  history     {settings.history.embedded_path} (embedded SQLite)\n"
+                f"  crew        {settings.db.url} ({crew_summary})\n"
                 f"  board       http://{h.host}:{h.port}/api/board\n"
                 f"  alarms      http://{h.host}:{h.port}/api/alarms\n"
                 f"  metrics     http://{h.host}:{h.port}/metrics\n"

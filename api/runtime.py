@@ -16,6 +16,7 @@ import structlog
 from prometheus_client import CollectorRegistry
 
 from api.auth import PrincipalResolver, TokenResolver
+from api.crew_link import CrewLink
 from api.settings import Settings
 from crew.store import CrewStore
 from line import Line, load_line
@@ -61,6 +62,7 @@ class Runtime:
     started_ms: int = field(default_factory=wall_ms)
     tick_s: float = 0.5
     crew: CrewStore | None = None  # opened and closed by run_runtime
+    crew_link: CrewLink | None = None  # driver clearance at cab logon, next-shift coverage
     auth: PrincipalResolver | None = None
 
 
@@ -114,6 +116,9 @@ def build_runtime(
         )
         for dev in settings.modbus.devices
     ]
+    crew_store = CrewStore(settings.db.url, policy=settings.crew.crew_policy())
+    crew_link = CrewLink(crew_store, line, state, alarms, clock=clock)
+    state.driver_check = crew_link.check
     return Runtime(
         settings,
         line,
@@ -128,7 +133,8 @@ def build_runtime(
         ingest,
         pollers,
         clock,
-        crew=CrewStore(settings.db.url, policy=settings.crew.crew_policy()),
+        crew=crew_store,
+        crew_link=crew_link,
         auth=TokenResolver(settings.auth.tokens),
     )
 
@@ -161,6 +167,8 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             for p in rt.pollers:
                 tg.create_task(p.run(), name="modbus-poller")
             tg.create_task(_ticker(rt), name="state-ticker")
+            if rt.crew_link is not None:
+                tg.create_task(rt.crew_link.run(), name="crew-link")
             log.info(
                 "live side started",
                 broker=rt.settings.mqtt.url,

@@ -1,0 +1,223 @@
+"""The live link between telemetry and crew: is the driver at the cab cleared to drive?
+
+The live state asks synchronously on every driver change (hot path: no I/O), so the link keeps
+a crew snapshot in memory and reloads it whenever the store's revision moves; then it re-checks
+every logged-on driver (someone marked F0 while driving raises the alarm at once). Logons are
+booked as shifts worked (idempotent ids) so hours and overtime count in coverage. Every few
+minutes the next shift's coverage is solved; a shortfall raises a warning on the board.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from crew import (
+    DutySpec,
+    HoursLedger,
+    Role,
+    StaffingStandard,
+    WorkRecord,
+    clearance,
+)
+from crew.store import CrewStore
+from crew.store.outlook import shift_summaries, stored_outlook
+from crew.store.records import CrewSnapshot
+from line import Line
+from telemetry.alarms import AlarmBook, Priority
+from telemetry.state import DriverVerdict, LineState
+
+log = structlog.get_logger(__name__)
+
+_REASONS_VI = {
+    "role": "không phải lái tàu",
+    "qualification": "chứng chỉ không hợp lệ",
+    "status": "không được phép làm việc (F0/F1/ốm/nghỉ)",
+    "test_missing": "chưa có xét nghiệm âm tính",
+    "test_positive": "xét nghiệm dương tính",
+    "not_on_site": "không ở trong nhóm 3 tại chỗ",
+    "rest": "chưa đủ thời gian nghỉ giữa ca",
+    "day_already_worked": "đã làm một ca hôm nay",
+    "day_hours": "vượt giờ làm trong ngày",
+    "week_days": "không có ngày nghỉ trong tuần",
+    "overtime_not_allowed": "không được làm thêm giờ",
+    "overtime_month": "vượt giới hạn làm thêm tháng",
+    "overtime_year": "vượt giới hạn làm thêm năm",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class _Logon:
+    driver: str
+    train: str
+    start: datetime
+    end: datetime
+
+
+class CrewLink:
+    """Answers :data:`telemetry.state.DriverCheck` from a cached snapshot of the crew store."""
+
+    def __init__(
+        self,
+        store: CrewStore,
+        line: Line,
+        state: LineState,
+        alarms: AlarmBook,
+        *,
+        clock: Callable[[], int],
+        standard: StaffingStandard | None = None,
+        refresh_s: float = 2.0,
+        outlook_every_s: float = 300.0,
+    ) -> None:
+        self._store = store
+        self._line = line
+        self._state = state
+        self._alarms = alarms
+        self._clock = clock
+        self._std = standard or StaffingStandard()
+        self._refresh_s = refresh_s
+        self._outlook_every_s = outlook_every_s
+        self._snap: CrewSnapshot | None = None
+        self._logons: asyncio.Queue[_Logon] = asyncio.Queue(maxsize=10_000)
+
+    # --- the synchronous check the live state calls ---------------------------------------
+    def check(self, driver: str, train: str, ts_ms: int) -> DriverVerdict | None:
+        snap = self._snap
+        if snap is None:
+            return None  # crew record not loaded yet: say nothing rather than guess
+        person = snap.roster.by_id.get(driver)
+        if person is None:
+            return DriverVerdict(False, "không có trong danh sách", "not on the roster")
+        at = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
+        # Outside every rostered shift (a depot move at night) the health, test and
+        # qualification rules still apply: check against a nominal one-hour duty.
+        window = self._shift_window(at)
+        start, end = window or (at, at + timedelta(hours=1))
+        policy = self._store.policy
+        ledger = HoursLedger(policy, [w for w in snap.work if not _is_same_shift(w, driver, start)])
+        verdict = clearance(
+            person,
+            DutySpec(
+                role=Role.DRIVER, line_id=self._line.id, rolling_stock=self._std.rolling_stock
+            ),
+            start,
+            end,
+            roster=snap.roster,
+            history=snap.history,
+            ledger=ledger,
+            policy=policy,
+            as_of=at,
+        )
+        if window is not None:  # book rostered shifts only, not depot moves
+            try:
+                self._logons.put_nowait(_Logon(driver, train, start, end))
+            except asyncio.QueueFull:  # dropping a booking beats blocking ingest
+                log.warning("logon booking queue full: booking dropped", driver=driver)
+        if verdict.ok:
+            return DriverVerdict(True)
+        reasons = sorted({p.reason.value for p in verdict.problems})
+        return DriverVerdict(
+            False,
+            "; ".join(_REASONS_VI.get(r, r) for r in reasons),
+            "; ".join(p.detail for p in verdict.problems),
+        )
+
+    def _shift_window(self, at: datetime) -> tuple[datetime, datetime] | None:
+        tz = self._store.policy.tz
+        local = at.astimezone(tz)
+        for day in (local.date(), local.date() - timedelta(days=1)):
+            for sh in self._std.driver_shifts:
+                start, end = sh.window(day, tz)
+                if start <= at < end:
+                    return start, end
+        return None
+
+    @staticmethod
+    def _work_id(driver: str, start: datetime) -> str:
+        return f"logon:{driver}:{start.astimezone(UTC):%Y%m%dT%H%MZ}"
+
+    # --- background work ------------------------------------------------------------------
+    async def run(self) -> None:
+        """Reload on change, book logons as work, and watch the next shift's coverage."""
+        await asyncio.gather(self._reload_loop(), self._book_loop(), self._outlook_loop())
+
+    async def reload(self) -> bool:
+        """Load a fresh snapshot if the store changed; True when it did."""
+        rev = await self._store.revision()
+        if self._snap is not None and self._snap.revision == rev:
+            return False
+        since = datetime.fromtimestamp(self._clock() / 1000, tz=UTC) - timedelta(days=8)
+        self._snap = await self._store.snapshot(work_since=since)
+        self._state.recheck_drivers()
+        return True
+
+    async def _reload_loop(self) -> None:
+        logged = False
+        while True:
+            try:
+                await self.reload()
+                logged = False
+            except Exception:
+                if not logged:
+                    log.exception("crew snapshot reload failed")
+                    logged = True
+            await asyncio.sleep(self._refresh_s)
+
+    async def _book_loop(self) -> None:
+        while True:
+            lo = await self._logons.get()
+            try:
+                await self._store.record_work(
+                    self._work_id(lo.driver, lo.start),
+                    WorkRecord(staff_id=lo.driver, start=lo.start, end=lo.end),
+                    actor="live-link",
+                )
+            except Exception as exc:  # a different booking for the same shift id: keep the first
+                log.debug("logon not booked", driver=lo.driver, error=str(exc))
+
+    async def _outlook_loop(self) -> None:
+        while True:
+            try:
+                await self.check_next_shift()
+            except Exception:
+                log.exception("next-shift coverage check failed")
+            await asyncio.sleep(self._outlook_every_s)
+
+    async def check_next_shift(self) -> None:
+        """Warn on the board when the next shift cannot be fully staffed."""
+        now = datetime.fromtimestamp(self._clock() / 1000, tz=UTC)
+        tz = self._store.policy.tz
+        timetable = self._line.timetable(self._state.settings.timetable)
+        _snap, outlook = await stored_outlook(
+            self._store,
+            [(self._line, timetable)],
+            start=now.astimezone(tz).date(),
+            days=2,
+            as_of=now,
+            standard=self._std,
+        )
+        upcoming = [
+            s for day in outlook.days for s in shift_summaries(day.coverage) if s.start > now
+        ]
+        key = "crew:next_shift:shortfall"
+        if not upcoming or upcoming[0].missing == 0:
+            self._alarms.clear(key)
+            return
+        nxt = upcoming[0]
+        roles = ", ".join(f"{r} {n}" for r, n in sorted(nxt.by_role().items()))
+        when = nxt.start.astimezone(tz)
+        self._alarms.raise_alarm(
+            key,
+            Priority.MEDIUM,
+            "crew",
+            f"Ca {nxt.shift_id} {when:%d/%m %H:%M} thiếu người: {roles}",
+            f"Shift {nxt.shift_id} {when:%d/%m %H:%M} short of staff: {roles}",
+        )
+
+
+def _is_same_shift(w: WorkRecord, driver: str, start: datetime) -> bool:
+    return w.staff_id == driver and w.start == start
