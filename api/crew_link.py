@@ -10,13 +10,16 @@ minutes the next shift's coverage is solved; a shortfall raises a warning on the
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
 
 import structlog
 
 from crew import (
+    CrewOutlook,
     DutySpec,
     HoursLedger,
     Role,
@@ -25,7 +28,7 @@ from crew import (
     clearance,
 )
 from crew.store import CrewStore
-from crew.store.outlook import shift_summaries, stored_outlook
+from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
 from crew.store.records import CrewSnapshot
 from line import Line
 from telemetry.alarms import AlarmBook, Priority
@@ -83,6 +86,9 @@ class CrewLink:
         self._outlook_every_s = outlook_every_s
         self._snap: CrewSnapshot | None = None
         self._logons: asyncio.Queue[_Logon] = asyncio.Queue(maxsize=10_000)
+        self._changed = asyncio.Event()  # the crew record moved: re-solve the outlook soon
+        #: Today's crew picture for the board (see :meth:`board_summary`); None until solved.
+        self.summary: dict[str, Any] | None = None
 
     # --- the synchronous check the live state calls ---------------------------------------
     def check(self, driver: str, train: str, ts_ms: int) -> DriverVerdict | None:
@@ -151,8 +157,11 @@ class CrewLink:
         if self._snap is not None and self._snap.revision == rev:
             return False
         since = datetime.fromtimestamp(self._clock() / 1000, tz=UTC) - timedelta(days=8)
+        first = self._snap is None
         self._snap = await self._store.snapshot(work_since=since)
         self._state.recheck_drivers()
+        if not first:
+            self._changed.set()
         return True
 
     async def _reload_loop(self) -> None:
@@ -185,14 +194,17 @@ class CrewLink:
                 await self.check_next_shift()
             except Exception:
                 log.exception("next-shift coverage check failed")
-            await asyncio.sleep(self._outlook_every_s)
+            # wake early when the crew record changes (someone marked F0 shows on the board)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._changed.wait(), self._outlook_every_s)
+            self._changed.clear()
 
     async def check_next_shift(self) -> None:
         """Warn on the board when the next shift cannot be fully staffed."""
         now = datetime.fromtimestamp(self._clock() / 1000, tz=UTC)
         tz = self._store.policy.tz
         timetable = self._line.timetable(self._state.settings.timetable)
-        _snap, outlook = await stored_outlook(
+        snap, outlook = await stored_outlook(
             self._store,
             [(self._line, timetable)],
             start=now.astimezone(tz).date(),
@@ -200,6 +212,7 @@ class CrewLink:
             as_of=now,
             standard=self._std,
         )
+        self.summary = self._board_summary(snap, outlook, now)
         upcoming = [
             s for day in outlook.days for s in shift_summaries(day.coverage) if s.start > now
         ]
@@ -217,6 +230,47 @@ class CrewLink:
             f"Ca {nxt.shift_id} {when:%d/%m %H:%M} thiếu người: {roles}",
             f"Shift {nxt.shift_id} {when:%d/%m %H:%M} short of staff: {roles}",
         )
+
+    def _board_summary(
+        self, snap: CrewSnapshot, outlook: CrewOutlook, now: datetime
+    ) -> dict[str, Any]:
+        """Today's shifts, crew-constrained capacity and head counts by state."""
+        today = outlook.days[0]
+        counts: dict[str, int] = {}
+        for person in snap.roster.staff:
+            st = snap.history.state_at(person.id, now).value
+            counts[st] = counts.get(st, 0) + 1
+        on_site = {
+            m for c in snap.roster.cohorts if c.start <= now < c.planned_end for m in c.members
+        }
+        return {
+            "as_of_ms": int(now.timestamp() * 1000),
+            "revision": snap.revision,
+            "service_date": today.service_date.isoformat(),
+            "staffable": today.coverage.staffable,
+            "first_unstaffable": _iso(outlook.first_unstaffable),
+            "first_degraded": _iso(outlook.first_degraded),
+            "staff": len(snap.roster.staff),
+            "by_state": counts,
+            "on_site": len(on_site),
+            "shifts": [
+                {
+                    "shift": s.shift_id,
+                    "start_ms": int(s.start.timestamp() * 1000),
+                    "end_ms": int(s.end.timestamp() * 1000),
+                    "required": s.required,
+                    "assigned": s.assigned,
+                    "missing": s.missing,
+                    "missing_by_role": s.by_role(),
+                }
+                for s in shift_summaries(today.coverage)
+            ],
+            "capacity": capacity_rows(today),
+        }
+
+
+def _iso(d: date | None) -> str | None:
+    return None if d is None else d.isoformat()
 
 
 def _is_same_shift(w: WorkRecord, driver: str, start: datetime) -> bool:

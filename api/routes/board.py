@@ -8,8 +8,8 @@ from fastapi import APIRouter, HTTPException
 from pydantic import BaseModel, Field
 
 from api.deps import RuntimeDep
+from api.live_board import live_board
 from telemetry.alarms import AlarmError, AlarmNotFound, InvalidRequest
-from telemetry.board import board_snapshot
 
 router = APIRouter(prefix="/api", tags=["board"])
 
@@ -32,7 +32,7 @@ class CommentBody(BaseModel):
 @router.get("/board")
 def get_board(rt: RuntimeDep) -> dict[str, Any]:
     """Snapshot of the line: trains, tracks with headways, substations, alarms, KPIs."""
-    return board_snapshot(rt.state, rt.clock())
+    return live_board(rt)
 
 
 @router.get("/alarms")

@@ -44,7 +44,7 @@ from crew.store import (
     VersionConflict,
     Versioned,
 )
-from crew.store.outlook import shift_summaries, stored_outlook
+from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
 
 router = APIRouter(prefix="/api/crew", tags=["crew"])
 
@@ -513,29 +513,6 @@ async def _outlook(rt: RuntimeDep, store: CrewStore, start: date | None, days: i
     )
 
 
-def _capacity_rows(day: Any) -> list[dict[str, Any]]:
-    return [
-        {
-            "line_id": c.line_id,
-            "period": c.period,
-            "start": _clock(c.start_s),
-            "end": _clock(c.end_s),
-            "planned_headway_s": c.planned_headway_s,
-            "planned_trains": c.planned_trains,
-            "drivers": c.drivers,
-            "trains": c.trains,
-            "headway_s": c.headway_s,
-            "degraded": c.degraded,
-            "below_steps": c.below_steps,
-        }
-        for c in day.capacity
-    ]
-
-
-def _clock(s: int) -> str:
-    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
-
-
 @router.get("/coverage")
 async def coverage(
     _: Reader,
@@ -578,7 +555,7 @@ async def coverage(
             "staffable": d.coverage.staffable,
             "solver_status": d.coverage.solver_status,
             "shifts": shifts,
-            "capacity": _capacity_rows(d),
+            "capacity": capacity_rows(d),
         }
         if assignments:
             day["assignments"] = [
@@ -629,7 +606,7 @@ async def capacity(
     return {
         "revision": snap.revision,
         "first_degraded": outlook.first_degraded,
-        "days": [{"date": d.service_date, "periods": _capacity_rows(d)} for d in outlook.days],
+        "days": [{"date": d.service_date, "periods": capacity_rows(d)} for d in outlook.days],
     }
 
 

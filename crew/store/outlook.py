@@ -14,7 +14,7 @@ from datetime import date, datetime, time, timedelta
 
 from crew.coverage import DayCoverage, SolverSettings
 from crew.duties import DutyKind, StaffingStandard
-from crew.forecast import CrewOutlook, crew_outlook
+from crew.forecast import CrewOutlook, DayOutlook, crew_outlook
 from crew.store.records import CrewSnapshot
 from crew.store.service import CrewStore
 from line import Line, Timetable
@@ -127,3 +127,27 @@ async def stored_outlook(
         solver=solver,
     )
     return snap, outlook
+
+
+def _clock(s: int) -> str:
+    return f"{s // 3600:02d}:{s % 3600 // 60:02d}"
+
+
+def capacity_rows(day: DayOutlook) -> list[dict[str, object]]:
+    """JSON-ready crew-constrained capacity of each period of ``day`` (HH:MM local bounds)."""
+    return [
+        {
+            "line_id": c.line_id,
+            "period": c.period,
+            "start": _clock(c.start_s),
+            "end": _clock(c.end_s),
+            "planned_headway_s": c.planned_headway_s,
+            "planned_trains": c.planned_trains,
+            "drivers": c.drivers,
+            "trains": c.trains,
+            "headway_s": c.headway_s,
+            "degraded": c.degraded,
+            "below_steps": c.below_steps,
+        }
+        for c in day.capacity
+    ]

@@ -121,6 +121,14 @@ async def test_f0_driver_at_the_cab_raises_a_critical_alarm(
             board = (await http.get("/api/board", headers=OP)).json()
             assert "train:T02:driver_not_cleared" not in _driver_alarms(board)
 
+            # the board's crew picture follows the record within seconds, not at the next solve
+            async def crew_shows_f0() -> dict[str, Any] | None:
+                crew = (await http.get("/api/board", headers=OP)).json()["crew"]
+                return crew if crew and crew["by_state"].get("f0_isolation") == 1 else None
+
+            crew = await until(crew_shows_f0, timeout_s=20)
+            assert crew["staff"] == 2 and crew["capacity"], crew
+
             # a cleared driver takes over T01: the condition returns to normal
             pub.send("metro/2a/train/T01/telemetry", telemetry("T01", 2, 600.0, driver="D011"))
 
@@ -169,6 +177,10 @@ async def test_logons_are_booked_once_and_next_shift_shortfall_warns(tmp_path: P
         # most drivers fall ill: the next shift (13:30 local) cannot be staffed
         await link.check_next_shift()
         assert not [a for a in alarms.active() if a.key.startswith("crew:")]
+        assert link.summary is not None
+        later = [x for x in link.summary["shifts"] if x["start_ms"] > clock_ms]
+        assert later and all(x["missing"] == 0 for x in later), later
+        assert link.summary["by_state"] == {"available": len(roster.staff)}
         drivers = [p.id for p in roster.staff if p.role.value == "driver"]
         for sid in drivers[:50]:
             await store.declare_case(sid, now - timedelta(hours=1), actor="test")
@@ -176,3 +188,8 @@ async def test_logons_are_booked_once_and_next_shift_shortfall_warns(tmp_path: P
         warn = next(a for a in alarms.active() if a.key == "crew:next_shift:shortfall")
         assert warn.priority.name == "MEDIUM", warn
         assert "driver" in warn.message_en
+        summary = link.summary
+        assert summary is not None and summary["by_state"]["f0_isolation"] == 50
+        degraded = [c for c in summary["capacity"] if c["degraded"]]
+        assert degraded, summary["capacity"]
+        assert all(c["trains"] < c["planned_trains"] for c in degraded)
