@@ -94,6 +94,9 @@ def board_snapshot(state: LineState, now_ms: int) -> dict[str, Any]:
             else None
         ),
         "stale_substations": sum(1 for sv in state.substations.values() if sv.stale),
+        "trips": state.trips.summary(state.plan_for(state.field_ts_ms)[1])
+        if state.field_ts_ms
+        else state.trips.summary(0),
         "alarms": state.alarms.summary(),
     }
     return {

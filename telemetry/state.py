@@ -27,6 +27,7 @@ from telemetry.schemas import (
     TrainTelemetry,
 )
 from telemetry.sequence import SeqTracker, SeqVerdict
+from telemetry.trips import TripLedger
 
 LOCAL_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 IN_SERVICE_MODES = frozenset({"ATO", "ATP", "RM"})
@@ -151,6 +152,7 @@ class LineState:
         self.headways: list[Headway] = []
         self._stale_msgs = {k: metrics.stale_messages.labels(k) for k in ("telemetry", "event")}
         self._plan = lru_cache(maxsize=4)(self._build_plan)
+        self.trips = TripLedger()
         self._departures: dict[tuple[date, Direction], list[int]] = {}
 
     # --- timetable ------------------------------------------------------------------------
@@ -212,6 +214,9 @@ class LineState:
         loc = self.line.locate(m.pos_m, direction)
         tv.station = loc.station
         tv.prev_station, tv.next_station = loc.prev_station, loc.next_station
+        if loc.station != self.trips.last_station(m.train):  # cheap: only on a change
+            plan, t = self.plan_for(m.ts)
+            self.trips.observe(m.train, loc.station, direction, tv.in_service, plan, t)
         if m.mode == "depot" or loc.kind is LocationKind.DEPOT:
             tv.deviation_s = None
         elif loc.station not in (self.line.stations[0].id, self.line.stations[-1].id):
