@@ -8,8 +8,11 @@ from collections.abc import AsyncIterator
 
 from fastapi import FastAPI
 
-from api.routes import board, crew, history, ops
+from api.routes import audit, auth, board, crew, gtfs, history, ops, web, ws
+from api.routes import reports as report_routes
+from api.routes import simulations as simulation_routes
 from api.runtime import Runtime, run_runtime
+from api.security_headers import SecurityHeaders
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -39,6 +42,14 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     app.include_router(ops.router)
     app.include_router(board.router)
+    app.include_router(ws.router)
     app.include_router(history.router)
     app.include_router(crew.router)
+    app.include_router(simulation_routes.router)  # what-if runs (planners)
+    app.include_router(auth.router)
+    app.include_router(audit.router)
+    app.include_router(gtfs.router)  # public passenger feeds (GTFS, GTFS-Realtime)
+    app.include_router(report_routes.router)  # situation reports (HTML/PDF)
+    web.mount_web(app)  # the control-room UI: pages, /static, /api/line
+    app.add_middleware(SecurityHeaders)  # CSP, nosniff, frame/referrer policy, HSTS on https
     return app

@@ -9,7 +9,10 @@ import typer
 
 from api.crew_cli import app as crew_app
 from api.logging import configure_logging
+from api.reports.cli import report
 from api.settings import Settings, load_settings
+from api.users_cli import app as users_app
+from simulation.cli import simulate
 
 app = typer.Typer(
     name="metro-ops",
@@ -18,6 +21,9 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
 )
 app.add_typer(crew_app, name="crew")
+app.add_typer(users_app, name="users")
+app.command("simulate")(simulate)
+app.command("report")(report)  # situation reports, on demand
 
 ConfigOpt = Annotated[
     Path | None,

@@ -9,6 +9,8 @@ from datetime import date, datetime, time
 import typer
 
 from api.runtime import build_runtime
+from api.security import SecurityStore
+from api.security.seed import seed_role_users
 from api.server import serve_http
 from api.settings import Settings
 from crew import TestKind, TestOutcome, TestResult, synthetic_roster
@@ -41,10 +43,22 @@ async def seed_crew(settings: Settings, line_id: str, day: date) -> str:
         return f"{len(roster.staff)} staff, negative tests for {day:%d/%m/%Y}"
 
 
+async def seed_users(settings: Settings) -> str:
+    """One user per role with a generated password when the database has no users: the
+    banner's lines for them (or how to manage the existing ones)."""
+    async with SecurityStore(settings.db.url, settings.auth) as store:
+        made = await seed_role_users(store)
+    if not made:
+        return "  users       existing accounts kept (metro-ops users list | passwd NAME)\n"
+    lines = "".join(f"    {name:13} {role.value:13} {pw}\n" for name, role, pw in made)
+    return "  users       created (user, role, password — shown only now):\n" + lines
+
+
 async def run_demo(settings: Settings, *, speed: float, start: datetime | None, seed: int) -> None:
     line = load_line(settings.line.file)
     begin = start or default_start()
     crew_summary = await seed_crew(settings, line.id, begin.date())
+    users = await seed_users(settings)
     async with LocalBroker() as broker:
         emu_cfg = EmulatorConfig(
             broker_url=broker.url,
@@ -74,6 +88,8 @@ async def run_demo(settings: Settings, *, speed: float, start: datetime | None, 
                 f"speed ×{speed:g}\n"
                 f"  history     {settings.history.embedded_path} (embedded SQLite)\n"
                 f"  crew        {settings.db.url} ({crew_summary})\n"
+                f"  sign in     http://{h.host}:{h.port}/login\n"
+                f"{users}"
                 f"  board       http://{h.host}:{h.port}/api/board\n"
                 f"  alarms      http://{h.host}:{h.port}/api/alarms\n"
                 f"  metrics     http://{h.host}:{h.port}/metrics\n"

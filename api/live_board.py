@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from api.runtime import Runtime
+from api.crew_link import CrewLink
 from telemetry.board import board_snapshot
+from telemetry.state import LineState
 
 
-def live_board(rt: Runtime) -> dict[str, Any]:
+def live_board(state: LineState, crew_link: CrewLink | None, now_ms: int) -> dict[str, Any]:
     """``GET /api/board`` and the websocket's frames: :func:`telemetry.board.board_snapshot`
     with a ``crew`` key (today's shifts, crew-constrained capacity and head counts by state;
     ``None`` until the first coverage solve after start-up)."""
-    snap = board_snapshot(rt.state, rt.clock())
-    snap["crew"] = rt.crew_link.summary if rt.crew_link is not None else None
+    snap = board_snapshot(state, now_ms)
+    snap["crew"] = crew_link.summary if crew_link is not None else None
     return snap

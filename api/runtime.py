@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -15,9 +16,15 @@ from dataclasses import dataclass, field
 import structlog
 from prometheus_client import CollectorRegistry
 
-from api.auth import PrincipalResolver, TokenResolver
+from api.auth import FirstResolver, PrincipalResolver, SessionResolver, TokenResolver
 from api.crew_link import CrewLink
+from api.gtfs.cancellations import CancelledTrips, CrewCancellations
+from api.live import BoardHub, BoardHubMetrics
+from api.live_board import live_board
+from api.reports.service import ReportService, build_reports
+from api.security import AuditLog, SecurityStore
 from api.settings import Settings
+from api.simulations import SimulationService
 from crew.store import CrewStore
 from line import Line, load_line
 from telemetry.alarms import AlarmBook
@@ -63,7 +70,15 @@ class Runtime:
     tick_s: float = 0.5
     crew: CrewStore | None = None  # opened and closed by run_runtime
     crew_link: CrewLink | None = None  # driver clearance at cab logon, next-shift coverage
-    auth: PrincipalResolver | None = None
+    auth: PrincipalResolver | None = None  # bearer tokens: settings, then per-user API tokens
+    sessions: SessionResolver | None = None  # browser session cookies
+    security: SecurityStore | None = None  # users, sessions, sign-in; opened by run_runtime
+    audit: AuditLog | None = None  # append-only audit log: `await rt.audit.record(...)`
+    board_hub: BoardHub | None = None  # WS /ws/board: one tick, fanned out to every client
+    freeze_gc: bool = False  # a server process: see run_runtime
+    cancellations: CancelledTrips | None = None  # trips the crew cannot run (GTFS-RT)
+    simulations: SimulationService | None = None  # what-if runs; opened by run_runtime
+    reports: ReportService | None = None  # situation reports; opened by run_runtime
 
 
 def build_runtime(
@@ -119,7 +134,8 @@ def build_runtime(
     crew_store = CrewStore(settings.db.url, policy=settings.crew.crew_policy())
     crew_link = CrewLink(crew_store, line, state, alarms, clock=clock)
     state.driver_check = crew_link.check
-    return Runtime(
+    security = SecurityStore(settings.db.url, settings.auth, clock=clock)
+    rt = Runtime(
         settings,
         line,
         registry,
@@ -135,8 +151,23 @@ def build_runtime(
         clock,
         crew=crew_store,
         crew_link=crew_link,
-        auth=TokenResolver(settings.auth.tokens),
+        simulations=SimulationService(settings.db.url, line, crew=crew_store),
+        cancellations=CrewCancellations(
+            crew_store, line, line.timetable(settings.state.timetable), clock=clock
+        ),
+        auth=FirstResolver(TokenResolver(settings.auth.tokens), security.bearer),
+        sessions=security.session,
+        security=security,
+        audit=security.audit,
+        board_hub=BoardHub(
+            lambda now_ms: live_board(state, crew_link, now_ms),
+            settings.ws,
+            BoardHubMetrics(registry),
+            clock,
+        ),
     )
+    rt.reports = build_reports(rt)  # reads the live state, crew and what-ifs above
+    return rt
 
 
 async def _ticker(rt: Runtime) -> None:
@@ -153,6 +184,12 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
     async with contextlib.AsyncExitStack() as stack:
         if rt.crew is not None:
             await stack.enter_async_context(rt.crew)  # migrates the database to the latest
+        if rt.security is not None:
+            await stack.enter_async_context(rt.security)  # and the security tables
+        if rt.simulations is not None:
+            await stack.enter_async_context(rt.simulations)  # and the simulation runs table
+        if rt.reports is not None:
+            await stack.enter_async_context(rt.reports)  # and the situation reports table
         for s in rt.sinks:
             await stack.enter_async_context(s)
         if rt.ingest is not None:
@@ -167,13 +204,27 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             for p in rt.pollers:
                 tg.create_task(p.run(), name="modbus-poller")
             tg.create_task(_ticker(rt), name="state-ticker")
+            if rt.board_hub is not None:
+                tg.create_task(rt.board_hub.run(), name="board-hub")
             if rt.crew_link is not None:
                 tg.create_task(rt.crew_link.run(), name="crew-link")
+            if rt.simulations is not None:
+                tg.create_task(rt.simulations.run(), name="simulations")
+            if rt.reports is not None:
+                tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
+            if isinstance(rt.cancellations, CrewCancellations):
+                tg.create_task(rt.cancellations.run(), name="crew-cancellations")
             log.info(
                 "live side started",
                 broker=rt.settings.mqtt.url,
                 modbus_devices=len(rt.pollers),
                 sinks=[s.name for s in rt.sinks],
             )
+            if rt.freeze_gc:
+                # everything built so far lives as long as the process: taking it out of the
+                # collector's view turns 150–250 ms full collections (which stall every board
+                # frame and the ingest) into a few ms (bench/board.py)
+                gc.collect()
+                gc.freeze()
             if ready is not None:
                 ready.set()

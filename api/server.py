@@ -24,5 +24,6 @@ def make_server(rt: Runtime, host: str, port: int) -> uvicorn.Server:
 async def serve_http(rt: Runtime) -> None:
     """Serve until interrupted; the app's lifespan starts and stops the live side."""
     s = rt.settings.http
+    rt.freeze_gc = True  # a long-lived process: start-up objects leave the GC's view
     server = make_server(rt, s.host, s.port)
     await server.serve()

@@ -19,6 +19,8 @@ from pydantic_settings import (
 )
 
 from api.auth import AuthSettings
+from api.gtfs.config import GtfsSettings
+from api.reports.config import ReportSettings
 from crew.rules import PRESETS, CrewPolicy, policy_preset
 from telemetry.config import (
     HistorySettings,
@@ -66,6 +68,18 @@ class CrewSettings(_Cfg):
         return CrewPolicy.model_validate({**base, **self.policy_overrides})
 
 
+class WsSettings(_Cfg):
+    """The live board websocket (``WS /ws/board``): one hub ticks and fans out to every client."""
+
+    tick_s: float = Field(default=0.2, gt=0, le=1.0, description="delta coalescing tick")
+    heartbeat_s: float = Field(default=5.0, gt=0, description="heartbeat when nothing changed")
+    queue_frames: int = Field(default=16, ge=2, description="per-client queue, then resync")
+    send_timeout_s: float = Field(default=10.0, gt=0, description="stalled this long: dropped")
+    send_buffer_bytes: int = Field(
+        default=65536, ge=4096, description="kernel and asyncio buffer per client, each"
+    )
+
+
 class LogSettings(_Cfg):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["console", "json"] = "console"
@@ -91,6 +105,9 @@ class Settings(BaseSettings):
     state: StateSettings = StateSettings()
     crew: CrewSettings = CrewSettings()
     auth: AuthSettings = AuthSettings()
+    gtfs: GtfsSettings = GtfsSettings()
+    ws: WsSettings = WsSettings()
+    reports: ReportSettings = ReportSettings()  # situation reports: times, webhook
 
 
 def load_settings(config: Path | None = None, **overrides: object) -> Settings:

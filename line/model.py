@@ -36,6 +36,15 @@ class Station(_Frozen):
     name: str
     chainage_m: float = Field(ge=0)
     run_s: int = Field(ge=0, description="run time from the previous station, s")
+    # WGS 84 position of the platform, for passenger feeds (GTFS) and maps; optional
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _both_coordinates(self) -> Station:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError(f"station {self.id}: give both lat and lon, or neither")
+        return self
 
 
 class Substation(_Frozen):

@@ -13,6 +13,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 
 SEQ_MODULUS = 2**31
+# A field clock beyond this is broken. Bounding ``ts`` keeps every accepted timestamp a date
+# Python can represent (in local time too) and a 64-bit integer for JSON and storage: an
+# unbounded one (found by fuzzing, e.g. 10**20) raised deep in the state and killed the
+# history sink.
+MAX_TS_MS = 32_503_680_000_000  # 3000-01-01T00:00:00Z
+# Gate counts per period: far above any station's, and small enough for any integer column.
+MAX_COUNT = 2**31 - 1
 
 FaultCode = Annotated[str, Field(pattern=r"^(TRC|BRK|DOR|HVA|ATC|AUX)-\d{3}$")]
 StaffId = Annotated[str, Field(min_length=1, max_length=32)]
@@ -26,7 +33,7 @@ class _Msg(BaseModel):
 
 class TrainTelemetry(_Msg):
     v: Literal[1]
-    ts: int = Field(gt=0, description="ms since the Unix epoch, UTC")
+    ts: int = Field(gt=0, le=MAX_TS_MS, description="ms since the Unix epoch, UTC")
     train: str
     seq: int = Field(ge=0, lt=SEQ_MODULUS)
     pos_m: float = Field(ge=0)
@@ -57,7 +64,7 @@ class Severity(enum.StrEnum):
 
 class TrainEvent(_Msg):
     v: Literal[1]
-    ts: int = Field(gt=0)
+    ts: int = Field(gt=0, le=MAX_TS_MS)
     train: str
     seq: int = Field(ge=0, lt=SEQ_MODULUS)
     kind: EventKind
@@ -69,17 +76,17 @@ class TrainEvent(_Msg):
 
 class TrainStatus(_Msg):
     v: Literal[1] = 1  # the last will may omit it
-    ts: int | None = Field(default=None, gt=0)
+    ts: int | None = Field(default=None, gt=0, le=MAX_TS_MS)
     online: bool
 
 
 class StationFlow(_Msg):
     v: Literal[1]
-    ts: int = Field(gt=0)
+    ts: int = Field(gt=0, le=MAX_TS_MS)
     station: str
-    entries: int = Field(ge=0)
-    exits: int = Field(ge=0)
-    period_s: int = Field(gt=0)
+    entries: int = Field(ge=0, le=MAX_COUNT)
+    exits: int = Field(ge=0, le=MAX_COUNT)
+    period_s: int = Field(gt=0, le=86_400)
 
 
 Message = TrainTelemetry | TrainEvent | TrainStatus | StationFlow

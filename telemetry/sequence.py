@@ -36,6 +36,7 @@ class SeqTracker:
     resets: int = 0
     missing: dict[int, int] = field(default_factory=dict)  # seq -> noticed at (ms)
     lost_ranges: list[tuple[int, int]] = field(default_factory=list)  # recent, for diagnosis
+    ranges_noted: int = 0  # lost ranges ever noted (lost_ranges keeps only the last 20)
 
     def observe(self, seq: int, ts: int, now_ms: int) -> SeqVerdict:
         last = self.last_seq
@@ -90,5 +91,6 @@ class SeqTracker:
         return len(due)
 
     def _remember(self, first: int, last: int) -> None:
+        self.ranges_noted += 1
         self.lost_ranges.append((first, last))
         del self.lost_ranges[:-20]

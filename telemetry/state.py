@@ -13,7 +13,7 @@ from datetime import date, timedelta, timezone
 from functools import lru_cache
 
 from line import DayPlan, Direction, Line, LocationKind, nearest_departure, plan_day
-from telemetry.alarms import AlarmBook, Priority
+from telemetry.alarms import Alarm, AlarmBook, AlarmState, Priority
 from telemetry.config import RegisterMap, StateSettings
 from telemetry.metrics import TelemetryMetrics
 from telemetry.registers import SubstationReading, violations
@@ -37,6 +37,8 @@ _EVENT_PRIORITY = {
     Severity.MAJOR: Priority.HIGH,
     Severity.MINOR: Priority.LOW,
 }
+_UNSPECIFIED_FAULT = "unspecified"  # alarm key part of a fault event without a code
+_RANGES_SHOWN = 5  # lost seq ranges named in one alarm message (the board has the last 20)
 
 
 _UTC_OFFSET_S = 7 * 3600  # Asia/Ho_Chi_Minh has no daylight saving time
@@ -92,6 +94,11 @@ class TrainView:
     deviation_s: float | None = None
     stale: bool = False
     event_seqs: set[int] = field(default_factory=set)
+    lost_reported: int = 0  # seq.lost already counted and alarmed
+    ranges_reported: int = 0  # seq.ranges_noted already named in an alarm
+    loss_alarm: Alarm | None = None  # the seq-loss alarm, until acknowledged
+    loss_unacked: int = 0  # messages lost since that alarm was last acknowledged
+    loss_ranges: list[tuple[int, int]] = field(default_factory=list)  # …and their seq ranges
 
     @property
     def in_service(self) -> bool:
@@ -257,19 +264,25 @@ class LineState:
         verdict = tv.seq.observe(m.seq, m.ts, received_ms)
         newer = verdict in (SeqVerdict.NEWER, SeqVerdict.RESET)
         k = m.kind
-        if k is EventKind.FAULT_RAISED and m.code:
+        # the ICD makes ``code`` optional: a fault without one is still a fault (its own
+        # condition, cleared by a fault_cleared without a code) — found by fuzzing, it was a
+        # KeyError below
+        code = m.code or _UNSPECIFIED_FAULT
+        if k is EventKind.FAULT_RAISED:
             prio = _EVENT_PRIORITY.get(m.severity or Severity.MAJOR, Priority.HIGH)
+            what_vi = f"lỗi {m.code}" if m.code else "lỗi (không rõ mã)"
+            what_en = f"fault {m.code}" if m.code else "fault (no code)"
             self.alarms.raise_alarm(
-                f"train:{m.train}:fault:{m.code}",
+                f"train:{m.train}:fault:{code}",
                 prio,
                 m.train,
-                f"Tàu {m.train}: lỗi {m.code}" + (f" — {m.detail}" if m.detail else ""),
-                f"Train {m.train}: fault {m.code}" + (f" — {m.detail}" if m.detail else ""),
+                f"Tàu {m.train}: {what_vi}" + (f" — {m.detail}" if m.detail else ""),
+                f"Train {m.train}: {what_en}" + (f" — {m.detail}" if m.detail else ""),
             )
-            if newer and m.code not in tv.faults:
+            if newer and m.code and m.code not in tv.faults:
                 tv.faults = (*tv.faults, m.code)
-        elif k is EventKind.FAULT_CLEARED and m.code:
-            self.alarms.clear(f"train:{m.train}:fault:{m.code}")
+        elif k is EventKind.FAULT_CLEARED:
+            self.alarms.clear(f"train:{m.train}:fault:{code}")
             if newer:
                 tv.faults = tuple(f for f in tv.faults if f != m.code)
         elif k in (EventKind.CAB_LOGON, EventKind.CAB_LOGOFF):
@@ -386,9 +399,12 @@ class LineState:
         """Staleness, seq-loss accounting, headways and their alarms; alarm shelve expiry."""
         stale_ms = self.settings.stale_after_s * 1000
         for tv in self.trains.values():
-            lost = tv.seq.expire(now_ms)
+            tv.seq.expire(now_ms)
+            # by difference: a gap too large to track is counted lost at once, in observe()
+            lost = tv.seq.lost - tv.lost_reported
             if lost:
                 self.metrics.seq_gaps.labels(tv.train).inc(lost)
+                self._seq_loss(tv, lost)
             if tv.received_ms is None or tv.stale:
                 continue
             if now_ms - tv.received_ms > stale_ms:
@@ -406,6 +422,40 @@ class LineState:
         self._headways()
         self.alarms.tick()
         self.metrics.alarms_active.set(len(self.alarms.active(include_shelved=True)))
+
+    def _seq_loss(self, tv: TrainView, lost: int) -> None:
+        """Messages of this train that never arrived: an alarm naming their seq ranges.
+
+        Raised and returned at once (like an emergency brake), so it stays on the board until
+        acknowledged. More loss before that re-annunciates the same alarm, which then names
+        everything lost since the last acknowledgement (the last few ranges of it).
+        """
+        tv.lost_reported = tv.seq.lost
+        new = min(tv.seq.ranges_noted - tv.ranges_reported, len(tv.seq.lost_ranges))
+        tv.ranges_reported = tv.seq.ranges_noted
+        if tv.loss_alarm is None or tv.loss_alarm.state is AlarmState.NORMAL:
+            tv.loss_unacked, tv.loss_ranges = 0, []  # acknowledged: a new account
+        tv.loss_unacked += lost
+        tv.loss_ranges = (tv.loss_ranges + tv.seq.lost_ranges[len(tv.seq.lost_ranges) - new :])[
+            -_RANGES_SHOWN - 1 :
+        ]
+        shown = ", ".join(
+            f"{a}" if a == b else f"{a}–{b}" for a, b in tv.loss_ranges[-_RANGES_SHOWN:]
+        )
+        if len(tv.loss_ranges) > _RANGES_SHOWN:
+            shown = "…, " + shown
+        key = f"train:{tv.train}:seq_loss"
+        alarm = self.alarms.raise_alarm(
+            key,
+            Priority.LOW,
+            tv.train,
+            f"Tàu {tv.train}: mất {tv.loss_unacked} bản tin (seq {shown})",
+            f"Train {tv.train}: {tv.loss_unacked} message{'s' if tv.loss_unacked != 1 else ''}"
+            f" lost (seq {shown})",
+        )
+        if alarm is not None:
+            tv.loss_alarm = alarm
+        self.alarms.clear(key)
 
     def _driverless(self) -> None:
         """A train in passenger service with nobody logged on at the active cab."""

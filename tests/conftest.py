@@ -10,6 +10,7 @@ import pytest
 
 pytest_plugins = [
     "tests.fixtures.mosquitto",
+    "tests.fixtures.metro_server",
     "tests.fixtures.postgres",
     "tests.fixtures.victoria",
 ]

@@ -1,42 +1,49 @@
-"""The live board and its alarms."""
+"""The live board and its alarms.
+
+Any signed-in role reads the board, the alarms and the rejected messages; acknowledging,
+shelving, unshelving and commenting need an operator or an admin. Who did it is the signed-in
+user (never a name in the body), and each of these actions leaves an audit record.
+"""
 
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Callable
+from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 
+from api.auth import READERS, Principal, UserRole, require_roles
 from api.deps import RuntimeDep
 from api.live_board import live_board
+from api.security.http import audit_request, result_of
 from telemetry.alarms import AlarmError, AlarmNotFound, InvalidRequest
 
 router = APIRouter(prefix="/api", tags=["board"])
 
-
-class AckBody(BaseModel):
-    user: str = Field(min_length=1, max_length=64, description="who acknowledges")
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Operator = Annotated[Principal, Depends(require_roles(UserRole.OPERATOR, UserRole.ADMIN))]
 
 
 class ShelveBody(BaseModel):
-    user: str = Field(min_length=1, max_length=64)
     reason: str = Field(min_length=3, max_length=500)
     minutes: float = Field(gt=0, le=8 * 60, description="shelve for this long")
 
 
 class CommentBody(BaseModel):
-    user: str = Field(min_length=1, max_length=64)
     text: str = Field(min_length=1, max_length=2000)
 
 
 @router.get("/board")
-def get_board(rt: RuntimeDep) -> dict[str, Any]:
+def get_board(_: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """Snapshot of the line: trains, tracks with headways, substations, alarms, KPIs."""
-    return live_board(rt)
+    return live_board(rt.state, rt.crew_link, rt.clock())
 
 
 @router.get("/alarms")
-def get_alarms(rt: RuntimeDep, include_shelved: bool = False, history: int = 0) -> dict[str, Any]:
+def get_alarms(
+    _: Reader, rt: RuntimeDep, include_shelved: bool = False, history: int = 0
+) -> dict[str, Any]:
     """Active alarms by priority (optionally shelved ones and recent history)."""
     out: dict[str, Any] = {
         "alarms": [a.to_dict() for a in rt.alarms.active(include_shelved=include_shelved)],
@@ -47,40 +54,76 @@ def get_alarms(rt: RuntimeDep, include_shelved: bool = False, history: int = 0) 
     return out
 
 
-def _alarm_call(fn: Any, *args: Any) -> dict[str, Any]:
+async def _alarm_call(
+    request: Request,
+    who: Principal,
+    action: str,
+    detail: dict[str, Any],
+    call: Callable[[], Any],
+) -> dict[str, Any]:
+    """Run one alarm action, audit it (also when refused), map its errors to HTTP."""
     try:
-        return dict(fn(*args).to_dict())
-    except AlarmNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except InvalidRequest as exc:
-        raise HTTPException(422, str(exc)) from exc
+        alarm = call()
     except AlarmError as exc:
-        raise HTTPException(409, str(exc)) from exc
+        if isinstance(exc, AlarmNotFound):
+            code = 404
+        elif isinstance(exc, InvalidRequest):
+            code = 422
+        else:
+            code = 409  # e.g. acknowledging twice
+        await audit_request(request, who, action, result_of(code), {**detail, "error": str(exc)})
+        raise HTTPException(code, str(exc)) from exc
+    await audit_request(request, who, action, "ok", detail)
+    return dict(alarm.to_dict())
 
 
 @router.post("/alarms/{alarm_id}/ack")
-def ack_alarm(alarm_id: int, body: AckBody, rt: RuntimeDep) -> dict[str, Any]:
-    """Acknowledge an alarm (records who and when)."""
-    return _alarm_call(rt.alarms.ack, alarm_id, body.user)
+async def ack_alarm(
+    alarm_id: int, who: Operator, request: Request, rt: RuntimeDep
+) -> dict[str, Any]:
+    """Acknowledge an alarm as the signed-in user (records who and when). No body needed."""
+    return await _alarm_call(
+        request, who, "alarm.ack", {"alarm_id": alarm_id},
+        lambda: rt.alarms.ack(alarm_id, who.user),
+    )  # fmt: skip
 
 
 @router.post("/alarms/{alarm_id}/shelve")
-def shelve_alarm(alarm_id: int, body: ShelveBody, rt: RuntimeDep) -> dict[str, Any]:
+async def shelve_alarm(
+    alarm_id: int, body: ShelveBody, who: Operator, request: Request, rt: RuntimeDep
+) -> dict[str, Any]:
+    """Shelve an alarm for ``minutes`` with a reason."""
     until = rt.clock() + int(body.minutes * 60_000)
-    return _alarm_call(rt.alarms.shelve, alarm_id, body.user, body.reason, until)
+    detail = {"alarm_id": alarm_id, "reason": body.reason, "minutes": body.minutes}
+    return await _alarm_call(
+        request, who, "alarm.shelve", detail,
+        lambda: rt.alarms.shelve(alarm_id, who.user, body.reason, until),
+    )  # fmt: skip
 
 
 @router.post("/alarms/{alarm_id}/unshelve")
-def unshelve_alarm(alarm_id: int, body: AckBody, rt: RuntimeDep) -> dict[str, Any]:
-    return _alarm_call(rt.alarms.unshelve, alarm_id, body.user)
+async def unshelve_alarm(
+    alarm_id: int, who: Operator, request: Request, rt: RuntimeDep
+) -> dict[str, Any]:
+    """Put a shelved alarm back on the list. No body needed."""
+    return await _alarm_call(
+        request, who, "alarm.unshelve", {"alarm_id": alarm_id},
+        lambda: rt.alarms.unshelve(alarm_id, who.user),
+    )  # fmt: skip
 
 
 @router.post("/alarms/{alarm_id}/comment")
-def comment_alarm(alarm_id: int, body: CommentBody, rt: RuntimeDep) -> dict[str, Any]:
-    return _alarm_call(rt.alarms.comment, alarm_id, body.user, body.text)
+async def comment_alarm(
+    alarm_id: int, body: CommentBody, who: Operator, request: Request, rt: RuntimeDep
+) -> dict[str, Any]:
+    """Add a comment to an alarm."""
+    return await _alarm_call(
+        request, who, "alarm.comment", {"alarm_id": alarm_id, "text": body.text},
+        lambda: rt.alarms.comment(alarm_id, who.user, body.text),
+    )  # fmt: skip
 
 
 @router.get("/rejects")
-def get_rejects(rt: RuntimeDep) -> dict[str, Any]:
+def get_rejects(_: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """Rejected field messages: counts by reason and recent samples for diagnosis."""
     return rt.rejects.to_dict()

@@ -1,12 +1,12 @@
 """Crew REST API (``/api/crew``): staff, contact groups, cohorts, status and tests, coverage.
 
-Every route needs a bearer token (see :mod:`api.auth`): any role reads; ``crew_manager`` and
-``admin`` write. Versioned records (staff, groups, cohorts) answer with an ``ETag`` holding
-their version; ``PUT`` and ``DELETE`` need it back in ``If-Match`` (428 without it, 409 when
-someone else changed the record since — reload and redo). Status events and test results carry
-the client's id (``event_id``, ``test_id``): a retried ``POST`` answers 200 with the stored
-record instead of 201, and is recorded once. Every change leaves an audit record
-(``GET /api/crew/audit``).
+Every route needs a signed-in caller (session cookie or bearer token, see :mod:`api.auth`):
+any role reads; ``crew_manager`` and ``admin`` write (each write is audited). Versioned
+records (staff, groups, cohorts) answer with an ``ETag`` holding their version; ``PUT`` and
+``DELETE`` need it back in ``If-Match`` (428 without it, 409 when someone else changed the
+record since — reload and redo). Status events and test results carry the client's id
+(``event_id``, ``test_id``): a retried ``POST`` answers 200 with the stored record instead of
+201, and is recorded once. Every change leaves an audit record (``GET /api/crew/audit``).
 """
 
 from __future__ import annotations
@@ -22,6 +22,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from api.auth import READERS, Principal, UserRole, require_roles
 from api.deps import RuntimeDep
+from api.security.http import audited_roles
 from crew.coverage import SolverSettings
 from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
 from crew.hours import WorkRecord
@@ -49,10 +50,15 @@ from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
 router = APIRouter(prefix="/api/crew", tags=["crew"])
 
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
-Writer = Annotated[Principal, Depends(require_roles(UserRole.CREW_MANAGER, UserRole.ADMIN))]
+# Writes are audited (action crew.<route>, who, from where, result) before the answer goes out.
+Writer = Annotated[
+    Principal,
+    Depends(audited_roles("crew", UserRole.CREW_MANAGER, UserRole.ADMIN), scope="function"),
+]
 IfMatch = Annotated[str | None, Header(description='the ETag of the version you edited, e.g. "3"')]
 MAX_CSV_BYTES = 5_000_000
 MAX_DAYS = 62
+OUTLOOK_FIRST, OUTLOOK_LAST = date(2000, 1, 1), date(2099, 12, 31)  # coverage `from` bounds
 
 
 def _store(rt: RuntimeDep) -> CrewStore:
@@ -500,6 +506,13 @@ FromQ = Annotated[date | None, Query(alias="from", description="first day (defau
 
 
 async def _outlook(rt: RuntimeDep, store: CrewStore, start: date | None, days: int) -> Any:
+    if start is not None and not OUTLOOK_FIRST <= start <= OUTLOOK_LAST:
+        # found by schemathesis: from=0001-01-01 overflowed date arithmetic (a 500)
+        raise HTTPException(
+            422,
+            [{"loc": ["query", "from"], "type": "date_range",
+              "msg": f"must be between {OUTLOOK_FIRST} and {OUTLOOK_LAST}"}],
+        )  # fmt: skip
     now = _now(store)
     tt_id = rt.settings.state.timetable
     solver = SolverSettings(time_limit_s=rt.settings.crew.solver_time_limit_s)

@@ -1,17 +1,19 @@
-"""Recent history per train and per substation (from the embedded store)."""
+"""Recent history per train and per substation (from the embedded store). Any signed-in role."""
 
 from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query
 
+from api.auth import READERS, Principal, require_roles
 from api.deps import RuntimeDep
 
 router = APIRouter(prefix="/api/history", tags=["history"])
 
 MinutesQ = Annotated[float, Query(gt=0, le=7 * 24 * 60, description="look back this many minutes")]
 FieldsQ = Annotated[str | None, Query(description="comma-separated fields, default all")]
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 
 
 async def _recent(
@@ -25,7 +27,7 @@ async def _recent(
 
 @router.get("/trains/{train}")
 async def train_history(
-    train: str, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
+    train: str, _: Reader, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
 ) -> dict[str, Any]:
     if train not in rt.line.fleet.trains:
         raise HTTPException(404, f"unknown train {train!r}")
@@ -36,7 +38,7 @@ async def train_history(
 
 @router.get("/substations/{device}")
 async def substation_history(
-    device: str, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
+    device: str, _: Reader, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
 ) -> dict[str, Any]:
     if device not in rt.state.substations:
         raise HTTPException(404, f"unknown substation {device!r}")

@@ -1,4 +1,4 @@
-"""Health and Prometheus metrics."""
+"""Health and Prometheus metrics: both anonymous (probes and scrapers have no account)."""
 
 from __future__ import annotations
 
@@ -32,4 +32,7 @@ def healthz(rt: RuntimeDep, response: Response) -> dict[str, Any]:
 
 @router.get("/metrics")
 def metrics(rt: RuntimeDep) -> Response:
+    """Prometheus metrics. Deliberately anonymous, like ``/healthz``: Prometheus scrapes it
+    without credentials, and it holds counters and gauges only (no names, no crew data).
+    Expose it to the monitoring network only (reverse proxy or firewall)."""
     return Response(generate_latest(rt.registry), media_type=CONTENT_TYPE_LATEST)

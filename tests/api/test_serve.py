@@ -23,6 +23,8 @@ from telemetry.emulator.substation import SubstationSim
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
 
+OPERATOR_TOKEN = "tok-dd01-operator-0123"  # the operator dd01, an API token of the settings
+
 
 def now_ms() -> int:
     return time.time_ns() // 1_000_000
@@ -72,7 +74,11 @@ async def serving(rt: Runtime) -> AsyncIterator[httpx.AsyncClient]:
                 break
             await asyncio.sleep(0.05)
         assert server.started, "HTTP server did not start"
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=5) as client:
+        async with httpx.AsyncClient(
+            base_url=f"http://127.0.0.1:{port}",
+            timeout=5,
+            headers={"Authorization": f"Bearer {OPERATOR_TOKEN}"},
+        ) as client:
             yield client
     finally:
         server.should_exit = True
@@ -97,6 +103,7 @@ def settings(mosquitto: Broker, tmp_path: Path) -> Settings:
             "mqtt": {"url": mosquitto.url, "client_id": "serve-test", "reconnect_min_s": 0.1},
             "history": {"embedded_path": str(tmp_path / "h.sqlite")},
             "db": {"url": f"sqlite+aiosqlite:///{tmp_path}/m.db"},
+            "auth": {"tokens": {OPERATOR_TOKEN: "dd01:operator"}},
             "modbus": {
                 "poll_s": 0.1,
                 "timeout_s": 0.2,
@@ -162,12 +169,17 @@ async def test_telemetry_to_board_alarm_ack_history_metrics(
 
             alarm = await until(fault_alarm)
             assert alarm["state"] == "unack" and "Tàu T03" in alarm["message"]
-            r = await http.post(f"/api/alarms/{alarm['id']}/ack", json={"user": "dd01"})
+            url = f"/api/alarms/{alarm['id']}"
+            anonymous = await http.post(f"{url}/ack", headers={"Authorization": ""})
+            assert anonymous.status_code == 401
+            # the operator is the token's user, whatever a body says
+            r = await http.post(f"{url}/ack", json={"user": "someone"})
             assert r.status_code == 200 and r.json()["acked_by"] == "dd01"
-            r = await http.post(f"/api/alarms/{alarm['id']}/ack", json={"user": "dd01"})
+            r = await http.post(f"{url}/ack")
             assert r.status_code == 409 and "already" in r.json()["detail"]
-            assert (await http.post("/api/alarms/99999/ack", json={"user": "x"})).status_code == 404
-            assert (await http.post(f"/api/alarms/{alarm['id']}/ack", json={})).status_code == 422
+            assert (await http.post("/api/alarms/99999/ack")).status_code == 404
+            r = await http.post(f"{url}/shelve", json={"minutes": 10})
+            assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "reason"]
 
             # the substation is polled; freezing the PLC makes it stale with an alarm
             async def sub_ok() -> bool:

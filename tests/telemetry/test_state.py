@@ -124,6 +124,41 @@ def test_seq_gaps_are_counted_as_loss_after_grace(env) -> None:  # type: ignore[
     assert state.metrics.seq_gaps.labels("T06")._value.get() == 3
 
 
+def test_seq_loss_raises_one_alarm_naming_the_ranges(env) -> None:  # type: ignore[no-untyped-def]
+    _line, clock, alarms, state = env
+    for seq in (1, 2, 5, 6, 9):  # 3–4 and 7–8 never arrive
+        state.apply(tel("T06", seq, T0 + seq * 1000, 100.0 + seq), clock.now)
+    clock.now += 5000
+    state.tick(clock.now)
+    (a,) = [a for a in alarms.active() if a.key == "train:T06:seq_loss"]
+    assert a.message_en == "Train T06: 4 messages lost (seq 3–4, 7–8)"
+    assert a.message == "Tàu T06: mất 4 bản tin (seq 3–4, 7–8)"
+    assert a.state.value == "rtn_unack"  # happened and over: on the board until acknowledged
+    state.tick(clock.now + 1000)
+    assert alarms.get(a.id).annunciations == 1  # nothing new: not annunciated again
+    # more loss before the ack: the same alarm, annunciated again, naming all of it
+    state.apply(tel("T06", 20, T0 + 20_000, 200.0), clock.now)
+    clock.now += 5000
+    state.tick(clock.now)
+    again = alarms.get(a.id)
+    assert again.annunciations == 2
+    assert again.message_en == "Train T06: 14 messages lost (seq 3–4, 7–8, 10–19)"
+    # a gap too large to track is counted at once, and alarmed and counted like the others
+    state.apply(tel("T06", 50_000, T0 + 21_000, 300.0), clock.now)
+    state.tick(clock.now)
+    assert state.metrics.seq_gaps.labels("T06")._value.get() == 4 + 10 + 49_979
+    assert alarms.get(a.id).message_en.endswith(
+        "49993 messages lost (seq 3–4, 7–8, 10–19, 21–49999)"
+    )
+    # once acknowledged, the next loss is a new alarm about the new loss only
+    alarms.ack(a.id, "dd01")
+    state.apply(tel("T06", 50_002, T0 + 22_000, 310.0), clock.now)
+    clock.now += 5000
+    state.tick(clock.now)
+    (b,) = [x for x in alarms.active() if x.key == "train:T06:seq_loss"]
+    assert b.id != a.id and b.message_en == "Train T06: 1 message lost (seq 50001)"
+
+
 def test_stale_train_raises_alarm_and_recovers(env) -> None:  # type: ignore[no-untyped-def]
     _line, clock, alarms, state = env
     state.apply(tel("T07", 1, T0, 3000.0), clock.now)

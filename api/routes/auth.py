@@ -1,0 +1,151 @@
+"""Signing in and out of the browser UI (``/api/auth``), and who am I.
+
+Contract for the web UI:
+
+* ``POST /api/auth/login`` with JSON ``{"username", "password"}`` → 200
+  ``{"user", "role", "display_name", "csrf_token", "idle_timeout_s"}``, and two cookies:
+  ``metro_session`` (HttpOnly, SameSite=Strict, Path=/, Secure over https) and ``metro_csrf``
+  (the same CSRF token, readable by scripts). Failures: 401 "wrong user name or password",
+  423 (account locked) or 429 (too many failures from this address), both with
+  ``Retry-After`` in seconds; 422 for a malformed body.
+* Every unsafe request (POST/PUT/PATCH/DELETE) authenticated by the cookie carries
+  ``X-CSRF-Token: <csrf_token>``, else 403 "CSRF token missing or wrong".
+* ``POST /api/auth/logout`` ends the session and clears both cookies (200 even when signed out).
+* ``GET /api/auth/me`` → 200 as the login answer plus ``"via"`` (``"session"`` or
+  ``"token"``; ``csrf_token`` is ``null`` for bearer tokens), or 401 when not signed in. It
+  counts as activity: the idle timer starts again.
+"""
+
+from __future__ import annotations
+
+import hmac
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
+from pydantic import BaseModel, ConfigDict, Field
+
+from api.auth import (
+    CSRF_COOKIE,
+    CSRF_HEADER,
+    CSRF_REJECTED,
+    READERS,
+    SESSION_COOKIE,
+    Principal,
+    SessionView,
+    client_ip,
+    require_roles,
+)
+from api.deps import RuntimeDep
+from api.runtime import Runtime
+from api.security import LoginOutcome, SecurityStore, audit_request
+from api.security.passwords import MAX_PASSWORD_CHARS
+
+router = APIRouter(prefix="/api/auth", tags=["auth"])
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+
+
+class LoginBody(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
+
+
+class Me(BaseModel):
+    user: str
+    role: str
+    display_name: str = ""
+    csrf_token: str | None
+    idle_timeout_s: int
+    via: str = "session"
+
+
+def _security(rt: Runtime) -> SecurityStore:
+    if rt.security is None:
+        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in is not set up")
+    return rt.security
+
+
+def _set_cookies(request: Request, response: Response, token: str, csrf: str) -> None:
+    secure = request.url.scheme == "https"
+    response.set_cookie(
+        SESSION_COOKIE, token, path="/", httponly=True, samesite="strict", secure=secure
+    )
+    response.set_cookie(
+        CSRF_COOKIE, csrf, path="/", httponly=False, samesite="strict", secure=secure
+    )
+
+
+def _clear_cookies(request: Request, response: Response) -> None:
+    secure = request.url.scheme == "https"
+    for name, http_only in ((SESSION_COOKIE, True), (CSRF_COOKIE, False)):
+        response.delete_cookie(name, path="/", httponly=http_only, samesite="strict", secure=secure)
+
+
+@router.post("/login")
+async def login(body: LoginBody, request: Request, response: Response, rt: RuntimeDep) -> Me:
+    """Sign in with a user name and password; sets the session and CSRF cookies."""
+    security = _security(rt)
+    result = await security.signin.login(body.username, body.password, client_ip(request))
+    retry = {"Retry-After": str(result.retry_after_s or 1)}
+    if result.outcome is LoginOutcome.RATE_LIMITED:
+        raise HTTPException(
+            status.HTTP_429_TOO_MANY_REQUESTS,
+            f"too many failed sign-ins from your address: try again in {result.retry_after_s} s",
+            headers=retry,
+        )
+    if result.outcome is LoginOutcome.LOCKED:
+        raise HTTPException(
+            status.HTTP_423_LOCKED,
+            "too many failed sign-ins for this user name: try again in "
+            f"{result.retry_after_s} s, or ask an administrator to unlock it",
+            headers=retry,
+        )
+    if result.outcome is not LoginOutcome.OK or result.session is None:
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password")
+    old = request.cookies.get(SESSION_COOKIE)
+    if old:  # a new session each sign-in (no fixation); the old one ends
+        await security.sessions.close(old)
+    s = result.session
+    _set_cookies(request, response, s.token, s.csrf_token)
+    user = await security.users.get(s.principal.user)
+    return Me(
+        user=s.principal.user,
+        role=s.principal.role.value,
+        display_name=user.display_name if user else "",
+        csrf_token=s.csrf_token,
+        idle_timeout_s=security.settings.idle_timeout_s,
+    )
+
+
+@router.post("/logout")
+async def logout(request: Request, response: Response, rt: RuntimeDep) -> dict[str, Any]:
+    """End the browser session (needs ``X-CSRF-Token`` when signed in); clears the cookies."""
+    security = _security(rt)
+    token = request.cookies.get(SESSION_COOKIE)
+    view: SessionView | None = await security.session(token) if token else None
+    if token and view is not None:
+        given = request.headers.get(CSRF_HEADER, "")
+        if not hmac.compare_digest(given.encode(), view.csrf_token.encode()):
+            raise HTTPException(status.HTTP_403_FORBIDDEN, CSRF_REJECTED)
+        await security.sessions.close(token)
+        await audit_request(request, view.principal, "logout")
+    _clear_cookies(request, response)
+    return {"signed_out": view is not None}
+
+
+@router.get("/me")
+async def me(who: Reader, request: Request, rt: RuntimeDep) -> Me:
+    """Who is signed in (401 when nobody is)."""
+    view: SessionView | None = getattr(request.state, "auth_session", None)
+    security = rt.security
+    user = await security.users.get(who.user) if security is not None else None
+    idle = rt.settings.auth.idle_timeout_s
+    return Me(
+        user=who.user,
+        role=who.role.value,
+        display_name=user.display_name if user else "",
+        csrf_token=view.csrf_token if view else None,
+        idle_timeout_s=idle,
+        via="session" if view else "token",
+    )

@@ -1,0 +1,189 @@
+"""What-if simulation API (``/api/simulations``), for planners.
+
+* ``GET  /api/simulations/scenarios`` — the preset scenarios with all their parameters;
+* ``POST /api/simulations`` — run a preset (by name) or an inline scenario (202, queued);
+* ``GET  /api/simulations`` — the latest runs, newest first, with status and progress;
+* ``GET  /api/simulations/{id}`` — one run: status, progress, and the result once done;
+* ``POST /api/simulations/{id}/cancel`` — stop a queued or running run;
+* ``GET  /api/simulations/compare?a=…&b=…`` — two finished runs side by side, ``b - a``.
+
+Every route needs a bearer token; any role reads, ``planner`` and ``admin`` run and cancel.
+A bad request answers 422 naming the field (``["body", "scenario", "incidence",
+"doubling_days"]``).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+import orjson
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from api.auth import READERS, Principal, UserRole, require_roles
+from api.deps import RuntimeDep
+from api.security.http import audit_request, result_of
+from api.simulations import RunNotFinished, RunNotFound, RunView, SimulationService
+from simulation import PRESETS, Scenario, scenario_from_data, scenario_preset
+
+router = APIRouter(prefix="/api/simulations", tags=["simulations"])
+
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Planner = Annotated[Principal, Depends(require_roles(UserRole.PLANNER, UserRole.ADMIN))]
+MAX_DAYS = 366
+MAX_REPLICATIONS = 10_000
+# a run keeps one float per replication, day and figure until it ends: ~200 MB at this size
+MAX_REPLICATION_DAYS = 200_000
+
+
+def _service(rt: RuntimeDep) -> SimulationService:
+    if rt.simulations is None:
+        raise HTTPException(503, "simulation is not configured")
+    return rt.simulations
+
+
+ServiceDep = Annotated[SimulationService, Depends(_service)]
+
+
+class SimulationIn(BaseModel):
+    """A what-if to run: a preset name or a whole scenario, and the run's size and seed."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    scenario: str | dict[str, Any] = Field(
+        description=f"a preset ({', '.join(PRESETS)}) or an inline scenario object"
+    )
+    days: int = Field(default=60, ge=1, le=MAX_DAYS)
+    replications: int = Field(default=200, ge=1, le=MAX_REPLICATIONS)
+    seed: int = Field(default=0, ge=0, le=2**63 - 1)
+    from_today: bool = Field(
+        default=False, description="start from the crew record now instead of the scenario's"
+    )
+
+    @field_validator("replications")
+    @classmethod
+    def _size(cls, v: int, info: ValidationInfo) -> int:
+        days = info.data.get("days")
+        if isinstance(days, int) and days * v > MAX_REPLICATION_DAYS:
+            raise ValueError(
+                f"days x replications is at most {MAX_REPLICATION_DAYS:,} "
+                f"({days} days: at most {MAX_REPLICATION_DAYS // days} replications)"
+            )
+        return v
+
+
+def _invalid(loc: list[Any], msg: str, kind: str) -> HTTPException:
+    return HTTPException(422, [{"loc": loc, "msg": msg, "type": kind}])
+
+
+def _scenario(body: SimulationIn) -> Scenario:
+    if isinstance(body.scenario, str):
+        try:
+            sc = scenario_preset(body.scenario)
+        except KeyError as exc:
+            raise _invalid(["body", "scenario"], str(exc).strip("'\""), "unknown_preset") from exc
+    else:
+        try:
+            sc = scenario_from_data(body.scenario)
+        except ValidationError as exc:
+            raise HTTPException(
+                422,
+                [
+                    {"loc": ["body", "scenario", *e["loc"]], "msg": e["msg"], "type": e["type"]}
+                    for e in exc.errors(include_url=False, include_context=False)
+                ],
+            ) from exc
+    if body.from_today:
+        sc = sc.model_copy(update={"start": "today"})
+    return sc
+
+
+def _json(data: Any, status_code: int = 200, headers: dict[str, str] | None = None) -> Response:
+    return Response(orjson.dumps(data), status_code, headers=headers, media_type="application/json")
+
+
+def _with_result(view: RunView, result: str | None) -> Response:
+    """The run and its stored result JSON, spliced without parsing it again."""
+    head = orjson.dumps(view.as_dict())
+    tail = result.encode() if result is not None else b"null"
+    return Response(head[:-1] + b',"result":' + tail + b"}", media_type="application/json")
+
+
+@router.get("/scenarios")
+async def scenarios(_who: Reader) -> Response:
+    """The preset scenarios, with every parameter."""
+    out = []
+    for name in PRESETS:
+        sc = scenario_preset(name)
+        out.append(
+            {"name": name, "description": sc.description, "scenario": sc.model_dump(mode="json")}
+        )
+    return _json(out)
+
+
+@router.post("", status_code=202)
+async def submit(body: SimulationIn, who: Planner, svc: ServiceDep, request: Request) -> Response:
+    """Queue a what-if run; follow it at ``Location``."""
+    detail: dict[str, Any] = {
+        "scenario": body.scenario if isinstance(body.scenario, str) else "(inline)",
+        "days": body.days,
+        "replications": body.replications,
+        "seed": body.seed,
+    }
+    try:
+        sc = _scenario(body)
+    except HTTPException as exc:
+        await audit_request(request, who, "simulation.run", result_of(exc.status_code), detail)
+        raise
+    view = await svc.submit(
+        sc, days=body.days, replications=body.replications, seed=body.seed, actor=who.actor
+    )
+    detail.update(id=view.id, scenario=sc.name)
+    await audit_request(request, who, "simulation.run", "ok", detail)
+    return _json(view.as_dict(), 202, {"Location": f"/api/simulations/{view.id}"})
+
+
+@router.get("")
+async def list_runs(
+    _who: Reader, svc: ServiceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
+) -> Response:
+    """The latest runs first (without their results)."""
+    return _json([v.as_dict() for v in await svc.list(limit)])
+
+
+@router.get("/compare")
+async def compare(
+    _who: Reader,
+    svc: ServiceDep,
+    a: Annotated[str, Query(min_length=1, max_length=64)],
+    b: Annotated[str, Query(min_length=1, max_length=64)],
+) -> Response:
+    """Two finished runs side by side (``b - a``)."""
+    try:
+        return _json(await svc.compare(a, b))
+    except RunNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    except RunNotFinished as exc:
+        raise HTTPException(409, str(exc)) from exc
+
+
+@router.get("/{run_id}")
+async def get_run(run_id: str, _who: Reader, svc: ServiceDep) -> Response:
+    """Status, progress, and the result once the run is done."""
+    try:
+        view = await svc.get(run_id)
+    except RunNotFound as exc:
+        raise HTTPException(404, str(exc)) from exc
+    return _with_result(view, await svc.result_json(run_id))
+
+
+@router.post("/{run_id}/cancel")
+async def cancel(run_id: str, who: Planner, svc: ServiceDep, request: Request) -> Response:
+    """Stop a queued or running run (it reports ``cancelled`` once its workers stop)."""
+    try:
+        view = await svc.cancel(run_id)
+    except RunNotFound as exc:
+        await audit_request(request, who, "simulation.cancel", "not_found", {"id": run_id})
+        raise HTTPException(404, str(exc)) from exc
+    await audit_request(request, who, "simulation.cancel", "ok", {"id": run_id})
+    return _json(view.as_dict())

@@ -1,0 +1,153 @@
+"""Signing in: throttle, check the password, lock after repeated failures, open a session,
+and audit every attempt.
+
+The answer never tells whether a user name exists: a wrong name and a wrong password both
+fail alike (same message, same argon2 cost), and names without an account lock after the same
+number of failures as real ones (:class:`~api.security.throttle.LoginThrottle`). A disabled
+account fails like a wrong password. The lock of a real account lives in the database, so it
+holds across restarts and API replicas; ``metro-ops users unlock NAME`` clears it.
+"""
+
+from __future__ import annotations
+
+import enum
+import math
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from api.auth import AuthSettings, Principal, UserRole
+from api.security.audit import AuditLog
+from api.security.db import Db
+from api.security.passwords import Passwords
+from api.security.sessions import NewSession, Sessions
+from api.security.tables import UserRow
+from api.security.throttle import LoginThrottle
+from api.security.users import AccountError, normalize_username
+
+
+class LoginOutcome(enum.StrEnum):
+    OK = "ok"
+    WRONG = "fail"  # wrong name or password, or a disabled account: never said which
+    LOCKED = "locked"  # too many failures for this name: wait retry_after_s
+    RATE_LIMITED = "rate_limited"  # too many failures from this address: wait retry_after_s
+
+
+@dataclass(frozen=True, slots=True)
+class LoginResult:
+    outcome: LoginOutcome
+    session: NewSession | None = None
+    retry_after_s: int | None = None
+
+
+def _seconds(ms: int) -> int:
+    return max(1, math.ceil(ms / 1000))
+
+
+class SignIn:
+    """The sign-in procedure over the accounts, sessions, throttle and audit log."""
+
+    def __init__(
+        self,
+        db: Db,
+        settings: AuthSettings,
+        passwords: Passwords,
+        sessions: Sessions,
+        audit: AuditLog,
+        clock: Callable[[], int],
+    ) -> None:
+        self._db = db
+        self._passwords = passwords
+        self._sessions = sessions
+        self._audit = audit
+        self._clock = clock
+        self._throttle = LoginThrottle(settings)
+        self._lock_after = settings.lockout_failures
+        self._lock_ms = settings.lockout_s * 1000
+
+    async def login(self, username: str, password: str, source_ip: str) -> LoginResult:
+        now = self._clock()
+        try:
+            name = normalize_username(username)
+            valid = True
+        except AccountError:  # cannot exist: fails like any unknown name
+            name = "".join(c for c in username.strip().lower() if c.isprintable())[:64]
+            valid = False
+        wait = self._throttle.ip_retry_after_ms(source_ip, now)
+        if wait is not None:
+            return await self._end(name, source_ip, LoginOutcome.RATE_LIMITED, wait)
+        row = None
+        if valid:
+            async with self._db.reading() as s:
+                row = await s.scalar(select(UserRow).where(UserRow.username == name))
+        if row is None:
+            return await self._unknown(name, password, source_ip, now)
+        if row.locked_until_ms is not None and row.locked_until_ms > now:
+            return await self._end(name, source_ip, LoginOutcome.LOCKED, row.locked_until_ms - now)
+        verified = await self._passwords.verify(row.password_hash, password)
+        if not verified.ok or row.disabled:
+            self._throttle.ip_failed(source_ip, self._clock())
+            locked_ms = await self._count_failure(row.id)
+            why = "disabled" if verified.ok else "wrong password"
+            if locked_ms is not None:
+                return await self._end(name, source_ip, LoginOutcome.LOCKED, locked_ms, why)
+            return await self._end(name, source_ip, LoginOutcome.WRONG, None, why)
+        principal = Principal(row.username, UserRole(row.role))
+        async with self._db.writing() as s:
+            fresh = await s.get(UserRow, row.id, with_for_update=True)
+            if fresh is not None:
+                fresh.failed_logins = 0
+                fresh.locked_until_ms = None
+                fresh.last_login_ms = self._clock()
+                if verified.new_hash is not None:
+                    fresh.password_hash = verified.new_hash
+        await self._sessions.purge()
+        session = await self._sessions.open(row.id, principal, source_ip)
+        detail = {"role": principal.role.value, "rehashed": verified.new_hash is not None}
+        await self._audit.record("login", user=name, source_ip=source_ip, detail=detail)
+        return LoginResult(LoginOutcome.OK, session)
+
+    async def _unknown(self, name: str, password: str, source_ip: str, now: int) -> LoginResult:
+        wait = self._throttle.ghost_retry_after_ms(name, now)
+        if wait is not None:
+            return await self._end(name, source_ip, LoginOutcome.LOCKED, wait, "unknown user")
+        await self._passwords.verify(None, password)  # the same cost as a real account
+        now = self._clock()
+        self._throttle.ip_failed(source_ip, now)
+        locked_ms = self._throttle.ghost_failed(name, now)
+        if locked_ms is not None:
+            return await self._end(name, source_ip, LoginOutcome.LOCKED, locked_ms, "unknown user")
+        return await self._end(name, source_ip, LoginOutcome.WRONG, None, "unknown user")
+
+    async def _count_failure(self, user_id: int) -> int | None:
+        """One more consecutive failure; returns the lock's length when this one locks."""
+        async with self._db.writing() as s:
+            row = await s.get(UserRow, user_id, with_for_update=True)
+            if row is None:
+                return None
+            row.failed_logins += 1
+            if row.failed_logins < self._lock_after:
+                return None
+            row.failed_logins = 0  # after the lock, the count starts again
+            row.locked_until_ms = self._clock() + self._lock_ms
+            return self._lock_ms
+
+    async def _end(
+        self,
+        name: str,
+        source_ip: str,
+        outcome: LoginOutcome,
+        wait_ms: int | None,
+        why: str | None = None,
+    ) -> LoginResult:
+        detail: dict[str, object] = {}
+        if why:
+            detail["reason"] = why
+        retry = None if wait_ms is None else _seconds(wait_ms)
+        if retry is not None:
+            detail["retry_after_s"] = retry
+        await self._audit.record(
+            "login", user=name, source_ip=source_ip, result=outcome.value, detail=detail
+        )
+        return LoginResult(outcome, retry_after_s=retry)

@@ -1,0 +1,238 @@
+"""User accounts: one role each, an argon2id password, per-user API tokens, lock and unlock.
+
+User names are ASCII log-in names (``dd01``, ``nguyen.an``), compared case-insensitively:
+they are stored lower-case. The display name may be anything (Vietnamese with diacritics).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from api.auth import Principal, UserRole
+from api.security.db import Db
+from api.security.passwords import Passwords
+from api.security.tables import ApiTokenRow, SessionRow, UserRow
+from api.security.tokens import digest, new_api_token
+
+USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
+
+
+class AccountError(ValueError):
+    """A user-management request that cannot be done; the message says why."""
+
+
+class UnknownUser(AccountError):
+    pass
+
+
+class UserExists(AccountError):
+    pass
+
+
+def normalize_username(name: str) -> str:
+    """The stored form of a user name, or :class:`AccountError` saying what is allowed."""
+    n = name.strip().lower()
+    if not USERNAME.fullmatch(n):
+        raise AccountError(
+            f"{name!r} is not a user name: 2–64 of a–z, 0–9, '.', '_', '-', "
+            "starting with a letter or digit"
+        )
+    return n
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    """An account as the outside sees it (never the hash)."""
+
+    username: str
+    display_name: str
+    role: UserRole
+    disabled: bool
+    failed_logins: int
+    locked_until_ms: int | None
+    last_login_ms: int | None
+    created_ms: int
+    api_tokens: int = 0
+
+    def locked(self, now_ms: int) -> bool:
+        return self.locked_until_ms is not None and self.locked_until_ms > now_ms
+
+    @property
+    def principal(self) -> Principal:
+        return Principal(self.username, self.role)
+
+
+def _user(row: UserRow, tokens: int = 0) -> User:
+    return User(
+        username=row.username,
+        display_name=row.display_name,
+        role=UserRole(row.role),
+        disabled=row.disabled,
+        failed_logins=row.failed_logins,
+        locked_until_ms=row.locked_until_ms,
+        last_login_ms=row.last_login_ms,
+        created_ms=row.created_ms,
+        api_tokens=tokens,
+    )
+
+
+class UserAccounts:
+    """Creating and changing accounts, and resolving their API tokens."""
+
+    def __init__(self, db: Db, passwords: Passwords, clock: Callable[[], int]) -> None:
+        self._db = db
+        self._passwords = passwords
+        self._clock = clock
+
+    async def add(
+        self, username: str, password: str, role: UserRole, *, display_name: str = ""
+    ) -> User:
+        """A new account (:class:`UserExists` when the name is taken)."""
+        name = normalize_username(username)
+        self._passwords.check_policy(password, name)
+        hashed = await self._passwords.hash(password)
+        now = self._clock()
+        async with self._db.writing() as s:
+            if await s.scalar(select(UserRow.id).where(UserRow.username == name)) is not None:
+                raise UserExists(f"user {name!r} exists already")
+            row = UserRow(
+                username=name,
+                display_name=display_name.strip()[:200],
+                role=role.value,
+                password_hash=hashed,
+                disabled=False,
+                failed_logins=0,
+                locked_until_ms=None,
+                last_login_ms=None,
+                created_ms=now,
+                password_changed_ms=now,
+            )
+            s.add(row)
+            await s.flush()
+            return _user(row)
+
+    async def get(self, username: str) -> User | None:
+        try:
+            name = normalize_username(username)
+        except AccountError:
+            return None
+        async with self._db.reading() as s:
+            row = await s.scalar(select(UserRow).where(UserRow.username == name))
+            if row is None:
+                return None
+            n = await s.scalar(
+                select(func.count()).select_from(ApiTokenRow).where(ApiTokenRow.user_id == row.id)
+            )
+            return _user(row, n or 0)
+
+    async def all(self) -> list[User]:
+        """Every account, by name, with its number of API tokens."""
+        counts = (
+            select(ApiTokenRow.user_id, func.count().label("n"))
+            .group_by(ApiTokenRow.user_id)
+            .subquery()
+        )
+        q = (
+            select(UserRow, counts.c.n)
+            .outerjoin(counts, counts.c.user_id == UserRow.id)
+            .order_by(UserRow.username)
+        )
+        async with self._db.reading() as s:
+            return [_user(row, n or 0) for row, n in (await s.execute(q)).all()]
+
+    async def count(self) -> int:
+        async with self._db.reading() as s:
+            return int(await s.scalar(select(func.count()).select_from(UserRow)) or 0)
+
+    async def set_password(self, username: str, password: str) -> User:
+        """A new password; it also ends the user's browser sessions and clears a lock."""
+        name = normalize_username(username)
+        self._passwords.check_policy(password, name)
+        hashed = await self._passwords.hash(password)
+        async with self._db.writing() as s:
+            row = await self._row(s, name)
+            row.password_hash = hashed
+            row.password_changed_ms = self._clock()
+            row.failed_logins = 0
+            row.locked_until_ms = None
+            await s.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            return _user(row)
+
+    async def set_role(self, username: str, role: UserRole) -> User:
+        """Another role; it applies to the user's live sessions and tokens at once."""
+        async with self._db.writing() as s:
+            row = await self._row(s, normalize_username(username))
+            row.role = role.value
+            return _user(row)
+
+    async def set_disabled(self, username: str, disabled: bool) -> User:
+        """Disable (sessions end, tokens stop working, sign-in fails) or enable an account."""
+        async with self._db.writing() as s:
+            row = await self._row(s, normalize_username(username))
+            row.disabled = disabled
+            if disabled:
+                await s.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            return _user(row)
+
+    async def unlock(self, username: str) -> User:
+        """Clear the failed sign-in count and the lock."""
+        async with self._db.writing() as s:
+            row = await self._row(s, normalize_username(username))
+            row.failed_logins = 0
+            row.locked_until_ms = None
+            return _user(row)
+
+    async def issue_token(self, username: str, label: str = "") -> str:
+        """A new API token for ``username``: returned once, stored as its digest only."""
+        token = new_api_token()
+        async with self._db.writing() as s:
+            row = await self._row(s, normalize_username(username))
+            s.add(
+                ApiTokenRow(
+                    token_hash=digest(token),
+                    user_id=row.id,
+                    label=label[:100],
+                    created_ms=self._clock(),
+                    last_used_ms=None,
+                )
+            )
+        return token
+
+    async def revoke_tokens(self, username: str) -> int:
+        """Revoke every API token of ``username``; returns how many there were."""
+        async with self._db.writing() as s:
+            row = await self._row(s, normalize_username(username))
+            res = await s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == row.id))
+            return int(getattr(res, "rowcount", 0) or 0)
+
+    async def principal_for_token(self, token: str) -> Principal | None:
+        """The user an API token acts for (with their current role), or ``None``."""
+        q = (
+            select(ApiTokenRow.id, ApiTokenRow.last_used_ms, UserRow.username, UserRow.role)
+            .join(UserRow, UserRow.id == ApiTokenRow.user_id)
+            .where(ApiTokenRow.token_hash == digest(token), UserRow.disabled.is_(False))
+        )
+        async with self._db.reading() as s:
+            found = (await s.execute(q)).first()
+        if found is None:
+            return None
+        token_id, last_used, username, role = found
+        now = self._clock()
+        if last_used is None or now - last_used >= 60_000:  # "last used" to the minute
+            async with self._db.writing() as s:
+                await s.execute(
+                    update(ApiTokenRow).where(ApiTokenRow.id == token_id).values(last_used_ms=now)
+                )
+        return Principal(username, UserRole(role))
+
+    @staticmethod
+    async def _row(s: AsyncSession, name: str) -> UserRow:
+        row = await s.scalar(select(UserRow).where(UserRow.username == name).with_for_update())
+        if row is None:
+            raise UnknownUser(f"no user {name!r}")
+        return row

@@ -1,0 +1,100 @@
+"""What-if simulation benchmark.
+
+Prints, in one run:
+  * simulated service-days per second of one replication (60 days, in this process);
+  * the wall time of a 60-day x 200-replication what-if on this machine's cores (process pool
+    start, every replication, the p10/p50/p90 aggregation), target < 30 s on 2 cores;
+  * the model's SimPy events per second as a ratio to a bare SimPy timeout loop measured in the
+    same run (absolute rates swing between runs on a shared machine; the ratio is stable).
+
+Usage: uv run python bench/simulation.py [--scenario wave-2022] [--days 60] [--replications 200]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import simpy  # noqa: E402
+
+from line import load_line  # noqa: E402
+from simulation import build_setup, default_workers, run_setup, scenario_preset  # noqa: E402
+from simulation.model import plan_book, run_replication  # noqa: E402
+
+
+def bare_timeout_loop(events: int = 400_000) -> float:
+    """SimPy's floor: one process yielding ``events`` timeouts; events per second."""
+    env = simpy.Environment()
+
+    def ticker(env: simpy.Environment, n: int):  # type: ignore[no-untyped-def]
+        for _ in range(n):
+            yield env.timeout(1)
+
+    env.process(ticker(env, events))
+    t = time.perf_counter()
+    env.run()
+    return events / (time.perf_counter() - t)
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--scenario", default="wave-2022")
+    ap.add_argument("--days", type=int, default=60)
+    ap.add_argument("--replications", type=int, default=200)
+    ap.add_argument("--seed", type=int, default=7)
+    args = ap.parse_args()
+
+    line = load_line()
+    setup = build_setup(scenario_preset(args.scenario), line, args.days)
+    book = plan_book(setup)
+    run_replication(setup, args.seed, 0, book=book)  # warm the plan cache and the imports
+
+    # one replication at a time, best of ten (the machine may be shared)
+    best = float("inf")
+    events = 0
+    for i in range(1, 11):
+        t = time.perf_counter()
+        rep = run_replication(setup, args.seed, i, book=book)
+        dt = time.perf_counter() - t
+        if dt < best:
+            best, events = dt, rep.events
+    days_per_s = args.days / best
+    model_eps = events / best
+    bare_eps = max(bare_timeout_loop() for _ in range(3))
+
+    workers = default_workers()
+    t = time.perf_counter()
+    result = run_setup(setup, args.replications, args.seed, workers=workers)
+    wall = time.perf_counter() - t
+
+    total = result.summary["total"]
+    load = ", ".join(f"{x:.1f}" for x in os.getloadavg())
+    print(
+        f"scenario {args.scenario}, {args.days} days, seed {args.seed}, {workers} cores "
+        f"(load average {load}: other work on the machine slows the wall times)"
+    )
+    print(
+        f"one replication: {best * 1000:.0f} ms for {args.days} days = "
+        f"{days_per_s:,.0f} simulated service-days/s ({events:,} events, "
+        f"{events / args.days:,.0f} per day)"
+    )
+    print(
+        f"{args.days} days x {args.replications} replications on {workers} cores: "
+        f"{wall:.1f} s wall (target < 30 s on 2 cores); "
+        f"trips operated p10/p50/p90 {total['trips_operated']['p10']:,.0f} / "
+        f"{total['trips_operated']['p50']:,.0f} / {total['trips_operated']['p90']:,.0f} "
+        f"of {total['trips_planned']['p50']:,.0f}"
+    )
+    print(
+        f"events/s: model {model_eps:,.0f}, bare SimPy timeout loop {bare_eps:,.0f} "
+        f"(ratio {model_eps / bare_eps:.2f})"
+    )
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,252 @@
+"""What one replication records about each day, as flat ``name → number`` rows.
+
+A day's row holds trips planned/operated/cancelled (in total, by period and by cause), the
+headway adopted and achieved, seat and standing capacity offered against demand, the mean
+passenger wait, staff available/required/assigned by role, everyone's state, overtime, legal
+breaches, health events, the fleet, and which service levels held. Names are dotted
+(``periods.am_peak.trips_operated``); :mod:`simulation.results` turns rows from many
+replications into p10/p50/p90 bands with the same names, nested.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from crew import Role, State
+from simulation.crewstate import DAY_S, CrewState, DayTally
+from simulation.roster import DayRoster
+from simulation.service import DayPattern, OperatedPlan
+from simulation.setup import Setup
+
+LEVELS: tuple[str, ...] = ("timetable", "peak_headway", "headway_10min", "headway_15min", "service")
+"""Service levels, best first: the full timetable; peaks at their planned headway; nothing
+worse than 10 minutes; nothing worse than 15 minutes; some service in every period. A day
+holds a level when the service adopted meets it and the service run does too (within
+``TOLERANCE``)."""
+
+STATES: tuple[State, ...] = (
+    State.F0_ISOLATION,
+    State.F1_QUARANTINE,
+    State.LEAVE,
+    State.ON_SHIFT,
+    State.AVAILABLE,
+)
+
+# status codes noted for everyone when the day is planned
+NONE, F0, F1, LEAVE = 0, 1, 2, 3
+
+
+@dataclass(slots=True)
+class DayLog:
+    """Counters filled while a day runs."""
+
+    day: int
+    pattern: DayPattern
+    planned: OperatedPlan
+    roster: DayRoster
+    status_at_plan: list[int]
+    operated: list[int]
+    trains_max: list[int]
+    trains_at: list[list[int]]  # trains in service at each departure, by period
+    departures: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
+    no_driver: int = 0
+    no_train: int = 0
+    no_control: int = 0
+    failures: int = 0
+    trains_ready: int = 0
+    overtime_min: int = 0
+    breaches: int = 0
+    worked: set[int] = field(default_factory=set)
+
+
+SLACK_SHARE = 0.1
+SLACK_TRIPS = 2
+"""A level also holds in operation while every period runs the trips its headway limit implies,
+less ``max(SLACK_TRIPS, SLACK_SHARE × those trips)``: a train failure that cancels a trip or two
+does not lose a level, a crew that did not sign on does."""
+
+
+def _levels(
+    pattern: DayPattern, headways: tuple[int | None, ...], operated: list[int]
+) -> dict[str, bool]:
+    """Which service levels the day held: adopted by the plan *and* run (see ``SLACK_SHARE``)."""
+
+    def within(limit: list[float | None], peaks_only: bool = False) -> bool:
+        for p, h, n, lim in zip(pattern.periods, headways, operated, limit, strict=True):
+            if peaks_only and not p.peak:
+                continue
+            if lim is None:  # some service
+                if h is None or n == 0:
+                    return False
+                continue
+            if h is None or h > lim:
+                return False
+            needed = 2 * (p.end_s - p.start_s) / lim  # both directions
+            if n < needed - max(SLACK_TRIPS, SLACK_SHARE * needed):
+                return False
+        return True
+
+    planned = [float(p.planned_headway_s) for p in pattern.periods]
+    return {
+        "timetable": within(list(planned)),
+        "peak_headway": within(list(planned), peaks_only=True),
+        "headway_10min": within([max(h, 600.0) for h in planned]),
+        "headway_15min": within([max(h, 900.0) for h in planned]),
+        "service": within([None] * len(planned)),
+    }
+
+
+def close_day(
+    log: DayLog, setup: Setup, crew: CrewState, tally: DayTally, in_repair: int
+) -> dict[str, float]:
+    """The day's row."""
+    pat = log.pattern
+    roster = log.roster
+    fleet = setup.line.fleet
+    base = log.day * DAY_S
+    row: dict[str, float] = {}
+    planned = log.planned.trips_by_period
+    operated = log.operated
+    row["trips_planned"] = sum(planned)
+    row["trips_operated"] = sum(operated)
+    row["trips_cancelled"] = sum(planned) - sum(operated)
+    row["cancelled.by_plan"] = sum(planned) - roster.plan.trips
+    row["cancelled.no_driver"] = log.no_driver
+    row["cancelled.no_train"] = log.no_train
+    row["cancelled.no_control"] = log.no_control
+
+    # demand: passengers per second in each period, peaks weighted
+    dem = setup.scenario.demand
+    weekday = setup.calendar_date(log.day).weekday()
+    passengers = dem.weekday_passengers * (dem.weekend_factor if weekday >= 5 else 1.0)
+    weights = [dem.peak_weight if p.peak else 1.0 for p in pat.periods]
+    weighted_s = sum(w * (p.end_s - p.start_s) for w, p in zip(weights, pat.periods, strict=True))
+    rate = [passengers * w / weighted_s for w in weights]  # passengers/s, both directions
+    row["demand"] = passengers
+    unserved = 0.0
+    peak_load = 0.0
+    for p, hw in zip(pat.periods, roster.plan.headways, strict=True):
+        k = p.index
+        dur = p.end_s - p.start_s
+        pre = f"periods.{p.name}."
+        row[pre + "trips_planned"] = planned[k]
+        row[pre + "trips_operated"] = operated[k]
+        row[pre + "trips_cancelled"] = planned[k] - operated[k]
+        row[pre + "headway_s"] = float(hw) if hw is not None else math.inf
+        row[pre + "achieved_headway_s"] = 2 * dur / operated[k] if operated[k] else math.inf
+        # typical (median) trains in service at the period's departures: the peak's trains still
+        # running in at the start of the next period do not count as that period's
+        at = sorted(log.trains_at[k])
+        row[pre + "trains_in_service"] = at[(len(at) - 1) // 2] if at else 0
+        row[pre + "trains_max"] = log.trains_max[k]
+        if operated[k] == 0:
+            unserved += rate[k] * dur
+            continue
+        per_dir_per_h = operated[k] / 2 / (dur / 3600)
+        on_board = rate[k] * 3600 * dem.peak_direction_share * dem.max_section_share
+        peak_load = max(peak_load, on_board / (per_dir_per_h * fleet.capacity_normal))
+    achieved = [
+        2 * (p.end_s - p.start_s) / operated[p.index] if operated[p.index] else math.inf
+        for p in pat.periods
+    ]
+    # the longest achieved headway of the day, and of its peaks (nan: a day without peaks)
+    row["headway_max_s"] = max(achieved)
+    row["headway_peak_s"] = max(
+        (h for p, h in zip(pat.periods, achieved, strict=True) if p.peak), default=math.nan
+    )
+    row["demand_unserved"] = unserved
+    row["peak_load_factor"] = peak_load
+    total_ops = sum(operated)
+    row["seat_capacity"] = total_ops * fleet.seats_per_train
+    row["standing_capacity"] = total_ops * (fleet.capacity_normal - fleet.seats_per_train)
+    row["mean_wait_s"] = _mean_wait(log.departures, pat, rate, base)
+
+    levels = _levels(pat, roster.plan.headways, operated)
+    for name in LEVELS:
+        row[f"level.{name}"] = 1.0 if levels[name] else 0.0
+
+    # staff and states
+    req = setup.requirements[setup.day_pattern[log.day]]
+    required = {
+        Role.DRIVER: req.driver,
+        Role.TECHNICIAN: req.technician,
+        Role.OCC_OPERATOR: req.occ_operator,
+    }
+    wf = crew.workforce
+    assigned = {r: 0 for r in Role}
+    states = {(r, s): 0 for r in Role for s in STATES}
+    for person in wf.people:
+        i = person.index
+        worked = i in log.worked
+        if worked:
+            assigned[person.role] += 1
+            st = State.ON_SHIFT
+        else:
+            code = log.status_at_plan[i]
+            st = (
+                State.F0_ISOLATION
+                if code == F0
+                else State.F1_QUARANTINE
+                if code == F1
+                else State.LEAVE
+                if code == LEAVE
+                else State.AVAILABLE
+            )
+        states[(person.role, st)] += 1
+    for r in Role:
+        row[f"staff.{r.value}.available"] = roster.available[r]
+        row[f"staff.{r.value}.required"] = required[r]
+        row[f"staff.{r.value}.assigned"] = assigned[r]
+        for s in STATES:
+            row[f"states.{r.value}.{s.value}"] = states[(r, s)]
+
+    led = crew.ledger
+    row["overtime_h"] = log.overtime_min / 60
+    mk = led.calendar.month(log.day)
+    row["overtime_h_max_person"] = (
+        max((ot for k, ot in zip(led.month_key, led.month_ot, strict=True) if k == mk), default=0)
+        / 60
+    )
+    row["legal_breaches"] = log.breaches
+    row["health.infections"] = tally.infections
+    row["health.cases"] = tally.cases
+    row["health.contacts"] = tally.contacts
+    row["trains.ready"] = log.trains_ready
+    row["trains.failures"] = log.failures
+    row["trains.in_repair"] = in_repair
+    row["trains.max_in_service"] = max(log.trains_max, default=0)
+    row["drivers.straight"] = sum(roster.straight)
+    row["drivers.peak_duties"] = roster.peak
+    return row
+
+
+def _mean_wait(
+    departures: tuple[list[float], list[float]],
+    pattern: DayPattern,
+    rate: list[float],
+    base: float,
+) -> float:
+    """Mean wait of passengers arriving at random during service hours for the next train.
+
+    A passenger arriving in a gap of ``g`` seconds waits ``g/2`` on average; gaps are weighted
+    by the demand rate of the period they end in. The gap from the start of service to the
+    first train counts; passengers arriving after the last train are unserved, not waiting.
+    """
+    ps = pattern.periods
+    starts = [base + p.start_s for p in ps]
+    first = base + ps[0].start_s
+    num = 0.0
+    den = 0.0
+    for deps in departures:
+        prev = first
+        k = 0
+        for t in deps:
+            while k + 1 < len(starts) and t >= starts[k + 1]:
+                k += 1
+            g = t - prev
+            if g > 0:
+                num += rate[k] * g * g / 2
+                den += rate[k] * g
+            prev = t
+    return num / den if den > 0 else math.inf

@@ -1,0 +1,497 @@
+"""The day's roster: who works which duty, and the service the drivers can staff.
+
+Made by the control centre at 03:00 for the whole service day, with what it knows then. A
+person may take a duty when the crew module's rules allow it (:mod:`crew.eligibility`, applied
+here to the simulation's arrays): not isolating (F0), not quarantined (F1, unless F1s work under
+testing), not on leave; qualified for the duty on the day; on site if the role must be; one
+duty a day; the minimum rest since the last shift (Art. 110); at most the days a week
+(Art. 111); and the overtime the duty adds within the person's daily, monthly and yearly limits
+(Art. 107) — or not at all when the service policy allows no overtime. The pre-shift test is
+still to come (taken at sign-on), so it is planned as negative, like
+``plan_pending_tests_negative``.
+
+Candidates are ranked as :mod:`crew.coverage` ranks them — no overtime before overtime, the
+least worked in the past week first — and the slots filled by a maximum matching
+(:func:`simulation.matching.assign`), in priority order: control-centre posts and train duties,
+then technicians, then relief and spare drivers. With ``enforce_labour_limits=False`` the
+limits become soft: a person past one is used only when no one else can, and it is counted.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from crew import Discipline, DutyKind, Role
+from simulation.crewstate import DAY_S, PLAN_AT_S, CrewState
+from simulation.matching import assign
+from simulation.scenario import ServicePolicy
+from simulation.service import (
+    DutyWindow,
+    OperatedPlan,
+    PlanBook,
+    ServiceChoice,
+    ServicePlanner,
+)
+from simulation.setup import Setup
+
+
+@dataclass(slots=True, eq=False)
+class DutyRun:
+    """One duty on one day with the people rostered on it.
+
+    ``label`` names it for records (``early/train``, ``tech_night/rolling_stock``,
+    ``occ_day/chief_controller``); ``start_s``/``end_s`` are simulation seconds.
+    """
+
+    window: DutyWindow
+    kind: DutyKind
+    role: Role
+    label: str
+    start_s: float
+    end_s: float
+    members: list[int] = field(default_factory=list)  # rostered
+    on: list[int] = field(default_factory=list)  # on the duty now
+    discipline: Discipline | None = None
+    post: str | None = None
+    needed: int = 0
+
+
+@dataclass(slots=True)
+class DayRoster:
+    """The day's duties, the service chosen and what it was chosen from."""
+
+    day: int
+    runs: list[DutyRun]
+    straight: tuple[int, ...]
+    peak: int
+    plan: OperatedPlan
+    trains_cap: int
+    occ_down: list[tuple[float, float]]  # control-centre shifts that cannot be staffed
+    available: dict[Role, int]
+    breaches_planned: int = 0
+
+
+class Rostering:
+    """Makes each day's roster for one replication."""
+
+    def __init__(self, setup: Setup, crew: CrewState, book: PlanBook, rank: list[int]) -> None:
+        self.setup = setup
+        self.crew = crew
+        self.book = book
+        self.rank = rank  # a per-replication tie-break between equally loaded people
+        self.service: ServicePolicy = setup.scenario.service
+        p = setup.policy
+        self.rest_s = p.min_rest_between_shifts_h * 3600
+        self.max_days = p.max_work_days_per_week
+        self.max_day_min = round(p.max_hours_per_day * 60)
+        self.planners = {
+            k: ServicePlanner(setup.line, pat, self.service) for k, pat in setup.patterns.items()
+        }
+        self.rostered: set[int] = set()
+
+    # --- eligibility ----------------------------------------------------------------------
+    def limits_broken(self, i: int, day: int, start_s: float, minutes: int) -> int:
+        """How many working-time limits a duty would break (rest, days a week, hours a day,
+        overtime allowed, monthly and yearly overtime)."""
+        led = self.crew.ledger
+        person = self.crew.workforce.people[i]
+        broken = 0
+        if led.last_end_s[i] + self.rest_s > start_s:
+            broken += 1
+        if minutes > self.max_day_min:
+            broken += 1
+        cal = led.calendar
+        wk = cal.week(day)
+        if led.week_key[i] == wk:
+            if led.week_days[i] >= self.max_days and led.day_key[i] != day:
+                broken += 1
+            if led.week_normal[i] + minutes <= led.normal_week_min and minutes <= (
+                led.normal_day_min
+            ):
+                return broken  # no overtime: the overtime limits cannot be broken
+        elif minutes <= led.normal_day_min:
+            return broken
+        ot = led.overtime_if(i, day, minutes)
+        if ot > 0:
+            if not person.overtime_allowed:
+                broken += 1
+            if led.month_overtime(i, day) + ot > person.ot_month_limit_min:
+                broken += 1
+            if led.year_overtime(i, day) + ot > person.ot_year_limit_min:
+                broken += 1
+        return broken
+
+    def preference(
+        self, i: int, day: int, start_s: float, minutes: int
+    ) -> tuple[int, int, int, int] | None:
+        """How good a choice person ``i`` is for a duty (lower is better), None if ineligible.
+
+        The key is (breaks a limit, adds overtime, minutes worked in the past week, tie-break).
+        """
+        crew = self.crew
+        person = crew.workforce.people[i]
+        if i in self.rostered or day > person.qualified_until:
+            return None
+        if crew.excluded(i, start_s) or not crew.on_site_ok(i, day):
+            return None
+        led = crew.ledger
+        soft = 0
+        if led.last_end_s[i] + self.rest_s > start_s:
+            soft += 1
+        if led.days_in_week(i, day) >= self.max_days:
+            soft += 1
+        if minutes > self.max_day_min:
+            soft += 1
+        ot = led.overtime_if(i, day, minutes)
+        if ot > 0:
+            if not self.service.overtime:
+                return None
+            if not person.overtime_allowed:
+                soft += 1
+            if led.month_overtime(i, day) + ot > person.ot_month_limit_min:
+                soft += 1
+            if led.year_overtime(i, day) + ot > person.ot_year_limit_min:
+                soft += 1
+        if soft and self.service.enforce_labour_limits:
+            return None
+        return (soft, 1 if ot > 0 else 0, led.recent_minutes(i, day), self.rank[i])
+
+    def _ranked(self, people: tuple[int, ...] | list[int], day: int, w: DutyWindow) -> list[int]:
+        return self._rank_windows(people, day, [w])[0]
+
+    def _rank_windows(
+        self, people: tuple[int, ...] | list[int], day: int, windows: list[DutyWindow]
+    ) -> list[list[int]]:
+        """Eligible people for each window, best first (:meth:`preference`, inlined: it runs
+        for every person and duty every simulated day)."""
+        crew = self.crew
+        led = crew.ledger
+        cal = led.calendar
+        wk, mk, yk = cal.week(day), cal.month(day), cal.year(day)
+        nd, nw = led.normal_day_min, led.normal_week_min
+        # the ledger's columns as locals: this loop runs for everyone, every duty, every day
+        week_key, week_days, week_normal = led.week_key, led.week_days, led.week_normal
+        day_key, day_min, last_end = led.day_key, led.day_min, led.last_end_s
+        month_key, month_ot, year_key, year_ot = (
+            led.month_key,
+            led.month_ot,
+            led.year_key,
+            led.year_ot,
+        )
+        recent_ring, slot, rank = led.recent, day % 7, self.rank
+        wf = crew.workforce
+        everyone = wf.people
+        rostered = self.rostered
+        absent = crew.absent_today
+        f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
+        quarantine = crew.quarantine_f1
+        onsite_roles = wf.onsite_roles
+        site = crew.cohort_on_site(day)
+        on_site = crew.member_sets[site] if site is not None else frozenset()
+        enforce = self.service.enforce_labour_limits
+        overtime_ok = self.service.overtime
+        rest_s, max_days, max_day_min = self.rest_s, self.max_days, self.max_day_min
+        base = day * DAY_S
+        starts = [(base + w.start_s, w.minutes) for w in windows]
+        out: list[list[tuple[tuple[int, int, int, int], int]]] = [[] for _ in windows]
+        for i in people:
+            if i in rostered or i in absent:
+                continue
+            p = everyone[i]
+            if day > p.qualified_until or (p.role in onsite_roles and i not in on_site):
+                continue
+            away = max(f0[i], leave[i], f1[i] if quarantine else 0.0)
+            same_week = week_key[i] == wk
+            days = week_days[i] if same_week else 0
+            w_normal = week_normal[i] if same_week else 0
+            today = day_key[i] == day
+            before = day_min[i] if today else 0
+            rested_from = last_end[i] + rest_s
+            recent = -1
+            for k, (start, minutes) in enumerate(starts):
+                if away > start:
+                    continue
+                soft = 0
+                if rested_from > start:
+                    soft += 1
+                if days >= max_days:
+                    soft += 1
+                if minutes > max_day_min:
+                    soft += 1
+                over = before + minutes - nd
+                daily = (over if over > 0 else 0) - (before - nd if before > nd else 0)
+                wn = w_normal + minutes - daily - nw
+                ot = daily + (wn if wn > 0 else 0) - (w_normal - nw if w_normal > nw else 0)
+                if ot > 0:
+                    if not overtime_ok:
+                        continue
+                    if not p.overtime_allowed:
+                        soft += 1
+                    m = month_ot[i] if month_key[i] == mk else 0
+                    if m + ot > p.ot_month_limit_min:
+                        soft += 1
+                    y = year_ot[i] if year_key[i] == yk else 0
+                    if y + ot > p.ot_year_limit_min:
+                        soft += 1
+                if soft and enforce:
+                    continue
+                if recent < 0:  # minutes in the past week (Ledger.recent_minutes)
+                    ring = recent_ring[i]
+                    recent = sum(ring) - (ring[slot] if today else 0)
+                out[k].append(((soft, 1 if ot > 0 else 0, recent, rank[i]), i))
+        result = []
+        for keyed in out:
+            keyed.sort()
+            result.append([i for _, i in keyed])
+        return result
+
+    # --- the day ----------------------------------------------------------------------------
+    def roster_day(self, day: int, trains_ready: int, occ_night_down: bool) -> DayRoster:
+        """Roster ``day``: control centre, technicians, then drivers and the service."""
+        crew = self.crew
+        self.rostered = set()
+        t_plan = day * DAY_S + PLAN_AT_S
+        available = {r: 0 for r in Role}
+        for p in crew.workforce.people:
+            if (
+                day <= p.qualified_until
+                and not crew.excluded(p.index, t_plan)
+                and crew.on_site_ok(p.index, day)
+            ):
+                available[p.role] += 1
+        runs, occ_down = self._control_centre(day)
+        if occ_night_down:  # last night's shift could not be staffed: no service before 06:00
+            occ_down.append((day * DAY_S - 2 * 3600, day * DAY_S + 6 * 3600))
+        runs += self._technicians(day)
+        driver_runs, choice, plan = self._drivers(day, trains_ready, occ_down)
+        runs += driver_runs
+        return DayRoster(
+            day=day,
+            runs=runs,
+            straight=choice.straight,
+            peak=choice.peak,
+            plan=plan,
+            trains_cap=trains_ready,
+            occ_down=occ_down,
+            available=available,
+        )
+
+    def _fill(self, slots: list[list[int]], slot_run: list[DutyRun]) -> None:
+        """Put the best matching of people to ``slots`` on their duties."""
+        for run, i in zip(slot_run, assign(slots), strict=True):
+            if i >= 0:
+                run.members.append(i)
+                self.rostered.add(i)
+
+    def _control_centre(self, day: int) -> tuple[list[DutyRun], list[tuple[float, float]]]:
+        """Every post of every control-centre shift in one matching (one duty a day each);
+        the shifts whose essential posts stay empty."""
+        setup = self.setup
+        wf = self.crew.workforce
+        base = day * DAY_S
+        ess = self.service.occ_essential_posts
+        runs: list[DutyRun] = []
+        slots: list[list[int]] = []
+        slot_run: list[DutyRun] = []
+        people = wf.by_role[Role.OCC_OPERATOR]
+        ranked_by_window = self._rank_windows(people, day, [w for w, _ in setup.occ_shifts])
+        for (w, posts), ranked in zip(setup.occ_shifts, ranked_by_window, strict=True):
+            for post in sorted(posts, key=lambda p: (p not in ess, p)):
+                run = DutyRun(
+                    w, DutyKind.OCC_POST, Role.OCC_OPERATOR, f"{w.id}/{post}",
+                    base + w.start_s, base + w.end_s, post=post, needed=posts[post],
+                )  # fmt: skip
+                runs.append(run)
+                cands = [i for i in ranked if wf.people[i].holds_post(post, day)]
+                for _ in range(posts[post]):
+                    slots.append(cands)
+                    slot_run.append(run)
+        self._fill(slots, slot_run)
+        down = [
+            (run.start_s, run.end_s)
+            for run in runs
+            if run.post in ess and len(run.members) < ess[run.post]
+        ]
+        return runs, down
+
+    def _technicians(self, day: int) -> list[DutyRun]:
+        """One matching per trade; the night shift (it inspects tomorrow's trains) first."""
+        setup = self.setup
+        wf = self.crew.workforce
+        base = day * DAY_S
+        by_disc: dict[Discipline, list[int]] = {}
+        for i in wf.by_role[Role.TECHNICIAN]:
+            d = wf.people[i].discipline
+            if d is not None:
+                by_disc.setdefault(d, []).append(i)
+        windows = [w for w, _ in setup.tech_shifts]
+        night = max(range(len(windows)), key=lambda k: windows[k].end_s)
+        order = [night, *(k for k in range(len(windows)) if k != night)]
+        runs: list[DutyRun] = []
+        for disc in Discipline:
+            slots: list[list[int]] = []
+            slot_run: list[DutyRun] = []
+            ranked_by_window = self._rank_windows(by_disc.get(disc, []), day, windows)
+            for k in order:
+                w, counts = setup.tech_shifts[k]
+                n = counts.get(disc, 0)
+                if n <= 0:
+                    continue
+                run = DutyRun(
+                    w, DutyKind.TECHNICIAN, Role.TECHNICIAN, f"{w.id}/{disc.value}",
+                    base + w.start_s, base + w.end_s, discipline=disc, needed=n,
+                )  # fmt: skip
+                runs.append(run)
+                for _ in range(n):
+                    slots.append(ranked_by_window[k])
+                    slot_run.append(run)
+            self._fill(slots, slot_run)
+        return runs
+
+    def _drivers(
+        self, day: int, trains_ready: int, occ_down: list[tuple[float, float]]
+    ) -> tuple[list[DutyRun], ServiceChoice, OperatedPlan]:
+        """The service the drivers can run, its train duties, then relief and spare drivers."""
+        setup = self.setup
+        wf = self.crew.workforce
+        base = day * DAY_S
+        key = setup.day_pattern[day]
+        pat = setup.patterns[key]
+        planner = self.planners[key]
+        windows: list[DutyWindow] = list(pat.shifts)
+        if pat.peak is not None and self.service.peak_duties:
+            windows.append(pat.peak)
+        ranked = self._rank_windows(wf.by_role[Role.DRIVER], day, windows)
+        masks = [0] * (1 << (len(pat.shifts) + 1))
+        bits: dict[int, int] = {}
+        for b, lst in enumerate(ranked):
+            for i in lst:
+                bits[i] = bits.get(i, 0) | (1 << b)
+        for m in bits.values():
+            masks[m] += 1
+        budget = self.driver_budget(day)
+        down = [
+            any(a < base + p.end_s and base + p.start_s < b for a, b in occ_down)
+            for p in pat.periods
+        ]
+        cap = trains_ready
+        while True:  # the blocks of a plan may need more trains than its peak: trim until fit
+            choice = planner.choose(masks, cap, down, budget)
+            plan = self.book.plan(key, choice.headways)
+            if plan.trains_used <= trains_ready or cap <= 0:
+                break
+            cap -= 1
+
+        counts = [*choice.straight, choice.peak]
+        slots: list[list[int]] = []
+        slot_run: list[DutyRun] = []
+        runs: list[DutyRun] = []
+        # the split peak duties first: only drivers free for both peaks can take them
+        order = list(range(len(pat.shifts)))
+        if len(windows) > len(pat.shifts):
+            order.insert(0, len(windows) - 1)
+        for b in order:
+            w = windows[b]
+            run = DutyRun(
+                w, DutyKind.TRAIN, Role.DRIVER, f"{w.id}/train",
+                base + w.start_s, base + w.end_s, needed=counts[b],
+            )  # fmt: skip
+            runs.append(run)
+            for _ in range(counts[b]):
+                slots.append(ranked[b])
+                slot_run.append(run)
+        self._fill(slots, slot_run)
+        left = None if budget is None else budget - sum(len(r.members) for r in runs)
+
+        # relief and spare drivers for the straight shifts that run trains
+        slots, slot_run = [], []
+        for kind in (DutyKind.RELIEF, DutyKind.SPARE):
+            for b, w in enumerate(pat.shifts):
+                n = choice.straight[b]
+                need = pat.relief(n) if kind is DutyKind.RELIEF else pat.spare(n)
+                if left is not None:
+                    need = min(need, left - len(slots))
+                if need <= 0:
+                    continue
+                run = DutyRun(
+                    w, kind, Role.DRIVER, f"{w.id}/{kind.value}",
+                    base + w.start_s, base + w.end_s, needed=need,
+                )  # fmt: skip
+                runs.append(run)
+                cands = [i for i in ranked[b] if i not in self.rostered]
+                for _ in range(need):
+                    slots.append(cands)
+                    slot_run.append(run)
+        self._fill(slots, slot_run)
+        return runs, choice, plan
+
+    def driver_budget(self, day: int) -> int | None:
+        """Drivers the day may use so that the rest of the calendar week can still be run.
+
+        Art. 111 allows ``max_work_days_per_week`` working days in a week. Rostering day by day
+        with no look-ahead would use everyone from Monday and leave Sunday with nobody: when the
+        working days left this week — each driver's days left, counted over the days they are
+        expected to be free to work (known leave, isolation and quarantine ends, the cohort
+        rotation) — fall short of what the rest of the week's timetable needs, the day gets its
+        share in proportion to its need. ``None``: no rationing needed (or limits not enforced).
+        """
+        if not self.service.enforce_labour_limits:
+            return None
+        setup = self.setup
+        crew = self.crew
+        wf = crew.workforce
+        led = crew.ledger
+        weekday = led.calendar.date(day).weekday()
+        span = range(day, day + 7 - weekday)
+        needs = [setup.requirements[setup.pattern_key(d)].driver for d in span]
+        total = sum(needs)
+        # what is known now about each remaining day: planned absences, the cohort on site
+        plan_at = [d * DAY_S + PLAN_AT_S for d in span]
+        absent = [wf.absent_on(d) for d in span]
+        on_site: list[frozenset[int] | None] = [None] * len(span)
+        if Role.DRIVER in wf.onsite_roles:
+            for k, d in enumerate(span):
+                g = crew.expected_cohort_on_site(d)
+                on_site[k] = crew.member_sets[g] if g is not None else frozenset()
+        f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
+        supply = 0
+        for i in wf.by_role[Role.DRIVER]:
+            left = self.max_days - led.days_in_week(i, day)
+            if left <= 0:
+                continue
+            qualified = wf.people[i].qualified_until
+            away = max(f0[i], leave[i], f1[i] if crew.quarantine_f1 else 0.0)
+            n = 0
+            for k, d in enumerate(span):
+                if d > qualified or away > plan_at[k] or i in absent[k]:
+                    continue
+                site = on_site[k]
+                if site is not None and i not in site:
+                    continue
+                n += 1
+                if n >= left:
+                    break
+            supply += n
+            if supply >= total:
+                return None
+        return supply * needs[0] // total if total else None
+
+    def call_in(self, role: Role, day: int, run: DutyRun, t: float) -> int | None:
+        """The best person off duty who may still take ``run`` from ``t`` (a no-show's cover)."""
+        crew = self.crew
+        wf = crew.workforce
+        minutes = max(1, int(run.end_s - t) // 60)
+        best: tuple[tuple[int, int, int, int], int] | None = None
+        for i in wf.by_role[role]:
+            p = wf.people[i]
+            if run.discipline is not None and p.discipline is not run.discipline:
+                continue
+            if run.post is not None and not p.holds_post(run.post, day):
+                continue
+            k = self.preference(i, day, t, minutes)
+            if k is not None and (best is None or k < best[0]):
+                best = (k, i)
+        if best is None:
+            return None
+        self.rostered.add(best[1])
+        return best[1]

@@ -1,0 +1,308 @@
+"""What-if scenarios as validated data: the wave, the health and crew rules, the service policy.
+
+A :class:`Scenario` is a frozen pydantic model, so it loads from JSON or TOML and rejects a
+bad file with a clear error (:func:`load_scenario`). The presets live as TOML files in
+``simulation/data/scenarios`` (:func:`scenario_preset`): ``baseline``, ``wave-2022``,
+``no-on-site``, ``doubling-4d`` and ``cohort-outbreak``.
+
+The crew rules are the crew module's :class:`crew.CrewPolicy`, named by preset with optional
+field overrides, so the simulation applies exactly the rules the crew screens apply.
+Sources for the defaults are in ``simulation/README.md``.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import tomllib
+from datetime import date
+from pathlib import Path
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from crew import CrewPolicy, GroupKind, Role, policy_preset
+
+PRESET_DIR = Path(__file__).parent / "data" / "scenarios"
+PRESETS: tuple[str, ...] = ("baseline", "wave-2022", "no-on-site", "doubling-4d", "cohort-outbreak")
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Incidence(_Frozen):
+    """Community incidence: reported new cases per 100 000 people per day.
+
+    It grows exponentially from ``start_per_100k`` (doubling every ``doubling_days``, or give
+    the growth rate instead: ``growth_per_day`` = r in e^(r·t), doubling = ln 2 / r) up to
+    ``peak_per_100k``, stays there ``plateau_days``, then halves every ``halving_days``.
+    Reported cases undercount infections; ``infections_per_case`` scales them back up.
+    """
+
+    start_per_100k: float = Field(default=0.0, ge=0)
+    doubling_days: float = Field(default=7.0, gt=0)
+    peak_per_100k: float = Field(default=0.0, ge=0)
+    plateau_days: float = Field(default=0.0, ge=0)
+    halving_days: float = Field(default=10.0, gt=0)
+    infections_per_case: float = Field(default=1.0, ge=1)
+
+    @model_validator(mode="before")
+    @classmethod
+    def _growth_rate(cls, data: Any) -> Any:
+        if not isinstance(data, dict) or "growth_per_day" not in data:
+            return data
+        data = dict(data)
+        growth = data.pop("growth_per_day")
+        if "doubling_days" in data:
+            raise ValueError("give doubling_days or growth_per_day, not both")
+        if not isinstance(growth, int | float) or isinstance(growth, bool) or growth <= 0:
+            raise ValueError("growth_per_day must be a number above 0")
+        data["doubling_days"] = math.log(2) / growth
+        return data
+
+    @model_validator(mode="after")
+    def _check(self) -> Incidence:
+        if self.start_per_100k > self.peak_per_100k:
+            raise ValueError("incidence starts above its peak")
+        return self
+
+    @property
+    def peak_day(self) -> float:
+        """Day (from the start) the curve reaches its peak."""
+        if self.start_per_100k <= 0 or self.peak_per_100k <= self.start_per_100k:
+            return 0.0
+        return (
+            math.log(self.peak_per_100k / self.start_per_100k) / math.log(2) * (self.doubling_days)
+        )
+
+    def per_100k(self, day: float) -> float:
+        """Reported cases per 100 000 per day on ``day`` (0 = the scenario's start)."""
+        if self.start_per_100k <= 0:
+            return 0.0
+        peak = self.peak_day
+        if day <= peak:
+            return self.start_per_100k * 2 ** (day / self.doubling_days)
+        after = day - peak - self.plateau_days
+        if after <= 0:
+            return self.peak_per_100k
+        return self.peak_per_100k * 2 ** (-after / self.halving_days)
+
+    def daily_infection_probability(self, day: float, relative_risk: float = 1.0) -> float:
+        """Probability that one susceptible person is infected in the community on ``day``."""
+        rate = self.per_100k(day) / 100_000 * self.infections_per_case * relative_risk
+        return 1.0 - math.exp(-rate)
+
+
+def _default_attack() -> dict[GroupKind, float]:
+    return {
+        GroupKind.SHIFT_TEAM: 0.01,
+        GroupKind.DORMITORY_ROOM: 0.06,
+        GroupKind.ONSITE_COHORT: 0.01,
+    }
+
+
+class SeedCase(_Frozen):
+    """Infect ``count`` susceptible staff on ``day`` (an index case), optionally of one role and
+    inside the 3-on-site cohort that is on site that day."""
+
+    day: int = Field(ge=0)
+    count: int = Field(default=1, ge=1)
+    role: Role | None = None
+    in_active_cohort: bool = False
+
+
+class Health(_Frozen):
+    """How staff catch the virus, how it is found, and how long it lasts (days are whole days)."""
+
+    staff_relative_risk: float = Field(default=1.0, ge=0)  # staff vs the general population
+    latent_days: int = Field(default=2, ge=0)  # infection → infectious and test-positive
+    infectious_days: int = Field(default=6, ge=1)
+    symptomatic_share: float = Field(default=0.5, ge=0, le=1)
+    symptom_onset_days: int = Field(default=3, ge=0)  # after infection; the case self-reports
+    rapid_test_miss_share: float = Field(default=0.3, ge=0, le=1)  # false negatives
+    # An F0 whose release test is still positive stays one more day (repeatedly, up to 7).
+    release_positive_share: float = Field(default=0.2, ge=0, lt=1)
+    # Daily probability that one infectious member infects one susceptible member of a group.
+    attack_per_day: dict[GroupKind, float] = Field(default_factory=_default_attack)
+    onsite_hazard_factor: float = Field(default=0.2, ge=0)  # community exposure while on site
+    seed_cases: tuple[SeedCase, ...] = ()
+
+
+class OnSite(_Frozen):
+    """3-on-site ("3 tại chỗ") cohorts for the crew module's ``onsite_required_roles``.
+
+    Staff of ``roles`` are split, in roster order, into cohorts of the given sizes; cohorts take
+    turns living at the depot for ``cohort_days`` (default: the policy's). Only the cohort on
+    site may work. With ``swap_on_outbreak`` the next cohort comes in early when fewer than
+    ``swap_below_share`` of the one on site may still work.
+    """
+
+    roles: tuple[Role, ...] = (Role.DRIVER,)
+    drivers_per_cohort: int = Field(default=30, ge=1)
+    technicians_per_cohort: int = Field(default=35, ge=1)
+    occ_per_cohort: int = Field(default=15, ge=1)
+    cohort_days: int | None = Field(default=None, gt=0)
+    swap_on_outbreak: bool = True
+    swap_below_share: float = Field(default=0.5, ge=0, le=1)
+
+    def per_cohort(self, role: Role) -> int:
+        return {
+            Role.DRIVER: self.drivers_per_cohort,
+            Role.TECHNICIAN: self.technicians_per_cohort,
+            Role.OCC_OPERATOR: self.occ_per_cohort,
+        }[role]
+
+
+class ServicePolicy(_Frozen):
+    """What the control centre does when crews or trains run short.
+
+    * ``priority="keep_peak"``: plans are ranked by peak trips first, so off-peak periods thin
+      before a peak does; ``"uniform"`` ranks by total trips.
+    * ``peak_duties``: on a short day, drivers may work a split peak duty (both peaks, the
+      off-peak in between as a break) instead of a straight shift, which keeps the peaks
+      with fewer drivers.
+    * headways step through ``headway_steps_s`` (6 → 10 → 15 min); below the last step the
+      trains left run at an even headway down to ``floor_trains``; below that, suspend.
+    * ``overtime``: staff may be rostered into overtime within the Labour Code limits (with
+      ``enforce_labour_limits=False`` the limits become soft and breaches are counted).
+    * control-centre posts in ``occ_essential_posts`` must be staffed, or service stops; the
+      outgoing controller of a post whose relief did not come holds over (``occ_holdover``)
+      until a call-in arrives, within the day's hours and the overtime limits.
+    """
+
+    priority: Literal["keep_peak", "uniform"] = "keep_peak"
+    peak_duties: bool = True
+    headway_steps_s: tuple[int, ...] = (360, 600, 900)
+    floor_trains: int = Field(default=3, ge=1)
+    overtime: bool = True
+    enforce_labour_limits: bool = True
+    occ_essential_posts: dict[str, int] = Field(
+        default_factory=lambda: {
+            "chief_controller": 1,
+            "train_controller": 1,
+            "power_controller": 1,
+        }
+    )
+    call_in: bool = True  # replace a no-show from staff off duty
+    call_in_delay_s: int = Field(default=5400, ge=0)
+    # the outgoing controller of an empty control-centre post stays until relieved
+    occ_holdover: bool = True
+
+    @model_validator(mode="after")
+    def _check(self) -> ServicePolicy:
+        steps = list(self.headway_steps_s)
+        if not steps or steps != sorted(set(steps)) or steps[0] <= 0:
+            raise ValueError("headway steps must be positive and increasing")
+        return self
+
+
+class FleetModel(_Frozen):
+    """Train failures, repairs and the daily inspection."""
+
+    failures: bool = True
+    mtbf_h: float = Field(default=800.0, gt=0)  # service hours between failures, per train
+    repair_mean_h: float = Field(default=4.0, gt=0)  # exponential, one technician each
+    inspection_h_per_train: float = Field(default=1.5, gt=0)  # daily check, night shift
+    replacement_s: int = Field(default=900, ge=0)  # bring a reserve train out of the depot
+
+
+class Demand(_Frozen):
+    """Passengers per day and their spread over the day (for capacity and waiting time)."""
+
+    weekday_passengers: int = Field(default=45_000, ge=0)  # Line 2A in 2025
+    weekend_factor: float = Field(default=0.8, ge=0)
+    peak_weight: float = Field(default=2.0, gt=0)  # hourly demand in a peak vs off-peak
+    peak_direction_share: float = Field(default=0.6, gt=0, le=1)
+    max_section_share: float = Field(default=0.5, gt=0, le=1)  # riders on the busiest section
+
+
+class Absence(_Frozen):
+    """``count`` staff of ``role`` (the first in roster order) on leave on days
+    ``from_day`` … ``to_day`` (inclusive; ``None``: to the end)."""
+
+    role: Role
+    count: int = Field(ge=1)
+    from_day: int = Field(default=0, ge=0)
+    to_day: int | None = Field(default=None, ge=0)
+
+    def covers(self, day: int) -> bool:
+        return self.from_day <= day and (self.to_day is None or day <= self.to_day)
+
+
+class Scenario(_Frozen):
+    """One what-if: the wave among staff, the rules, the service policy, the starting crew."""
+
+    name: str = Field(pattern=r"^[A-Za-z0-9_.\-]{1,64}$")
+    description: str = ""
+    # "synthetic": the crew module's synthetic roster for ``roster_seed``; "today": the crew
+    # module's current state, passed to the runner by the caller.
+    start: Literal["synthetic", "today"] = "synthetic"
+    start_date: date = date(2026, 3, 2)
+    roster_seed: int = 1
+    timetable: str = "2026"
+    policy_preset: str = "hanoi-2021"
+    policy_overrides: dict[str, Any] = Field(default_factory=dict)
+    incidence: Incidence = Incidence()
+    health: Health = Health()
+    onsite: OnSite | None = None
+    service: ServicePolicy = ServicePolicy()
+    fleet: FleetModel = FleetModel()
+    demand: Demand = Demand()
+    absences: tuple[Absence, ...] = ()
+
+    @model_validator(mode="after")
+    def _policy_resolves(self) -> Scenario:
+        self.crew_policy()  # a bad preset name or override fails validation here
+        return self
+
+    def crew_policy(self) -> CrewPolicy:
+        """The crew rules in force: the preset, the overrides, and the on-site roles."""
+        try:
+            base = policy_preset(self.policy_preset)
+        except KeyError as exc:
+            raise ValueError(str(exc)) from None
+        data = base.model_dump()
+        data.update(self.policy_overrides)
+        if self.onsite is not None and "onsite_required_roles" not in self.policy_overrides:
+            data["onsite_required_roles"] = frozenset(self.onsite.roles)
+        if self.onsite is not None and self.onsite.cohort_days is not None:
+            data["cohort_days"] = self.onsite.cohort_days
+        try:
+            return CrewPolicy.model_validate(data)
+        except ValidationError as exc:
+            raise ValueError(f"policy overrides: {exc}") from None
+
+
+def scenario_from_data(data: dict[str, Any]) -> Scenario:
+    """Validate a scenario from parsed JSON/TOML data."""
+    return Scenario.model_validate(data)
+
+
+def load_scenario(path: Path) -> Scenario:
+    """Load a scenario from a ``.toml`` or ``.json`` file."""
+    raw = path.read_bytes()
+    if path.suffix.lower() == ".toml":
+        data = tomllib.loads(raw.decode())
+    elif path.suffix.lower() == ".json":
+        data = json.loads(raw)
+    else:
+        raise ValueError(f"{path}: scenario files are .toml or .json")
+    return scenario_from_data(data)
+
+
+def scenario_preset(name: str) -> Scenario:
+    """A named preset (see :data:`PRESETS`)."""
+    if name not in PRESETS:
+        raise KeyError(f"unknown scenario {name!r}; presets: {', '.join(PRESETS)}")
+    return load_scenario(PRESET_DIR / f"{name}.toml")
+
+
+def resolve_scenario(name_or_path: str) -> Scenario:
+    """A preset by name, or a scenario file by path (what the CLI's ``--scenario`` takes)."""
+    if name_or_path in PRESETS:
+        return scenario_preset(name_or_path)
+    p = Path(name_or_path)
+    if p.exists():
+        return load_scenario(p)
+    raise KeyError(f"no preset or file {name_or_path!r}; presets: {', '.join(PRESETS)}")

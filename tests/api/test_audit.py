@@ -1,0 +1,186 @@
+"""The audit trail over real HTTP: each audited action leaves its record (UTC ms, user, source
+address, action, result), and administrators browse it with filters and pages.
+
+Audited here: sign-in (ok, fail, locked, rate limited), sign-out, alarm acknowledge / shelve /
+unshelve / comment (also when refused), crew changes (also a conflict), role and CSRF refusals,
+and a simulation run recorded through ``Runtime.audit``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from api.auth import UserRole
+from telemetry.alarms import Priority
+from tests.api.authkit import T0, FakeClock, bearer, make_settings, serving, sign_in
+
+STAFF = {
+    "id": "D1",
+    "name": "Nguyễn Văn An",
+    "role": "driver",
+    "line_id": "2a",
+    "qualifications": [
+        {"kind": "line_licence", "scope": "2a", "valid_until": "2030-01-01"},
+        {"kind": "route_knowledge", "scope": "2a", "valid_until": "2030-01-01"},
+    ],
+}
+
+
+async def audit(http: httpx.AsyncClient, **params: Any) -> list[dict[str, Any]]:
+    r = await http.get("/api/audit", params=params, headers=bearer("admin"))
+    assert r.status_code == 200, r.text
+    entries: list[dict[str, Any]] = r.json()["entries"]
+    return entries
+
+
+def brief(entries: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    return [(e["user"], e["action"], e["result"]) for e in reversed(entries)]
+
+
+async def test_each_audited_action_leaves_a_record(tmp_path: Path) -> None:
+    clock = FakeClock()
+    settings = make_settings(tmp_path, lockout_failures=2, ip_failures=5)
+    async with serving(settings, clock) as served, served.client() as http:
+        await served.add_user("dd01", UserRole.OPERATOR)
+        await served.add_user("cm01", UserRole.CREW_MANAGER)
+        # sign-in: fail, then locked (2 failures here), unlocked, ok
+        for _ in range(2):
+            await http.post("/api/auth/login", json={"username": "dd01", "password": "x"})
+        assert served.rt.security is not None
+        await served.rt.security.users.unlock("dd01")
+        clock.advance(seconds=1)
+        body = await sign_in(http, "dd01")
+        assert (await audit(http, action="login"))[0]["at_ms"] == T0 + 1000
+
+        a = served.rt.alarms.raise_alarm("SS2:uv", Priority.HIGH, "SS2", "Sụt áp", "Undervolt")
+        assert a is not None
+        base = f"/api/alarms/{a.id}"
+        assert (await http.post(f"{base}/ack")).status_code == 200
+        assert (await http.post(f"{base}/ack")).status_code == 409  # refused, and recorded
+        assert (await http.post(f"{base}/comment", json={"text": "đã báo SCADA"})).is_success
+        r = await http.post(f"{base}/shelve", json={"reason": "bảo trì", "minutes": 30})
+        assert r.status_code == 200
+        assert (await http.post(f"{base}/unshelve")).status_code == 200
+        assert (await http.post("/api/alarms/999/ack")).status_code == 404
+        # an operator may not change the crew record; a request without the CSRF token neither
+        assert (await http.post("/api/crew/staff", json=STAFF)).status_code == 403
+        r = await http.post(f"{base}/ack", headers={"X-CSRF-Token": "forged"})
+        assert r.status_code == 403
+        r = await http.post("/api/auth/logout", headers={"X-CSRF-Token": body["csrf_token"]})
+        assert r.status_code == 200
+
+        async with served.client() as cm:
+            await sign_in(cm, "cm01")
+            assert (await cm.post("/api/crew/staff", json=STAFF)).status_code == 201
+            assert (await cm.post("/api/crew/staff", json=STAFF)).status_code == 409
+            r = await cm.delete("/api/crew/staff/D1", headers={"If-Match": '"1"'})
+            assert r.status_code == 204
+
+        # a simulation run, recorded the way the simulations API does it
+        assert served.rt.audit is not None
+        await served.rt.audit.record(
+            "simulation.run",
+            user="pl01",
+            source_ip="10.1.2.3",
+            detail={"scenario": "f0-doubling", "replications": 200},
+        )
+
+        entries = await audit(http, limit=100)
+        assert brief(entries) == [
+            ("dd01", "login", "fail"),
+            ("dd01", "login", "locked"),
+            ("dd01", "login", "ok"),
+            ("dd01", "alarm.ack", "ok"),
+            ("dd01", "alarm.ack", "conflict"),
+            ("dd01", "alarm.comment", "ok"),
+            ("dd01", "alarm.shelve", "ok"),
+            ("dd01", "alarm.unshelve", "ok"),
+            ("dd01", "alarm.ack", "not_found"),
+            ("dd01", "access.denied", "denied"),
+            ("dd01", "csrf.rejected", "denied"),
+            ("dd01", "logout", "ok"),
+            ("cm01", "login", "ok"),
+            ("cm01", "crew.create_staff", "ok"),
+            ("cm01", "crew.create_staff", "conflict"),
+            ("cm01", "crew.delete_staff", "ok"),
+            ("pl01", "simulation.run", "ok"),
+        ]
+        assert {e["source_ip"] for e in entries} == {"127.0.0.1", "10.1.2.3"}
+        assert all(e["at_ms"] >= T0 for e in entries)
+        by_action = {(e["action"], e["result"]): e["detail"] for e in entries}
+        assert by_action[("alarm.shelve", "ok")] == {
+            "alarm_id": a.id,
+            "reason": "bảo trì",
+            "minutes": 30,
+        }
+        assert by_action[("login", "locked")]["retry_after_s"] == 900
+        created = by_action[("crew.create_staff", "ok")]
+        assert created["method"] == "POST" and created["id"] == "D1"
+        assert by_action[("crew.create_staff", "conflict")]["status"] == 409
+        assert by_action[("crew.delete_staff", "ok")]["params"] == {"staff_id": "D1"}
+        assert by_action[("access.denied", "denied")]["path"] == "/api/crew/staff"
+
+
+async def test_admins_browse_with_filters_and_pages(tmp_path: Path) -> None:
+    clock = FakeClock()
+    async with serving(make_settings(tmp_path), clock) as served, served.client() as http:
+        log = served.rt.audit
+        assert log is not None
+        for i in range(7):
+            await log.record("alarm.ack", user=f"dd0{i % 2}", source_ip="10.0.0.1")
+            await log.record("login", user=f"dd0{i % 2}", source_ip="10.0.0.1")
+            clock.advance(minutes=1)
+        await log.record("alarmist", user="dd00", source_ip="10.0.0.1")  # not an alarm.* action
+
+        assert len(await audit(http, action="alarm")) == 7, "alarm matches alarm.*, no more"
+        assert len(await audit(http, user="dd01", action="alarm.ack")) == 3
+        window = await audit(http, since=T0 + 2 * 60_000, until=T0 + 4 * 60_000)
+        assert {e["at_ms"] for e in window} == {T0 + 120_000, T0 + 180_000}
+        assert len(window) == 4
+
+        seen: list[int] = []
+        params: dict[str, Any] = {"limit": 4}
+        while True:
+            r = await http.get("/api/audit", params=params, headers=bearer("admin"))
+            page = r.json()
+            seen += [e["id"] for e in page["entries"]]
+            if page["next_before_id"] is None:
+                break
+            params["before_id"] = page["next_before_id"]
+        assert seen == sorted(seen, reverse=True) and len(seen) == len(set(seen)) == 15
+
+        for role in ("operator", "planner", "crew_manager"):
+            r = await http.get("/api/audit", headers=bearer(role))
+            assert r.status_code == 403 and "needs one of: admin" in r.json()["detail"]
+        assert (await http.get("/api/audit")).status_code == 401
+        r = await http.get("/api/audit", params={"limit": 0}, headers=bearer("admin"))
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "limit"]
+
+
+async def test_audit_request_helper_for_other_routes(tmp_path: Path) -> None:
+    """What the simulations API calls: ``audit_request(request, who, action, result, detail)``
+    records the caller and their address; without an audit log it does nothing."""
+    from fastapi import Request
+
+    from api.auth import Principal
+    from api.security import audit_request
+
+    async with serving(make_settings(tmp_path)) as served:
+        scope = {
+            "type": "http",
+            "method": "POST",
+            "path": "/api/simulations",
+            "headers": [],
+            "client": ("10.9.8.7", 4242),
+            "state": {"runtime": served.rt},
+        }
+        who = Principal("pl01", UserRole.PLANNER)
+        await audit_request(Request(scope), who, "simulation.run", "ok", {"id": "s1"})
+        scope["state"] = {}
+        await audit_request(Request(scope), who, "simulation.run")  # no runtime: no-op
+        assert served.rt.audit is not None
+        (entry,) = (await served.rt.audit.query(action="simulation")).entries
+        assert (entry.user, entry.source_ip, entry.detail) == ("pl01", "10.9.8.7", {"id": "s1"})

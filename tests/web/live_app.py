@@ -1,0 +1,259 @@
+"""The whole app as a user meets it, for browser tests: a local broker (mosquitto), the field
+emulator (13 trains over MQTT, 5 substation PLCs over Modbus), the runtime and the HTTP server
+on a free port, with the demo's crew roster and one user per role.
+
+It runs in a child process (``python -m tests.web.live_app``), so its threads, event loop and
+simulation worker processes stay out of the test process (whose thread-leak check would
+otherwise see them), and Playwright's sync API has the test thread to itself. The child prints
+one JSON line when it serves (its URL and the users' passwords), then obeys JSON commands on
+stdin — fault injection into the emulator — answering each with one JSON line; end of input
+stops it. :func:`live_app` starts it and always stops it (SIGKILL as a last resort).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import faulthandler
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime, time
+from pathlib import Path
+from time import monotonic, sleep
+from typing import IO, Any, TypeVar
+
+from api.auth import UserRole
+from tests.fixtures.ports import free_port
+
+T = TypeVar("T")
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT_S = 60.0
+STOP_TIMEOUT_S = 20.0
+COMMAND_TIMEOUT_S = 10.0
+
+
+# --- the test side ---------------------------------------------------------------------------
+@dataclass
+class LiveApp:
+    """A running app: its base URL and users per role; :meth:`inject` reaches the field."""
+
+    url: str
+    users: dict[UserRole, tuple[str, str]]  # role → (user name, password)
+    log: Path
+    _proc: subprocess.Popen[str]
+
+    def inject(self, op: str, **args: Any) -> dict[str, Any]:
+        """Run an emulator command in the app (see :func:`_apply`); its JSON answer."""
+        assert self._proc.stdin is not None and self._proc.stdout is not None
+        self._proc.stdin.write(json.dumps({"op": op, **args}) + "\n")
+        self._proc.stdin.flush()
+        answer = _read_line(self._proc.stdout, COMMAND_TIMEOUT_S, self.log)
+        if "error" in answer:
+            raise RuntimeError(f"{op}: {answer['error']}")
+        return answer
+
+
+def _read_line(stream: IO[str], timeout_s: float, log: Path) -> dict[str, Any]:
+    ready, _, _ = select.select([stream], [], [], timeout_s)
+    line = stream.readline() if ready else ""
+    if not line:
+        tail = log.read_text(errors="replace")[-3000:] if log.exists() else ""
+        raise RuntimeError(f"the app did not answer within {timeout_s} s; its log:\n{tail}")
+    got: dict[str, Any] = json.loads(line)
+    return got
+
+
+@contextlib.contextmanager
+def live_app(tmp: Path, *, speed: float = 1.0) -> Iterator[LiveApp]:
+    """Start the app in a child process; stop it (and everything it started) on exit."""
+    log = tmp / "app.log"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("METRO_")}
+    env["PYTHONPATH"] = str(REPO)
+    with log.open("w") as err:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "tests.web.live_app", str(tmp), str(speed)],
+            cwd=tmp,
+            env=env,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=err,
+            text=True,
+            start_new_session=True,  # its simulation workers go with it on a kill
+        )
+    try:
+        assert proc.stdout is not None
+        hello = _read_line(proc.stdout, START_TIMEOUT_S, log)
+        users = {UserRole(r): (u, p) for r, (u, p) in hello["users"].items()}
+        yield LiveApp(hello["url"], users, log, proc)
+    finally:
+        _stop(proc, log)
+
+
+def _stop(proc: subprocess.Popen[str], log: Path) -> None:
+    if proc.stdin is not None:
+        with contextlib.suppress(OSError):
+            proc.stdin.close()  # end of input: the app shuts down cleanly
+    try:
+        proc.wait(STOP_TIMEOUT_S)
+    except subprocess.TimeoutExpired:
+        with contextlib.suppress(ProcessLookupError):
+            proc.send_signal(signal.SIGUSR1)  # faulthandler: every thread's stack to the log
+            sleep(1)
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait(5)
+        tail = log.read_text(errors="replace")[-6000:]
+        raise RuntimeError(f"the app did not stop within {STOP_TIMEOUT_S} s:\n{tail}") from None
+    finally:
+        if proc.stdout is not None:
+            proc.stdout.close()
+    if proc.returncode != 0:
+        tail = log.read_text(errors="replace")[-3000:]
+        raise RuntimeError(f"the app exited with {proc.returncode}:\n{tail}")
+
+
+def wait_until(
+    fn: Callable[[], T | None], timeout_s: float = 15.0, every_s: float = 0.2, what: str = ""
+) -> T:
+    """Poll ``fn`` until it returns something truthy; its last value, or AssertionError."""
+    deadline = monotonic() + timeout_s
+    while True:
+        got = fn()
+        if got:
+            return got
+        if monotonic() > deadline:
+            raise AssertionError(f"not within {timeout_s} s: {what or fn}")
+        sleep(every_s)
+
+
+# --- the app side (child process) ------------------------------------------------------------
+def service_start(now: datetime | None = None) -> datetime:
+    """A simulated start inside the morning peak of the current Hanoi day: trains running."""
+    from telemetry.emulator.runner import LOCAL_TZ
+
+    day = (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).date()
+    return datetime.combine(day, time(7, 30), LOCAL_TZ)
+
+
+def _settings(tmp: Path, port: int) -> Any:
+    from api.settings import Settings
+
+    return Settings.model_validate(
+        {
+            "http": {"host": "127.0.0.1", "port": port},
+            "db": {"url": f"sqlite+aiosqlite:///{tmp}/metro.db"},
+            "history": {"embedded_path": str(tmp / "history.sqlite")},
+            "mqtt": {"client_id": f"web-test-{port}", "reconnect_min_s": 0.1},
+            "modbus": {"poll_s": 0.5, "timeout_s": 0.5, "backoff_max_s": 1.0},
+            "crew": {"solver_time_limit_s": 2.0},
+            # cheap hashing: the tests sign in a dozen times; the cost is not what is tested
+            "auth": {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1},
+            "ws": {"tick_s": 0.2, "heartbeat_s": 2.0},
+        }
+    )
+
+
+def _apply(emu: Any, cmd: dict[str, Any]) -> dict[str, Any]:
+    """One fault-injection command on the emulator."""
+    op = cmd.get("op")
+    if op == "fault_rate":
+        emu.set_fault_rate(float(cmd["per_h"]))
+    elif op == "undervoltage":
+        emu.set_undervoltage(str(cmd["substation"]), bool(cmd.get("on", True)))
+    elif op == "silence_train":
+        emu.silence_train(str(cmd["train"]), bool(cmd.get("on", True)))
+    elif op == "ping":
+        pass
+    else:
+        return {"error": f"unknown op {op!r}"}
+    return {"ok": op}
+
+
+async def _commands(emu: Any, out: IO[str]) -> None:
+    """Obey stdin until it ends (the test is done, or gone); answers on ``out``."""
+    loop = asyncio.get_running_loop()
+    reader = asyncio.StreamReader()
+    await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
+    while line := await reader.readline():
+        try:
+            answer = _apply(emu, json.loads(line))
+        except Exception as exc:  # a bad command is the test's problem: say so, go on
+            answer = {"error": repr(exc)}
+        print(json.dumps(answer), file=out, flush=True)
+
+
+async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
+    from api.demo import seed_crew
+    from api.runtime import build_runtime
+    from api.security import SecurityStore
+    from api.security.seed import seed_role_users
+    from api.server import make_server
+    from line import load_line
+    from telemetry.broker import LocalBroker
+    from telemetry.emulator.runner import Emulator, EmulatorConfig
+
+    port = free_port()
+    settings = _settings(tmp, port)
+    line = load_line(settings.line.file)
+    start = service_start()
+    await seed_crew(settings, line.id, start.date())
+    async with SecurityStore(settings.db.url, settings.auth) as store:
+        made = await seed_role_users(store)
+    async with LocalBroker() as broker:
+        cfg = EmulatorConfig(
+            broker_url=broker.url,
+            line=line,
+            timetable=settings.state.timetable,
+            speed=speed,
+            start=start,
+            seed=7,
+            fault_rate_per_h=0.0,  # faults only when a test injects them
+            modbus_host="127.0.0.1",
+            modbus_base_port=0,
+        )
+        async with Emulator(cfg) as emu:
+            live = settings.model_copy(
+                update={
+                    "mqtt": settings.mqtt.model_copy(update={"url": broker.url}),
+                    "modbus": settings.modbus.model_copy(update={"devices": emu.devices()}),
+                }
+            )
+            rt = build_runtime(live)
+            rt.tick_s = 0.2
+            server = make_server(rt, "127.0.0.1", port)
+            async with asyncio.TaskGroup() as tg:
+                emu_task = tg.create_task(emu.run(), name="emulator")
+                srv_task = tg.create_task(server.serve(), name="http")
+                async with asyncio.timeout(START_TIMEOUT_S):
+                    while not server.started:
+                        if srv_task.done():
+                            raise RuntimeError("the HTTP server stopped while starting")
+                        await asyncio.sleep(0.05)
+                hello = {
+                    "url": f"http://127.0.0.1:{port}",
+                    "users": {role.value: [name, pw] for name, role, pw in made},
+                    "broker": broker.kind,
+                }
+                print(json.dumps(hello), file=out, flush=True)
+                await _commands(emu, out)
+                server.should_exit = True
+                await asyncio.wait_for(srv_task, STOP_TIMEOUT_S)
+                emu_task.cancel()
+
+
+def main() -> None:
+    tmp, speed = Path(sys.argv[1]), float(sys.argv[2])
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    # the protocol keeps the real stdout; everything else printed (logs) goes to stderr
+    out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    asyncio.run(_serve(tmp, speed, out))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,135 @@
+"""Crew screens in a browser: a crew manager declares a driver F0 and the operator's board
+changes (coverage tile, and the badge on the train that driver is driving); a cohort edited
+meanwhile by someone else answers "someone else changed this — reload"; form errors name
+the field."""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, time, timedelta
+
+from playwright.sync_api import expect
+
+from api.auth import UserRole
+from telemetry.emulator.runner import LOCAL_TZ
+from tests.web.conftest import MakeSession
+from tests.web.live_app import LiveApp, wait_until
+
+
+def local_input(t: datetime) -> str:
+    """The value of an <input type="datetime-local"> (Hanoi wall clock)."""
+    return t.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+
+
+def test_driver_declared_f0_changes_the_operators_board(session: MakeSession, app: LiveApp) -> None:
+    op = session(UserRole.OPERATOR)
+    board = op.login()
+    tile = board.locator("#crew-tile")
+    expect(tile).to_have_attribute("data-f0", "0", timeout=20_000)
+    expect(tile.locator(".counts [data-state=f0_isolation] .n")).to_have_text("0")
+
+    def driving() -> tuple[str, str] | None:
+        trains = board.request.get(app.url + "/api/board").json()["trains"]
+        on = [t for t in trains if t["in_service"] and t["driver"] and not t["stale"]]
+        return (on[0]["train"], on[0]["driver"]) if on else None
+
+    train, driver = wait_until(driving, what="a train in service with a driver")
+    badge = board.locator(f'svg.line-diagram g.train[data-train="{train}"] .badge.driver')
+    expect(badge).to_have_attribute("visibility", "hidden")
+
+    cm = session(UserRole.CREW_MANAGER)
+    crew = cm.login()
+    crew.fill("#f-text", driver)
+    row = crew.locator(f'#roster tr[data-staff="{driver}"]')
+    expect(row).to_have_attribute("data-state", "available")
+    row.get_by_role("button", name="F0").click()
+    expect(crew.locator("#c-staff")).to_have_value(driver)
+    # the case as of this morning, before the emulated shift's 07:30 (never in the future)
+    now = datetime.now(LOCAL_TZ)
+    at = min(now, datetime.combine(now.date(), time(7, 0), LOCAL_TZ))
+    crew.fill("#c-at", local_input(at))
+    crew.get_by_role("button", name="Khai báo F0").click()
+    expect(crew.locator("#case-form .form-error.ok")).to_contain_text(
+        f"Đã khai báo F0 cho {driver}"
+    )
+    expect(row).to_have_attribute("data-state", "f0_isolation")
+    expect(row.locator(".state-pill")).to_have_text("F0 cách ly")
+    cm.shot("crew-after-f0")
+
+    # the operator's board, without a reload: the tile counts the case, and the train that
+    # driver is at the controls of carries the "driver not cleared" badge and an alarm
+    expect(tile).to_have_attribute("data-f0", "1", timeout=30_000)
+    expect(tile.locator(".counts [data-state=f0_isolation] .n")).to_have_text("1")
+    expect(badge).to_have_attribute("visibility", "visible", timeout=15_000)
+    alarm = board.locator(f'#alarms tr[data-key="train:{train}:driver_not_cleared"]')
+    expect(alarm).to_contain_text(f"lái tàu {driver}")
+    expect(board.locator(f'#trains tr[data-train="{train}"] .driver-tag')).to_be_visible()
+    op.shot("board-after-f0")
+
+
+def test_cohort_changed_meanwhile_answers_reload(session: MakeSession, app: LiveApp) -> None:
+    cm = session(UserRole.CREW_MANAGER)
+    page = cm.login()
+    drivers = [
+        s["id"] for s in page.request.get(app.url + "/api/crew/staff").json()
+        if s["role"] == "driver"
+    ][:3]  # fmt: skip
+    page.locator("#cohort-new-box summary").click()
+    start = datetime.now(LOCAL_TZ)
+    page.fill("#n-id", "COH-WEB")
+    page.fill("#n-name", "Nhóm A depot Phú Lương")
+    page.fill("#n-start", local_input(start))
+    page.fill("#n-end", local_input(start + timedelta(days=7)))
+    page.fill("#n-beds", "2")
+    page.fill("#n-members", " ".join(drivers))
+    page.locator("#cohort-new").get_by_role("button", name="Lưu").click()
+    # three people, two beds: the field is named, with the reason
+    expect(page.locator("#cohort-new .form-error")).to_contain_text(
+        "Số giường: 3 thành viên nhưng chỉ có 2 giường"
+    )
+    page.fill("#n-beds", "4")
+    page.locator("#cohort-new").get_by_role("button", name="Lưu").click()
+    card = page.locator('#cohorts [data-cohort="COH-WEB"]')
+    expect(card).to_contain_text("3 người / 4 giường")
+    expect(card.locator(".bed.used")).to_have_count(3)
+    cm.shot("crew-cohort")
+
+    card.locator("details.edit summary").click()
+    # someone else saves a change first (version 1 → 2)
+    cohort = page.request.get(app.url + "/api/crew/cohorts/COH-WEB")
+    body = {k: v for k, v in cohort.json().items() if k != "version"} | {"beds_available": 5}
+    r = page.request.put(
+        app.url + "/api/crew/cohorts/COH-WEB",
+        data=body,
+        headers={"If-Match": cohort.headers["etag"], "X-CSRF-Token": cm.csrf()},
+    )
+    assert r.status == 200, r.text()
+    card.locator('input[name="beds_available"]').fill("6")
+    card.get_by_role("button", name="Lưu").click()
+    message = card.locator(".form-error")
+    expect(message).to_contain_text("Người khác vừa thay đổi mục này — hãy tải lại")
+    message.get_by_role("button", name="Tải lại").click()
+    expect(page.locator('#cohorts [data-cohort="COH-WEB"]')).to_contain_text("3 người / 5 giường")
+
+
+def test_status_form_errors_name_the_field(session: MakeSession) -> None:
+    cm = session(UserRole.CREW_MANAGER)
+    page = cm.login()
+    form = page.locator("#status-form")
+    page.fill("#s-staff", "NOBODY-1")
+    page.select_option("#s-state", "f1_quarantine")
+    form.get_by_role("button", name="Lưu").click()
+    errors = form.locator(".form-error")
+    expect(errors).to_contain_text("Mã nhân viên: không có trong danh sách nhân sự")
+    expect(errors).to_contain_text("Đến: trạng thái này cần thời điểm kết thúc")
+    expect(page.locator("#s-until")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("#s-staff + .field-error")).to_be_visible()
+
+    # an error only the server can find comes back as 422 and is shown the same way
+    staff = page.locator("#roster tbody tr").first.get_attribute("data-staff") or ""
+    page.fill("#s-staff", staff)
+    page.select_option("#s-state", "leave")
+    page.fill("#s-effective", "2026-01-10T08:00")
+    page.fill("#s-until", "2026-01-09T08:00")
+    form.get_by_role("button", name="Lưu").click()
+    expect(errors).to_contain_text(re.compile(r"until.*after.*effective|effective"))

@@ -1,0 +1,67 @@
+// The audit log (admins): every sign-in, acknowledgement, shelve, crew change and simulation
+// run, newest first, filtered and paged.
+
+import { api, describeError } from "./api.js";
+import { $, h } from "./dom.js";
+import { fmtDateTime } from "./fmt.js";
+import { clearErrors, showErrors, values } from "./forms.js";
+import { initPage } from "./shell.js";
+
+const me = await initPage("audit");
+if (me) main(); // not awaited: the page counts as loaded while its data arrives
+
+function detailText(d) {
+  if (d === null || d === undefined) return "";
+  if (typeof d !== "object") return String(d);
+  return Object.entries(d)
+    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`)
+    .join(" · ");
+}
+
+async function main() {
+  const form = $("#audit-form");
+  const body = $("#audit tbody");
+  const older = $("#older");
+  let next = null;
+
+  async function load(append = false) {
+    clearErrors(form);
+    const v = values(form);
+    const q = new URLSearchParams({ limit: "100" });
+    for (const k of ["user", "action", "result"]) if (v[k]) q.set(k, v[k]);
+    if (v.since) q.set("since", String(Date.parse(`${v.since}:00+07:00`)));
+    if (v.until) q.set("until", String(Date.parse(`${v.until}:00+07:00`)));
+    if (append && next) q.set("before_id", String(next));
+    let page;
+    try {
+      page = await api(`/api/audit?${q}`);
+    } catch (err) {
+      showErrors(form, err);
+      if (!append) body.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "error" }, describeError(err))));
+      return;
+    }
+    const rows = page.entries.map((e) =>
+      h(
+        "tr",
+        { dataset: { action: e.action, result: e.result } },
+        h("td", { class: "num" }, fmtDateTime(e.at_ms)),
+        h("td", {}, e.user ?? "—"),
+        h("td", {}, e.source_ip ?? ""),
+        h("td", {}, e.action),
+        h("td", { class: e.result === "ok" ? "" : "error" }, e.result),
+        h("td", { class: "small" }, detailText(e.detail)),
+      ),
+    );
+    if (append) body.append(...rows);
+    else body.replaceChildren(...rows);
+    next = page.next_before_id;
+    older.hidden = !next;
+  }
+
+  form.addEventListener("submit", (ev) => {
+    ev.preventDefault();
+    load(false);
+  });
+  older.addEventListener("click", () => load(true));
+  await load(false);
+}

@@ -1,0 +1,609 @@
+// The live board: what an operator watches all shift on the 1920×1080 control-room screen.
+
+import { api, describeError, request } from "./api.js";
+import { BoardSocket } from "./boardsocket.js";
+import { LineDiagram, deviationClass, loadClass, onLine } from "./diagram.js";
+import { $, fill, h } from "./dom.js";
+import { fmtAge, fmtDeviation, fmtDuration, fmtNum, fmtTime } from "./fmt.js";
+import { clearErrors, showErrors, values } from "./forms.js";
+import { getLang, has, t } from "./i18n.js";
+import { can } from "./roles.js";
+import { hideBanner, initPage, showBanner } from "./shell.js";
+import { CrewTile } from "./crewtile.js";
+
+const me = await initPage("board");
+if (me) main(me); // not awaited: the page counts as loaded while its data arrives
+
+async function main(me) {
+  const line = await api("/api/line");
+  const names = Object.fromEntries(line.stations.map((s) => [s.id, s.name]));
+  const mayAct = can(me.role, "ackAlarms");
+  let board = null;
+  let selected = null;
+  let pending = false;
+
+  const diagram = new LineDiagram($("#diagram"), line, (id) => {
+    selected = selected === id ? null : id;
+    render();
+    $(`#trains tr[data-train="${id}"]`)?.scrollIntoView({ block: "nearest" });
+  });
+  const crew = new CrewTile($("#crew-tile"));
+  drawLegend();
+
+  const schedule = () => {
+    if (pending) return;
+    pending = true;
+    requestAnimationFrame(() => {
+      pending = false;
+      render();
+    });
+  };
+
+  // While the websocket is down the board falls back to polling GET /api/board, so the
+  // screen does not freeze behind a proxy that drops websockets; the banner stays up.
+  let pollTimer = null;
+  let polledOk = false;
+  async function pollBoard() {
+    try {
+      const b = await api("/api/board");
+      if (socket.state !== "live") {
+        board = b;
+        polledOk = true;
+        document.body.classList.remove("disconnected");
+        showBanner("conn", t("board.conn_polling"), "warn");
+        schedule();
+      }
+    } catch {
+      polledOk = false;
+      document.body.classList.add("disconnected");
+    }
+    if (socket.state !== "live") pollTimer = setTimeout(pollBoard, 2000);
+  }
+
+  const socket = new BoardSocket({
+    onBoard: (b) => {
+      board = b;
+      schedule();
+    },
+    onState: (state, info) => {
+      const conn = $("#conn");
+      conn.dataset.state = state;
+      conn.textContent = t(`board.conn_${state}`);
+      if (state === "reconnecting" && (board || info.attempt > 1)) {
+        if (!polledOk) {
+          showBanner("conn", t("board.conn_lost", { n: info.attempt }), "error");
+          document.body.classList.add("disconnected");
+        }
+        if (pollTimer === null) pollTimer = setTimeout(pollBoard, 0);
+      } else if (state === "live") {
+        clearTimeout(pollTimer);
+        pollTimer = null;
+        polledOk = false;
+        hideBanner("conn");
+        document.body.classList.remove("disconnected");
+      }
+    },
+    stillSignedIn: async () => {
+      try {
+        await request("/api/auth/me");
+        return true;
+      } catch (err) {
+        return err.status !== 401; // 401: request() is taking us to the login page
+      }
+    },
+  });
+  socket.start();
+
+  window.addEventListener("langchange", () => {
+    diagram.relabel();
+    drawLegend();
+    alarmSig = "";
+    crew.render();
+    render();
+  });
+
+  // --- rendering -------------------------------------------------------------------------
+  function render() {
+    if (!board) return;
+    const issues = driverIssues(board.alarms ?? []);
+    diagram.update(board, issues, selected);
+    renderKpis(board);
+    renderHeadways(board);
+    renderAlarms(board);
+    renderTrains(board, issues);
+    renderSubstations(board);
+    if (board.crew) crew.fromBoard(board.crew);
+    $("#field-time").textContent = board.field_ts_ms
+      ? t("board.field_time", { time: fmtTime(board.field_ts_ms) })
+      : "";
+  }
+
+  function driverIssues(alarms) {
+    const out = new Map();
+    for (const a of alarms) {
+      const m = /^train:([^:]+):(driver_not_cleared|no_driver)$/.exec(a.key ?? "");
+      if (m && a.active !== false) out.set(m[1], { kind: m[2], message: msg(a) });
+    }
+    return out;
+  }
+
+  function msg(a) {
+    return getLang() === "en" && a.message_en ? a.message_en : a.message;
+  }
+
+  function tile(id, label, value, extra = "", cls = "") {
+    return h(
+      "div",
+      { class: `kpi ${cls}`, id: `kpi-${id}` },
+      h("div", { class: "kpi-label" }, label),
+      h("div", { class: "kpi-value" }, value),
+      extra ? h("div", { class: "kpi-extra" }, extra) : null,
+    );
+  }
+
+  function renderKpis(b) {
+    const k = b.kpis ?? {};
+    const planned = k.trains_planned;
+    const inService = k.trains_in_service ?? 0;
+    const hw = k.mean_headway_s ?? {};
+    const ph = k.planned_headway_s;
+    const hwCls = (v) => (v && ph && v > ph * 1.5 ? "warn" : "");
+    const al = k.alarms ?? {};
+    const trips = k.trips ?? null; // {due, run, lost, …} since monitoring began today
+    const lost = trips?.lost ?? null;
+    const punct = k.punctuality_pct;
+    fill(
+      $("#kpis"),
+      h("h2", { id: "kpis-h", class: "visually-hidden" }, t("board.kpis")),
+      tile(
+        "trains",
+        t("kpi.trains"),
+        `${inService} / ${planned ?? "—"}`,
+        t("kpi.trains_extra"),
+        planned && inService < planned ? "warn" : "",
+      ),
+      tile(
+        "headway1",
+        t("kpi.headway1"),
+        `${fmtDuration(hw["1"])} / ${fmtDuration(ph)}`,
+        t("kpi.headway_extra"),
+        hwCls(hw["1"]),
+      ),
+      tile(
+        "headway2",
+        t("kpi.headway2"),
+        `${fmtDuration(hw["2"])} / ${fmtDuration(ph)}`,
+        t("kpi.headway_extra"),
+        hwCls(hw["2"]),
+      ),
+      tile(
+        "punctuality",
+        t("kpi.punctuality"),
+        punct === null || punct === undefined ? "—" : `${fmtNum(punct, 1)} %`,
+        t("kpi.punctuality_extra"),
+        punct !== null && punct !== undefined && punct < 90 ? "warn" : "",
+      ),
+      tile(
+        "lost",
+        t("kpi.trips_lost"),
+        lost === null ? "—" : fmtNum(lost),
+        trips ? t("kpi.trips_run", { run: trips.run ?? 0, due: trips.due ?? 0 }) : t("kpi.trips_lost_extra"),
+        lost ? "warn" : "",
+      ),
+      tile(
+        "alarms",
+        t("kpi.alarms"),
+        `${al.unacked ?? 0} / ${al.shown ?? 0}`,
+        t("kpi.alarms_extra", { rate: al.rate_per_10min ?? 0 }),
+        al.unacked ? "alert" : "",
+      ),
+      tile(
+        "telemetry",
+        t("kpi.telemetry"),
+        `${k.trains_reporting ?? 0} / ${line.trains.length}`,
+        t("kpi.telemetry_extra", { n: k.stale_substations ?? 0 }),
+        (k.trains_reporting ?? 0) < line.trains.length || k.stale_substations ? "warn" : "",
+      ),
+    );
+    const flood = al.flood;
+    if (flood) {
+      showBanner(
+        "flood",
+        t("alarm.flood", { n: al.rate_per_10min, limit: al.flood_per_10min ?? 10 }),
+        "error",
+      );
+    } else hideBanner("flood");
+  }
+
+  function renderHeadways(b) {
+    const rows = (b.tracks ?? []).map((tr) => {
+      const planned = tr.planned_headway_s;
+      const chips = (tr.headways ?? []).map((hw) => {
+        const ratio = planned ? Math.min(2, hw.headway_s / planned) : 1;
+        return h(
+          "li",
+          {
+            class: `hw ${hw.status}`,
+            title: t(`headway.${hw.status}`, { leader: hw.leader, follower: hw.follower }),
+          },
+          h("span", { class: "hw-pair" }, `${hw.leader}›${hw.follower}`),
+          h("span", { class: "hw-val" }, fmtDuration(hw.headway_s)),
+          h("span", { class: "hw-bar", style: { width: `${(ratio * 50).toFixed(0)}%` } }),
+        );
+      });
+      return h(
+        "div",
+        { class: "hw-row", dataset: { track: tr.track } },
+        h(
+          "h3",
+          {},
+          `${t(`board.track${tr.track}`)} · ${t("headway.mean_vs_plan", {
+            mean: fmtDuration(tr.mean_headway_s),
+            plan: fmtDuration(planned),
+          })}`,
+        ),
+        chips.length ? h("ul", { class: "hw-list" }, chips) : h("p", { class: "muted" }, t("headway.none")),
+      );
+    });
+    fill($("#headways"), rows);
+  }
+
+  // --- alarms ------------------------------------------------------------------------------
+  let alarmSig = "";
+
+  function renderAlarms(b) {
+    const k = b.kpis?.alarms ?? {};
+    $("#alarm-summary").textContent = t("alarm.summary", {
+      shown: k.shown ?? 0,
+      unacked: k.unacked ?? 0,
+      shelved: k.shelved ?? 0,
+    });
+    shelvedBtn.hidden = !k.shelved && shelvedBox.hidden;
+    shelvedBtn.textContent = t("alarm.shelved_list", { n: k.shelved ?? 0 });
+    const alarms = [...(b.alarms ?? [])].sort(
+      (x, y) => x.priority - y.priority || y.raised_ms - x.raised_ms,
+    );
+    const sig = JSON.stringify(alarms.map((a) => [a.id, a.state, a.active, a.raised_ms, a.comments?.length]));
+    if (sig === alarmSig) return; // keep focus and hover where they are
+    alarmSig = sig;
+    const focused = document.activeElement?.dataset?.focusKey;
+    const body = $("#alarms tbody");
+    fill(
+      body,
+      alarms.length
+        ? alarms.map((a) => alarmRow(a))
+        : h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("alarm.none"))),
+    );
+    if (focused) body.querySelector(`[data-focus-key="${focused}"]`)?.focus();
+  }
+
+  // shelved alarms are off the list; this shows them, with who, why and until when
+  const shelvedBtn = $("#shelved-toggle");
+  const shelvedBox = $("#shelved");
+  shelvedBtn.addEventListener("click", () => {
+    const open = shelvedBox.hidden;
+    shelvedBox.hidden = !open;
+    shelvedBtn.setAttribute("aria-expanded", String(open));
+    if (open) loadShelved();
+  });
+
+  async function loadShelved() {
+    let alarms;
+    try {
+      alarms = (await api("/api/alarms?include_shelved=true")).alarms.filter((a) => a.state === "shelved");
+    } catch (err) {
+      fill(shelvedBox, h("p", { class: "error" }, describeError(err)));
+      return;
+    }
+    fill(
+      shelvedBox,
+      alarms.length
+        ? h(
+            "ul",
+            {},
+            alarms.map((a) =>
+              h(
+                "li",
+                { dataset: { alarm: a.id, key: a.key } },
+                h("span", { class: `prio p${a.priority}` }, t(`alarm.p${a.priority}`)),
+                " ",
+                msg(a),
+                h(
+                  "div",
+                  { class: "small muted" },
+                  t("alarm.shelved_by", {
+                    user: a.shelved_by ?? "—",
+                    reason: a.shelve_reason ?? "",
+                    until: fmtTime(a.shelved_until_ms),
+                  }),
+                ),
+                mayAct
+                  ? h(
+                      "button",
+                      {
+                        type: "button",
+                        class: "btn small",
+                        onclick: async (ev) => {
+                          try {
+                            await api(`/api/alarms/${a.id}/unshelve`, { method: "POST" });
+                            loadShelved();
+                          } catch (err) {
+                            ev.target.after(h("span", { class: "error small" }, ` ${describeError(err)}`));
+                          }
+                        },
+                      },
+                      t("alarm.unshelve"),
+                    )
+                  : null,
+              ),
+            ),
+          )
+        : h("p", { class: "muted" }, t("alarm.none_shelved")),
+    );
+  }
+
+  function alarmRow(a) {
+    const unacked = a.state === "unack" || a.state === "rtn_unack";
+    const actions = [];
+    if (mayAct) {
+      if (unacked) {
+        actions.push(
+          h(
+            "button",
+            {
+              type: "button",
+              class: "btn small primary",
+              dataset: { focusKey: `ack-${a.id}`, action: "ack", alarm: a.id },
+              onclick: () => ack(a),
+            },
+            t("alarm.ack"),
+          ),
+        );
+      }
+      actions.push(
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn small",
+            dataset: { focusKey: `shelve-${a.id}`, action: "shelve", alarm: a.id },
+            onclick: () => openShelve(a),
+          },
+          t("alarm.shelve"),
+        ),
+        h(
+          "button",
+          {
+            type: "button",
+            class: "btn small ghost",
+            dataset: { focusKey: `comment-${a.id}`, action: "comment", alarm: a.id },
+            onclick: () => openComment(a),
+          },
+          t("alarm.comment"),
+        ),
+      );
+    }
+    const state = t(`alarm.state_${a.state}`);
+    const who = a.acked_by ? ` · ${a.acked_by}` : "";
+    const comments = (a.comments ?? []).map((c) =>
+      h("div", { class: "comment" }, `${fmtTime(c.ts_ms)} ${c.user}: ${c.text}`),
+    );
+    return h(
+      "tr",
+      {
+        class: `alarm p${a.priority} ${a.state} ${a.active ? "" : "cleared"}`,
+        dataset: { alarm: a.id, key: a.key, state: a.state },
+      },
+      h("td", {}, h("span", { class: `prio p${a.priority}` }, t(`alarm.p${a.priority}`))),
+      h("td", { class: "num" }, fmtTime(a.raised_ms)),
+      h("td", {}, h("div", {}, msg(a)), comments),
+      h("td", {}, h("span", { class: "state" }, state + who)),
+      h("td", { class: "actions" }, actions, h("span", { class: "row-error", role: "alert" })),
+    );
+  }
+
+  function rowError(a, err) {
+    const el = $(`#alarms tr[data-alarm="${a.id}"] .row-error`);
+    if (el) el.textContent = describeError(err);
+  }
+
+  async function ack(a) {
+    try {
+      await api(`/api/alarms/${a.id}/ack`, { method: "POST" });
+      alarmSig = ""; // redraw even before the next frame says so
+    } catch (err) {
+      rowError(a, err);
+    }
+  }
+
+  function setupDialog(dialog) {
+    for (const b of dialog.querySelectorAll("[data-close]")) {
+      b.addEventListener("click", () => dialog.close());
+    }
+  }
+  setupDialog($("#shelve-dialog"));
+  setupDialog($("#comment-dialog"));
+  let dialogAlarm = null;
+
+  function openShelve(a) {
+    dialogAlarm = a;
+    const form = $("#shelve-form");
+    form.reset();
+    clearErrors(form);
+    $("#shelve-what").textContent = msg(a);
+    $("#shelve-dialog").showModal();
+    $("#shelve-reason").focus();
+  }
+
+  function openComment(a) {
+    dialogAlarm = a;
+    const form = $("#comment-form");
+    form.reset();
+    clearErrors(form);
+    $("#comment-what").textContent = msg(a);
+    $("#comment-dialog").showModal();
+    $("#comment-text").focus();
+  }
+
+  $("#shelve-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const v = values(form);
+    const minutes = Number(v.minutes);
+    const problems = [];
+    if (v.reason.length < 3) problems.push({ field: "reason", msg: t("alarm.err_reason") });
+    if (!(minutes > 0 && minutes <= 480)) problems.push({ field: "minutes", msg: t("alarm.err_minutes") });
+    if (problems.length) {
+      showErrors(form, { fields: problems });
+      return;
+    }
+    try {
+      await api(`/api/alarms/${dialogAlarm.id}/shelve`, {
+        method: "POST",
+        body: { reason: v.reason, minutes },
+      });
+      $("#shelve-dialog").close();
+      alarmSig = "";
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+
+  $("#comment-form").addEventListener("submit", async (ev) => {
+    ev.preventDefault();
+    const form = ev.target;
+    const v = values(form);
+    if (!v.text) {
+      showErrors(form, { fields: [{ field: "text", msg: t("form.required") }] });
+      return;
+    }
+    try {
+      await api(`/api/alarms/${dialogAlarm.id}/comment`, {
+        method: "POST",
+        body: { text: v.text },
+      });
+      $("#comment-dialog").close();
+      alarmSig = "";
+    } catch (err) {
+      showErrors(form, err);
+    }
+  });
+
+  // --- trains table --------------------------------------------------------------------------
+  const trainRows = new Map();
+
+  function renderTrains(b, issues) {
+    const body = $("#trains tbody");
+    const trains = [...(b.trains ?? [])].sort((x, y) => x.train.localeCompare(y.train));
+    for (const tr of trains) {
+      let row = trainRows.get(tr.train);
+      if (!row) {
+        const btn = h(
+          "button",
+          { type: "button", class: "linklike", onclick: () => { selected = selected === tr.train ? null : tr.train; render(); } },
+          tr.train,
+        );
+        row = { tr: h("tr", { dataset: { train: tr.train } }), btn, cells: [] };
+        row.cells = Array.from({ length: 6 }, () => h("td"));
+        row.tr.append(h("th", { scope: "row" }, btn), ...row.cells);
+        body.append(row.tr);
+        trainRows.set(tr.train, row);
+      }
+      const stale = tr.stale || tr.online === false;
+      const noData = !tr.ts_ms;
+      row.tr.className = [noData ? "nodata" : stale ? "stale" : "", selected === tr.train ? "selected" : ""].join(" ");
+      row.btn.setAttribute("aria-pressed", selected === tr.train ? "true" : "false");
+      const [where, speed, dev, load, driver, age] = row.cells;
+      const arrow = tr.track === 1 ? "→" : tr.track === 2 ? "←" : "";
+      where.textContent = !onLine(tr)
+        ? noData
+          ? t("board.no_data")
+          : t(`train.mode_${tr.mode}`)
+        : `${arrow} ${tr.station ? names[tr.station] ?? tr.station : `${names[tr.prev_station] ?? "…"} – ${names[tr.next_station] ?? "…"}`}`;
+      speed.textContent = noData ? "—" : fmtNum(tr.speed_kmh);
+      speed.className = "num";
+      dev.textContent = fmtDeviation(tr.deviation_s);
+      dev.className = `num ${deviationClass(tr.deviation_s)}`;
+      load.textContent = noData ? "—" : `${fmtNum(tr.load_pct)}%`;
+      load.className = `num ${loadClass(tr.load_pct)}`;
+      const issue = issues.get(tr.train);
+      const faults = tr.faults ?? [];
+      fill(
+        driver,
+        tr.driver ?? "—",
+        issue ? h("span", { class: "tag driver-tag", title: issue.message }, t(`train.${issue.kind}`)) : null,
+        faults.length ? h("span", { class: "tag fault-tag", title: faults.join(", ") }, faults.join(" ")) : null,
+      );
+      age.textContent = noData ? "—" : fmtAge(tr.age_s);
+      age.className = `num ${stale ? "stale-age" : ""}`;
+    }
+    for (const [id, row] of trainRows) {
+      if (!trains.some((x) => x.train === id)) {
+        row.tr.remove();
+        trainRows.delete(id);
+      }
+    }
+  }
+
+  // --- substations -------------------------------------------------------------------------
+  function renderSubstations(b) {
+    const now = b.now_ms ?? Date.now();
+    const rows = (b.substations ?? []).map((ss) => {
+      const v = ss.values ?? {};
+      const bits = ss.bits ?? {};
+      const dot = (on, label) =>
+        h("span", { class: `bit ${on ? "on" : "off"}`, title: `${label}: ${on ? t("ss.closed") : t("ss.open")}` }, on ? "●" : "○");
+      const age = ss.ts_ms ? (now - ss.ts_ms) / 1000 : null;
+      const status = ss.stale
+        ? t("ss.stale", { age: fmtAge(age) })
+        : ss.alarms?.length
+          ? ss.alarms.map(violationText).join(", ")
+          : t("ss.ok");
+      return h(
+        "tr",
+        { class: ss.stale ? "stale" : ss.alarms?.length ? "alarm" : "", dataset: { ss: ss.id } },
+        h("th", { scope: "row", title: ss.name }, ss.id, h("span", { class: "muted small" }, ` ${ss.name}`)),
+        h("td", { class: "num" }, fmtNum(v.dc_bus_voltage)),
+        h("td", { class: "num" }, fmtNum(v.feeder_current)),
+        h("td", { class: "num" }, fmtNum(v.transformer_temp, 1)),
+        h(
+          "td",
+          {},
+          dot(bits.main_breaker_closed, t("ss.main")),
+          dot(bits.feeder1_closed, t("ss.f1")),
+          dot(bits.feeder2_closed, t("ss.f2")),
+        ),
+        h("td", {}, status),
+      );
+    });
+    fill($("#subs tbody"), rows);
+  }
+
+  function violationText(v) {
+    const [point, kind] = v.split(":");
+    const p = has(`ss.point_${point}`) ? t(`ss.point_${point}`) : point;
+    const k = has(`ss.kind_${kind}`) ? t(`ss.kind_${kind}`) : kind;
+    return `${p} ${k}`;
+  }
+
+  function drawLegend() {
+    const item = (cls, key) => h("li", {}, h("span", { class: `swatch ${cls}` }), t(key));
+    fill(
+      $("#legend"),
+      h(
+        "ul",
+        { "aria-label": t("legend.title") },
+        item("dev-early", "legend.early"),
+        item("dev-ok", "legend.ok"),
+        item("dev-late", "legend.late"),
+        item("dev-verylate", "legend.verylate"),
+        item("stale", "legend.stale"),
+        item("load-low", "legend.load_low"),
+        item("load-mid", "legend.load_mid"),
+        item("load-high", "legend.load_high"),
+        h("li", {}, h("span", { class: "badge-sample fault" }, "!"), t("legend.fault")),
+        h("li", {}, h("span", { class: "badge-sample driver" }, "D"), t("legend.driver")),
+      ),
+    );
+  }
+}

@@ -1,0 +1,195 @@
+// The board's crew tile: today's coverage (shifts needed/assigned/missing), crew-constrained
+// capacity per timetable period, and how many staff are out (F0, F1, sick).
+//
+// When the board frames carry a "crew" key the tile draws from it; until the first such frame
+// it asks the crew API itself: the cheap /status every few seconds, and /coverage again only
+// when the crew record's revision has moved.
+
+import { api, describeError } from "./api.js";
+import { fill, h } from "./dom.js";
+import { fmtDay, fmtDuration, fmtNum } from "./fmt.js";
+import { has, t } from "./i18n.js";
+
+const OUT_STATES = ["f0_isolation", "f1_quarantine", "sick_other", "leave"];
+
+export class CrewTile {
+  constructor(host, { pollMs = 5000 } = {}) {
+    this.host = host;
+    this.model = null;
+    this.error = null;
+    this.revision = null;
+    this.fromFrames = false;
+    this.timer = setInterval(() => this.poll(), pollMs);
+    this.poll();
+  }
+
+  /** The board's "crew" key (replaces polling from then on). */
+  fromBoard(crew) {
+    if (!this.fromFrames) {
+      this.fromFrames = true;
+      clearInterval(this.timer);
+    }
+    const m = normalise(crew);
+    const sig = JSON.stringify(m);
+    if (sig !== this.sig) {
+      this.sig = sig;
+      this.model = m;
+      this.error = null;
+      this.render();
+    }
+  }
+
+  async poll() {
+    if (this.fromFrames || this.busy) return;
+    this.busy = true;
+    try {
+      const status = await api("/api/crew/status");
+      const counts = countsOf(status.staff ?? []);
+      if (status.revision !== this.revision || !this.model) {
+        const cov = await api("/api/crew/coverage?days=1");
+        this.revision = status.revision;
+        this.model = normalise({ counts, coverage: cov });
+      } else {
+        this.model = { ...this.model, counts };
+      }
+      this.error = null;
+    } catch (err) {
+      this.error = describeError(err);
+    } finally {
+      this.busy = false;
+    }
+    this.render();
+  }
+
+  render() {
+    const m = this.model;
+    if (!m) {
+      fill(this.host, h("p", { class: "muted" }, this.error ?? t("crew.loading")));
+      return;
+    }
+    const counts = m.counts ?? {};
+    const out = OUT_STATES.map((s) =>
+      h(
+        "li",
+        { class: `count ${s} ${counts[s] ? "nonzero" : ""}`, dataset: { state: s } },
+        h("span", { class: "n" }, fmtNum(counts[s] ?? 0)),
+        " ",
+        t(`state.${s}`),
+      ),
+    );
+    // only the shifts that are short: the board has no room for the ones that are fine
+    const shifts = m.shifts
+      .filter((s) => s.missing)
+      .map((s) =>
+        h(
+          "tr",
+          { class: "short", dataset: { shift: s.shift } },
+          h("th", { scope: "row" }, has(`shift.${s.shift}`) ? t(`shift.${s.shift}`) : s.shift),
+          h("td", { class: "num" }, fmtNum(s.required)),
+          h("td", { class: "num" }, fmtNum(s.assigned)),
+          h("td", { class: "num missing" }, fmtNum(s.missing)),
+        ),
+      );
+    const required = m.shifts.reduce((n, s) => n + (s.required ?? 0), 0);
+    const assigned = m.shifts.reduce((n, s) => n + (s.assigned ?? 0), 0);
+    const periods = m.periods.map((p) =>
+      h(
+        "li",
+        { class: p.degraded ? "degraded" : "", dataset: { period: p.period } },
+        h("span", { class: "p-time" }, `${p.start}–${p.end}`),
+        " ",
+        t("crew.capacity_line", {
+          trains: fmtNum(p.trains),
+          planned: fmtNum(p.planned_trains),
+          headway: fmtDuration(p.headway_s),
+          plan: fmtDuration(p.planned_headway_s),
+        }),
+      ),
+    );
+    const degraded = m.periods.filter((p) => p.degraded).length;
+    const missing = m.shifts.reduce((n, s) => n + (s.missing ?? 0), 0);
+    this.host.dataset.missing = String(missing);
+    this.host.dataset.degraded = String(degraded);
+    this.host.dataset.f0 = String(counts.f0_isolation ?? 0);
+    fill(
+      this.host,
+      h(
+        "p",
+        { class: `crew-verdict ${missing || degraded ? "warn" : "ok"}` },
+        missing || degraded
+          ? t("crew.verdict_short", { missing, degraded })
+          : t("crew.verdict_ok"),
+      ),
+      h("ul", { class: "counts", "aria-label": t("crew.out_now") }, out),
+      m.onSite ? h("p", { class: "small muted" }, t("crew.on_site_n", { n: m.onSite })) : null,
+      m.firstDegraded
+        ? h("p", { class: "small warn-text" }, t("crew.first_degraded", { day: fmtDay(m.firstDegraded) }))
+        : null,
+      m.shifts.length
+        ? h(
+            "p",
+            { class: "small muted" },
+            t("crew.shifts_summary", { n: m.shifts.length, required, assigned }),
+          )
+        : null,
+      shifts.length
+        ? h(
+            "table",
+            { class: "mini" },
+            h(
+              "thead",
+              {},
+              h(
+                "tr",
+                {},
+                h("th", { scope: "col" }, t("crew.shift")),
+                h("th", { scope: "col" }, t("crew.required")),
+                h("th", { scope: "col" }, t("crew.assigned")),
+                h("th", { scope: "col" }, t("crew.missing")),
+              ),
+            ),
+            h("tbody", {}, shifts),
+          )
+        : null,
+      periods.length ? h("ul", { class: "periods", "aria-label": t("crew.capacity") }, periods) : null,
+      this.error ? h("p", { class: "error small" }, this.error) : null,
+    );
+  }
+}
+
+function countsOf(staff) {
+  const c = {};
+  for (const p of staff) c[p.state] = (c[p.state] ?? 0) + 1;
+  return c;
+}
+
+/** Accepts /api/crew/coverage's first day, or the board's crew key, in a few shapes. */
+export function normalise(crew) {
+  const cov = crew.coverage ?? crew;
+  const day = Array.isArray(cov.days) ? cov.days[0] ?? {} : cov;
+  const shifts = (day.shifts ?? crew.shifts ?? []).map((s) => ({
+    shift: s.shift ?? s.shift_id,
+    required: s.required,
+    assigned: s.assigned,
+    missing: s.missing,
+  }));
+  let periods = day.capacity ?? crew.capacity ?? crew.periods ?? [];
+  if (!Array.isArray(periods)) periods = periods.periods ?? periods.days?.[0]?.periods ?? [];
+  return {
+    date: day.date ?? crew.service_date ?? crew.date ?? null,
+    counts: crew.by_state ?? crew.counts ?? crew.status_counts ?? {},
+    onSite: crew.on_site ?? null,
+    firstDegraded: crew.first_degraded ?? cov.first_degraded ?? null,
+    shifts,
+    periods: periods.map((p) => ({
+      period: p.period,
+      start: p.start,
+      end: p.end,
+      trains: p.trains,
+      planned_trains: p.planned_trains,
+      headway_s: p.headway_s,
+      planned_headway_s: p.planned_headway_s,
+      degraded: Boolean(p.degraded),
+    })),
+  };
+}

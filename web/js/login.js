@@ -1,0 +1,67 @@
+// Sign in: username and password for a session cookie (and the CSRF cookie beside it), then
+// back to the page that sent us here, or the role's home page.
+
+import { ApiError, describeError, request } from "./api.js";
+import { $ } from "./dom.js";
+import { clearErrors, showErrors, showMessage, values } from "./forms.js";
+import { getLang, initI18n, setLang, t } from "./i18n.js";
+
+const HOME = { operator: "/board", planner: "/whatif", crew_manager: "/crew", admin: "/board" };
+
+await initI18n();
+const form = $("#login-form");
+const langBtn = $("#lang-switch");
+const langLabel = () => {
+  langBtn.textContent = getLang() === "vi" ? "English" : "Tiếng Việt";
+  langBtn.setAttribute("aria-label", t("nav.switch_lang"));
+};
+langLabel();
+langBtn.addEventListener("click", async () => {
+  await setLang(getLang() === "vi" ? "en" : "vi");
+  langLabel();
+});
+
+const params = new URLSearchParams(location.search);
+if (params.get("reason") === "expired") showMessage(form, t("login.expired"));
+
+/** Only a path on this site (never //host or a scheme) may be the way back. */
+function safeNext(next) {
+  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/login")
+    ? next
+    : null;
+}
+
+const submit = $("#login-submit");
+form.addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  clearErrors(form);
+  const v = values(form);
+  const missing = ["username", "password"]
+    .filter((k) => !v[k])
+    .map((k) => ({ field: k, msg: t("form.required") }));
+  if (missing.length) {
+    showErrors(form, { fields: missing });
+    return;
+  }
+  const btn = submit;
+  btn.disabled = true;
+  try {
+    const { data } = await request("/api/auth/login", {
+      method: "POST",
+      body: { username: v.username, password: v.password },
+      allow401: true,
+    });
+    location.assign(safeNext(params.get("next")) ?? HOME[data.role] ?? "/board");
+  } catch (err) {
+    if (err instanceof ApiError && err.status === 401) showMessage(form, t("login.bad"));
+    else if (err instanceof ApiError && (err.status === 423 || err.status === 429)) {
+      showMessage(form, t("login.locked", { detail: typeof err.detail === "string" ? err.detail : "" }));
+    } else showErrors(form, err);
+    $("#password").value = "";
+    $("#password").focus();
+  } finally {
+    btn.disabled = false;
+  }
+});
+
+submit.disabled = false; // enabled only once submitting goes through the code above

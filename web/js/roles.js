@@ -1,0 +1,25 @@
+// What each role may do in the UI. The server checks every request anyway (403); this only
+// decides which controls are shown, so nobody is offered a button that cannot work.
+
+export const ROLES = ["operator", "planner", "crew_manager", "admin"];
+
+const CAN = {
+  ackAlarms: ["operator", "admin"], // acknowledge, shelve, comment
+  editCrew: ["crew_manager", "admin"],
+  runWhatIf: ["planner", "admin"],
+  viewAudit: ["admin"],
+};
+
+/** May ``role`` do ``what`` (a key of CAN)? */
+export function can(role, what) {
+  return (CAN[what] ?? []).includes(role);
+}
+
+/** The pages, in menu order, with the roles that see them. */
+export const PAGES = [
+  { id: "board", href: "/board", roles: ROLES },
+  { id: "crew", href: "/crew", roles: ROLES },
+  { id: "whatif", href: "/whatif", roles: ["planner", "admin"] },
+  { id: "history", href: "/history", roles: ROLES },
+  { id: "audit", href: "/audit", roles: ["admin"] },
+];
