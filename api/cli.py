@@ -7,10 +7,9 @@ from typing import Annotated
 
 import typer
 
+from api.cli_common import cli_settings as _settings
 from api.crew_cli import app as crew_app
-from api.logging import configure_logging
 from api.reports.cli import report
-from api.settings import Settings, load_settings
 from api.users_cli import app as users_app
 from simulation.cli import simulate
 
@@ -34,16 +33,6 @@ ConfigOpt = Annotated[
 @app.callback()
 def _root() -> None:
     """Real-time operations monitor for Hanoi Metro Line 2A."""
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    configure_logging(settings.log.level, settings.log.format)
-    return settings
 
 
 @app.command()

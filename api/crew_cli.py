@@ -17,8 +17,8 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from api.logging import configure_logging
-from api.settings import Settings, load_settings
+from api.cli_common import cli_settings as _settings
+from api.settings import Settings
 from crew.coverage import SolverSettings
 from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
 from crew.forecast import CrewOutlook
@@ -42,16 +42,6 @@ UserOpt = Annotated[
     str | None, typer.Option("--user", help="who makes the change (audit); default: you")
 ]
 T = TypeVar("T")
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    configure_logging(settings.log.level, settings.log.format)
-    return settings
 
 
 def _actor(user: str | None) -> str:

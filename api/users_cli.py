@@ -19,9 +19,8 @@ from typing import Annotated, Any, TypeVar
 import typer
 
 from api.auth import UserRole
-from api.logging import configure_logging
+from api.cli_common import cli_settings as _settings
 from api.security import AccountError, PasswordRejected, SecurityStore, User
-from api.settings import Settings, load_settings
 from telemetry.state import LOCAL_TZ
 
 app = typer.Typer(
@@ -41,16 +40,6 @@ StdinOpt = Annotated[
     typer.Option("--password-stdin", help="read the password from the first line of stdin"),
 ]
 T = TypeVar("T")
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    configure_logging(settings.log.level, settings.log.format)
-    return settings
 
 
 def _run(

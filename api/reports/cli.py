@@ -25,24 +25,14 @@ from typing import Annotated
 import httpx
 import typer
 
-from api.logging import configure_logging
-from api.settings import Settings, load_settings
+from api.cli_common import cli_settings as _settings
+from api.settings import Settings
 
 
 class Format(enum.StrEnum):
     HTML = "html"
     PDF = "pdf"
     BOTH = "both"
-
-
-def _settings(config: Path | None) -> Settings:
-    try:
-        settings = load_settings(config)
-    except (FileNotFoundError, ValueError) as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    configure_logging(settings.log.level, settings.log.format)
-    return settings
 
 
 def _exts(fmt: Format) -> list[str]:

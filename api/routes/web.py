@@ -26,6 +26,7 @@ PAGES = {
     "/crew": "crew.html",
     "/whatif": "whatif.html",
     "/history": "history.html",
+    "/reports": "reports.html",
     "/audit": "audit.html",
 }
 

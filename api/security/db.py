@@ -13,13 +13,14 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy import event, text
+from sqlalchemy import event
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
 from api.security.tables import AuditRow
-from crew.store.engine import make_engine, quiet_alembic, writer
+from crew.store import engine as store_engine
+from crew.store.engine import make_engine, writer
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -34,29 +35,12 @@ class AppendOnlyError(RuntimeError):
 
 def alembic_config(url: str | None = None) -> Config:
     """An Alembic config for the security migrations (no ini file needed)."""
-    from alembic.config import Config  # imported when needed: it takes a while
-
-    cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
-    if url is not None:
-        cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
-    return cfg
+    return store_engine.alembic_config(url, scripts=MIGRATIONS)
 
 
 async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
     """``alembic upgrade <revision>`` of the security tables on ``engine``, in one transaction."""
-    quiet_alembic()
-    from alembic import command
-
-    def _upgrade(conn: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.upgrade(cfg, revision)
-
-    async with writer(engine).begin() as conn:
-        if engine.dialect.name == "postgresql":
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATE_LOCK})
-        await conn.run_sync(_upgrade)
+    await store_engine.migrate(engine, revision, scripts=MIGRATIONS, lock_key=_PG_MIGRATE_LOCK)
 
 
 async def downgrade(engine: AsyncEngine, revision: str) -> None:

@@ -75,31 +75,37 @@ def _sqlite_events(engine: AsyncEngine, *, busy_timeout_ms: int, wal: bool) -> N
         conn.exec_driver_sql("BEGIN IMMEDIATE" if write else "BEGIN")
 
 
-def alembic_config(url: str | None = None) -> Config:
-    """An Alembic config for the crew migrations (no ini file needed)."""
+def alembic_config(url: str | None = None, *, scripts: Path = MIGRATIONS) -> Config:
+    """An Alembic config for a migration stream, the crew's by default (no ini file needed)."""
     from alembic.config import Config  # imported when needed: it takes a while
 
     cfg = Config()
-    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.set_main_option("script_location", str(scripts))
     if url is not None:
         cfg.set_main_option("sqlalchemy.url", url.replace("%", "%%"))
     return cfg
 
 
-async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
-    """``alembic upgrade <revision>`` on ``engine``, in one transaction."""
-
+async def migrate(
+    engine: AsyncEngine,
+    revision: str = "head",
+    *,
+    scripts: Path = MIGRATIONS,
+    lock_key: int = _PG_MIGRATE_LOCK,
+) -> None:
+    """``alembic upgrade <revision>`` of one stream on ``engine``, in one transaction; on
+    PostgreSQL under an advisory lock so replicas starting together migrate once."""
     quiet_alembic()
     from alembic import command
 
     def _upgrade(conn: Connection) -> None:
-        cfg = alembic_config()
+        cfg = alembic_config(scripts=scripts)
         cfg.attributes["connection"] = conn
         command.upgrade(cfg, revision)
 
     async with writer(engine).begin() as conn:
         if engine.dialect.name == "postgresql":
-            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_MIGRATE_LOCK})
+            await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": lock_key})
         await conn.run_sync(_upgrade)
 
 

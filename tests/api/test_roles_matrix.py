@@ -116,6 +116,7 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/crew"): PUBLIC,
     ("GET", "/whatif"): PUBLIC,
     ("GET", "/history"): PUBLIC,
+    ("GET", "/reports"): PUBLIC,
     ("GET", "/audit"): PUBLIC,
 }
 

@@ -14,6 +14,7 @@ import pytest
 
 from api.app import create_app
 from api.auth import UserRole
+from api.reports.model import ReportKind
 from api.routes.web import PAGES, WEB_DIR
 from api.runtime import build_runtime
 from api.settings import Settings
@@ -51,6 +52,7 @@ def dynamic_keys() -> set[str]:
         | {f"alarm.state_{s.value}" for s in AlarmState}
         | {f"alarm.p{int(p)}" for p in Priority}
         | {f"whatif.status_{s.value}" for s in RunStatus}
+        | {f"reports.kind_{k.value}" for k in ReportKind}
         | {f"board.conn_{s}" for s in ("connecting", "live", "reconnecting", "signed_out")}
         | {f"headway.{s}" for s in ("ok", "gap", "bunching")}
         | {f"train.{k}" for k in ("driver_not_cleared", "no_driver", "mode_depot", "mode_off")}

@@ -15,11 +15,11 @@ from api.auth import UserRole
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, wait_until
 
-ALL_PAGES = {"board", "crew", "whatif", "history", "audit"}
+ALL_PAGES = {"board", "crew", "whatif", "history", "reports", "audit"}
 MENU = {
-    UserRole.OPERATOR: {"board", "crew", "history"},
-    UserRole.PLANNER: {"board", "crew", "whatif", "history"},
-    UserRole.CREW_MANAGER: {"board", "crew", "history"},
+    UserRole.OPERATOR: {"board", "crew", "history", "reports"},
+    UserRole.PLANNER: {"board", "crew", "whatif", "history", "reports"},
+    UserRole.CREW_MANAGER: {"board", "crew", "history", "reports"},
     UserRole.ADMIN: ALL_PAGES,
 }
 

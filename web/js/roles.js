@@ -7,6 +7,7 @@ const CAN = {
   ackAlarms: ["operator", "admin"], // acknowledge, shelve, comment
   editCrew: ["crew_manager", "admin"],
   runWhatIf: ["planner", "admin"],
+  makeReport: ["operator", "crew_manager", "admin"], // planners read them
   viewAudit: ["admin"],
 };
 
@@ -21,5 +22,6 @@ export const PAGES = [
   { id: "crew", href: "/crew", roles: ROLES },
   { id: "whatif", href: "/whatif", roles: ["planner", "admin"] },
   { id: "history", href: "/history", roles: ROLES },
+  { id: "reports", href: "/reports", roles: ROLES },
   { id: "audit", href: "/audit", roles: ["admin"] },
 ];
