@@ -141,13 +141,16 @@ def window_problems(
         windows.append(policy.f1_test_window_h)
     lookback = timedelta(hours=max(windows, default=0))
     lookback = max(lookback, timedelta(days=policy.f0_isolation_days))
-    last = history.latest_test(pid, start - lookback + _EPS, start)
+    # Judged during the shift (a driver already at the cab), a test taken since its start
+    # counts too: a negative one clears, a positive one must not be missed.
+    tested_by = max(start, min(as_of, end))
+    last = history.latest_test(pid, start - lookback + _EPS, tested_by)
     test_pending = release_pending
     if last is not None and last.outcome is TestOutcome.POSITIVE:
         out.append(Problem(Reason.TEST_POSITIVE, f"positive {last.kind.value} at {last.taken_at}"))
     elif windows:
         window = timedelta(hours=min(windows))
-        neg = history.latest_test(pid, start - window, start, TestOutcome.NEGATIVE)
+        neg = history.latest_test(pid, start - window, tested_by, TestOutcome.NEGATIVE)
         if neg is None:
             if pending_ok:
                 test_pending = True

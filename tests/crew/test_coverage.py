@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -408,3 +408,35 @@ def test_yearly_overtime_limit() -> None:
     sector = policy.model_copy(update={"overtime_year_h": 300})  # Art. 107(3)
     plan = solve_coverage(roster(D1), sector.history(), work, duties(req), sector, as_of=at(friday))
     assert [a.overtime_min for a in plan.assignments] == [30]
+
+
+def test_judged_mid_shift_a_test_taken_since_the_start_counts() -> None:
+    """A driver at the cab an hour into the shift, swabbed negative after its start, is
+    cleared; a positive swab taken since the start bars them; a later one never counts."""
+    req = early(DAY)
+    mid = req.start + timedelta(hours=2)
+    since_start = req.start + timedelta(hours=1)
+
+    def reasons(tests: list, as_of: datetime) -> set[Reason]:  # type: ignore[type-arg]
+        return clearance(
+            driver(D1),
+            req.spec,
+            req.start,
+            req.end,
+            roster=roster(D1),
+            history=POLICY.history(tests=tests),
+            ledger=HoursLedger(POLICY),
+            policy=POLICY,
+            as_of=as_of,
+        ).reasons
+
+    assert reasons([swab(D1, since_start)], mid) == set()
+    assert reasons([swab(D1, since_start, positive=True)], mid) == {Reason.TEST_POSITIVE}
+    # before the shift, or judged before that swab was taken, it is not evidence yet
+    strict = POLICY.model_copy(update={"plan_pending_tests_negative": False})
+    assert clearance(
+        driver(D1), req.spec, req.start, req.end, roster=roster(D1),
+        history=strict.history(tests=[swab(D1, since_start)]), ledger=HoursLedger(strict),
+        policy=strict, as_of=req.start - timedelta(hours=1),
+    ).reasons == {Reason.TEST_MISSING}  # fmt: skip
+    assert reasons([swab(D1, mid + timedelta(minutes=30))], mid) == {Reason.TEST_MISSING}
