@@ -182,12 +182,15 @@ class EmbeddedStore:
                 next_purge = time.monotonic() + self._purge_every_s
 
     async def flush(self) -> None:
-        """Insert what is in memory now (``recent()`` sees it afterwards)."""
+        """Insert what is in memory now (``recent()`` sees it afterwards).
+
+        Also with an empty buffer the call goes through the writer thread, so it returns only
+        after a batch another flush took (and is still inserting) is in too.
+        """
         self._full.clear()
         batch, self._buf = self._buf, []
-        if batch:
-            assert self._writer is not None
-            await self._on(self._writer, self._insert, batch)
+        assert self._writer is not None
+        await self._on(self._writer, self._insert_some, batch)
         self._g_memory.set(len(self._buf))
 
     async def purge(self, now_ms: int | None = None) -> int:
@@ -230,6 +233,10 @@ class EmbeddedStore:
         conn.executescript(_SCHEMA)
         conn.execute(f"PRAGMA user_version={SCHEMA_VERSION}")
         self._wconn = conn
+
+    def _insert_some(self, batch: list[Point]) -> None:
+        if batch:
+            self._insert(batch)
 
     def _insert(self, batch: list[Point]) -> None:
         assert self._wconn is not None

@@ -244,11 +244,14 @@ class InfluxSink:
             self._update_gauges()
 
     async def flush(self) -> None:
-        """Ship what is in memory now: to the server, or to the spool when it is down."""
+        """Ship what is in memory now: to the server, or to the spool when it is down.
+
+        Returns once every point taken before the call is written or spooled: the job goes
+        through the one worker thread even when the memory buffer is empty, so it waits for a
+        batch another flush took and is still shipping (its points are in neither count).
+        """
         self._full.clear()
-        batch = self._take()
-        if batch:
-            await self._in_worker(self._ship, batch)
+        await self._in_worker(self._ship, self._take())
         self._update_gauges()
 
     # --- worker thread --------------------------------------------------------------------

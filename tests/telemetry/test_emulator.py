@@ -392,8 +392,13 @@ async def test_cli_killed_abruptly_leaves_the_last_will(mosquitto: Broker) -> No
 async def test_cli_stops_cleanly_on_ctrl_c(mosquitto: Broker) -> None:
     async with _subscribe(mosquitto) as cap:
         proc = await asyncio.to_thread(_start_cli, mosquitto, "--fault-rate", "0")
+        trains = set(load_line().fleet.trains)
         try:
-            await asyncio.sleep(1.5)
+            # stop once every train has reported (a loaded machine takes longer to start up)
+            for _ in range(100):
+                await asyncio.sleep(0.2)
+                if {m.train for m in cap.telemetry()} == trains:
+                    break
         finally:
             rc, out = await asyncio.to_thread(_stop, proc, signal.SIGINT)
     assert rc == 0, out
