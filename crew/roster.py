@@ -163,7 +163,9 @@ def synthetic_roster(
                 )
             )
     for t in range(5):
-        crew = tuple(occ[t * 6 : (t + 1) * 6])
+        # every shift team gets each post (OCC staff are listed post by post): one F1 team
+        # must not quarantine all the chief controllers at once
+        crew = tuple(occ[t::5])
         groups.append(
             _group(f"{pre}OCC-{t + 1}", GroupKind.SHIFT_TEAM, f"Kíp điều độ {t + 1}", crew)
         )

@@ -151,6 +151,8 @@ def _check(sc: Scenario, p: Staff, rec: WorkRecord, all_work: list[WorkRecord]) 
     pol, s, e = sc.policy, rec.start, rec.end
     day = s.astimezone(pol.tz).date()
     pending_ok = sc.as_of < s and pol.plan_pending_tests_negative
+    # judged during the shift, tests taken since its start count up to the judgement
+    tb = max(s, min(sc.as_of, e))
     tests = sorted((t for t in sc.tests if t.staff_id == p.id), key=lambda t: t.taken_at)
 
     def negative_in(a: datetime, b: datetime) -> bool:
@@ -173,19 +175,19 @@ def _check(sc: Scenario, p: Staff, rec: WorkRecord, all_work: list[WorkRecord]) 
                 assert negative_in(ev.until - 24 * H, s) or pending_ok, f"{p.id} F0 not released"
         elif ev.state is State.F1_QUARANTINE and overlaps:
             assert pol.f1_mode is F1Mode.WORK_UNDER_TESTING, f"{p.id} assigned while F1"
-            assert negative_in(s - pol.f1_test_window_h * H, s) or pending_ok, "F1 untested"
+            assert negative_in(s - pol.f1_test_window_h * H, tb) or pending_ok, "F1 untested"
         elif overlaps:
             raise AssertionError(f"{p.id} assigned during {ev.state}")
     # tests
     if pol.test_before_shift:
-        window = [t for t in tests if s - pol.test_window_h * H <= t.taken_at <= s]
+        window = [t for t in tests if s - pol.test_window_h * H <= t.taken_at <= tb]
         if window:
             assert window[-1].outcome is TestOutcome.NEGATIVE, f"{p.id} last test positive"
         else:
             assert pending_ok, f"{p.id} untested"
     for t in tests:
-        if t.outcome is TestOutcome.POSITIVE and s - timedelta(days=7) < t.taken_at <= s:
-            assert negative_in(t.taken_at + timedelta(microseconds=1), s), f"{p.id} positive"
+        if t.outcome is TestOutcome.POSITIVE and s - timedelta(days=7) < t.taken_at <= tb:
+            assert negative_in(t.taken_at + timedelta(microseconds=1), tb), f"{p.id} positive"
     # rest, one shift a day, 12 h a day, 6 days a week
     mine = [r for r in all_work if r.staff_id == p.id and r != rec]
     for r in mine:
