@@ -141,6 +141,7 @@ class FieldLink:
                 failing = True
             finally:
                 self.connected = False
+            _raise_if_cancelling()
             await asyncio.sleep(delay)
             delay = min(delay * 2, self._opt.reconnect_max_s)
 
@@ -153,6 +154,7 @@ class FieldLink:
     async def _pump(self, client: aiomqtt.Client) -> None:
         try:
             while True:
+                _raise_if_cancelling()
                 await self._wake.wait()
                 self._wake.clear()
                 while self._queue:
@@ -166,3 +168,15 @@ class FieldLink:
                 with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
                     await asyncio.wait_for(self._send(client, last), 2.0)
             raise
+
+
+def _raise_if_cancelling() -> None:
+    """Deliver a cancellation that Python 3.11's ``asyncio.wait_for`` swallowed.
+
+    aiomqtt waits for CONNACK and PUBACK with ``wait_for``; on 3.11, a cancel arriving in the
+    same loop pass as the ack is lost (fixed in 3.12), and the link then waited for work
+    forever while its task group waited for it: the emulator hung on stop.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError
