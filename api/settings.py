@@ -71,7 +71,7 @@ class CrewSettings(_Cfg):
 class WsSettings(_Cfg):
     """The live board websocket (``WS /ws/board``): one hub ticks and fans out to every client."""
 
-    tick_s: float = Field(default=0.2, gt=0, le=1.0, description="delta coalescing tick")
+    tick_s: float = Field(default=0.1, gt=0, le=1.0, description="delta coalescing tick")
     heartbeat_s: float = Field(default=5.0, gt=0, description="heartbeat when nothing changed")
     queue_frames: int = Field(default=16, ge=2, description="per-client queue, then resync")
     send_timeout_s: float = Field(default=10.0, gt=0, description="stalled this long: dropped")

@@ -7,7 +7,7 @@ broker) and ``metro-ops serve`` in its own process, connects N websocket clients
 
   * publish-to-client latency p50/p99 of every message, as the time from its publication to the
     first board frame at a client carrying it or a newer message of the same train (what the
-    200 ms coalescing costs is in here), over every client; and the age of the newest message
+    coalescing tick costs is in here), over every client; and the age of the newest message
     in each frame (how fresh what the operator sees is);
   * frames per client per second, slow-client resyncs and disconnects from ``/metrics``;
   * the server process's CPU (from /proc: user + system time over wall time), and the client
@@ -379,7 +379,7 @@ def main() -> None:
     ap.add_argument("--clients", type=int, default=100)
     ap.add_argument("--broker", help="use this local broker (mqtt://127.0.0.1:PORT)")
     ap.add_argument("--profile", help="run the server under cProfile, stats to this file")
-    ap.add_argument("--tick-s", type=float, help="the hub's tick (default: the server's, 0.2)")
+    ap.add_argument("--tick-s", type=float, help="the hub's tick (default: the server's, 0.1)")
     ap.add_argument("--seconds", type=float, default=10.0, help="100× phase; 1× runs twice this")
     asyncio.run(main_async(ap.parse_args()))
 

@@ -1,6 +1,6 @@
 """The board hub: one task computes the board once per tick and fans the frame out to clients.
 
-Per tick (``ws.tick_s``, 200 ms by default, so deltas are coalesced to at most five a second)
+Per tick (``ws.tick_s``, 100 ms by default, so deltas are coalesced to at most ten a second)
 the hub builds the board snapshot once, diffs it against the last one (:class:`BoardDiff`),
 serialises the delta once with orjson, and offers the same text to every client's bounded
 queue without waiting. A client whose queue is full is behind by ``ws.queue_frames`` frames:

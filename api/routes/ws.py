@@ -107,7 +107,7 @@ async def _read_requests(websocket: WebSocket, hub: BoardHub, client: BoardClien
 
 @router.websocket("/ws/board")
 async def board_socket(websocket: WebSocket) -> None:
-    """Live board: a snapshot, then deltas (≤ 5/s) and heartbeats; ``?token=`` to sign in."""
+    """Live board: a snapshot, then deltas (≤ 10/s) and heartbeats; ``?token=`` to sign in."""
     rt: Runtime = websocket.state.runtime
     try:
         await _serve(websocket, rt)
