@@ -26,9 +26,8 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crew.store import make_engine
+from api.table_store import TableStore
 from crew.store.engine import writer
 
 metadata = MetaData()
@@ -107,29 +106,11 @@ def _record(row: Any) -> RunRecord:
     )
 
 
-class RunStore:
+class RunStore(TableStore):
     """Async access to ``simulation_runs``: ``async with RunStore(url) as store``."""
 
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._engine: AsyncEngine | None = None
-
-    async def __aenter__(self) -> RunStore:
-        self._engine = make_engine(self._url)
-        async with writer(self._engine).begin() as conn:
-            await conn.run_sync(metadata.create_all, checkfirst=True)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
-
-    @property
-    def engine(self) -> AsyncEngine:
-        if self._engine is None:
-            raise RuntimeError("the run store is not open (use `async with`)")
-        return self._engine
+    metadata = metadata
+    name = "run"
 
     async def add(self, rec: RunRecord) -> None:
         async with writer(self.engine).begin() as conn:

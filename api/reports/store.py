@@ -30,10 +30,9 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.reports.model import ReportKind
-from crew.store import make_engine
+from api.table_store import TableStore
 from crew.store.engine import writer
 
 metadata = MetaData()
@@ -134,34 +133,11 @@ def _record(row: Any) -> ReportRecord:
     )
 
 
-class ReportStore:
+class ReportStore(TableStore):
     """Async access to ``situation_reports``: ``async with ReportStore(url) as store``."""
 
-    def __init__(self, url: str) -> None:
-        self._url = url
-        self._engine: AsyncEngine | None = None
-
-    async def __aenter__(self) -> ReportStore:
-        self._engine = make_engine(self._url)
-        try:
-            async with writer(self._engine).begin() as conn:
-                await conn.run_sync(metadata.create_all, checkfirst=True)
-        except BaseException:
-            await self._engine.dispose()
-            self._engine = None
-            raise
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        if self._engine is not None:
-            await self._engine.dispose()
-            self._engine = None
-
-    @property
-    def engine(self) -> AsyncEngine:
-        if self._engine is None:
-            raise RuntimeError("the report store is not open (use `async with`)")
-        return self._engine
+    metadata = metadata
+    name = "report"
 
     async def add(self, rec: ReportRecord, *, content: str, html: str, pdf: bytes) -> None:
         """Store a report; :class:`SlotTaken` when its scheduled slot is already reported."""
