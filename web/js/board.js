@@ -98,6 +98,7 @@ async function main(me) {
     diagram.relabel();
     drawLegend();
     alarmSig = "";
+    alarmRows.clear();
     crew.render();
     render();
   });
@@ -268,13 +269,31 @@ async function main(me) {
     alarmSig = sig;
     const focused = document.activeElement?.dataset?.focusKey;
     const body = $("#alarms tbody");
-    fill(
-      body,
-      alarms.length
-        ? alarms.map((a) => alarmRow(a))
-        : h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("alarm.none"))),
-    );
+    if (!alarms.length) {
+      alarmRows.clear();
+      fill(body, h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("alarm.none"))));
+      return;
+    }
+    // Rows whose alarm did not change stay the same DOM nodes, and stay put unless the order
+    // changed: a redraw between an operator's mouse-down and mouse-up would lose the click.
+    const wanted = alarms.map(cachedRow);
+    const keep = new Set(wanted);
+    for (const [id, r] of alarmRows) if (!keep.has(r.tr)) alarmRows.delete(id);
+    for (const el of [...body.children]) if (!keep.has(el)) el.remove();
+    wanted.forEach((tr, i) => {
+      if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
+    });
     if (focused) body.querySelector(`[data-focus-key="${focused}"]`)?.focus();
+  }
+
+  const alarmRows = new Map(); // alarm id → {sig, tr}
+  function cachedRow(a) {
+    const sig = JSON.stringify([a.state, a.active, a.acked_by, a.raised_ms, a.comments?.length, a.message]);
+    const had = alarmRows.get(a.id);
+    if (had && had.sig === sig) return had.tr;
+    const tr = alarmRow(a);
+    alarmRows.set(a.id, { sig, tr });
+    return tr;
   }
 
   // shelved alarms are off the list; this shows them, with who, why and until when
