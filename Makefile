@@ -14,6 +14,7 @@ test:
 	$(UV) run ruff format --check .
 	$(UV) run ruff check .
 	$(UV) run mypy
+	$(UV) run lint-imports  # one-way dependencies: [tool.importlinter] in pyproject.toml
 	$(UV) run python scripts/audit_deps.py  # pip-audit of uv.lock; says AUDIT SKIPPED when offline
 	$(UV) run pytest -q
 
