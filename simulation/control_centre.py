@@ -34,7 +34,7 @@ def control_centre(env: simpy.Environment, ops: Operation) -> Generator[Any, Any
         ops.crew.start_day(day)
         ops.crew.rotate_cohorts(day, env.now, ops.swap_below_share)
         ready = ops.trains_ready()
-        roster = ops.rostering.roster_day(day, ready, occ_night_down)
+        roster = ops.rostering.roster_day(day, ready, occ_night_down, ops.inspection_short())
         ops.open_day(day, roster, ready)
         occ_night_down = any(
             a <= (day + 1) * DAY_S < b for a, b in roster.occ_down if a >= day * DAY_S

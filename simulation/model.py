@@ -40,7 +40,7 @@ def replication_seed(seed: int, index: int) -> str:
 
 def plan_book(setup: Setup) -> PlanBook:
     """A plan cache for ``setup`` (share it between replications of the same run)."""
-    return PlanBook(setup.line, setup.periods, setup.start)
+    return PlanBook(setup.line, setup.patterns)
 
 
 def run_replication(

@@ -31,7 +31,7 @@ from simulation.crewstate import DAY_S, CrewState
 from simulation.hours import Calendar
 from simulation.records import F0, F1, LEAVE, NONE, DayLog, close_day
 from simulation.roster import DayRoster, DutyRun, Rostering
-from simulation.service import DutyWindow, PlanBook
+from simulation.service import DutyWindow, PlanBook, Trip
 from simulation.setup import Setup
 
 
@@ -146,6 +146,11 @@ class Operation:
         free = [u for u in self.setup.units if u not in self.in_repair]
         return min(len(free), self.inspect_capacity)
 
+    def inspection_short(self) -> bool:
+        """Last night's inspection, not the trains out of repair, limits today's trains."""
+        free = sum(1 for u in self.setup.units if u not in self.in_repair)
+        return self.inspect_capacity < free
+
     def open_day(self, day: int, roster: DayRoster, ready: int) -> None:
         """Put the inspected trains in the depot and open today's driver pools and OCC shifts."""
         free = [u for u in self.setup.units if u not in self.in_repair][:ready]
@@ -190,6 +195,7 @@ class Operation:
             day=day,
             pattern=pat,
             planned=self.book.plan(pat.key, pat.planned_headways),
+            operated_seg=[0] * len(roster.plan.headways),
             roster=roster,
             status_at_plan=codes,
             operated=[0] * n,
@@ -218,7 +224,7 @@ class Operation:
         return None
 
     # --- trips ----------------------------------------------------------------------------
-    def depart(self, trip: tuple[int, int, int, int]) -> bool:
+    def depart(self, trip: Trip) -> bool:
         """Try to run a trip now; count it operated or cancelled (and why)."""
         log = self.log
         assert log is not None
@@ -236,6 +242,7 @@ class Operation:
             return False
         k = trip[3]
         log.operated[k] += 1
+        log.operated_seg[trip[4]] += 1
         log.departures[trip[2]].append(now)
         log.trains_at[k].append(self.trains_running)
         if self.trains_running > log.trains_max[k]:

@@ -11,12 +11,14 @@ replications into p10/p50/p90 bands with the same names, nested.
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crew import Role, State
 from simulation.crewstate import DAY_S, CrewState, DayTally
 from simulation.roster import DayRoster
-from simulation.service import DayPattern, OperatedPlan
+from simulation.scenario import ServicePolicy
+from simulation.service import DayPattern, OperatedPlan, Segment
 from simulation.setup import Setup
 
 LEVELS: tuple[str, ...] = ("timetable", "peak_headway", "headway_10min", "headway_15min", "service")
@@ -58,43 +60,63 @@ class DayLog:
     overtime_min: int = 0
     breaches: int = 0
     worked: set[int] = field(default_factory=set)
+    operated_seg: list[int] = field(default_factory=list)  # trips run per segment of the plan
 
 
-SLACK_SHARE = 0.1
-SLACK_TRIPS = 2
-"""A level also holds in operation while every period runs the trips its headway limit implies,
-less ``max(SLACK_TRIPS, SLACK_SHARE × those trips)``: a train failure that cancels a trip or two
-does not lose a level, a crew that did not sign on does."""
+BINDING_FIXED: tuple[str, ...] = ("trains", "technicians", "control_centre", "station_staff")
+"""Resources besides the drivers of each shift that can bind the day's service; with the crew
+standard's shifts the day's ``binding.<resource>`` keys are ``drivers_early``,
+``drivers_late``, ``trains``, ``technicians``, ``control_centre`` and ``station_staff``."""
+
+
+def binding_resources(setup: Setup) -> tuple[str, ...]:
+    """The ``binding.<resource>`` names of a run: drivers per standard shift, then the rest."""
+    return (*(f"drivers_{sh.id}" for sh in setup.standard.driver_shifts), *BINDING_FIXED)
 
 
 def _levels(
-    pattern: DayPattern, headways: tuple[int | None, ...], operated: list[int]
+    pattern: DayPattern, plan: OperatedPlan, operated: list[int], policy: ServicePolicy
 ) -> dict[str, bool]:
-    """Which service levels the day held: adopted by the plan *and* run (see ``SLACK_SHARE``)."""
+    """Which service levels the day held: adopted by the plan *and* run.
 
-    def within(limit: list[float | None], peaks_only: bool = False) -> bool:
-        for p, h, n, lim in zip(pattern.periods, headways, operated, limit, strict=True):
-            if peaks_only and not p.peak:
+    Checked per segment (a period's part run by one shift): its adopted headway within the
+    level's limit, and its trips run at least those the limit implies less
+    ``max(level_slack_trips, level_slack_share × those trips)`` — a train failure that cancels
+    a trip or two does not lose a level, a crew that did not sign on does."""
+    segments = pattern.variants[plan.variant].segments
+    share, slack = policy.level_slack_share, policy.level_slack_trips
+
+    def within(limit: Callable[[Segment], float | None], peaks_only: bool = False) -> bool:
+        for s, h, n in zip(segments, plan.headways, operated, strict=True):
+            if peaks_only and not s.peak:
                 continue
+            lim = limit(s)
             if lim is None:  # some service
                 if h is None or n == 0:
                     return False
                 continue
             if h is None or h > lim:
                 return False
-            needed = 2 * (p.end_s - p.start_s) / lim  # both directions
-            if n < needed - max(SLACK_TRIPS, SLACK_SHARE * needed):
+            needed = 2 * (s.end_s - s.start_s) / lim  # both directions
+            if n < needed - max(slack, share * needed):
                 return False
         return True
 
-    planned = [float(p.planned_headway_s) for p in pattern.periods]
     return {
-        "timetable": within(list(planned)),
-        "peak_headway": within(list(planned), peaks_only=True),
-        "headway_10min": within([max(h, 600.0) for h in planned]),
-        "headway_15min": within([max(h, 900.0) for h in planned]),
-        "service": within([None] * len(planned)),
+        "timetable": within(lambda s: float(s.planned_headway_s)),
+        "peak_headway": within(lambda s: float(s.planned_headway_s), peaks_only=True),
+        "headway_10min": within(lambda s: max(s.planned_headway_s, 600.0)),
+        "headway_15min": within(lambda s: max(s.planned_headway_s, 900.0)),
+        "service": within(lambda s: None),
     }
+
+
+def period_headways(pattern: DayPattern, plan: OperatedPlan) -> list[float]:
+    """Each period's adopted headway: the longest of its segments' (inf: any part suspended)."""
+    out = [0.0] * len(pattern.periods)
+    for s, h in zip(pattern.variants[plan.variant].segments, plan.headways, strict=True):
+        out[s.period] = max(out[s.period], math.inf if h is None else float(h))
+    return out
 
 
 def close_day(
@@ -126,14 +148,14 @@ def close_day(
     row["demand"] = passengers
     unserved = 0.0
     peak_load = 0.0
-    for p, hw in zip(pat.periods, roster.plan.headways, strict=True):
+    for p, hw in zip(pat.periods, period_headways(pat, roster.plan), strict=True):
         k = p.index
         dur = p.end_s - p.start_s
         pre = f"periods.{p.name}."
         row[pre + "trips_planned"] = planned[k]
         row[pre + "trips_operated"] = operated[k]
         row[pre + "trips_cancelled"] = planned[k] - operated[k]
-        row[pre + "headway_s"] = float(hw) if hw is not None else math.inf
+        row[pre + "headway_s"] = hw
         row[pre + "achieved_headway_s"] = 2 * dur / operated[k] if operated[k] else math.inf
         # typical (median) trains in service at the period's departures: the peak's trains still
         # running in at the start of the next period do not count as that period's
@@ -162,9 +184,11 @@ def close_day(
     row["standing_capacity"] = total_ops * (fleet.capacity_normal - fleet.seats_per_train)
     row["mean_wait_s"] = _mean_wait(log.departures, pat, rate, base)
 
-    levels = _levels(pat, roster.plan.headways, operated)
+    levels = _levels(pat, roster.plan, log.operated_seg, setup.scenario.service)
     for name in LEVELS:
         row[f"level.{name}"] = 1.0 if levels[name] else 0.0
+    for name in binding_resources(setup):
+        row[f"binding.{name}"] = 1.0 if name in roster.binding else 0.0
 
     # staff and states
     req = setup.requirements[setup.day_pattern[log.day]]

@@ -69,6 +69,9 @@ class DayRoster:
     occ_down: list[tuple[float, float]]  # control-centre shifts that cannot be staffed
     available: dict[Role, int]
     breaches_planned: int = 0
+    # resources that limited the service adopted (``ServicePlanner.binding``; empty: the
+    # timetable in full)
+    binding: frozenset[str] = frozenset()
 
 
 class Rostering:
@@ -246,8 +249,13 @@ class Rostering:
         return result
 
     # --- the day ----------------------------------------------------------------------------
-    def roster_day(self, day: int, trains_ready: int, occ_night_down: bool) -> DayRoster:
-        """Roster ``day``: control centre, technicians, then drivers and the service."""
+    def roster_day(
+        self, day: int, trains_ready: int, occ_night_down: bool, inspection_short: bool = False
+    ) -> DayRoster:
+        """Roster ``day``: control centre, technicians, then drivers and the service.
+
+        ``inspection_short``: last night's inspection, not the fleet, set ``trains_ready`` (so
+        a service short of trains was bound by the technicians)."""
         crew = self.crew
         self.rostered = set()
         t_plan = day * DAY_S + PLAN_AT_S
@@ -263,7 +271,9 @@ class Rostering:
         if occ_night_down:  # last night's shift could not be staffed: no service before 06:00
             occ_down.append((day * DAY_S - 2 * 3600, day * DAY_S + 6 * 3600))
         runs += self._technicians(day)
-        driver_runs, choice, plan = self._drivers(day, trains_ready, occ_down)
+        driver_runs, choice, plan, binding = self._drivers(
+            day, trains_ready, occ_down, inspection_short
+        )
         runs += driver_runs
         return DayRoster(
             day=day,
@@ -274,6 +284,7 @@ class Rostering:
             trains_cap=trains_ready,
             occ_down=occ_down,
             available=available,
+            binding=binding,
         )
 
     def _fill(self, slots: list[list[int]], slot_run: list[DutyRun]) -> None:
@@ -349,47 +360,73 @@ class Rostering:
         return runs
 
     def _drivers(
-        self, day: int, trains_ready: int, occ_down: list[tuple[float, float]]
-    ) -> tuple[list[DutyRun], ServiceChoice, OperatedPlan]:
-        """The service the drivers can run, its train duties, then relief and spare drivers."""
+        self,
+        day: int,
+        trains_ready: int,
+        occ_down: list[tuple[float, float]],
+        inspection_short: bool = False,
+    ) -> tuple[list[DutyRun], ServiceChoice, OperatedPlan, frozenset[str]]:
+        """The service the drivers can run, its train duties, then relief and spare drivers;
+        and the resources that limited the service (:meth:`ServicePlanner.binding`)."""
         setup = self.setup
         wf = self.crew.workforce
         base = day * DAY_S
         key = setup.day_pattern[day]
         pat = setup.patterns[key]
         planner = self.planners[key]
-        windows: list[DutyWindow] = list(pat.shifts)
-        if pat.peak is not None and self.service.peak_duties:
-            windows.append(pat.peak)
-        ranked = self._rank_windows(wf.by_role[Role.DRIVER], day, windows)
-        masks = [0] * (1 << (len(pat.shifts) + 1))
-        bits: dict[int, int] = {}
-        for b, lst in enumerate(ranked):
-            for i in lst:
-                bits[i] = bits.get(i, 0) | (1 << b)
-        for m in bits.values():
-            masks[m] += 1
+        peak = pat.peak if pat.peak is not None and self.service.peak_duties else None
+        drivers = wf.by_role[Role.DRIVER]
+        ranked: dict[str, list[int]] = {}  # eligible drivers by window id, best first
+
+        def windows_of(v: int) -> list[DutyWindow]:
+            return [*pat.variants[v].shifts, *([peak] if peak is not None else [])]
+
+        def masks_of(v: int) -> list[int]:
+            """Drivers per set of the variant's duty types they may take (see ``choose``);
+            the long-shift windows are ranked only when asked for."""
+            windows = windows_of(v)
+            missing = [w for w in windows if w.id not in ranked]
+            for w, lst in zip(missing, self._rank_windows(drivers, day, missing), strict=True):
+                ranked[w.id] = lst
+            masks = [0] * (1 << (len(pat.shifts) + 1))
+            bits: dict[int, int] = {}
+            for b, w in enumerate(windows):
+                for i in ranked[w.id]:
+                    bits[i] = bits.get(i, 0) | (1 << b)
+            for m in bits.values():
+                masks[m] += 1
+            return masks
+
         budget = self.driver_budget(day)
-        down = [
-            any(a < base + p.end_s and base + p.start_s < b for a, b in occ_down)
-            for p in pat.periods
-        ]
+        occ = [(a - base, b - base) for a, b in occ_down]
         cap = trains_ready
         while True:  # the blocks of a plan may need more trains than its peak: trim until fit
-            choice = planner.choose(masks, cap, down, budget)
-            plan = self.book.plan(key, choice.headways)
+            choice = planner.choose(masks_of, cap, occ, budget)
+            plan = self.book.plan(key, choice.headways, choice.variant)
             if plan.trains_used <= trains_ready or cap <= 0:
                 break
             cap -= 1
-
+        windows = windows_of(choice.variant)
         counts = [*choice.straight, choice.peak]
+        shifts = pat.variants[choice.variant].shifts
+        # the split peak duties first: only drivers free for both peaks can take them (and
+        # the day's driver pools are tried in this order, see ``Operation.depart``)
+        order = list(range(len(shifts)))
+        if len(windows) > len(shifts):
+            order.insert(0, len(windows) - 1)
+        full = plan
+        plan = self.book.staffed(key, plan, tuple((windows[b], counts[b]) for b in order))
+        binding = planner.binding(choice, cap, occ)
+        for s, n in enumerate(plan.trips_by_segment):
+            if n < full.trips_by_segment[s]:  # departures no driver was rostered for
+                binding.update(planner.drivers_of(choice, s))
+        if "trains" in binding and cap == trains_ready and inspection_short:
+            binding.discard("trains")  # the trains were there; the inspection was not
+            binding.add("technicians")
+
         slots: list[list[int]] = []
         slot_run: list[DutyRun] = []
         runs: list[DutyRun] = []
-        # the split peak duties first: only drivers free for both peaks can take them
-        order = list(range(len(pat.shifts)))
-        if len(windows) > len(pat.shifts):
-            order.insert(0, len(windows) - 1)
         for b in order:
             w = windows[b]
             run = DutyRun(
@@ -398,7 +435,7 @@ class Rostering:
             )  # fmt: skip
             runs.append(run)
             for _ in range(counts[b]):
-                slots.append(ranked[b])
+                slots.append(ranked[w.id])
                 slot_run.append(run)
         self._fill(slots, slot_run)
         left = None if budget is None else budget - sum(len(r.members) for r in runs)
@@ -406,7 +443,7 @@ class Rostering:
         # relief and spare drivers for the straight shifts that run trains
         slots, slot_run = [], []
         for kind in (DutyKind.RELIEF, DutyKind.SPARE):
-            for b, w in enumerate(pat.shifts):
+            for b, w in enumerate(shifts):
                 n = choice.straight[b]
                 need = pat.relief(n) if kind is DutyKind.RELIEF else pat.spare(n)
                 if left is not None:
@@ -418,12 +455,12 @@ class Rostering:
                     base + w.start_s, base + w.end_s, needed=need,
                 )  # fmt: skip
                 runs.append(run)
-                cands = [i for i in ranked[b] if i not in self.rostered]
+                cands = [i for i in ranked[w.id] if i not in self.rostered]
                 for _ in range(need):
                     slots.append(cands)
                     slot_run.append(run)
         self._fill(slots, slot_run)
-        return runs, choice, plan
+        return runs, choice, plan, frozenset(binding)
 
     def driver_budget(self, day: int) -> int | None:
         """Drivers the day may use so that the rest of the calendar week can still be run.

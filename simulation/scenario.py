@@ -162,8 +162,17 @@ class ServicePolicy(_Frozen):
     * ``peak_duties``: on a short day, drivers may work a split peak duty (both peaks, the
       off-peak in between as a break) instead of a straight shift, which keeps the peaks
       with fewer drivers.
-    * headways step through ``headway_steps_s`` (6 → 10 → 15 min); below the last step the
-      trains left run at an even headway down to ``floor_trains``; below that, suspend.
+    * ``headway_rule="even"``: a period short of trains runs the even headway the trains
+      there are can keep, ceil(cycle / trains) rounded up to ``headway_granularity_s``;
+      ``"steps"``: the first of ``headway_steps_s`` (6 → 10 → 15 min) the trains can run,
+      then even. Below ``floor_trains`` trains, the part of the period is suspended.
+    * periods are cut at the driver shift changes; with ``long_shifts`` a shift may be
+      lengthened to ``long_shift_h`` (default and at most the crew policy's daily maximum)
+      when that serves more of the day or a better peak (its overtime is counted).
+    * a split peak duty signs on ``peak_lead_s`` before a peak and takes departures until
+      ``peak_tail_depart_s`` after it, ending ``peak_tail_end_s`` after it.
+    * a service level holds in operation while each part of a period runs the trips its
+      headway limit implies less ``max(level_slack_trips, level_slack_share × those trips)``.
     * ``overtime``: staff may be rostered into overtime within the Labour Code limits (with
       ``enforce_labour_limits=False`` the limits become soft and breaches are counted).
     * control-centre posts in ``occ_essential_posts`` must be staffed, or service stops; the
@@ -174,7 +183,17 @@ class ServicePolicy(_Frozen):
     priority: Literal["keep_peak", "uniform"] = "keep_peak"
     peak_duties: bool = True
     headway_steps_s: tuple[int, ...] = (360, 600, 900)
+    # Sources and reasoning for these numbers: simulation/README.md, "Service policy".
+    headway_rule: Literal["even", "steps"] = "even"
+    headway_granularity_s: int = Field(default=60, ge=1, le=900)
     floor_trains: int = Field(default=3, ge=1)
+    long_shifts: bool = True
+    long_shift_h: float | None = Field(default=None, gt=0)
+    peak_lead_s: int = Field(default=1800, ge=0)
+    peak_tail_depart_s: int = Field(default=1200, ge=0)
+    peak_tail_end_s: int = Field(default=2700, ge=0)
+    level_slack_share: float = Field(default=0.1, ge=0, lt=1)
+    level_slack_trips: int = Field(default=2, ge=0)
     overtime: bool = True
     enforce_labour_limits: bool = True
     occ_essential_posts: dict[str, int] = Field(
@@ -194,6 +213,8 @@ class ServicePolicy(_Frozen):
         steps = list(self.headway_steps_s)
         if not steps or steps != sorted(set(steps)) or steps[0] <= 0:
             raise ValueError("headway steps must be positive and increasing")
+        if self.peak_tail_depart_s > self.peak_tail_end_s:
+            raise ValueError("a split peak duty's last departure is after its end")
         return self
 
 

@@ -169,7 +169,9 @@ def build_setup(
         weekday_pattern.append(key)
         if key not in patterns:
             periods[key] = pat.periods
-            dp = build_pattern(key, line, pat.periods, std, the_date)
+            dp = build_pattern(
+                key, line, pat.periods, std, the_date, scenario.service, policy.max_hours_per_day
+            )
             patterns[key] = dp
             drivers = sum(n + dp.relief(n) + dp.spare(n) for n in dp.train_slots)
             requirements[key] = Requirement(drivers, tech_total, occ_total)

@@ -20,8 +20,8 @@ import simpy
 
 from simulation.crewstate import DAY_S
 from simulation.operation import Operation
+from simulation.service import Trip
 
-Trip = tuple[int, int, int, int]  # depart_s, arrive_s (day-relative), direction, period
 Proc = Generator[Any, Any, None]
 
 

@@ -55,30 +55,44 @@ def test_baseline_runs_the_whole_timetable_on_nine_trains_at_the_six_minute_peak
 
 
 @pytest.mark.parametrize(
-    ("timetable", "drivers", "peak_duties", "lost_by_period"),
+    ("timetable", "drivers", "service", "lost_by_period"),
     [
-        # 2021: one period, 05:30-22:00 every 10 min = 99 departures a direction on 6 trains.
-        # 10 drivers split over two shifts leave 5 trains on the line all day: 10 min needs
-        # ceil(52.7 min / 10) = 6, so 15 min (4 trains): 66 a direction, 2 x 33 trips lost.
-        ("2021", 10, True, {"day": 66}),
+        # 2021: one period, 05:30-22:00 every 10 min = 99 departures a direction on 6 trains
+        # (ceil(52.7 min / 10)). Periods are cut at the 13:30 shift change (05:30-13:30 =
+        # 480 min, 13:30-22:00 = 510 min). 10 drivers: 5 a shift, 5 trains, the even headway
+        # ceil(3164 s / 5) = 633 s, rounded up to whole minutes: 11 min (was: the 15-minute
+        # step, 66 lost). Departures a direction: ceil(D / 11), the inbound 5.5 min later (5
+        # trains is odd): early 44 + ceil(474.5 / 11) = 44 -> 88 of 96; late 47 +
+        # ceil(504.5 / 11) = 46 -> 93 of 102: 17 lost (6 + 4 runs 96 + 74 at 14 min, worse).
+        ("2021", 10, {}, {"day": 17}),
+        # The old 6 -> 10 -> 15 ladder (headway_rule="steps"), periods still cut at 13:30:
+        # 5 + 5 would run both halves at 15 min (2 x (32 + 34) = 132, what the all-day period
+        # gave: 66 lost); 4 early at 15 min (2 x 32 = 64 of 96) and 6 late at 10 min (all 102)
+        # run more: 32 lost. The shift cut alone halves the loss; the even headway does more.
+        ("2021", 10, {"headway_rule": "steps"}, {"day": 32}),
         # 2026 weekday, 14 drivers with split peak duties: 5 early + 5 late + 4 on both peaks.
-        # Peaks keep 9 trains (6 min); off-peak has 5 trains: 10 min needs 6, so 15 min:
-        # early 05:30-06:30 6 -> 4 a direction (2 x 2 lost), midday 09:00-16:30 45 -> 30
-        # (2 x 15 lost); the evening is planned at 15 min already.
-        ("2026", 14, True, {"early": 4, "midday": 30}),
-        # The same 14 without split duties: 7 + 7 straight (or 6 + 8): peaks get 6-8 trains,
-        # short of 9, so 10 min: am 25 -> 15 (2 x 10 lost), pm 30 -> 18 (2 x 12 lost);
-        # off-peak keeps its 10 min with 6+ trains.
-        ("2026", 14, False, {"am_peak": 20, "pm_peak": 24}),
+        # Peaks keep 9 trains (6 min); off-peak has 5 trains: 11 min (was 15). early
+        # 05:30-06:30: ceil(60/11) + ceil(54.5/11) = 6 + 5 = 11 of 12 (1 lost); midday cut at
+        # 13:30: 09:00-13:30 25 + 25 = 50 of 54, 13:30-16:30 17 + 16 = 33 of 36 (7 lost); the
+        # evening is planned at 15 min already. (Was 34 lost at the 15-minute step.)
+        ("2026", 14, {}, {"early": 1, "midday": 7}),
+        # The same 14 without split duties: 7 + 7 straight (6 + 8 leaves a peak at 9 min):
+        # peaks on 7 trains at ceil(3164 / 7) = 452 s -> 8 min (was the 10-minute step).
+        # am 06:30-09:00: ceil(150/8) + ceil(146/8) = 19 + 19 = 38 of 50 (12 lost); pm
+        # 16:30-19:30: 23 + 22 = 45 of 60 (15 lost). Midday restarts its 10-minute departures
+        # at 09:00 in both directions while 6 peak trips are still running: 8 trips would be
+        # in progress for 7 drivers, so the working timetable leaves one 09:00 departure out
+        # (1 lost).
+        ("2026", 14, {"peak_duties": False}, {"am_peak": 12, "pm_peak": 15, "midday": 1}),
     ],
 )
 def test_removing_drivers_loses_the_hand_calculated_trips(
-    timetable: str, drivers: int, peak_duties: bool, lost_by_period: dict[str, int]
+    timetable: str, drivers: int, service: dict[str, object], lost_by_period: dict[str, int]
 ) -> None:
     sc = scenario(
         timetable=timetable,
         absences=drivers_only(drivers),  # absent on the day simulated only
-        service={"peak_duties": peak_duties},
+        service=service,
     )
     (row,) = replicate(sc, 1).rows
     periods = {k.split(".")[1] for k in row if k.startswith("periods.")}
@@ -88,6 +102,7 @@ def test_removing_drivers_loses_the_hand_calculated_trips(
     assert row["cancelled.by_plan"] == row["trips_cancelled"]  # all by the plan, none on the day
     assert row["staff.driver.assigned"] == drivers
     assert row["legal_breaches"] == 0
+    assert row["overtime_h"] == 0  # standard shifts: no long-shift lever needed
 
 
 def test_a_week_short_of_drivers_is_rationed_not_blacked_out() -> None:
