@@ -34,8 +34,19 @@ def control_centre(env: simpy.Environment, ops: Operation) -> Generator[Any, Any
         ops.crew.start_day(day)
         ops.crew.rotate_cohorts(day, env.now, ops.swap_below_share)
         ready = ops.trains_ready()
-        roster = ops.rostering.roster_day(day, ready, occ_night_down, ops.inspection_short())
+        stations = None
+        closed: list[tuple[int, int]] = []
+        if ops.stations is not None:
+            stations = ops.stations.plan_day(day, ops.setup.calendar_date(day).weekday())
+            if ops.setup.scenario.stations.short_station == "close_line":
+                shifts = ops.setup.patterns[ops.setup.day_pattern[day]].shifts
+                closed = sorted({(shifts[k].start_s, shifts[k].end_s) for _, k in stations.closed})
+        roster = ops.rostering.roster_day(
+            day, ready, occ_night_down, ops.inspection_short(), closed=closed
+        )
         ops.open_day(day, roster, ready)
+        if ops.log is not None:
+            ops.log.stations = stations
         occ_night_down = any(
             a <= (day + 1) * DAY_S < b for a, b in roster.occ_down if a >= day * DAY_S
         )

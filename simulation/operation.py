@@ -33,6 +33,7 @@ from simulation.records import F0, F1, LEAVE, NONE, DayLog, close_day
 from simulation.roster import DayRoster, DutyRun, Rostering
 from simulation.service import DutyWindow, PlanBook, Trip
 from simulation.setup import Setup
+from simulation.stations import StationStaff
 
 
 @dataclass(slots=True)
@@ -113,6 +114,18 @@ class Operation:
         self.crew.on_removed = self.remove_from_duty
         self.book = book
         self.rostering = Rostering(setup, self.crew, book, rank)
+        sc = setup.scenario
+        self.stations: StationStaff | None = None
+        if sc.stations.enabled:
+            self.stations = StationStaff(
+                tuple(st.id for st in setup.line.stations),
+                len(setup.standard.driver_shifts),
+                sc.stations,
+                sc.health,
+                sc.incidence,
+                setup.policy,
+                random.Random(f"{seed}/stations"),  # its own stream: the crew's draws stay
+            )
         self.depot = simpy.Store(self.env)
         self.technicians = simpy.Container(self.env, init=0)
         self.in_service: dict[str, Any] = {}

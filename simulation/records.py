@@ -20,6 +20,7 @@ from simulation.roster import DayRoster
 from simulation.scenario import ServicePolicy
 from simulation.service import DayPattern, OperatedPlan, Segment
 from simulation.setup import Setup
+from simulation.stations import StationDay
 
 LEVELS: tuple[str, ...] = ("timetable", "peak_headway", "headway_10min", "headway_15min", "service")
 """Service levels, best first: the full timetable; peaks at their planned headway; nothing
@@ -61,6 +62,7 @@ class DayLog:
     breaches: int = 0
     worked: set[int] = field(default_factory=set)
     operated_seg: list[int] = field(default_factory=list)  # trips run per segment of the plan
+    stations: StationDay | None = None  # station staffing (None: not simulated)
 
 
 BINDING_FIXED: tuple[str, ...] = ("trains", "technicians", "control_centre", "station_staff")
@@ -187,8 +189,25 @@ def close_day(
     levels = _levels(pat, roster.plan, log.operated_seg, setup.scenario.service)
     for name in LEVELS:
         row[f"level.{name}"] = 1.0 if levels[name] else 0.0
+    sd = log.stations
+    bound = roster.binding | ({"station_staff"} if sd is not None and sd.closed else set())
     for name in binding_resources(setup):
-        row[f"binding.{name}"] = 1.0 if name in roster.binding else 0.0
+        row[f"binding.{name}"] = 1.0 if name in bound else 0.0
+    if sd is not None:
+        row["stations.closed"] = sd.stations_closed
+        row["stations.closed_shifts"] = len(sd.closed)
+        row["staff.station_staff.available"] = sd.available
+        row["staff.station_staff.required"] = sd.required
+        row["staff.station_staff.assigned"] = sd.assigned
+        off = sd.headcount - sd.f0 - sd.f1 - sd.leave - sd.assigned
+        for name, n in (
+            ("f0_isolation", sd.f0),
+            ("f1_quarantine", sd.f1),
+            ("leave", sd.leave),
+            ("on_shift", sd.assigned),
+            ("available", off),
+        ):
+            row[f"states.station_staff.{name}"] = n
 
     # staff and states
     req = setup.requirements[setup.day_pattern[log.day]]

@@ -19,6 +19,7 @@ limits become soft: a person past one is used only when no one else can, and it 
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from crew import Discipline, DutyKind, Role
@@ -250,12 +251,20 @@ class Rostering:
 
     # --- the day ----------------------------------------------------------------------------
     def roster_day(
-        self, day: int, trains_ready: int, occ_night_down: bool, inspection_short: bool = False
+        self,
+        day: int,
+        trains_ready: int,
+        occ_night_down: bool,
+        inspection_short: bool = False,
+        *,
+        closed: Sequence[tuple[int, int]] = (),
     ) -> DayRoster:
         """Roster ``day``: control centre, technicians, then drivers and the service.
 
         ``inspection_short``: last night's inspection, not the fleet, set ``trains_ready`` (so
-        a service short of trains was bound by the technicians)."""
+        a service short of trains was bound by the technicians). ``closed``: times of the day
+        (day-relative s) the line may not run because a station cannot be staffed
+        (``StationStaffing.short_station="close_line"``)."""
         crew = self.crew
         self.rostered = set()
         t_plan = day * DAY_S + PLAN_AT_S
@@ -272,7 +281,7 @@ class Rostering:
             occ_down.append((day * DAY_S - 2 * 3600, day * DAY_S + 6 * 3600))
         runs += self._technicians(day)
         driver_runs, choice, plan, binding = self._drivers(
-            day, trains_ready, occ_down, inspection_short
+            day, trains_ready, occ_down, inspection_short, closed
         )
         runs += driver_runs
         return DayRoster(
@@ -365,6 +374,7 @@ class Rostering:
         trains_ready: int,
         occ_down: list[tuple[float, float]],
         inspection_short: bool = False,
+        closed: Sequence[tuple[int, int]] = (),
     ) -> tuple[list[DutyRun], ServiceChoice, OperatedPlan, frozenset[str]]:
         """The service the drivers can run, its train duties, then relief and spare drivers;
         and the resources that limited the service (:meth:`ServicePlanner.binding`)."""
@@ -399,9 +409,10 @@ class Rostering:
 
         budget = self.driver_budget(day)
         occ = [(a - base, b - base) for a, b in occ_down]
+        stopped = [*occ, *closed]  # no service while either holds
         cap = trains_ready
         while True:  # the blocks of a plan may need more trains than its peak: trim until fit
-            choice = planner.choose(masks_of, cap, occ, budget)
+            choice = planner.choose(masks_of, cap, stopped, budget)
             plan = self.book.plan(key, choice.headways, choice.variant)
             if plan.trains_used <= trains_ready or cap <= 0:
                 break
@@ -416,7 +427,7 @@ class Rostering:
             order.insert(0, len(windows) - 1)
         full = plan
         plan = self.book.staffed(key, plan, tuple((windows[b], counts[b]) for b in order))
-        binding = planner.binding(choice, cap, occ)
+        binding = planner.binding(choice, cap, occ, closed)
         for s, n in enumerate(plan.trips_by_segment):
             if n < full.trips_by_segment[s]:  # departures no driver was rostered for
                 binding.update(planner.drivers_of(choice, s))

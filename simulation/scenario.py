@@ -251,6 +251,52 @@ class Absence(_Frozen):
         return self.from_day <= day and (self.to_day is None or day <= self.to_day)
 
 
+class StationAbsence(_Frozen):
+    """``count`` staff of station ``station`` (a line station id) on leave on days
+    ``from_day`` … ``to_day`` (inclusive; ``None``: to the end)."""
+
+    station: str
+    count: int = Field(ge=1)
+    from_day: int = Field(default=0, ge=0)
+    to_day: int | None = Field(default=None, ge=0)
+
+    @model_validator(mode="after")
+    def _check(self) -> StationAbsence:
+        if self.to_day is not None and self.to_day < self.from_day:
+            raise ValueError("a station absence ends before it starts")
+        return self
+
+
+class StationStaffing(_Frozen):
+    """Station staff, simulated in the what-if only (:mod:`simulation.stations`).
+
+    ESTIMATES (the operator's station manning is not published): each station shift needs
+    ``min_per_shift`` = 3 — the station master on duty (safety, incidents, evacuation), one at
+    the ticket office and gates, one on the platforms; two shifts a day (the driver shift
+    times), 6 working days a week and ~10 % leave give ``per_station`` = 3 × 2 × 7/6 × 1.1 ≈ 8.
+    A station-shift short of staff is closed with trains passing (``close_station``, what
+    metros do with an unstaffable station) or, if configured, stops the line for that shift
+    (``close_line``). ``redeploy``: staff move between the line's stations to open the most.
+    """
+
+    enabled: bool = True
+    per_station: int = Field(default=8, ge=1)
+    min_per_shift: int = Field(default=3, ge=1)
+    redeploy: bool = True
+    short_station: Literal["close_station", "close_line"] = "close_station"
+    absences: tuple[StationAbsence, ...] = ()
+
+    @model_validator(mode="after")
+    def _check(self) -> StationStaffing:
+        for a in self.absences:
+            if a.count > self.per_station:
+                raise ValueError(
+                    f"absence of {a.count} station staff at {a.station}: "
+                    f"a station has {self.per_station}"
+                )
+        return self
+
+
 class Scenario(_Frozen):
     """One what-if: the wave among staff, the rules, the service policy, the starting crew."""
 
@@ -271,6 +317,7 @@ class Scenario(_Frozen):
     fleet: FleetModel = FleetModel()
     demand: Demand = Demand()
     absences: tuple[Absence, ...] = ()
+    stations: StationStaffing = StationStaffing()
 
     @model_validator(mode="after")
     def _policy_resolves(self) -> Scenario:

@@ -473,7 +473,9 @@ class ServicePlanner:
             got = self._trips_cache[key] = departures(self.line, duration_s, headway_s)
         return got
 
-    def down(self, variant: int, occ_down: Sequence[tuple[float, float]]) -> tuple[bool, ...]:
+    def down(
+        self, variant: int, occ_down: Sequence[tuple[float, float] | tuple[int, int]]
+    ) -> tuple[bool, ...]:
         """Segments of ``variant`` overlapping a control-centre shift that cannot be staffed
         (intervals in day-relative seconds)."""
         return tuple(
@@ -620,20 +622,26 @@ class ServicePlanner:
         choice: ServiceChoice,
         cap: int,
         occ_down: Sequence[tuple[float, float]],
+        closed: Sequence[tuple[int, int]] = (),
     ) -> set[str]:
         """The resources that limited ``choice`` below the timetable: ``drivers_<shift id>``
         (named after the standard shift a segment's shift stands for), ``trains`` (the cap the
-        service was planned with) and ``control_centre``. Empty when every segment runs its
-        planned headway. Where drivers and trains are both short of a segment's need and equal,
-        both bind: relieving either alone would not restore it."""
+        service was planned with), ``control_centre`` and ``station_staff`` (``closed``: the
+        line stopped for want of station staff). Empty when every segment runs its planned
+        headway. Where drivers and trains are both short of a segment's need and equal, both
+        bind: relieving either alone would not restore it."""
         v = self.pattern.variants[choice.variant]
         down = self.down(choice.variant, occ_down)
+        shut = self.down(choice.variant, closed)
         out: set[str] = set()
         for s, h in zip(v.segments, choice.headways, strict=True):
             if h == s.planned_headway_s:
                 continue
-            if down[s.index]:
-                out.add("control_centre")
+            if down[s.index] or shut[s.index]:
+                if down[s.index]:
+                    out.add("control_centre")
+                if shut[s.index]:
+                    out.add("station_staff")
                 continue
             need = self.line.trains_needed(s.planned_headway_s)
             cover = v.cover[s.index]

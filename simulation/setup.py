@@ -131,6 +131,13 @@ def build_setup(
     if days < 1:
         raise ValueError("a run needs at least one day")
     policy = scenario.crew_policy()
+    station_ids = [st.id for st in line.stations]
+    for a in scenario.stations.absences:
+        if a.station not in station_ids:
+            raise ValueError(
+                f"station absence: no station {a.station!r} on line {line.id} "
+                f"(stations: {', '.join(station_ids)})"
+            )
     std = standard or StaffingStandard(headway_steps_s=scenario.service.headway_steps_s)
     initial: InitialState | None = None
     if scenario.start == "today":

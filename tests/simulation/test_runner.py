@@ -66,7 +66,16 @@ def test_result_has_a_band_per_day_for_every_figure() -> None:
         ) == {"weekend"}
         for p in day["periods"].values():
             assert {"trips_operated", "headway_s", "achieved_headway_s"} <= set(p)
-        assert {"driver", "technician", "occ_operator"} == set(day["staff"])
+        # the crew's roles, and station staff (simulated in the what-if only)
+        assert {"driver", "technician", "occ_operator", "station_staff"} == set(day["staff"])
+        assert set(day["binding"]) == {
+            "drivers_early",
+            "drivers_late",
+            "trains",
+            "technicians",
+            "control_centre",
+            "station_staff",
+        }
         assert {"available", "required", "assigned"} <= set(day["staff"]["driver"])
         for key in ("seat_capacity", "standing_capacity", "demand", "mean_wait_s", "overtime_h"):
             assert day[key]["p50"] is not None
