@@ -84,4 +84,8 @@ def summarise(rows: tuple[dict[str, float], ...]) -> dict[str, float]:
     for level in LEVELS:
         first = next((d for d, r in enumerate(rows) if r[f"level.{level}"] < 1), None)
         out[f"first_day_lost.{level}"] = math.nan if first is None else float(first)
+    # days each resource limited the service adopted (records' ``binding.<resource>``)
+    for key in rows[0] if rows else ():
+        if key.startswith("binding."):
+            out["days_bound." + key.removeprefix("binding.")] = sum(r[key] for r in rows)
     return out

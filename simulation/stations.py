@@ -94,6 +94,8 @@ class StationStaff:
         self.quarantine = policy.f1_mode is F1Mode.QUARANTINE
         self.tested = policy.test_before_shift
         self.absent: list[tuple[int, int, int, int]] = []  # station, count, from, to
+        self._out_until = 0  # no one isolated or quarantined from this day on
+        self._quiet: dict[int, StationDay] = {}  # by weekday, while no one is out
         index = {sid: k for k, sid in enumerate(stations)}
         for a in params.absences:
             self.absent.append(
@@ -124,6 +126,7 @@ class StationStaff:
             if found >= _NEVER:
                 continue  # never found: works through it
             self.f0[i] = (found, found + self.f0_days)
+            self._out_until = max(self._out_until, found + max(self.f0_days, self.f1_days))
             if not self.quarantine:
                 continue
             s, team = self.station_of[i], self.team_of[i]
@@ -136,6 +139,17 @@ class StationStaff:
     def plan_day(self, day: int, weekday: int) -> StationDay:
         """Today's infections, then who can open which station-shifts."""
         self._catch(day)
+        # nobody out and no absence: the day depends on the weekday's rests alone (cached;
+        # this runs every simulated day)
+        quiet = day >= self._out_until and not any(a <= day <= b for _, _, a, b in self.absent)
+        if quiet and weekday in self._quiet:
+            return self._quiet[weekday]
+        got = self._plan(day, weekday)
+        if quiet:
+            self._quiet[weekday] = got
+        return got
+
+    def _plan(self, day: int, weekday: int) -> StationDay:
         par = self.params
         n_st = len(self.stations)
         m = par.min_per_shift

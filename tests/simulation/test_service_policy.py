@@ -208,6 +208,21 @@ def test_a_fleet_short_of_trains_binds_trains_and_a_short_inspection_the_technic
     assert _binding(rows[1]) == {"technicians"}
 
 
+def test_the_summary_counts_the_days_each_resource_bound() -> None:
+    # 10 drivers on days 0 and 1 of three: both shifts short on two days, nothing on the third
+    sc = scenario(timetable="2021", absences=drivers_only(10, to_day=1))
+    rep = replicate(sc, 3)
+    assert [_binding(r) for r in rep.rows] == [{"drivers_early", "drivers_late"}] * 2 + [set()]
+    assert {k: v for k, v in rep.summary.items() if k.startswith("days_bound.")} == {
+        "days_bound.drivers_early": 2,
+        "days_bound.drivers_late": 2,
+        "days_bound.trains": 0,
+        "days_bound.technicians": 0,
+        "days_bound.control_centre": 0,
+        "days_bound.station_staff": 0,
+    }
+
+
 def test_an_unstaffed_control_centre_binds_the_control_centre() -> None:
     sc = scenario(
         timetable="2021",
