@@ -3,7 +3,8 @@
 A day's row holds trips planned/operated/cancelled (in total, by period and by cause), the
 headway adopted and achieved, seat and standing capacity offered against demand, the mean
 passenger wait, staff available/required/assigned by role, everyone's state, overtime, legal
-breaches, health events, the fleet, and which service levels held. Names are dotted
+breaches, health events, the fleet, which service levels held, which resources bound the
+service adopted (``binding.<resource>``) and the stations closed for want of staff. Names are dotted
 (``periods.am_peak.trips_operated``); :mod:`simulation.results` turns rows from many
 replications into p10/p50/p90 bands with the same names, nested.
 """
