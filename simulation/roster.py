@@ -19,7 +19,7 @@ limits become soft: a person past one is used only when no one else can, and it 
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from crew import Discipline, DutyKind, Role
@@ -410,13 +410,7 @@ class Rostering:
         budget = self.driver_budget(day)
         occ = [(a - base, b - base) for a, b in occ_down]
         stopped = [*occ, *closed]  # no service while either holds
-        cap = trains_ready
-        while True:  # the blocks of a plan may need more trains than its peak: trim until fit
-            choice = planner.choose(masks_of, cap, stopped, budget)
-            plan = self.book.plan(key, choice.headways, choice.variant)
-            if plan.trains_used <= trains_ready or cap <= 0:
-                break
-            cap -= 1
+        choice, plan, cap = self._service(key, masks_of, trains_ready, stopped, budget)
         windows = windows_of(choice.variant)
         counts = [*choice.straight, choice.peak]
         shifts = pat.variants[choice.variant].shifts
@@ -472,6 +466,26 @@ class Rostering:
                     slot_run.append(run)
         self._fill(slots, slot_run)
         return runs, choice, plan, frozenset(binding)
+
+    def _service(
+        self,
+        key: int,
+        masks_of: Callable[[int], Sequence[int]],
+        trains: int,
+        stopped: Sequence[tuple[float, float] | tuple[int, int]],
+        budget: int | None,
+    ) -> tuple[ServiceChoice, OperatedPlan, int]:
+        """The best service with ``trains`` ready, and the train cap it was planned with (the
+        blocks of a plan may need more trains than its peak: the cap is trimmed until the plan
+        fits)."""
+        planner = self.planners[key]
+        cap = trains
+        while True:
+            choice = planner.choose(masks_of, cap, stopped, budget)
+            plan = self.book.plan(key, choice.headways, choice.variant)
+            if plan.trains_used <= trains or cap <= 0:
+                return choice, plan, cap
+            cap -= 1
 
     def driver_budget(self, day: int) -> int | None:
         """Drivers the day may use so that the rest of the calendar week can still be run.

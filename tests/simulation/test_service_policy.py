@@ -17,7 +17,9 @@ import pytest
 
 from line import load_line
 from simulation import build_setup
+from simulation.policy_assumptions import policy_assumptions, station_assumptions
 from simulation.records import binding_resources
+from simulation.scenario import ServicePolicy, StationStaffing
 from simulation.service import ServicePlanner, departures, even_headway, headway_for
 from tests.simulation.helpers import drivers_only, line2a, replicate, scenario
 
@@ -241,3 +243,19 @@ def test_the_steps_rule_keeps_the_old_ladder() -> None:
     assert headway_for(line, 5, 600, scenario().service) == 660
     assert headway_for(line, 2, 600, scenario().service) is None  # below the floor
     assert headway_for(line, 9, 360, scenario().service) == 360
+
+
+def test_every_service_policy_and_station_number_has_a_source_or_its_reasoning() -> None:
+    sc = scenario()
+    rows = policy_assumptions(sc.service, 12.0) + station_assumptions(sc.stations)
+    params = [r[4] for r in rows]
+    assert len(params) == len(set(params))
+    assert set(params) == {f"service.{f}" for f in ServicePolicy.model_fields} | {
+        f"stations.{f}" for f in StationStaffing.model_fields if f != "absences"
+    }
+    for name, value, _unit, source, _param in rows:
+        assert name and value and len(source) > 10, name
+    got = {r[4]: r[1] for r in rows}
+    assert got["service.long_shift_h"] == "12"  # the crew policy's daily maximum by default
+    assert got["service.headway_granularity_s"] == "60"
+    assert got["service.peak_lead_s"] == "30"  # minutes
