@@ -324,6 +324,16 @@ class Scenario(_Frozen):
         self.crew_policy()  # a bad preset name or override fails validation here
         return self
 
+    @model_validator(mode="after")
+    def _long_shift_is_legal(self) -> Scenario:
+        most = self.crew_policy().max_hours_per_day
+        if self.service.long_shift_h is not None and self.service.long_shift_h > most:
+            raise ValueError(
+                f"service.long_shift_h {self.service.long_shift_h:g} h is above the crew "
+                f"policy's daily maximum of {most:g} h"
+            )
+        return self
+
     def crew_policy(self) -> CrewPolicy:
         """The crew rules in force: the preset, the overrides, and the on-site roles."""
         try:

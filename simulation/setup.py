@@ -138,6 +138,11 @@ def build_setup(
                 f"station absence: no station {a.station!r} on line {line.id} "
                 f"(stations: {', '.join(station_ids)})"
             )
+        if a.from_day >= days:
+            raise ValueError(
+                f"station absence at {a.station} starts on day {a.from_day}, "
+                f"after the run's last day ({days - 1})"
+            )
     std = standard or StaffingStandard(headway_steps_s=scenario.service.headway_steps_s)
     initial: InitialState | None = None
     if scenario.start == "today":

@@ -81,6 +81,7 @@ def test_a_scenario_file_round_trips(tmp_path: Path, suffix: str) -> None:
         ({"service": {"peak_tail_depart_s": 3000}}, ("service",)),
         ({"service": {"headway_rule": "fastest"}}, ("service", "headway_rule")),
         ({"service": {"headway_granularity_s": 0}}, ("service", "headway_granularity_s")),
+        ({"service": {"long_shift_h": 14}}, ()),
         ({"absences": [{"role": "pilot", "count": 3}]}, ("absences", 0, "role")),
         ({"policy_preset": "nowhere"}, ()),
         ({"policy_overrides": {"f0_isolation_days": -1}}, ()),
@@ -97,6 +98,8 @@ def test_bad_scenarios_are_rejected_naming_the_field(
     assert errors[0]["loc"] == loc, errors
     if patch.get("policy_preset"):
         assert "nowhere" in str(info.value)
+    if patch.get("service") == {"long_shift_h": 14}:
+        assert "above the crew policy's daily maximum of 12 h" in str(info.value)
 
 
 def test_growth_can_be_given_as_a_rate_instead_of_a_doubling_time() -> None:

@@ -79,6 +79,11 @@ def test_impossible_station_input_is_refused_clearly() -> None:
         scenario(stations={"absences": [{"station": LANG, "count": 9}]})
     with pytest.raises(ValueError, match="no station 'XX' on line 2a"):
         build_setup(scenario(stations={"absences": [{"station": "XX", "count": 1}]}), line2a(), 1)
+    late = scenario(stations={"absences": [{"station": LANG, "count": 1, "from_day": 30}]})
+    with pytest.raises(ValueError, match=r"starts on day 30, after the run's last day \(13\)"):
+        build_setup(late, line2a(), 14)
+    with pytest.raises(ValidationError, match="ends before it starts"):
+        scenario(stations={"absences": [{"station": LANG, "count": 1, "from_day": 3, "to_day": 1}]})
 
 
 def test_station_staff_catch_the_wave_and_f1_quarantine_closes_stations() -> None:
