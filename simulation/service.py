@@ -186,10 +186,6 @@ class ServiceChoice:
     variant: int = 0
 
 
-def _secs(t: time) -> int:
-    return t.hour * 3600 + t.minute * 60 + t.second
-
-
 def _segments(
     periods: Sequence[PeriodSpec], shifts: Sequence[DutyWindow]
 ) -> tuple[tuple[Segment, ...], tuple[tuple[int, ...], ...]]:
