@@ -3,7 +3,14 @@
 Pure domain logic (no I/O). The store, REST, CLI and live link build on these names.
 """
 
-from crew.capacity import PeriodCapacity, day_capacity, headway_for_drivers, period_capacity
+from crew.capacity import (
+    PeriodCapacity,
+    day_capacity,
+    even_headway,
+    headway_for_drivers,
+    headway_for_trains,
+    period_capacity,
+)
 from crew.coverage import (
     Assignment,
     CoveragePlan,
@@ -115,7 +122,9 @@ __all__ = [
     "day_capacity",
     "day_duties",
     "declare_f0",
+    "even_headway",
     "headway_for_drivers",
+    "headway_for_trains",
     "merge_rosters",
     "period_capacity",
     "plan_cohort",

@@ -2,12 +2,18 @@
 
 For each period of the day's timetable, the drivers available are those covering train slots in
 the driver shifts that overlap the period — the fewest over those shifts, since the period must
-be run through each of them. The headway to adopt is the first of the planned headway and the
-degraded steps after it (6 → 10 → 15 minutes by default) whose train count,
-``line.trains_needed(h)`` = ceil(cycle time / h), the drivers can man; the trains run are that
-count. If even the last step needs more drivers than there are, the period runs
-``drivers`` trains at an even headway of ceil(cycle / drivers), rounded up to a minute, flagged
-``below_steps`` (and no service with no driver at all).
+be run through each of them. The headway to adopt is the rule a controller follows, the same one
+the what-if simulation applies (:func:`headway_for_trains`):
+
+* ``"even"`` (the default): the planned headway if the drivers can man its trains,
+  ``line.trains_needed(h)`` = ceil(cycle time / h); otherwise the even headway the drivers there
+  can keep, ceil(cycle / drivers) rounded up to ``granularity_s`` (whole minutes) — 5 drivers on
+  the 52.7-minute cycle run every 11 minutes rather than stepping down to 15;
+* ``"steps"``: the first of the planned headway and the degraded steps after it
+  (6 → 10 → 15 minutes) the drivers can man; below the last step the even headway, flagged
+  ``below_steps``.
+
+No driver, no service; fewer than ``floor_trains``, the period is suspended.
 
 Relief and spare drivers do not add trains: relief covers breaks and spares are standby, and the
 solver fills train slots before them, so a shortfall shows first in train slots.
@@ -18,9 +24,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
+from typing import Literal
 
 from crew.coverage import DayCoverage
-from crew.duties import DayDuties
+from crew.duties import DayDuties, StaffingStandard
 from line import Line, Period
 
 
@@ -45,19 +52,60 @@ class PeriodCapacity:
         return self.headway_s != self.planned_headway_s
 
 
+HeadwayRule = Literal["even", "steps"]
+
+
+def even_headway(line: Line, trains: int, granularity_s: int = 60) -> int:
+    """The shortest headway ``trains`` can keep evenly: ceil(cycle / trains), rounded up to
+    ``granularity_s`` (rounding up keeps ``line.trains_needed(h) <= trains``)."""
+    even = -(-int(line.cycle_time_s) // trains)
+    return -(-even // granularity_s) * granularity_s
+
+
 def headway_for_drivers(
     line: Line, drivers: int, planned_headway_s: int, steps_s: Sequence[int] = (360, 600, 900)
 ) -> tuple[int | None, int, bool]:
     """(headway, trains, below the steps) for ``drivers`` drivers on a period planned at
-    ``planned_headway_s``."""
+    ``planned_headway_s``, by the step ladder (the ``"steps"`` rule)."""
     for h in (planned_headway_s, *(s for s in steps_s if s > planned_headway_s)):
         n = line.trains_needed(h)
         if n <= drivers:
             return h, n, False
     if drivers <= 0:
         return None, 0, True
-    even = -(-int(line.cycle_time_s) // drivers)
-    return -(-even // 60) * 60, drivers, True
+    return even_headway(line, drivers), drivers, True
+
+
+def headway_for_trains(
+    line: Line,
+    trains: int,
+    planned_headway_s: int,
+    *,
+    rule: HeadwayRule = "even",
+    steps_s: Sequence[int] = (360, 600, 900),
+    granularity_s: int = 60,
+    floor_trains: int = 1,
+) -> tuple[int | None, int, bool]:
+    """(headway or None to suspend, trains run, below plan) for ``trains`` trains (or the drivers
+    to man them) on a period planned at ``planned_headway_s``, by the controller's ``rule``.
+
+    The third value says the headway is below what the plan's own rule provides for: under
+    ``"steps"`` below the last step, under ``"even"`` any headway longer than planned.
+    """
+    if rule == "steps":
+        h, n, below = headway_for_drivers(line, trains, planned_headway_s, steps_s)
+        if h is None or (below and n < floor_trains):
+            return None, 0, True
+        return h, n, below
+    if trains <= 0:
+        return None, 0, True
+    needed = line.trains_needed(planned_headway_s)
+    if needed <= trains:
+        return planned_headway_s, needed, False
+    if trains < floor_trains:
+        return None, 0, True
+    h = max(planned_headway_s, even_headway(line, trains, granularity_s))
+    return h, line.trains_needed(h), True
 
 
 def period_capacity(
@@ -66,6 +114,10 @@ def period_capacity(
     periods: Sequence[Period],
     drivers_by_shift: Sequence[tuple[int, int, int]],
     steps_s: Sequence[int] = (360, 600, 900),
+    *,
+    rule: HeadwayRule = "even",
+    granularity_s: int = 60,
+    floor_trains: int = 1,
 ) -> tuple[PeriodCapacity, ...]:
     """Capacity per period from ``(shift start s, shift end s, drivers)`` of the driver shifts.
 
@@ -75,7 +127,15 @@ def period_capacity(
     for p in periods:
         overlapping = [n for a, b, n in drivers_by_shift if a < p.end_s and p.start_s < b]
         drivers = min(overlapping, default=0)
-        h, n, below = headway_for_drivers(line, drivers, p.headway_s, steps_s)
+        h, n, below = headway_for_trains(
+            line,
+            drivers,
+            p.headway_s,
+            rule=rule,
+            steps_s=steps_s,
+            granularity_s=granularity_s,
+            floor_trains=floor_trains,
+        )
         out.append(
             PeriodCapacity(
                 line.id,
@@ -95,7 +155,7 @@ def period_capacity(
 
 
 def day_capacity(
-    line: Line, duties: DayDuties, coverage: DayCoverage, steps_s: Sequence[int] = (360, 600, 900)
+    line: Line, duties: DayDuties, coverage: DayCoverage, standard: StaffingStandard
 ) -> tuple[PeriodCapacity, ...]:
     """Capacity of each period of ``duties`` given who ``coverage`` put on the train slots.
 
@@ -106,4 +166,13 @@ def day_capacity(
         for sh in duties.driver_shifts
         if duties.slots_in(sh.id) > 0
     ]
-    return period_capacity(line, duties.service_date, duties.periods, shifts, steps_s)
+    return period_capacity(
+        line,
+        duties.service_date,
+        duties.periods,
+        shifts,
+        standard.headway_steps_s,
+        rule=standard.headway_rule,
+        granularity_s=standard.headway_granularity_s,
+        floor_trains=standard.floor_trains,
+    )

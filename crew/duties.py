@@ -24,6 +24,7 @@ import heapq
 import math
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 
@@ -123,8 +124,14 @@ class StaffingStandard(BaseModel):
             DutyKind.SPARE: 1,
         }
     )
-    # degraded headways, in order, when drivers are short (6 → 10 → 15 minutes)
+    # How a controller degrades a period short of drivers (crew.capacity.headway_for_trains):
+    # "even" — the even headway the drivers there can keep, rounded up to whole minutes (the
+    # line's published headways are whole minutes); "steps" — the ladder below (6 → 10 → 15).
+    headway_rule: Literal["even", "steps"] = "even"
     headway_steps_s: tuple[int, ...] = (360, 600, 900)
+    headway_granularity_s: int = Field(default=60, ge=1, le=900)
+    # fewer trains than this and the period is suspended (1: run whatever can run)
+    floor_trains: int = Field(default=1, ge=1)
 
     @model_validator(mode="after")
     def _check(self) -> StaffingStandard:

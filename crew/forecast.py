@@ -83,8 +83,6 @@ def crew_outlook(
     out = []
     for cov in plan.days:
         dd = tuple(x for x in duties if x.service_date == cov.service_date)
-        cap = tuple(
-            c for x in dd for c in day_capacity(lines[x.line_id], x, cov, std.headway_steps_s)
-        )
+        cap = tuple(c for x in dd for c in day_capacity(lines[x.line_id], x, cov, std))
         out.append(DayOutlook(cov, dd, cap))
     return CrewOutlook(plan, tuple(out))

@@ -43,7 +43,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, time
 
-from crew import StaffingStandard, headway_for_drivers, train_slots
+from crew import StaffingStandard, headway_for_trains, train_slots
 from line import DayPlan, Line, Period, Timetable, plan_day
 from line.model import ServicePattern
 from simulation.matching import feasible, max_extra, type_capacity
@@ -416,27 +416,20 @@ def staffable(
     )
 
 
-def even_headway(line: Line, trains: int, granularity_s: int) -> int:
-    """The shortest headway ``trains`` can run evenly: ceil(cycle / trains), rounded up to
-    ``granularity_s`` (rounding up keeps ``line.trains_needed(h) <= trains``)."""
-    even = -(-int(line.cycle_time_s) // trains)
-    return -(-even // granularity_s) * granularity_s
-
-
 def headway_for(line: Line, trains: int, planned_s: int, policy: ServicePolicy) -> int | None:
-    """The headway ``trains`` can run for a segment planned at ``planned_s`` (None: suspend)."""
-    if policy.headway_rule == "steps":
-        h, n, below = headway_for_drivers(line, trains, planned_s, policy.headway_steps_s)
-        if h is None or (below and n < policy.floor_trains):
-            return None
-        return h
-    if trains <= 0:
-        return None
-    if line.trains_needed(planned_s) <= trains:
-        return planned_s
-    if trains < policy.floor_trains:
-        return None
-    return max(planned_s, even_headway(line, trains, policy.headway_granularity_s))
+    """The headway ``trains`` can run for a segment planned at ``planned_s`` (None: suspend):
+    the crew module's rule (:func:`crew.headway_for_trains`), so the live board's forecast and
+    the what-if degrade a period the same way."""
+    h, _, _ = headway_for_trains(
+        line,
+        trains,
+        planned_s,
+        rule=policy.headway_rule,
+        steps_s=policy.headway_steps_s,
+        granularity_s=policy.headway_granularity_s,
+        floor_trains=policy.floor_trains,
+    )
+    return h
 
 
 def departures(line: Line, duration_s: int, headway_s: int) -> int:

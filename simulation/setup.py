@@ -143,7 +143,13 @@ def build_setup(
                 f"station absence at {a.station} starts on day {a.from_day}, "
                 f"after the run's last day ({days - 1})"
             )
-    std = standard or StaffingStandard(headway_steps_s=scenario.service.headway_steps_s)
+    svc = scenario.service
+    std = standard or StaffingStandard(
+        headway_rule=svc.headway_rule,
+        headway_steps_s=svc.headway_steps_s,
+        headway_granularity_s=svc.headway_granularity_s,
+        floor_trains=svc.floor_trains,
+    )
     initial: InitialState | None = None
     if scenario.start == "today":
         if crew_state is None:

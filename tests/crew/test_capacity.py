@@ -1,4 +1,5 @@
-"""Crew-constrained capacity: drivers → trains → headway, stepping 6 → 10 → 15 minutes."""
+"""Crew-constrained capacity: drivers → trains → headway, by the controller's rule (the even
+headway the drivers can keep by default, or the 6 → 10 → 15 minute ladder)."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from crew import (
     StaffingStandard,
     crew_outlook,
     headway_for_drivers,
+    headway_for_trains,
     period_capacity,
     synthetic_roster,
 )
@@ -50,17 +52,47 @@ def test_each_period_takes_the_fewest_drivers_of_the_shifts_it_spans(ln) -> None
     got = {k: (c.drivers, c.trains, c.headway_s, c.degraded) for k, c in caps.items()}
     assert got == {
         "early": (8, 6, 600, False),
-        "am_peak": (8, 6, 600, True),  # 9 needed, 8 there → 10 minutes
+        # 9 needed, 8 there: the even headway of 8 trains, ceil(3164 / 8) = 396 s → 7 minutes
+        # (8 trains run it), not the 10-minute step with 2 of the 8 drivers idle
+        "am_peak": (8, 8, 420, True),
         "midday": (8, 6, 600, False),  # spans both shifts: min(8, 9)
         "pm_peak": (9, 9, 360, False),
         "evening": (9, 4, 900, False),
     }
     assert caps["am_peak"].planned_trains == 9 and caps["am_peak"].planned_headway_s == 360
+    # the old ladder, still a choice (StaffingStandard.headway_rule = "steps")
+    steps = period_capacity(ln, MONDAY, periods, [early, late], rule="steps")
+    assert {c.period: (c.trains, c.headway_s) for c in steps}["am_peak"] == (6, 600)
+
+
+@pytest.mark.parametrize(
+    ("trains", "planned", "floor", "expected"),
+    [
+        (9, 360, 1, (360, 9, False)),
+        (8, 360, 1, (420, 8, True)),
+        (5, 600, 1, (660, 5, True)),  # ceil(3164 / 5) = 633 s → 11 minutes
+        (7, 600, 1, (600, 6, False)),  # more than enough: the plan, 6 trains
+        (2, 600, 3, (None, 0, True)),  # below the floor: suspended
+        (2, 600, 1, (1620, 2, True)),  # ceil(3164 / 2) = 1582 s → 27 minutes
+        (0, 600, 1, (None, 0, True)),
+    ],
+)
+def test_even_rule_matches_the_what_if(
+    ln, trains: int, planned: int, floor: int, expected: tuple
+) -> None:  # type: ignore[no-untyped-def, type-arg]
+    """The board's forecast and the simulation share one rule: the simulation's headway for a
+    segment is the crew module's."""
+    from simulation.scenario import ServicePolicy
+    from simulation.service import headway_for
+
+    assert headway_for_trains(ln, trains, planned, floor_trains=floor) == expected
+    assert headway_for(ln, trains, planned, ServicePolicy(floor_trains=floor)) == expected[0]
 
 
 def test_outlook_degrades_the_peak_when_drivers_isolate(ln) -> None:  # type: ignore[no-untyped-def]
     """60 drivers, 44 of them F0 on Monday: 16 left for 2 shifts of 9 slots; the solver
-    spreads them 8 + 8, so both peaks drop to 10 minutes, and the day cannot be staffed."""
+    spreads them 8 + 8, so both peaks drop to the 7 minutes 8 trains can keep, and the day
+    cannot be staffed."""
     roster = synthetic_roster(1)
     as_of = at(MONDAY)
     drivers = [s.id for s in roster.staff if s.role is Role.DRIVER]
@@ -79,7 +111,7 @@ def test_outlook_degrades_the_peak_when_drivers_isolate(ln) -> None:  # type: ig
     )
     (day,) = out.days
     caps = {c.period: (c.drivers, c.trains, c.headway_s) for c in day.capacity}
-    assert caps["am_peak"] == (8, 6, 600) and caps["pm_peak"] == (8, 6, 600)
+    assert caps["am_peak"] == (8, 8, 420) and caps["pm_peak"] == (8, 8, 420)
     assert caps["midday"] == (8, 6, 600) and caps["evening"] == (8, 4, 900)
     assert out.first_unstaffable == MONDAY and out.first_degraded == MONDAY
     assert {(s.shift_id, s.missing) for s in day.coverage.shortfalls if s.role is Role.DRIVER} == {

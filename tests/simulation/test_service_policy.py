@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import pytest
 
+from crew import even_headway
 from line import load_line
 from simulation import build_setup
 from simulation.policy_assumptions import policy_assumptions, station_assumptions
 from simulation.records import binding_resources
 from simulation.scenario import ServicePolicy, StationStaffing
-from simulation.service import ServicePlanner, departures, even_headway, headway_for
+from simulation.service import ServicePlanner, departures, headway_for
 from tests.simulation.helpers import drivers_only, line2a, replicate, scenario
 
 BINDING = ("drivers_early", "drivers_late", "trains", "technicians", "control_centre")
