@@ -19,14 +19,16 @@ from api.redact import Redactor
 
 
 class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
-    """structlog's formatter for stdlib handlers, with secrets scrubbed from the result."""
+    """structlog's formatter for stdlib handlers, with secrets scrubbed from the finished text
+    (console lines; JSON is scrubbed field by field before rendering, keeping it valid)."""
 
-    def __init__(self, redactor: Redactor, **kw: object) -> None:
+    def __init__(self, redactor: Redactor | None, **kw: object) -> None:
         super().__init__(**kw)  # type: ignore[arg-type]
         self._redact = redactor
 
     def format(self, record: logging.LogRecord) -> str:
-        return self._redact(super().format(record))
+        text = super().format(record)
+        return text if self._redact is None else self._redact(text)
 
 
 def configure_logging(
@@ -40,8 +42,9 @@ def configure_logging(
     lines; ``secrets`` (tokens, passwords of the settings) are masked wherever they appear."""
     out = stream if stream is not None else sys.stderr
     lvl = getattr(logging, level.upper())
+    redact = Redactor(secrets)
     renderer: list[structlog.types.Processor] = (
-        [structlog.processors.format_exc_info, structlog.processors.JSONRenderer()]
+        [structlog.processors.format_exc_info, redact.event, structlog.processors.JSONRenderer()]
         if fmt == "json"
         else [
             structlog.dev.ConsoleRenderer(
@@ -64,7 +67,7 @@ def configure_logging(
     handler = logging.StreamHandler(out)
     handler.setFormatter(
         RedactingFormatter(
-            Redactor(secrets),
+            None if fmt == "json" else redact,
             foreign_pre_chain=shared,
             processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
         )

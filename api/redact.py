@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from typing import Any
 
 MASK = "[redacted]"
 _KEYS = r"password|passwd|new_password|secret|token|csrf_token|api_key|access_token"
 _PATTERNS: tuple[tuple[re.Pattern[str], str], ...] = (
     # ?token=…&  in URLs (websocket handshakes, access logs)
-    (re.compile(rf"([?&;](?:{_KEYS})=)[^&\s\"'#]+", re.I), rf"\1{MASK}"),
+    (re.compile(rf"([?&;](?:{_KEYS})=)[^&\s\"'#\\]+", re.I), rf"\1{MASK}"),
     # Authorization: Bearer …, also inside reprs of header lists (b'authorization', b'Bearer …')
     (
         re.compile(
@@ -55,3 +56,17 @@ class Redactor:
         for pattern, repl in _PATTERNS:
             text = pattern.sub(repl, text)
         return text
+
+    def event(self, _logger: object, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+        """A structlog processor: every string in the event (keys' values, nested), scrubbed
+        before a renderer escapes them (JSON)."""
+        return {k: self._value(v) for k, v in event_dict.items()}
+
+    def _value(self, v: Any) -> Any:
+        if isinstance(v, str):
+            return self(v)
+        if isinstance(v, dict):
+            return {k: self._value(x) for k, x in v.items()}
+        if isinstance(v, list | tuple):
+            return [self._value(x) for x in v]
+        return v
