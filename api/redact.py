@@ -12,7 +12,7 @@ under that.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, MutableMapping
 from typing import Any
 
 MASK = "[redacted]"
@@ -57,7 +57,9 @@ class Redactor:
             text = pattern.sub(repl, text)
         return text
 
-    def event(self, _logger: object, _name: str, event_dict: dict[str, Any]) -> dict[str, Any]:
+    def event(
+        self, _logger: Any, _name: str, event_dict: MutableMapping[str, Any]
+    ) -> dict[str, Any]:
         """A structlog processor: every string in the event (keys' values, nested), scrubbed
         before a renderer escapes them (JSON)."""
         return {k: self._value(v) for k, v in event_dict.items()}
