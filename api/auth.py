@@ -118,14 +118,26 @@ class AuthSettings(BaseModel):
     )
     session_max_s: int = Field(default=12 * 3600, gt=0, description="a session ends this old")
     lockout_failures: int = Field(
-        default=5, ge=1, description="consecutive failed sign-ins that lock an account"
+        default=5,
+        ge=1,
+        description="consecutive failed sign-ins of one user name from one address that lock "
+        "that name from that address",
     )
-    lockout_s: int = Field(default=15 * 60, gt=0, description="how long the account stays locked")
+    lockout_account_failures: int = Field(
+        default=50,
+        ge=1,
+        description="consecutive failed sign-ins of one user name from any address that lock "
+        "the account everywhere (much higher: anyone can type a name wrong)",
+    )
+    lockout_s: int = Field(default=15 * 60, gt=0, description="how long a lock lasts")
     ip_failures: int = Field(
         default=20, ge=1, description="failed sign-ins from one address per window, then 429"
     )
     ip_window_s: int = Field(default=10 * 60, gt=0)
     password_min_length: int = Field(default=10, ge=8)
+    max_sessions: int = Field(
+        default=5, ge=1, description="browser sessions per user; a new one ends the oldest"
+    )
     # argon2id cost (RFC 9106's second recommended option: 64 MiB, 3 passes, 4 lanes). A
     # change takes effect for each user at their next sign-in (the hash is redone then).
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -147,6 +159,8 @@ class AuthSettings(BaseModel):
             raise ValueError("argon2_memory_kib must be at least 8 × argon2_parallelism")
         if self.session_max_s < self.idle_timeout_s:
             raise ValueError("session_max_s must not be shorter than idle_timeout_s")
+        if self.lockout_account_failures < self.lockout_failures:
+            raise ValueError("lockout_account_failures must be at least lockout_failures")
         return self
 
 
@@ -180,7 +194,8 @@ class FirstResolver:
 
 
 def client_ip(conn: HTTPConnection) -> str:
-    """The caller's address (uvicorn already applied ``X-Forwarded-For`` of trusted proxies)."""
+    """The caller's address: the peer's, or the ``X-Forwarded-For`` client when the peer is
+    one of ``http.trusted_proxies`` (uvicorn applies it; by default nobody is trusted)."""
     return conn.client.host if conn.client is not None else "unknown"
 
 
