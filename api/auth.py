@@ -293,7 +293,17 @@ def _same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc.lower() == host.lower()
 
 
-async def principal_from_websocket(websocket: WebSocket) -> Principal | None:
+@dataclass(frozen=True, slots=True)
+class SocketAuth:
+    """Who opened a websocket, and how to ask later whether that sign-in still holds (the
+    session was not signed out, did not expire, the account is enabled, the token is not
+    revoked): an open socket must not outlive its credential."""
+
+    principal: Principal
+    still_valid: Callable[[], Awaitable[bool]]
+
+
+async def websocket_auth(websocket: WebSocket) -> SocketAuth | None:
     """The caller of a websocket handshake, or ``None`` (then close with code 1008 or 4401).
 
     Accepted, in order: ``?token=<bearer token>`` in the URL, an ``Authorization: Bearer``
@@ -306,10 +316,33 @@ async def principal_from_websocket(websocket: WebSocket) -> Principal | None:
         scheme, _, rest = websocket.headers.get("authorization", "").partition(" ")
         token = rest.strip() if scheme.lower() == "bearer" else None
     if token:
-        return None if resolver is None else await resolver(token)
+        who = None if resolver is None else await resolver(token)
+        if who is None or resolver is None:
+            return None
+        bearer, given = resolver, token
+
+        async def token_valid() -> bool:
+            return await bearer(given) is not None
+
+        return SocketAuth(who, token_valid)
     cookie = websocket.cookies.get(SESSION_COOKIE)
     sessions = _sessions(websocket)
     if cookie and sessions is not None and _same_origin(websocket):
         view = await sessions(cookie)
-        return None if view is None else view.principal
+        if view is None:
+            return None
+        # checking again must not count as activity: watching the board is not using it
+        peek: SessionResolver = getattr(rt, "session_peek", None) or sessions
+        session = cookie
+
+        async def session_valid() -> bool:
+            return await peek(session) is not None
+
+        return SocketAuth(view.principal, session_valid)
     return None
+
+
+async def principal_from_websocket(websocket: WebSocket) -> Principal | None:
+    """The caller of a websocket handshake (see :func:`websocket_auth`), or ``None``."""
+    auth = await websocket_auth(websocket)
+    return None if auth is None else auth.principal

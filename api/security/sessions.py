@@ -69,8 +69,9 @@ class Sessions:
                 await s.execute(delete(SessionRow).where(SessionRow.token_hash.in_(old)))
         return NewSession(token, csrf, principal)
 
-    async def resolve(self, token: str) -> SessionView | None:
-        """The live session of a cookie (marking it used), or ``None``."""
+    async def resolve(self, token: str, *, touch: bool = True) -> SessionView | None:
+        """The live session of a cookie (marking it used unless ``touch`` is false), or
+        ``None``."""
         key = digest(token)
         q = (
             select(SessionRow, UserRow.username, UserRow.role, UserRow.disabled)
@@ -86,7 +87,7 @@ class Sessions:
         if disabled or self._expired(row, now):
             await self.close(token)
             return None
-        if now - row.last_seen_ms >= self.touch_ms:
+        if touch and now - row.last_seen_ms >= self.touch_ms:
             async with self._db.writing() as s:
                 await s.execute(
                     update(SessionRow).where(SessionRow.token_hash == key).values(last_seen_ms=now)

@@ -60,6 +60,11 @@ class SecurityStore:
         """:class:`api.auth.SessionResolver` over the stored sessions."""
         return await self.sessions.resolve(token)
 
+    async def session_peek(self, token: str) -> SessionView | None:
+        """Like :meth:`session`, without counting as activity (an open websocket checking
+        that its session still holds)."""
+        return await self.sessions.resolve(token, touch=False)
+
     async def bearer(self, token: str) -> Principal | None:
         """:class:`api.auth.PrincipalResolver` over the per-user API tokens."""
         return await self.users.principal_for_token(token)
