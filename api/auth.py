@@ -134,6 +134,17 @@ class AuthSettings(BaseModel):
         default=20, ge=1, description="failed sign-ins from one address per window, then 429"
     )
     ip_window_s: int = Field(default=10 * 60, gt=0)
+    audit_window_s: int = Field(
+        default=60, gt=0, description="failed sign-ins of one address are summed up per window"
+    )
+    audit_failures_per_window: int = Field(
+        default=5, ge=1, description="failed sign-ins per address and window audited one by one"
+    )
+    audit_retention_days: int = Field(
+        default=400,
+        ge=1,
+        description="`metro-ops audit prune` removes (after exporting) records older than this",
+    )
     password_min_length: int = Field(default=10, ge=8)
     max_sessions: int = Field(
         default=5, ge=1, description="browser sessions per user; a new one ends the oldest"

@@ -7,6 +7,7 @@ from typing import Annotated
 
 import typer
 
+from api.audit_cli import app as audit_app
 from api.cli_common import cli_settings as _settings
 from api.cli_common import fail
 from api.crew_cli import app as crew_app
@@ -22,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(crew_app, name="crew")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")  # retention: export, then prune
 app.command("simulate")(simulate)
 app.command("report")(report)  # situation reports, on demand
 

@@ -212,6 +212,8 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
                 tg.create_task(rt.crew_link.run(), name="crew-link")
             if rt.simulations is not None:
                 tg.create_task(rt.simulations.run(), name="simulations")
+            if rt.security is not None:  # failed sign-in summaries for the audit log
+                tg.create_task(rt.security.housekeeping(), name="security-housekeeping")
             if rt.reports is not None:
                 tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
             if isinstance(rt.cancellations, CrewCancellations):

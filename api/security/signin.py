@@ -26,6 +26,7 @@ from sqlalchemy import select
 from api.auth import AuthSettings, Principal, UserRole
 from api.security.audit import AuditLog
 from api.security.db import Db
+from api.security.failures import FailureAudit
 from api.security.locks import SignInLocks
 from api.security.passwords import Passwords
 from api.security.sessions import NewSession, Sessions
@@ -71,6 +72,12 @@ class SignIn:
         self._clock = clock
         self._throttle = LoginThrottle(settings)
         self.locks = SignInLocks(db, settings, clock)
+        self.failures = FailureAudit(
+            audit,
+            window_s=settings.audit_window_s,
+            per_window=settings.audit_failures_per_window,
+            clock=clock,
+        )
         self._lock_after = settings.lockout_account_failures
         self._lock_ms = settings.lockout_s * 1000
 
@@ -162,7 +169,5 @@ class SignIn:
         retry = None if wait_ms is None else _seconds(wait_ms)
         if retry is not None:
             detail["retry_after_s"] = retry
-        await self._audit.record(
-            "login", user=name, source_ip=source_ip, result=outcome.value, detail=detail
-        )
+        await self.failures.failed(name, source_ip, outcome.value, detail)
         return LoginResult(outcome, retry_after_s=retry)
