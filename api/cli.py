@@ -8,8 +8,8 @@ from typing import Annotated
 import typer
 
 from api.audit_cli import app as audit_app
+from api.cli_common import check_database, fail
 from api.cli_common import cli_settings as _settings
-from api.cli_common import fail
 from api.crew_cli import app as crew_app
 from api.reports.cli import report
 from api.users_cli import app as users_app
@@ -68,6 +68,7 @@ def serve(config: ConfigOpt = None) -> None:
         sock = bind_http(settings.http.host, settings.http.port)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    check_database(settings.db.url)
     asyncio.run(serve_http(rt, sock))
 
 
@@ -102,6 +103,7 @@ def demo(
         sock = bind_http(settings.http.host, settings.http.port)
     except ConfigError as exc:
         raise fail(str(exc)) from None
+    check_database(settings.db.url)
     try:
         asyncio.run(run_demo(settings, speed=speed, start=begin, seed=seed, sock=sock))
     except ConfigError as exc:

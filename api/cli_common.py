@@ -59,3 +59,29 @@ def settings_secrets(settings: Settings) -> list[str]:
     if settings.mqtt.url:
         found.append(urlsplit(settings.mqtt.url).password or "")
     return [s for s in found if len(s) >= 4]
+
+
+def check_database(url: str, timeout_s: float = 15.0) -> None:
+    """Connect to the database once before starting anything, so an unreachable or refused
+    one is a one-line error (exit 1) instead of a traceback from deep in the start-up."""
+    import asyncio
+
+    from sqlalchemy import text
+    from sqlalchemy.engine import make_url
+
+    from crew.store.engine import make_engine
+
+    async def probe() -> None:
+        engine = make_engine(url)
+        try:
+            async with asyncio.timeout(timeout_s), engine.connect() as conn:
+                await conn.execute(text("SELECT 1"))
+        finally:
+            await engine.dispose()
+
+    try:
+        asyncio.run(probe())
+    except Exception as exc:  # noqa: BLE001 - any driver's error: say it in one line
+        shown = make_url(url).render_as_string(hide_password=True)
+        why = config_error_line(exc) if str(exc) else type(exc).__name__
+        raise fail(f"cannot open the database {shown}: {why}", 1) from None

@@ -81,6 +81,14 @@ def test_configuration_errors_are_one_line_without_traceback_or_secret(
     assert "s3cr3t-pw" not in r.stderr + r.stdout, line
 
 
+def test_an_unreachable_database_is_one_line(tmp_path: Path) -> None:
+    url = f"postgresql://metro:s3cr3t-pw@127.0.0.1:{free_port()}/metro"  # nobody listens
+    r = run("serve", cwd=tmp_path, MQTT_URL="mqtt://127.0.0.1:1", DB_URL=url,
+            HTTP_PORT=str(free_port()))  # fmt: skip
+    assert_one_line_error(r, "cannot open the database", "postgresql+asyncpg://metro:***@")
+    assert r.returncode == 1 and "s3cr3t-pw" not in r.stderr
+
+
 def test_a_broken_config_file_is_one_line(tmp_path: Path) -> None:
     cfg = tmp_path / "bad.toml"
     cfg.write_text("[http]\nport = = 1\n")
