@@ -1,9 +1,9 @@
 """Structured logging (structlog) configured once by the CLI.
 
 No secret reaches a log line, in either format: tracebacks are rendered without local
-variables (rich's ``show_locals`` printed request bodies and settings, PITFALLS.md) and every
-finished line goes through :class:`api.redact.Redactor`. JSON lines carry the traceback as a
-string under ``exception``.
+variables (rich's ``show_locals`` printed request bodies and settings: docs/library-notes.md)
+and every finished line goes through :class:`api.redact.Redactor`. JSON lines carry the
+traceback as a string under ``exception``.
 """
 
 from __future__ import annotations
