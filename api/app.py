@@ -6,8 +6,12 @@ import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
 
+from api.body_guard import BodyGuard
 from api.routes import audit, auth, board, crew, gtfs, history, ops, web, ws
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
@@ -34,12 +38,17 @@ def create_app(runtime: Runtime) -> FastAPI:
             with contextlib.suppress(asyncio.CancelledError):
                 await task
 
+    # No /docs or /redoc: FastAPI serves them from a CDN with an inline script, which the
+    # CSP would have to allow. The API's description stays at /openapi.json.
     app = FastAPI(
         title="metro-ops",
         description="Hanoi Metro Line 2A operations monitor",
         version="0.1.0",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(ops.router)
     app.include_router(board.router)
     app.include_router(ws.router)
@@ -51,5 +60,24 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(gtfs.router)  # public passenger feeds (GTFS, GTFS-Realtime)
     app.include_router(report_routes.router)  # situation reports (HTML/PDF)
     web.mount_web(app)  # the control-room UI: pages, /static, /api/line
+    http = runtime.settings.http
+    app.add_middleware(
+        BodyGuard,  # bodies bounded and strict JSON, before sign-in and parsing
+        max_bytes=http.max_body_bytes,
+        upload_bytes=http.max_upload_bytes,
+        upload_paths=UPLOAD_PATHS,
+    )
     app.add_middleware(SecurityHeaders)  # CSP, nosniff, frame/referrer policy, HSTS on https
     return app
+
+
+#: Routes taking a file upload: they get ``http.max_upload_bytes`` instead of the JSON limit.
+UPLOAD_PATHS = ("/api/crew/roster.csv",)
+
+
+async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each bad field and why — without the values sent: they may be passwords
+    (sign-in) or megabytes, and are the client's own anyway."""
+    assert isinstance(exc, RequestValidationError)
+    errors = [{k: v for k, v in e.items() if k not in ("input", "url")} for e in exc.errors()]
+    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)

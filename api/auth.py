@@ -118,14 +118,37 @@ class AuthSettings(BaseModel):
     )
     session_max_s: int = Field(default=12 * 3600, gt=0, description="a session ends this old")
     lockout_failures: int = Field(
-        default=5, ge=1, description="consecutive failed sign-ins that lock an account"
+        default=5,
+        ge=1,
+        description="consecutive failed sign-ins of one user name from one address that lock "
+        "that name from that address",
     )
-    lockout_s: int = Field(default=15 * 60, gt=0, description="how long the account stays locked")
+    lockout_account_failures: int = Field(
+        default=50,
+        ge=1,
+        description="consecutive failed sign-ins of one user name from any address that lock "
+        "the account everywhere (much higher: anyone can type a name wrong)",
+    )
+    lockout_s: int = Field(default=15 * 60, gt=0, description="how long a lock lasts")
     ip_failures: int = Field(
         default=20, ge=1, description="failed sign-ins from one address per window, then 429"
     )
     ip_window_s: int = Field(default=10 * 60, gt=0)
+    audit_window_s: int = Field(
+        default=60, gt=0, description="failed sign-ins of one address are summed up per window"
+    )
+    audit_failures_per_window: int = Field(
+        default=5, ge=1, description="failed sign-ins per address and window audited one by one"
+    )
+    audit_retention_days: int = Field(
+        default=400,
+        ge=1,
+        description="`metro-ops audit prune` removes (after exporting) records older than this",
+    )
     password_min_length: int = Field(default=10, ge=8)
+    max_sessions: int = Field(
+        default=5, ge=1, description="browser sessions per user; a new one ends the oldest"
+    )
     # argon2id cost (RFC 9106's second recommended option: 64 MiB, 3 passes, 4 lanes). A
     # change takes effect for each user at their next sign-in (the hash is redone then).
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -147,6 +170,8 @@ class AuthSettings(BaseModel):
             raise ValueError("argon2_memory_kib must be at least 8 × argon2_parallelism")
         if self.session_max_s < self.idle_timeout_s:
             raise ValueError("session_max_s must not be shorter than idle_timeout_s")
+        if self.lockout_account_failures < self.lockout_failures:
+            raise ValueError("lockout_account_failures must be at least lockout_failures")
         return self
 
 
@@ -180,7 +205,8 @@ class FirstResolver:
 
 
 def client_ip(conn: HTTPConnection) -> str:
-    """The caller's address (uvicorn already applied ``X-Forwarded-For`` of trusted proxies)."""
+    """The caller's address: the peer's, or the ``X-Forwarded-For`` client when the peer is
+    one of ``http.trusted_proxies`` (uvicorn applies it; by default nobody is trusted)."""
     return conn.client.host if conn.client is not None else "unknown"
 
 
@@ -278,7 +304,17 @@ def _same_origin(websocket: WebSocket) -> bool:
     return urlsplit(origin).netloc.lower() == host.lower()
 
 
-async def principal_from_websocket(websocket: WebSocket) -> Principal | None:
+@dataclass(frozen=True, slots=True)
+class SocketAuth:
+    """Who opened a websocket, and how to ask later whether that sign-in still holds (the
+    session was not signed out, did not expire, the account is enabled, the token is not
+    revoked): an open socket must not outlive its credential."""
+
+    principal: Principal
+    still_valid: Callable[[], Awaitable[bool]]
+
+
+async def websocket_auth(websocket: WebSocket) -> SocketAuth | None:
     """The caller of a websocket handshake, or ``None`` (then close with code 1008 or 4401).
 
     Accepted, in order: ``?token=<bearer token>`` in the URL, an ``Authorization: Bearer``
@@ -291,10 +327,33 @@ async def principal_from_websocket(websocket: WebSocket) -> Principal | None:
         scheme, _, rest = websocket.headers.get("authorization", "").partition(" ")
         token = rest.strip() if scheme.lower() == "bearer" else None
     if token:
-        return None if resolver is None else await resolver(token)
+        who = None if resolver is None else await resolver(token)
+        if who is None or resolver is None:
+            return None
+        bearer, given = resolver, token
+
+        async def token_valid() -> bool:
+            return await bearer(given) is not None
+
+        return SocketAuth(who, token_valid)
     cookie = websocket.cookies.get(SESSION_COOKIE)
     sessions = _sessions(websocket)
     if cookie and sessions is not None and _same_origin(websocket):
         view = await sessions(cookie)
-        return None if view is None else view.principal
+        if view is None:
+            return None
+        # checking again must not count as activity: watching the board is not using it
+        peek: SessionResolver = getattr(rt, "session_peek", None) or sessions
+        session = cookie
+
+        async def session_valid() -> bool:
+            return await peek(session) is not None
+
+        return SocketAuth(view.principal, session_valid)
     return None
+
+
+async def principal_from_websocket(websocket: WebSocket) -> Principal | None:
+    """The caller of a websocket handshake (see :func:`websocket_auth`), or ``None``."""
+    auth = await websocket_auth(websocket)
+    return None if auth is None else auth.principal

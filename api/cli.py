@@ -7,6 +7,8 @@ from typing import Annotated
 
 import typer
 
+from api.audit_cli import app as audit_app
+from api.cli_common import check_database, fail
 from api.cli_common import cli_settings as _settings
 from api.crew_cli import app as crew_app
 from api.reports.cli import report
@@ -21,6 +23,7 @@ app = typer.Typer(
 )
 app.add_typer(crew_app, name="crew")
 app.add_typer(users_app, name="users")
+app.add_typer(audit_app, name="audit")  # retention: export, then prune
 app.command("simulate")(simulate)
 app.command("report")(report)  # situation reports, on demand
 
@@ -57,15 +60,16 @@ def serve(config: ConfigOpt = None) -> None:
     import asyncio
 
     from api.runtime import ConfigError, build_runtime
-    from api.server import serve_http
+    from api.server import bind_http, serve_http
 
     settings = _settings(config)
     try:
         rt = build_runtime(settings)
+        sock = bind_http(settings.http.host, settings.http.port)
     except ConfigError as exc:
-        typer.echo(f"error: {exc}", err=True)
-        raise typer.Exit(2) from exc
-    asyncio.run(serve_http(rt))
+        raise fail(str(exc)) from None
+    check_database(settings.db.url)
+    asyncio.run(serve_http(rt, sock))
 
 
 @app.command()
@@ -82,14 +86,28 @@ def demo(
     from datetime import datetime
 
     from api.demo import run_demo
+    from api.runtime import ConfigError
+    from api.server import bind_http
     from telemetry.state import LOCAL_TZ
 
     settings = _settings(config)
     begin = None
     if start:
-        hh, mm = (int(x) for x in start.split(":"))
-        begin = datetime.now(LOCAL_TZ).replace(hour=hh, minute=mm, second=0, microsecond=0)
-    asyncio.run(run_demo(settings, speed=speed, start=begin, seed=seed))
+        try:
+            hh, mm = (int(x) for x in start.split(":"))
+            begin = datetime.now(LOCAL_TZ).replace(hour=hh, minute=mm, second=0, microsecond=0)
+        except ValueError:
+            raise fail(f"--start {start!r}: write the local time as HH:MM, e.g. 16:00") from None
+    try:
+        # the port first: nothing is created or printed (passwords) when it is taken
+        sock = bind_http(settings.http.host, settings.http.port)
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
+    check_database(settings.db.url)
+    try:
+        asyncio.run(run_demo(settings, speed=speed, start=begin, seed=seed, sock=sock))
+    except ConfigError as exc:
+        raise fail(str(exc)) from None
 
 
 @app.command()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import socket
 from datetime import date, datetime, time
 
 import typer
@@ -54,7 +55,15 @@ async def seed_users(settings: Settings) -> str:
     return "  users       created (user, role, password — shown only now):\n" + lines
 
 
-async def run_demo(settings: Settings, *, speed: float, start: datetime | None, seed: int) -> None:
+async def run_demo(
+    settings: Settings,
+    *,
+    speed: float,
+    start: datetime | None,
+    seed: int,
+    sock: socket.socket | None = None,
+) -> None:
+    """Run everything; ``sock`` is the HTTP socket already bound (:func:`api.server.bind_http`)."""
     line = load_line(settings.line.file)
     begin = start or default_start()
     crew_summary = await seed_crew(settings, line.id, begin.date())
@@ -96,7 +105,7 @@ async def run_demo(settings: Settings, *, speed: float, start: datetime | None, 
                 "  Ctrl-C stops everything."
             )
             try:
-                await serve_http(rt)
+                await serve_http(rt, sock)
             finally:
                 emu_task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):

@@ -1,20 +1,57 @@
-"""Structured logging (structlog) configured once by the CLI."""
+"""Structured logging (structlog) configured once by the CLI.
+
+No secret reaches a log line, in either format: tracebacks are rendered without local
+variables (rich's ``show_locals`` printed request bodies and settings: docs/library-notes.md)
+and every finished line goes through :class:`api.redact.Redactor`. JSON lines carry the
+traceback as a string under ``exception``.
+"""
 
 from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Iterable
+from typing import IO
 
 import structlog
 
+from api.redact import Redactor
 
-def configure_logging(level: str = "info", fmt: str = "console") -> None:
-    """Route structlog and stdlib logging to stderr, as console text or JSON lines."""
+
+class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
+    """structlog's formatter for stdlib handlers, with secrets scrubbed from the finished text
+    (console lines; JSON is scrubbed field by field before rendering, keeping it valid)."""
+
+    def __init__(self, redactor: Redactor | None, **kw: object) -> None:
+        super().__init__(**kw)  # type: ignore[arg-type]
+        self._redact = redactor
+
+    def format(self, record: logging.LogRecord) -> str:
+        text = super().format(record)
+        return text if self._redact is None else self._redact(text)
+
+
+def configure_logging(
+    level: str = "info",
+    fmt: str = "console",
+    *,
+    secrets: Iterable[str] = (),
+    stream: IO[str] | None = None,
+) -> None:
+    """Route structlog and stdlib logging to ``stream`` (stderr), as console text or JSON
+    lines; ``secrets`` (tokens, passwords of the settings) are masked wherever they appear."""
+    out = stream if stream is not None else sys.stderr
     lvl = getattr(logging, level.upper())
-    renderer: structlog.types.Processor = (
-        structlog.processors.JSONRenderer()
+    redact = Redactor(secrets)
+    renderer: list[structlog.types.Processor] = (
+        [structlog.processors.format_exc_info, redact.event, structlog.processors.JSONRenderer()]
         if fmt == "json"
-        else structlog.dev.ConsoleRenderer(colors=sys.stderr.isatty())
+        else [
+            structlog.dev.ConsoleRenderer(
+                colors=out.isatty(),
+                exception_formatter=structlog.dev.plain_traceback,  # never show_locals
+            )
+        ]
     )
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
@@ -27,11 +64,12 @@ def configure_logging(level: str = "info", fmt: str = "console") -> None:
         wrapper_class=structlog.stdlib.BoundLogger,
         cache_logger_on_first_use=True,
     )
-    handler = logging.StreamHandler(sys.stderr)
+    handler = logging.StreamHandler(out)
     handler.setFormatter(
-        structlog.stdlib.ProcessorFormatter(
+        RedactingFormatter(
+            None if fmt == "json" else redact,
             foreign_pre_chain=shared,
-            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, renderer],
+            processors=[structlog.stdlib.ProcessorFormatter.remove_processors_meta, *renderer],
         )
     )
     root = logging.getLogger()

@@ -72,6 +72,7 @@ class Runtime:
     crew_link: CrewLink | None = None  # driver clearance at cab logon, next-shift coverage
     auth: PrincipalResolver | None = None  # bearer tokens: settings, then per-user API tokens
     sessions: SessionResolver | None = None  # browser session cookies
+    session_peek: SessionResolver | None = None  # the same, without counting as activity
     security: SecurityStore | None = None  # users, sessions, sign-in; opened by run_runtime
     audit: AuditLog | None = None  # append-only audit log: `await rt.audit.record(...)`
     board_hub: BoardHub | None = None  # WS /ws/board: one tick, fanned out to every client
@@ -157,6 +158,7 @@ def build_runtime(
         ),
         auth=FirstResolver(TokenResolver(settings.auth.tokens), security.bearer),
         sessions=security.session,
+        session_peek=security.session_peek,
         security=security,
         audit=security.audit,
         board_hub=BoardHub(
@@ -210,6 +212,8 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
                 tg.create_task(rt.crew_link.run(), name="crew-link")
             if rt.simulations is not None:
                 tg.create_task(rt.simulations.run(), name="simulations")
+            if rt.security is not None:  # failed sign-in summaries for the audit log
+                tg.create_task(rt.security.housekeeping(), name="security-housekeeping")
             if rt.reports is not None:
                 tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
             if isinstance(rt.cancellations, CrewCancellations):

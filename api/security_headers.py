@@ -3,22 +3,20 @@
 * ``Content-Security-Policy``: everything from our own origin only, no inline or ``eval``
   scripts, no plugins, no framing, forms post only to us. Inline *styles* are allowed because
   the UI's pages use a few ``style`` attributes; inline scripts, the real XSS vector, are not.
-  FastAPI's interactive docs (``/docs``, ``/redoc``) load Swagger UI / ReDoc from a CDN with
-  an inline bootstrap script, so those pages alone get a policy that permits exactly that.
+  One policy for every response, with no exceptions: FastAPI's interactive docs, which need a
+  CDN and an inline script, are not served (:mod:`api.app`).
 * ``X-Content-Type-Options: nosniff``, ``X-Frame-Options: DENY``, ``Referrer-Policy:
   no-referrer``, a ``Permissions-Policy`` switching off sensors the UI never uses, and
   ``Cross-Origin-Opener-Policy: same-origin``.
 * ``Strict-Transport-Security`` only when the request came over HTTPS (``scope["scheme"]``;
   behind a TLS-terminating proxy, uvicorn takes the scheme from its ``X-Forwarded-Proto`` when
-  the proxy's address is trusted: 127.0.0.1 by default, else ``FORWARDED_ALLOW_IPS``). Over
+  the proxy's address is in ``http.trusted_proxies``). Over
   plain HTTP it would be ignored by browsers anyway, and it must never pin a development host.
 
 A header the route has set itself is left alone.
 """
 
 from __future__ import annotations
-
-from collections.abc import Iterable
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -27,14 +25,7 @@ CSP = (
     "img-src 'self' data:; font-src 'self'; connect-src 'self'; object-src 'none'; "
     "base-uri 'self'; form-action 'self'; frame-ancestors 'none'"
 )
-DOCS_CSP = (
-    "default-src 'self'; script-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "style-src 'self' 'unsafe-inline' https://cdn.jsdelivr.net; "
-    "img-src 'self' data: https://fastapi.tiangolo.com https://cdn.redoc.ly; "
-    "worker-src 'self' blob:; object-src 'none'; base-uri 'self'; frame-ancestors 'none'"
-)
 HSTS = "max-age=31536000; includeSubDomains"
-DOCS_PATHS = ("/docs", "/docs/oauth2-redirect", "/redoc")
 
 _COMMON: tuple[tuple[bytes, bytes], ...] = (
     (b"x-content-type-options", b"nosniff"),
@@ -53,22 +44,17 @@ class SecurityHeaders:
         app: ASGIApp,
         *,
         csp: str = CSP,
-        docs_csp: str = DOCS_CSP,
-        docs_paths: Iterable[str] = DOCS_PATHS,
         hsts: str = HSTS,
     ) -> None:
         self.app = app
         self._csp = csp.encode()
-        self._docs_csp = docs_csp.encode()
-        self._docs_paths = frozenset(docs_paths)
         self._hsts = hsts.encode()
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        csp = self._docs_csp if scope.get("path") in self._docs_paths else self._csp
-        extra = [*_COMMON, (b"content-security-policy", csp)]
+        extra = [*_COMMON, (b"content-security-policy", self._csp)]
         if scope.get("scheme") == "https":
             extra.append((b"strict-transport-security", self._hsts))
 

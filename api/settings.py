@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -38,10 +38,61 @@ class _Cfg(BaseModel):
 class HttpSettings(_Cfg):
     host: str = "127.0.0.1"
     port: int = Field(default=8000, gt=0, le=65535)
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="addresses (or CIDR networks) of reverse proxies whose X-Forwarded-For and "
+        "X-Forwarded-Proto are believed; none by default, so no client can pick its address",
+    )
+    max_body_bytes: int = Field(
+        default=256 * 1024, ge=1024, description="largest request body, refused before parsing"
+    )
+    max_upload_bytes: int = Field(
+        default=8 * 1024 * 1024, ge=1024, description="largest body of the CSV import routes"
+    )
+    api_docs: bool = Field(
+        default=True, description="serve /docs (Swagger UI from local files); off in production"
+    )
+
+
+#: Drivers a plain database URL gets: what everyone writes, made async.
+ASYNC_DRIVERS = {"sqlite": "sqlite+aiosqlite", "postgresql": "postgresql+asyncpg"}
+
+
+def async_db_url(url: str) -> str:
+    """``sqlite:///…`` and ``postgresql://…`` (or ``postgres://``) with the async driver the
+    stores use; a synchronous driver or another database is refused saying what to write."""
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import ArgumentError
+
+    try:
+        u = make_url(url)
+    except ArgumentError:
+        raise ValueError(
+            "not a database URL: write sqlite:///data/metro.db or postgresql://user@host/db"
+        ) from None
+    backend = "postgresql" if u.get_backend_name() in ("postgres", "postgresql") else None
+    backend = backend or u.get_backend_name()
+    wanted = ASYNC_DRIVERS.get(backend)
+    if wanted is None:
+        raise ValueError(f"unsupported database {backend!r}: use sqlite:///… or postgresql://…")
+    if u.drivername in (backend, "postgres", wanted):
+        return u.set(drivername=wanted).render_as_string(hide_password=False)
+    raise ValueError(
+        f"database driver {u.drivername!r} is synchronous: write {wanted}://… "
+        f"(or just {backend}://…)"
+    )
 
 
 class DbSettings(_Cfg):
-    url: str = "sqlite+aiosqlite:///data/metro.db"
+    url: str = Field(
+        default="sqlite+aiosqlite:///data/metro.db",
+        description="sqlite:///path or postgresql://user:pass@host/db (async driver added)",
+    )
+
+    @field_validator("url")
+    @classmethod
+    def _async(cls, v: str) -> str:
+        return async_db_url(v)
 
 
 class LineSettings(_Cfg):
@@ -77,6 +128,13 @@ class WsSettings(_Cfg):
     send_timeout_s: float = Field(default=10.0, gt=0, description="stalled this long: dropped")
     send_buffer_bytes: int = Field(
         default=65536, ge=4096, description="kernel and asyncio buffer per client, each"
+    )
+    auth_recheck_s: float = Field(
+        default=2.0,
+        gt=0,
+        le=60,
+        description="how often an open socket's sign-in is checked again (sign-out, expiry, "
+        "disabled account, new password close it within this)",
     )
 
 

@@ -93,6 +93,9 @@ def _status(u: User, now_ms: int) -> str:
         return "disabled"
     if u.locked(now_ms):
         return f"locked until {_when(u.locked_until_ms)}"
+    if u.locked_addresses:
+        n = u.locked_addresses
+        return f"locked until {_when(u.addresses_locked_until_ms)} from {n} address{'es' * (n > 1)}"
     return "active"
 
 
@@ -116,14 +119,15 @@ def add(
 
 @app.command()
 def passwd(name: NameArg, password_stdin: StdinOpt = False, config: ConfigOpt = None) -> None:
-    """Set a new password (the user's browser sessions end, a lock is cleared)."""
+    """Set a new password (the user's browser sessions end, their API tokens are revoked,
+    locks are cleared)."""
     password = _password(password_stdin)
     user = _run(
         config,
         lambda s: s.users.set_password(name, password),
         ("user.passwd", {"target": name.strip().lower()}),
     )
-    typer.echo(f"password of {user.username} changed; their sessions ended")
+    typer.echo(f"password of {user.username} changed; their sessions ended, API tokens revoked")
 
 
 @app.command("list")

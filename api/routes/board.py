@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
 from api.auth import READERS, Principal, UserRole, require_roles
@@ -23,6 +23,8 @@ router = APIRouter(prefix="/api", tags=["board"])
 
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Operator = Annotated[Principal, Depends(require_roles(UserRole.OPERATOR, UserRole.ADMIN))]
+#: Every integer parameter is bounded: an unbounded one reaches code that cannot hold it (500).
+AlarmId = Annotated[int, Path(ge=1, le=2**62)]
 
 
 class ShelveBody(BaseModel):
@@ -42,7 +44,10 @@ def get_board(_: Reader, rt: RuntimeDep) -> dict[str, Any]:
 
 @router.get("/alarms")
 def get_alarms(
-    _: Reader, rt: RuntimeDep, include_shelved: bool = False, history: int = 0
+    _: Reader,
+    rt: RuntimeDep,
+    include_shelved: bool = False,
+    history: Annotated[int, Query(ge=0, le=1000, description="recent closed alarms")] = 0,
 ) -> dict[str, Any]:
     """Active alarms by priority (optionally shelved ones and recent history)."""
     out: dict[str, Any] = {
@@ -50,7 +55,7 @@ def get_alarms(
         "summary": rt.alarms.summary(),
     }
     if history:
-        out["history"] = [a.to_dict() for a in rt.alarms.history(limit=min(history, 1000))]
+        out["history"] = [a.to_dict() for a in rt.alarms.history(limit=history)]
     return out
 
 
@@ -79,7 +84,7 @@ async def _alarm_call(
 
 @router.post("/alarms/{alarm_id}/ack")
 async def ack_alarm(
-    alarm_id: int, who: Operator, request: Request, rt: RuntimeDep
+    alarm_id: AlarmId, who: Operator, request: Request, rt: RuntimeDep
 ) -> dict[str, Any]:
     """Acknowledge an alarm as the signed-in user (records who and when). No body needed."""
     return await _alarm_call(
@@ -90,7 +95,7 @@ async def ack_alarm(
 
 @router.post("/alarms/{alarm_id}/shelve")
 async def shelve_alarm(
-    alarm_id: int, body: ShelveBody, who: Operator, request: Request, rt: RuntimeDep
+    alarm_id: AlarmId, body: ShelveBody, who: Operator, request: Request, rt: RuntimeDep
 ) -> dict[str, Any]:
     """Shelve an alarm for ``minutes`` with a reason."""
     until = rt.clock() + int(body.minutes * 60_000)
@@ -103,7 +108,7 @@ async def shelve_alarm(
 
 @router.post("/alarms/{alarm_id}/unshelve")
 async def unshelve_alarm(
-    alarm_id: int, who: Operator, request: Request, rt: RuntimeDep
+    alarm_id: AlarmId, who: Operator, request: Request, rt: RuntimeDep
 ) -> dict[str, Any]:
     """Put a shelved alarm back on the list. No body needed."""
     return await _alarm_call(
@@ -114,7 +119,7 @@ async def unshelve_alarm(
 
 @router.post("/alarms/{alarm_id}/comment")
 async def comment_alarm(
-    alarm_id: int, body: CommentBody, who: Operator, request: Request, rt: RuntimeDep
+    alarm_id: AlarmId, body: CommentBody, who: Operator, request: Request, rt: RuntimeDep
 ) -> dict[str, Any]:
     """Add a comment to an alarm."""
     return await _alarm_call(

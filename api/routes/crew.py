@@ -687,7 +687,7 @@ async def audit(
     entity: str | None = None,
     entity_id: str | None = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    before_id: int | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=2**62)] = None,  # bounded: else a 500
 ) -> list[dict[str, Any]]:
     """Changes, newest first: who, when (UTC ms), what, before and after."""
     recs = await store.audit(entity=entity, entity_id=entity_id, limit=limit, before_id=before_id)

@@ -1,13 +1,16 @@
 """``WS /ws/board``: the live board as a snapshot, then deltas and heartbeats (see
 :mod:`api.live.frames` for the protocol). Any signed-in role may watch.
 
-Each connection runs two tasks: a sender draining the client's bounded queue (filled by the
+Each connection runs three tasks: a sender draining the client's bounded queue (filled by the
 runtime's :class:`~api.live.BoardHub`) to the socket, every send bounded by
-``ws.send_timeout_s``, and a reader for the client's ``{"type": "resync"}`` requests. The
+``ws.send_timeout_s``; a reader for the client's ``{"type": "resync"}`` requests; and a
+watcher checking every ``ws.auth_recheck_s`` (2 s) that the sign-in still holds — sign-out,
+session expiry, a disabled account, a new password or a revoked token close the socket. The
 first to finish ends the connection.
 
-Close codes: 4401 not signed in (sent right after the handshake so a browser can read it and
-go to the login page instead of retrying), 1012 server restarting, 1011 board unavailable.
+Close codes: 4401 not signed in, or no longer (sent right after the handshake so a browser can
+read it and go to the login page instead of retrying), 1012 server restarting, 1011 board
+unavailable.
 """
 
 # No ``from __future__ import annotations`` here: FastAPI must see the real ``WebSocket`` class
@@ -22,7 +25,7 @@ import structlog
 from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
-from api.auth import Principal, principal_from_websocket
+from api.auth import SocketAuth, websocket_auth
 from api.live import BoardClient, BoardHub
 from api.live.transport import abort_after, abort_connection, limit_send_buffers
 from api.runtime import Runtime
@@ -39,14 +42,32 @@ CLOSE_TIMEOUT_S = 2.0
 _GONE = (WebSocketDisconnect, WebSocketDisconnected, OSError)
 
 
-async def _principal(websocket: WebSocket) -> Principal | None:
+async def _principal(websocket: WebSocket) -> SocketAuth | None:
     """Who opened the socket (``?token=``, bearer header or same-origin session cookie)."""
     try:
         async with asyncio.timeout(AUTH_TIMEOUT_S):
-            return await principal_from_websocket(websocket)
+            return await websocket_auth(websocket)
     except TimeoutError:
         log.warning("websocket sign-in check timed out")
         return None
+
+
+async def _watch_sign_in(auth: SocketAuth, every_s: float) -> str:
+    """Return ``"revoked"`` once the socket's sign-in no longer holds. A check that fails
+    (database unreachable) keeps the socket: the board matters most in an outage."""
+    warned = False
+    while True:
+        await asyncio.sleep(every_s)
+        try:
+            async with asyncio.timeout(AUTH_TIMEOUT_S):
+                valid = await auth.still_valid()
+        except Exception:  # noqa: BLE001 - any failure of the check itself
+            if not warned:
+                log.warning("websocket sign-in re-check failed", who=auth.principal.actor)
+                warned = True
+            continue
+        if not valid:
+            return "revoked"
 
 
 async def _close(websocket: WebSocket, code: int, reason: str = "") -> None:
@@ -119,9 +140,9 @@ async def board_socket(websocket: WebSocket) -> None:
 
 async def _serve(websocket: WebSocket, rt: Runtime) -> None:
     hub = rt.board_hub
-    who = await _principal(websocket)
+    auth = await _principal(websocket)
     await websocket.accept()
-    if who is None:
+    if auth is None:
         if hub is not None:
             hub.metrics.disconnects.labels("unauthenticated").inc()
         await _close(websocket, CLOSE_UNAUTHENTICATED, "not signed in")
@@ -130,21 +151,28 @@ async def _serve(websocket: WebSocket, rt: Runtime) -> None:
         await _close(websocket, CLOSE_UNAVAILABLE, "board unavailable")
         return
     limit_send_buffers(websocket, hub.settings.send_buffer_bytes)
-    client = hub.connect(who.actor)
+    client = hub.connect(auth.principal.actor)
     sender = asyncio.create_task(_send_frames(websocket, hub, client), name="ws-board-send")
     reader = asyncio.create_task(_read_requests(websocket, hub, client), name="ws-board-read")
+    watcher = asyncio.create_task(
+        _watch_sign_in(auth, hub.settings.auth_recheck_s), name="ws-board-auth"
+    )
+    tasks = (sender, reader, watcher)
     reason = "cancelled"
     try:
-        done, _ = await asyncio.wait({sender, reader}, return_when=asyncio.FIRST_COMPLETED)
+        done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         # the sender's reason wins: dropping a stalled client also ends the reader at once
-        first = sender if sender in done else reader
+        first = next(t for t in tasks if t in done)
         if first.exception() is not None:
             reason = "error"
             log.error("board websocket failed", exc_info=first.exception())
         else:
             reason = first.result()
     finally:
-        for t in (sender, reader):
+        for t in tasks:
             t.cancel()
-        await asyncio.gather(sender, reader, return_exceptions=True)
+        await asyncio.gather(*tasks, return_exceptions=True)
         hub.disconnect(client, reason)
+    if reason == "revoked":  # the sender is stopped: the close frame is the last one sent
+        log.info("board websocket closed: sign-in ended", who=auth.principal.actor)
+        await _close(websocket, CLOSE_UNAUTHENTICATED, "signed out")

@@ -17,6 +17,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from api.auth import AuthSettings
+from api.security.blocklist import refusal
 
 MAX_PASSWORD_CHARS = 1024  # argon2 takes any length; a megabyte "password" is an attack
 
@@ -58,6 +59,9 @@ class Passwords:
             )
         if password.strip().lower() == username.strip().lower():
             raise PasswordRejected("the password must not be the user name")
+        why = refusal(password, username.strip())
+        if why is not None:
+            raise PasswordRejected(why)
 
     async def hash(self, password: str) -> str:
         """The argon2id hash of ``password`` (salted; PHC string with its parameters)."""

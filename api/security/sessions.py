@@ -4,6 +4,10 @@ digest, and it ends when idle for ``idle_timeout_s`` or older than ``session_max
 Using a session moves its ``last_seen`` on, but at most every ``touch_ms`` (a write per request
 would queue every read behind SQLite's one writer): a session may end up to that much earlier
 than the idle timeout says. Expired rows are deleted when met and at each sign-in.
+
+A user has at most ``auth.max_sessions`` sessions: opening one more ends the least recently
+used (a stolen session does not outlive the owner signing in a few more times, and a script
+signing in in a loop does not pile up rows).
 """
 
 from __future__ import annotations
@@ -37,6 +41,7 @@ class Sessions:
         self.idle_ms = settings.idle_timeout_s * 1000
         self.max_ms = settings.session_max_s * 1000
         self.touch_ms = max(1, min(30_000, self.idle_ms // 20))
+        self.max_sessions = settings.max_sessions
 
     async def open(self, user_id: int, principal: Principal, source_ip: str) -> NewSession:
         token, csrf = new_secret(), new_secret()
@@ -52,10 +57,21 @@ class Sessions:
                     source_ip=source_ip[:64],
                 )
             )
+            await s.flush()
+            surplus = (  # the others beyond the newest max_sessions - 1: this one stays
+                select(SessionRow.token_hash)
+                .where(SessionRow.user_id == user_id, SessionRow.token_hash != digest(token))
+                .order_by(SessionRow.last_seen_ms.desc(), SessionRow.created_ms.desc())
+                .offset(self.max_sessions - 1)
+            )
+            old = list((await s.scalars(surplus)).all())
+            if old:
+                await s.execute(delete(SessionRow).where(SessionRow.token_hash.in_(old)))
         return NewSession(token, csrf, principal)
 
-    async def resolve(self, token: str) -> SessionView | None:
-        """The live session of a cookie (marking it used), or ``None``."""
+    async def resolve(self, token: str, *, touch: bool = True) -> SessionView | None:
+        """The live session of a cookie (marking it used unless ``touch`` is false), or
+        ``None``."""
         key = digest(token)
         q = (
             select(SessionRow, UserRow.username, UserRow.role, UserRow.disabled)
@@ -71,7 +87,7 @@ class Sessions:
         if disabled or self._expired(row, now):
             await self.close(token)
             return None
-        if now - row.last_seen_ms >= self.touch_ms:
+        if touch and now - row.last_seen_ms >= self.touch_ms:
             async with self._db.writing() as s:
                 await s.execute(
                     update(SessionRow).where(SessionRow.token_hash == key).values(last_seen_ms=now)

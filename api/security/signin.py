@@ -1,11 +1,17 @@
 """Signing in: throttle, check the password, lock after repeated failures, open a session,
 and audit every attempt.
 
+Two locks, so that anyone who knows a user name cannot lock its owner out: after
+``lockout_failures`` (5) failures of a name *from one address* that pair is locked
+(:mod:`api.security.locks`); only after ``lockout_account_failures`` (50) failures from any
+addresses is the account locked everywhere. Both last ``lockout_s``.
+
 The answer never tells whether a user name exists: a wrong name and a wrong password both
 fail alike (same message, same argon2 cost), and names without an account lock after the same
-number of failures as real ones (:class:`~api.security.throttle.LoginThrottle`). A disabled
-account fails like a wrong password. The lock of a real account lives in the database, so it
-holds across restarts and API replicas; ``metro-ops users unlock NAME`` clears it.
+numbers of failures as real ones (:class:`~api.security.throttle.LoginThrottle`). A disabled
+account fails like a wrong password. Locks live in the database (the account-wide lock of a
+name without an account: in memory), so they hold across restarts and API replicas;
+``metro-ops users unlock NAME`` clears them.
 """
 
 from __future__ import annotations
@@ -20,6 +26,8 @@ from sqlalchemy import select
 from api.auth import AuthSettings, Principal, UserRole
 from api.security.audit import AuditLog
 from api.security.db import Db
+from api.security.failures import FailureAudit
+from api.security.locks import SignInLocks
 from api.security.passwords import Passwords
 from api.security.sessions import NewSession, Sessions
 from api.security.tables import UserRow
@@ -63,7 +71,14 @@ class SignIn:
         self._audit = audit
         self._clock = clock
         self._throttle = LoginThrottle(settings)
-        self._lock_after = settings.lockout_failures
+        self.locks = SignInLocks(db, settings, clock)
+        self.failures = FailureAudit(
+            audit,
+            window_s=settings.audit_window_s,
+            per_window=settings.audit_failures_per_window,
+            clock=clock,
+        )
+        self._lock_after = settings.lockout_account_failures
         self._lock_ms = settings.lockout_s * 1000
 
     async def login(self, username: str, password: str, source_ip: str) -> LoginResult:
@@ -77,6 +92,9 @@ class SignIn:
         wait = self._throttle.ip_retry_after_ms(source_ip, now)
         if wait is not None:
             return await self._end(name, source_ip, LoginOutcome.RATE_LIMITED, wait)
+        wait = await self.locks.retry_after_ms(name, source_ip, now)
+        if wait is not None:
+            return await self._end(name, source_ip, LoginOutcome.LOCKED, wait, "address locked")
         row = None
         if valid:
             async with self._db.reading() as s:
@@ -88,7 +106,8 @@ class SignIn:
         verified = await self._passwords.verify(row.password_hash, password)
         if not verified.ok or row.disabled:
             self._throttle.ip_failed(source_ip, self._clock())
-            locked_ms = await self._count_failure(row.id)
+            pair_ms = await self.locks.failed(name, source_ip)
+            locked_ms = await self._count_failure(row.id) or pair_ms
             why = "disabled" if verified.ok else "wrong password"
             if locked_ms is not None:
                 return await self._end(name, source_ip, LoginOutcome.LOCKED, locked_ms, why)
@@ -102,6 +121,7 @@ class SignIn:
                 fresh.last_login_ms = self._clock()
                 if verified.new_hash is not None:
                     fresh.password_hash = verified.new_hash
+        await self.locks.succeeded(name, source_ip)
         await self._sessions.purge()
         session = await self._sessions.open(row.id, principal, source_ip)
         detail = {"role": principal.role.value, "rehashed": verified.new_hash is not None}
@@ -115,13 +135,15 @@ class SignIn:
         await self._passwords.verify(None, password)  # the same cost as a real account
         now = self._clock()
         self._throttle.ip_failed(source_ip, now)
-        locked_ms = self._throttle.ghost_failed(name, now)
+        pair_ms = await self.locks.failed(name, source_ip)
+        locked_ms = self._throttle.ghost_failed(name, now) or pair_ms
         if locked_ms is not None:
             return await self._end(name, source_ip, LoginOutcome.LOCKED, locked_ms, "unknown user")
         return await self._end(name, source_ip, LoginOutcome.WRONG, None, "unknown user")
 
     async def _count_failure(self, user_id: int) -> int | None:
-        """One more consecutive failure; returns the lock's length when this one locks."""
+        """One more consecutive failure of the account (from any address); returns the lock's
+        length when this one locks it everywhere."""
         async with self._db.writing() as s:
             row = await s.get(UserRow, user_id, with_for_update=True)
             if row is None:
@@ -147,7 +169,5 @@ class SignIn:
         retry = None if wait_ms is None else _seconds(wait_ms)
         if retry is not None:
             detail["retry_after_s"] = retry
-        await self._audit.record(
-            "login", user=name, source_ip=source_ip, result=outcome.value, detail=detail
-        )
+        await self.failures.failed(name, source_ip, outcome.value, detail)
         return LoginResult(outcome, retry_after_s=retry)

@@ -12,10 +12,13 @@ Build it with the settings, hand its resolvers to the runtime, and open it with 
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Self
+
+import structlog
 
 from api.auth import AuthSettings, Principal, SessionView
 from api.security.audit import AuditLog
@@ -24,6 +27,8 @@ from api.security.passwords import Passwords
 from api.security.sessions import Sessions
 from api.security.signin import SignIn
 from api.security.users import UserAccounts
+
+log = structlog.get_logger(__name__)
 
 
 def wall_ms() -> int:
@@ -54,11 +59,29 @@ class SecurityStore:
         exc: BaseException | None,
         tb: TracebackType | None,
     ) -> None:
+        try:
+            await self.signin.failures.flush_all()  # the last windows' failed sign-ins
+        except Exception:  # noqa: BLE001 - the database is going away; closing must go on
+            log.exception("could not write the last failed sign-in summaries")
         await self.db.close()
+
+    async def housekeeping(self, every_s: float = 10.0) -> None:
+        """Run until cancelled: write the summaries of failed sign-ins whose window is over."""
+        while True:
+            await asyncio.sleep(every_s)
+            try:
+                await self.signin.failures.flush_due()
+            except Exception:  # noqa: BLE001 - a database hiccup: the next round retries
+                log.exception("could not write failed sign-in summaries")
 
     async def session(self, token: str) -> SessionView | None:
         """:class:`api.auth.SessionResolver` over the stored sessions."""
         return await self.sessions.resolve(token)
+
+    async def session_peek(self, token: str) -> SessionView | None:
+        """Like :meth:`session`, without counting as activity (an open websocket checking
+        that its session still holds)."""
+        return await self.sessions.resolve(token, touch=False)
 
     async def bearer(self, token: str) -> Principal | None:
         """:class:`api.auth.PrincipalResolver` over the per-user API tokens."""

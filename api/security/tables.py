@@ -91,3 +91,26 @@ class AuditRow(SecurityBase):
     action: Mapped[str] = mapped_column(String(64), index=True)
     result: Mapped[str] = mapped_column(String(32))
     detail: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+class SignInLockRow(SecurityBase):
+    """Consecutive failed sign-ins of one user name (with or without an account) from one
+    address, and that pair's lock."""
+
+    __tablename__ = "auth_signin_lock"
+
+    username: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source_ip: Mapped[str] = mapped_column(String(64), primary_key=True)
+    failures: Mapped[int] = mapped_column(Integer)
+    last_failure_ms: Mapped[int] = mapped_column(BigInt, index=True)
+    locked_until_ms: Mapped[int | None] = mapped_column(BigInt)
+
+
+class AuditPrunePermitRow(SecurityBase):
+    """Lets the transaction that inserted it delete audit records older than ``before_ms``
+    (the database triggers refuse every other delete); removed in the same transaction."""
+
+    __tablename__ = "audit_prune_permit"
+
+    id: Mapped[int] = mapped_column(BigInt, primary_key=True, autoincrement=True)
+    before_ms: Mapped[int] = mapped_column(BigInt)

@@ -1,10 +1,12 @@
-"""Sign-in throttling kept in memory: failures per source address, and the lock of names that
-have no account.
+"""Sign-in throttling kept in memory: failures per source address, and the account-wide lock
+of names that have no account.
 
 * **Per address**: at most ``ip_failures`` failed sign-ins in a sliding ``ip_window_s``; then
   429 until the oldest failure leaves the window.
-* **Names without an account** lock exactly like real accounts (the lock of those lives in the
-  database, see :mod:`api.security.signin`), so a 423 does not tell that a name exists.
+* **Names without an account** lock account-wide exactly like real accounts (at
+  ``lockout_account_failures``; the lock of those lives in the database, see
+  :mod:`api.security.signin`), so a 423 does not tell that a name exists. Locks of a name from
+  one address are :mod:`api.security.locks`.
 
 Memory is bounded: entries expire and at most ``max_keys`` addresses and names are kept (the
 oldest go first). Each API replica throttles on its own; the account lock is shared through
@@ -32,7 +34,7 @@ class LoginThrottle:
     def __init__(self, settings: AuthSettings, *, max_keys: int = 10_000) -> None:
         self._ip_max = settings.ip_failures
         self._ip_window_ms = settings.ip_window_s * 1000
-        self._lock_after = settings.lockout_failures
+        self._lock_after = settings.lockout_account_failures
         self._lock_ms = settings.lockout_s * 1000
         self._max_keys = max_keys
         self._ips: OrderedDict[str, deque[int]] = collections.OrderedDict()

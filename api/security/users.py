@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from api.auth import Principal, UserRole
 from api.security.db import Db
 from api.security.passwords import Passwords
-from api.security.tables import ApiTokenRow, SessionRow, UserRow
+from api.security.tables import ApiTokenRow, SessionRow, SignInLockRow, UserRow
 from api.security.tokens import digest, new_api_token
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
@@ -58,8 +58,11 @@ class User:
     last_login_ms: int | None
     created_ms: int
     api_tokens: int = 0
+    locked_addresses: int = 0  # addresses this name is locked from (not the whole account)
+    addresses_locked_until_ms: int | None = None
 
     def locked(self, now_ms: int) -> bool:
+        """Locked everywhere (too many failures from any addresses)."""
         return self.locked_until_ms is not None and self.locked_until_ms > now_ms
 
     @property
@@ -67,7 +70,7 @@ class User:
         return Principal(self.username, self.role)
 
 
-def _user(row: UserRow, tokens: int = 0) -> User:
+def _user(row: UserRow, tokens: int = 0, locks: tuple[int, int | None] = (0, None)) -> User:
     return User(
         username=row.username,
         display_name=row.display_name,
@@ -78,7 +81,19 @@ def _user(row: UserRow, tokens: int = 0) -> User:
         last_login_ms=row.last_login_ms,
         created_ms=row.created_ms,
         api_tokens=tokens,
+        locked_addresses=locks[0],
+        addresses_locked_until_ms=locks[1],
     )
+
+
+async def _address_locks(s: AsyncSession, now_ms: int) -> dict[str, tuple[int, int | None]]:
+    """User names locked from some addresses now: ``{name: (addresses, latest until)}``."""
+    q = (
+        select(SignInLockRow.username, func.count(), func.max(SignInLockRow.locked_until_ms))
+        .where(SignInLockRow.locked_until_ms > now_ms)
+        .group_by(SignInLockRow.username)
+    )
+    return {name: (int(n), until) for name, n, until in (await s.execute(q)).all()}
 
 
 class UserAccounts:
@@ -128,7 +143,8 @@ class UserAccounts:
             n = await s.scalar(
                 select(func.count()).select_from(ApiTokenRow).where(ApiTokenRow.user_id == row.id)
             )
-            return _user(row, n or 0)
+            locks = (await _address_locks(s, self._clock())).get(name, (0, None))
+            return _user(row, n or 0, locks)
 
     async def all(self) -> list[User]:
         """Every account, by name, with its number of API tokens."""
@@ -143,14 +159,19 @@ class UserAccounts:
             .order_by(UserRow.username)
         )
         async with self._db.reading() as s:
-            return [_user(row, n or 0) for row, n in (await s.execute(q)).all()]
+            locks = await _address_locks(s, self._clock())
+            return [
+                _user(row, n or 0, locks.get(row.username, (0, None)))
+                for row, n in (await s.execute(q)).all()
+            ]
 
     async def count(self) -> int:
         async with self._db.reading() as s:
             return int(await s.scalar(select(func.count()).select_from(UserRow)) or 0)
 
     async def set_password(self, username: str, password: str) -> User:
-        """A new password; it also ends the user's browser sessions and clears a lock."""
+        """A new password; it also ends the user's browser sessions, revokes their API tokens
+        (whoever knew the old password may have made one) and clears their locks."""
         name = normalize_username(username)
         self._passwords.check_policy(password, name)
         hashed = await self._passwords.hash(password)
@@ -161,6 +182,8 @@ class UserAccounts:
             row.failed_logins = 0
             row.locked_until_ms = None
             await s.execute(delete(SessionRow).where(SessionRow.user_id == row.id))
+            await s.execute(delete(ApiTokenRow).where(ApiTokenRow.user_id == row.id))
+            await s.execute(delete(SignInLockRow).where(SignInLockRow.username == name))
             return _user(row)
 
     async def set_role(self, username: str, role: UserRole) -> User:
@@ -180,11 +203,13 @@ class UserAccounts:
             return _user(row)
 
     async def unlock(self, username: str) -> User:
-        """Clear the failed sign-in count and the lock."""
+        """Clear the failed sign-in counts and the locks (account-wide and per address)."""
+        name = normalize_username(username)
         async with self._db.writing() as s:
-            row = await self._row(s, normalize_username(username))
+            row = await self._row(s, name)
             row.failed_logins = 0
             row.locked_until_ms = None
+            await s.execute(delete(SignInLockRow).where(SignInLockRow.username == name))
             return _user(row)
 
     async def issue_token(self, username: str, label: str = "") -> str:

@@ -43,10 +43,20 @@ class FakeClock:
         self.now_ms += int(minutes * 60_000 + seconds * 1000)
 
 
-def make_settings(tmp_path: Path, db_url: str | None = None, **auth: Any) -> Settings:
+def make_settings(
+    tmp_path: Path,
+    db_url: str | None = None,
+    *,
+    http: dict[str, Any] | None = None,
+    ws: dict[str, Any] | None = None,
+    **auth: Any,
+) -> Settings:
+    """Settings on files in ``tmp_path``; ``http``/``ws`` sections, the rest ``auth`` fields."""
     return Settings.model_validate(
         {
             "db": {"url": db_url or f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"},
+            "http": http or {},
+            "ws": ws or {},
             "history": {"embedded_path": str(tmp_path / "h.sqlite")},
             "auth": {
                 "tokens": {t: f"{role}-bot:{role}" for role, t in TOKENS.items()},

@@ -93,9 +93,11 @@ async def test_sign_in_cookies_me_and_sign_out(tmp_path: Path) -> None:
 
 
 async def test_cookies_are_secure_over_https(tmp_path: Path) -> None:
-    async with serving(make_settings(tmp_path)) as served, served.client() as http:
+    proxied = make_settings(tmp_path, http={"trusted_proxies": ["127.0.0.1"]})
+    async with serving(proxied) as served, served.client() as http:
         await served.add_user("dd01", UserRole.OPERATOR)
-        # behind a TLS-terminating proxy on this host: uvicorn trusts its X-Forwarded-Proto
+        # behind a TLS-terminating proxy on this host (configured as trusted): its
+        # X-Forwarded-Proto says the browser used https
         r = await http.post(
             "/api/auth/login",
             json={"username": "dd01", "password": PASSWORD},

@@ -36,9 +36,6 @@ ADMIN = frozenset({AD})
 POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     # framework: the API's own description is public
     ("GET", "/openapi.json"): PUBLIC,
-    ("GET", "/docs"): PUBLIC,
-    ("GET", "/docs/oauth2-redirect"): PUBLIC,
-    ("GET", "/redoc"): PUBLIC,
     # ops: probes and the Prometheus scraper have no account (metrics: counters only)
     ("GET", "/healthz"): PUBLIC,
     ("GET", "/metrics"): PUBLIC,

@@ -56,16 +56,6 @@ async def test_hsts_over_https_and_route_headers_win() -> None:
     assert r.headers.get_list("x-frame-options") == ["SAMEORIGIN"]
 
 
-async def test_docs_get_their_own_policy() -> None:
-    r = await get("http://testserver", "/docs")
-    assert r.status_code == 200
-    assert "cdn.jsdelivr.net" in r.headers["content-security-policy"]
-    assert (
-        "cdn.jsdelivr.net"
-        not in (await get("http://testserver", "/page")).headers["content-security-policy"]
-    )
-
-
 async def test_websockets_pass_through_untouched() -> None:
     seen: list[Message] = []
 

@@ -27,7 +27,15 @@ from api.security.tables import AuditRow, SecurityBase, UserRow
 from crew.store import CrewStore, make_engine
 from tests.api.authkit import FAST_ARGON2, PASSWORD, FakeClock
 
-TABLES = {"auth_user", "auth_session", "auth_api_token", "audit_log", "security_alembic_version"}
+TABLES = {
+    "auth_user",
+    "auth_session",
+    "auth_api_token",
+    "audit_log",
+    "auth_signin_lock",
+    "audit_prune_permit",
+    "security_alembic_version",
+}
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -169,7 +177,8 @@ async def test_accounts_tokens_sessions_and_sign_in(store: SecurityStore, clock:
         res = await store.signin.login("dd01", "nope", "10.0.0.1")
     assert res.outcome is LoginOutcome.LOCKED and res.retry_after_s == 900
     u = await store.users.get("dd01")
-    assert u is not None and u.locked(clock())
+    assert u is not None and u.locked_addresses == 1, "locked from that address"
+    assert not u.locked(clock()), "not the whole account: that takes 50 failures"
     await store.users.unlock("dd01")
     res = await store.signin.login("dd01", PASSWORD, "10.0.0.1")
     assert res.outcome is LoginOutcome.OK and res.session is not None
@@ -181,6 +190,7 @@ async def test_accounts_tokens_sessions_and_sign_in(store: SecurityStore, clock:
 
     await store.users.set_password("dd01", "another good password")
     assert await store.session(res.session.token) is None, "a new password ends the sessions"
+    assert await store.bearer(token) is None, "and revokes the API tokens"
     clock.advance(minutes=31)
     res = await store.signin.login("dd01", "another good password", "10.0.0.1")
     assert res.session is not None

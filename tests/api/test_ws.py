@@ -28,6 +28,7 @@ from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
 
 TOKEN = "ws-test-token-0123456789"
+TOKENS_OPERATOR = "tok-operator-0123456789"  # tests.api.authkit.TOKENS["operator"]
 ROLE_TOKENS = {f"ws-test-{r}-token-0123456789": f"u-{r}:{r}" for r in UserRole}
 
 
@@ -404,3 +405,69 @@ async def test_emulated_line_over_mqtt_reaches_the_board_socket(
             emu_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await emu_task
+
+
+# --- the sign-in ends while the socket is open -----------------------------------------------
+
+
+async def closed_code(ws: ClientConnection, within_s: float) -> int | None:
+    """Read frames until the server closes the socket; its close code (None: still open)."""
+    try:
+        async with asyncio.timeout(within_s):
+            while True:
+                await ws.recv()
+    except ConnectionClosed as exc:
+        return exc.rcvd.code if exc.rcvd is not None else None
+    except TimeoutError:
+        return None
+
+
+async def test_open_sockets_close_soon_after_their_sign_in_ends(tmp_path: Path) -> None:
+    from tests.api.authkit import FakeClock, make_settings, sign_in
+    from tests.api.authkit import serving as serving_app
+
+    clock = FakeClock(now_ms())
+    settings = make_settings(tmp_path, ws={"tick_s": 0.2, "auth_recheck_s": 0.5})
+    async with serving_app(settings, clock) as served:
+        assert served.rt.security is not None
+        users = served.rt.security.users
+        base = served.base_url.replace("http://", "ws://") + "/ws/board"
+
+        async def cookie_socket(user: str) -> tuple[ClientConnection, httpx.AsyncClient]:
+            http = served.client()
+            await served.add_user(user, UserRole.OPERATOR)
+            await sign_in(http, user)
+            headers = {
+                "Cookie": f"metro_session={http.cookies['metro_session']}",
+                "Origin": served.base_url,  # same origin: the client's Host is this too
+            }
+            ws = await connect(base, additional_headers=headers)
+            assert (await recv(ws))["type"] == "snapshot"
+            return ws, http
+
+        # signed out in the browser
+        ws, http = await cookie_socket("dd01")
+        await http.post("/api/auth/logout")
+        assert await closed_code(ws, 5.0) == 4401
+        await http.aclose()
+        # the account disabled (users disable)
+        ws, http = await cookie_socket("dd02")
+        await users.set_disabled("dd02", True)
+        assert await closed_code(ws, 5.0) == 4401
+        await http.aclose()
+        # the session expired: idle past the timeout (watching the board is not activity)
+        ws, http = await cookie_socket("dd03")
+        assert await closed_code(ws, 1.5) is None, "open while the session holds"
+        clock.advance(minutes=31)
+        assert await closed_code(ws, 5.0) == 4401
+        await http.aclose()
+        # a per-user API token, then a new password (which revokes it)
+        await served.add_user("bot", UserRole.PLANNER)
+        token = await users.issue_token("bot")
+        ws = await connect(f"{base}?token={token}")
+        settings_token = await connect(f"{base}?token={TOKENS_OPERATOR}")
+        assert (await recv(ws))["type"] == "snapshot"
+        await users.set_password("bot", "a brand new secret 42")
+        assert await closed_code(ws, 5.0) == 4401
+        assert await closed_code(settings_token, 1.0) is None, "other sockets stay"
+        await settings_token.close()

@@ -24,11 +24,23 @@ langBtn.addEventListener("click", async () => {
 const params = new URLSearchParams(location.search);
 if (params.get("reason") === "expired") showMessage(form, t("login.expired"));
 
-/** Only a path on this site (never //host or a scheme) may be the way back. */
-function safeNext(next) {
-  return next && next.startsWith("/") && !next.startsWith("//") && !next.startsWith("/login")
-    ? next
-    : null;
+/**
+ * Only a page of this site may be the way back. The URL is resolved as the browser will
+ * resolve it — which drops tabs and newlines and reads "\" as "/", so "/\evil.example/" and
+ * "/<tab>/evil.example/" are really "//evil.example/" — and must keep this origin.
+ */
+function safeNext(next, origin = location.origin) {
+  if (!next) return null;
+  let url;
+  try {
+    url = new URL(next, origin);
+  } catch {
+    return null;
+  }
+  if (url.origin !== origin || url.pathname === "/login" || url.pathname.startsWith("/login/")) {
+    return null;
+  }
+  return url.pathname + url.search + url.hash;
 }
 
 const submit = $("#login-submit");
