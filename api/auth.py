@@ -149,6 +149,11 @@ class AuthSettings(BaseModel):
     max_sessions: int = Field(
         default=5, ge=1, description="browser sessions per user; a new one ends the oldest"
     )
+    board_keeps_session: bool = Field(
+        default=True,
+        description="an open live board counts as activity, so a control-room display stays "
+        "signed in; false on shared terminals (the board then closes at the idle timeout)",
+    )
     # argon2id cost (RFC 9106's second recommended option: 64 MiB, 3 passes, 4 lanes). A
     # change takes effect for each user at their next sign-in (the hash is redone then).
     argon2_time_cost: int = Field(default=3, ge=1)
@@ -342,7 +347,8 @@ async def websocket_auth(websocket: WebSocket) -> SocketAuth | None:
         view = await sessions(cookie)
         if view is None:
             return None
-        # checking again must not count as activity: watching the board is not using it
+        # whether checking again counts as activity is the runtime's choice
+        # (auth.board_keeps_session): it passes the touching resolver as session_peek or not
         peek: SessionResolver = getattr(rt, "session_peek", None) or sessions
         session = cookie
 

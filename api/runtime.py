@@ -72,7 +72,7 @@ class Runtime:
     crew_link: CrewLink | None = None  # driver clearance at cab logon, next-shift coverage
     auth: PrincipalResolver | None = None  # bearer tokens: settings, then per-user API tokens
     sessions: SessionResolver | None = None  # browser session cookies
-    session_peek: SessionResolver | None = None  # the same, without counting as activity
+    session_peek: SessionResolver | None = None  # the websocket re-check's resolver
     security: SecurityStore | None = None  # users, sessions, sign-in; opened by run_runtime
     audit: AuditLog | None = None  # append-only audit log: `await rt.audit.record(...)`
     board_hub: BoardHub | None = None  # WS /ws/board: one tick, fanned out to every client
@@ -158,7 +158,10 @@ def build_runtime(
         ),
         auth=FirstResolver(TokenResolver(settings.auth.tokens), security.bearer),
         sessions=security.session,
-        session_peek=security.session_peek,
+        # an open board keeps a control-room display signed in unless configured otherwise
+        session_peek=security.session
+        if settings.auth.board_keeps_session
+        else security.session_peek,
         security=security,
         audit=security.audit,
         board_hub=BoardHub(

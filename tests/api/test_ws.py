@@ -422,6 +422,51 @@ async def closed_code(ws: ClientConnection, within_s: float) -> int | None:
         return None
 
 
+async def _board_open_for(tmp_path: Path, *, keeps: bool) -> int | None:
+    """Open a cookie board socket, let 40 minutes pass in 10-minute steps with the board open
+    (each step waits for the socket's sign-in re-check), and say how it ended (None: open)."""
+    from tests.api.authkit import FakeClock, make_settings, sign_in
+    from tests.api.authkit import serving as serving_app
+
+    clock = FakeClock(now_ms())
+    settings = make_settings(
+        tmp_path, ws={"tick_s": 0.2, "auth_recheck_s": 0.3}, board_keeps_session=keeps
+    )
+    async with serving_app(settings, clock) as served:
+        http = served.client()
+        await served.add_user("dd09", UserRole.OPERATOR)
+        await sign_in(http, "dd09")
+        headers = {
+            "Cookie": f"metro_session={http.cookies['metro_session']}",
+            "Origin": served.base_url,
+        }
+        ws = await connect(
+            served.base_url.replace("http://", "ws://") + "/ws/board", additional_headers=headers
+        )
+        try:
+            assert (await recv(ws))["type"] == "snapshot"
+            for _ in range(4):
+                clock.advance(minutes=10)
+                # a re-check runs every 0.3 s; 1.5 s of frames covers several
+                code = await closed_code(ws, 1.5)
+                if code is not None:
+                    return code
+            return None
+        finally:
+            await ws.close()
+            await http.aclose()
+
+
+async def test_an_open_board_keeps_a_control_room_display_signed_in(tmp_path: Path) -> None:
+    """40 minutes with only the board open (idle timeout 30): still signed in and live."""
+    assert await _board_open_for(tmp_path, keeps=True) is None
+
+
+async def test_on_a_shared_terminal_an_open_board_is_not_activity(tmp_path: Path) -> None:
+    """auth.board_keeps_session = false: the board closes once 30 idle minutes pass."""
+    assert await _board_open_for(tmp_path, keeps=False) == 4401
+
+
 async def test_open_sockets_close_soon_after_their_sign_in_ends(tmp_path: Path) -> None:
     from tests.api.authkit import FakeClock, make_settings, sign_in
     from tests.api.authkit import serving as serving_app
@@ -455,7 +500,7 @@ async def test_open_sockets_close_soon_after_their_sign_in_ends(tmp_path: Path) 
         await users.set_disabled("dd02", True)
         assert await closed_code(ws, 5.0) == 4401
         await http.aclose()
-        # the session expired: idle past the timeout (watching the board is not activity)
+        # no activity at all past the idle timeout (not even an open board: the clock jumps)
         ws, http = await cookie_socket("dd03")
         assert await closed_code(ws, 1.5) is None, "open while the session holds"
         clock.advance(minutes=31)
