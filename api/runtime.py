@@ -152,7 +152,9 @@ def build_runtime(
         clock,
         crew=crew_store,
         crew_link=crew_link,
-        simulations=SimulationService(settings.db.url, line, crew=crew_store),
+        simulations=SimulationService(
+            settings.db.url, line, crew=crew_store, settings=settings.simulation
+        ),
         cancellations=CrewCancellations(
             crew_store, line, line.timetable(settings.state.timetable), clock=clock
         ),

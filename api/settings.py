@@ -105,6 +105,17 @@ class CrewSettings(_Cfg):
     policy: str = Field(default="hanoi-2021", description=f"one of {', '.join(PRESETS)}")
     policy_overrides: dict[str, object] = Field(default_factory=dict)
     solver_time_limit_s: float = Field(default=10.0, gt=0)
+    # GET /api/crew/coverage and /capacity solve CP-SAT for every day asked: bound the work
+    outlook_max_days: int = Field(default=31, ge=1, le=62, description="largest ?days=")
+    outlook_cache_s: float = Field(
+        default=10.0, ge=0, description="an identical request within this long is served again"
+    )
+    outlook_solves_per_minute: int = Field(
+        default=6, ge=1, description="per user: new solves (cache misses) a minute, then 429"
+    )
+    outlook_concurrent: int = Field(
+        default=1, ge=1, description="solves at once, server-wide (the others wait their turn)"
+    )
 
     @model_validator(mode="after")
     def _valid_policy(self) -> CrewSettings:
@@ -138,6 +149,21 @@ class WsSettings(_Cfg):
     )
 
 
+class SimulationSettings(_Cfg):
+    """What-if runs (``/api/simulations``): worker processes, limits and the queue."""
+
+    workers: int | None = Field(default=None, ge=1, description="worker processes; all cores")
+    max_run_s: float = Field(
+        default=1800.0, gt=0, description="wall-clock limit of one run, then it fails"
+    )
+    queue_per_user: int = Field(
+        default=3, ge=1, description="runs one user may have queued or running, then 429"
+    )
+    queue_total: int = Field(
+        default=20, ge=1, description="runs queued or running server-wide, then 429"
+    )
+
+
 class LogSettings(_Cfg):
     level: Literal["debug", "info", "warning", "error"] = "info"
     format: Literal["console", "json"] = "console"
@@ -166,6 +192,7 @@ class Settings(BaseSettings):
     gtfs: GtfsSettings = GtfsSettings()
     ws: WsSettings = WsSettings()
     reports: ReportSettings = ReportSettings()  # situation reports: times, webhook
+    simulation: SimulationSettings = SimulationSettings()  # what-if runs: limits, queue
 
 
 def load_settings(config: Path | None = None, **overrides: object) -> Settings:

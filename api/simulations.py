@@ -9,6 +9,13 @@ it ends, the status — *done* with the result, *failed* with the error, or *can
 result JSON are written, so results survive restarts. A run left queued or running by a
 previous process is marked failed on start.
 
+A run must be stoppable whatever its scenario does, so the default executor is a
+:class:`api.simulation_pool.WorkerPool`: cancelling a running run, reaching the wall-clock
+limit (``simulation.max_run_s``: the run fails saying so) and stopping the server terminate its
+worker processes (a fresh pool starts with the next run) instead of waiting for batches that
+may never end. The queue is bounded per user and in all (``simulation.queue_per_user``,
+``queue_total``): :class:`QueueFull` beyond.
+
 A scenario that starts "from today" reads the crew record (roster, statuses, this year's
 shifts) from the crew store when its turn comes.
 """
@@ -21,7 +28,7 @@ import threading
 import time
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -30,6 +37,8 @@ from typing import Any
 
 import structlog
 
+from api.settings import SimulationSettings
+from api.simulation_pool import WorkerPool
 from api.simulation_store import RunRecord, RunStatus, RunStore
 from crew.store import CrewStore
 from line import Line
@@ -40,13 +49,14 @@ from simulation import (
     Scenario,
     WhatIfResult,
     compare_results,
-    process_pool,
     run_whatif,
 )
 
 log = structlog.get_logger(__name__)
 
 PROGRESS_WRITE_S = 2.0  # how often a running run's progress is written to its row
+CANCEL_WAIT_S = 5.0  # a cancel answers once the run has stopped, or after this long
+QUEUE_RETRY_AFTER_S = 30  # what a refused submit suggests (a run takes tens of seconds)
 
 
 def wall_ms() -> int:
@@ -61,6 +71,14 @@ class RunNotFinished(RuntimeError):
     """The run has no result (yet, or ever): compare needs two finished runs."""
 
 
+class QueueFull(RuntimeError):
+    """The caller (or everyone) has as many runs queued or running as allowed: retry later."""
+
+    def __init__(self, message: str, retry_after_s: int = QUEUE_RETRY_AFTER_S) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
 @dataclass(eq=False)
 class _Job:
     id: str
@@ -68,7 +86,10 @@ class _Job:
     days: int
     replications: int
     seed: int
+    actor: str = ""
     cancel: threading.Event = field(default_factory=threading.Event)
+    ended: asyncio.Event = field(default_factory=asyncio.Event)  # its status is final
+    failure: str = ""  # why the service stopped it, when not a cancel (the wall-clock limit)
     done: int = 0
 
     def on_progress(self, done: int, _total: int) -> None:
@@ -115,10 +136,11 @@ class RunView:
 class SimulationService:
     """Queue, run, persist and compare what-if runs (see the module docstring).
 
-    ``executor`` runs the replications: by default a process pool over ``workers`` cores (all
-    by default), started with the first run and kept warm for the next ones; a cluster
-    deployment passes a Dask or Ray adapter (see :mod:`simulation.runner`), tests may pass
-    :class:`simulation.InProcessExecutor`.
+    ``executor`` runs the replications: by default a :class:`WorkerPool` over ``workers``
+    cores (``settings.workers``; all by default), started with the first run and kept warm for
+    the next ones; a cluster deployment passes a Dask or Ray adapter (see
+    :mod:`simulation.runner`), tests may pass :class:`simulation.InProcessExecutor`. Only the
+    default pool can be stopped mid-batch; another executor stops between batches.
     """
 
     def __init__(
@@ -129,18 +151,22 @@ class SimulationService:
         crew: CrewStore | None = None,
         executor: Executor | None = None,
         workers: int | None = None,
+        settings: SimulationSettings | None = None,
         clock: Callable[[], int] = wall_ms,
     ) -> None:
         self.line = line
+        self._settings = settings or SimulationSettings()
         self._store = RunStore(db_url)
         self._crew = crew
-        self._executor = executor
-        self._workers = workers
+        self._workers = workers or self._settings.workers
+        self._pool: WorkerPool | None = None  # the default executor, which can be stopped
+        if executor is None:
+            self._pool = executor = WorkerPool(self._workers)
+        self._executor: Executor = executor
         self._clock = clock
         self._queue: asyncio.Queue[_Job] = asyncio.Queue()
-        self._jobs: dict[str, _Job] = {}
+        self._jobs: dict[str, _Job] = {}  # queued or running
         self._threads: ThreadPoolExecutor | None = None
-        self._pool: ProcessPoolExecutor | None = None  # the default executor, once started
 
     async def __aenter__(self) -> SimulationService:
         await self._store.__aenter__()
@@ -159,17 +185,20 @@ class SimulationService:
             job.cancel.set()
         threads, self._threads = self._threads, None
         if threads is not None:
-            # a cancelled run stops once its running batches finish (about a second of work
-            # each): wait for the thread and the pool without blocking the loop
+            # never wait on a running batch (it may never end): terminate the workers, then
+            # the run's thread sees the cancel within a poll (50 ms) and ends; all of it off
+            # the loop
             loop = asyncio.get_running_loop()
             finished = asyncio.Event()
+            pool = self._pool
 
             def shutdown() -> None:
                 try:
+                    if pool is not None:
+                        pool.terminate()
                     threads.shutdown(wait=True, cancel_futures=True)
-                    if self._pool is not None:
-                        self._pool.shutdown(wait=True, cancel_futures=True)
-                        self._pool = None
+                    if pool is not None:
+                        pool.terminate()  # a batch submitted in the meantime
                 finally:
                     loop.call_soon_threadsafe(finished.set)
 
@@ -179,14 +208,31 @@ class SimulationService:
             waiter.join()
         await self._store.__aexit__(None, None, None)
 
+    def worker_pids(self) -> list[int]:
+        """The default pool's worker processes alive now (for tests and diagnostics)."""
+        return self._pool.pids() if self._pool is not None else []
+
     # --- API ---------------------------------------------------------------------------------
     async def submit(
         self, scenario: Scenario, *, days: int, replications: int, seed: int, actor: str
     ) -> RunView:
-        """Record a run as queued and put it in line."""
+        """Record a run as queued and put it in line; :class:`QueueFull` beyond the caps."""
         if days < 1 or replications < 1:
             raise ValueError("days and replications must be at least 1")
-        job = _Job(uuid.uuid4().hex, scenario, days, replications, seed)
+        limits = self._settings
+        active = [j for j in self._jobs.values() if not j.cancel.is_set()]
+        if len(active) >= limits.queue_total:
+            raise QueueFull(
+                f"{len(active)} runs are queued or running (simulation.queue_total): "
+                "retry when one has finished"
+            )
+        mine = sum(1 for j in active if j.actor == actor)
+        if mine >= limits.queue_per_user:
+            raise QueueFull(
+                f"you have {mine} runs queued or running (simulation.queue_per_user): "
+                "wait for one to finish or cancel one"
+            )
+        job = _Job(uuid.uuid4().hex, scenario, days, replications, seed, actor)
         rec = RunRecord(
             id=job.id,
             scenario=scenario.name,
@@ -222,7 +268,11 @@ class SimulationService:
         return [self._view(r) for r in await self._store.list(limit)]
 
     async def cancel(self, run_id: str) -> RunView:
-        """Stop a queued or running run (a finished one is left as it is)."""
+        """Stop a queued or running run (a finished one is left as it is).
+
+        A running run's workers are terminated; the answer comes once it is recorded as
+        cancelled (or after :data:`CANCEL_WAIT_S`, for an executor that stops between batches).
+        """
         view = await self.get(run_id)
         if view.status.finished:
             return view
@@ -231,6 +281,10 @@ class SimulationService:
             job.cancel.set()
         if view.status is RunStatus.QUEUED or job is None:
             await self._finish(run_id, RunStatus.CANCELLED, error="cancelled before it started")
+        elif job is not None:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(CANCEL_WAIT_S):
+                    await job.ended.wait()
         return await self.get(run_id)
 
     async def compare(self, a: str, b: str) -> dict[str, Any]:
@@ -259,6 +313,7 @@ class SimulationService:
                 log.exception("simulation run failed unexpectedly", run=job.id)
             finally:
                 self._jobs.pop(job.id, None)
+                job.ended.set()
 
     async def _execute(self, job: _Job) -> None:
         if job.cancel.is_set():
@@ -266,6 +321,7 @@ class SimulationService:
         if self._threads is None:
             raise RuntimeError("the simulation service is not open (use `async with`)")
         await self._store.set(job.id, status=RunStatus.RUNNING, started_ms=self._clock())
+        fut: asyncio.Future[WhatIfResult] | None = None
         try:
             crew_state = await self._crew_state(job.scenario)
             work = partial(
@@ -283,46 +339,76 @@ class SimulationService:
             fut = asyncio.get_running_loop().run_in_executor(self._threads, work)
             # if the server stops mid-run the outcome is read here, not reported as unread
             fut.add_done_callback(lambda f: f.cancelled() or f.exception())
-            result = await self._follow(job, fut)
-        except Cancelled:
-            await self._finish(job.id, RunStatus.CANCELLED, done=job.done, error="cancelled")
-            log.info("simulation cancelled", run=job.id, done=job.done)
-            return
+            result = await self._follow_within_limit(job, fut)
         except asyncio.CancelledError:
-            job.cancel.set()  # the server is stopping: the worker thread stops soon
+            job.cancel.set()  # the server is stopping: its __aexit__ terminates the workers
             raise
         except Exception as exc:
-            await self._finish(
-                job.id, RunStatus.FAILED, done=job.done, error=str(exc) or type(exc).__name__
-            )
-            log.warning("simulation failed", run=job.id, error=str(exc))
+            if not job.cancel.is_set():
+                await self._finish(
+                    job.id, RunStatus.FAILED, done=job.done, error=str(exc) or type(exc).__name__
+                )
+                log.warning("simulation failed", run=job.id, error=str(exc))
+                return
+            # cancelled or over its limit: whatever the run raised on the way out (Cancelled,
+            # a broken pool), its workers may still be busy with a batch that never ends
+            await self._stop_workers()
+            if fut is not None:
+                await asyncio.wait([fut])  # the thread sees the cancel within a poll (50 ms)
+                await self._stop_workers()  # a batch it submitted meanwhile
+            if job.failure:
+                await self._finish(job.id, RunStatus.FAILED, done=job.done, error=job.failure)
+                log.warning("simulation stopped", run=job.id, error=job.failure)
+            else:
+                await self._finish(job.id, RunStatus.CANCELLED, done=job.done, error="cancelled")
+                log.info("simulation cancelled", run=job.id, done=job.done)
             return
         await self._finish(job.id, RunStatus.DONE, done=job.replications, result=result.to_json())
         log.info("simulation done", run=job.id, scenario=result.scenario)
 
+    async def _follow_within_limit(
+        self, job: _Job, fut: asyncio.Future[WhatIfResult]
+    ) -> WhatIfResult:
+        """:meth:`_follow`, failing the run at the wall-clock limit."""
+        limit_s = self._settings.max_run_s
+        deadline = asyncio.timeout(limit_s)
+        try:
+            async with deadline:
+                return await self._follow(job, fut)
+        except TimeoutError:
+            if not deadline.expired():
+                raise  # the run itself raised it
+            job.failure = (
+                f"stopped at the wall-clock limit of {limit_s:g} s (simulation.max_run_s): "
+                "run fewer days or replications, or ask an administrator to raise the limit"
+            )
+            job.cancel.set()
+            raise Cancelled(job.failure) from None
+
+    async def _stop_workers(self) -> None:
+        """Terminate the default pool's workers (a fresh pool serves the next run)."""
+        if self._pool is not None:
+            await asyncio.to_thread(self._pool.terminate)
+
     def _run_in_thread(self, *args: Any, **kwargs: Any) -> WhatIfResult:
         """``run_whatif`` on the service's executor (in the service's worker thread)."""
-        executor = self._executor
-        if executor is None:
-            if self._pool is None:
-                # started from this thread, while the server runs threads: a fork server
-                self._pool = process_pool(self._workers)
-            executor = self._pool
         try:
-            return run_whatif(*args, executor=executor, **kwargs)
+            return run_whatif(*args, executor=self._executor, **kwargs)
         except BrokenProcessPool:
             # a worker died (killed, out of memory): start afresh with the next run
             if self._pool is not None:
-                self._pool.shutdown(wait=False, cancel_futures=True)
-                self._pool = None
+                self._pool.terminate()
             raise
 
     async def _follow(self, job: _Job, fut: asyncio.Future[WhatIfResult]) -> WhatIfResult:
         """Await the run, writing its progress to the row every few seconds."""
         written = 0
         while True:
+            if fut.done():
+                return fut.result()
             with contextlib.suppress(TimeoutError):
-                return await asyncio.wait_for(asyncio.shield(fut), PROGRESS_WRITE_S)
+                async with asyncio.timeout(PROGRESS_WRITE_S):
+                    return await asyncio.shield(fut)
             if job.done != written:
                 written = job.done
                 await self._store.set(job.id, done=written)

@@ -312,7 +312,8 @@ async def main_async(args: argparse.Namespace) -> None:
                     url = f"ws://127.0.0.1:{http_port}/ws/board?token={TOKEN}"
                     clients = [Client() for _ in range(args.clients)]
                     tasks = [asyncio.create_task(c.run(url)) for c in clients]
-                    await asyncio.wait_for(asyncio.gather(*(c.ready.wait() for c in clients)), 30)
+                    async with asyncio.timeout(30):
+                        await asyncio.gather(*(c.ready.wait() for c in clients))
                     print(
                         f"board websocket: {args.clients} clients, broker {broker.kind}, "
                         f"server pid {server.pid}, {os.cpu_count()} cores"

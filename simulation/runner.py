@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import threading
 from collections import deque
 from collections.abc import Callable, Sequence
@@ -109,10 +110,19 @@ def start_method() -> str:
     return "forkserver" if "forkserver" in methods else "spawn"
 
 
+def ignore_sigint() -> None:
+    """Worker initializer: Ctrl-C in a terminal reaches the whole process group, and a worker
+    interrupted mid-wait prints a ``KeyboardInterrupt`` traceback; the parent stops them."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
 def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
-    """The local process executor: a pool of ``workers`` processes (default: all cores)."""
+    """The local process executor: a pool of ``workers`` processes (default: all cores) that
+    ignore SIGINT (their parent shuts them down)."""
     ctx = multiprocessing.get_context(start_method())
-    return ProcessPoolExecutor(max_workers=workers or default_workers(), mp_context=ctx)
+    return ProcessPoolExecutor(
+        max_workers=workers or default_workers(), mp_context=ctx, initializer=ignore_sigint
+    )
 
 
 def run_whatif(

@@ -19,7 +19,14 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from crew import CrewPolicy, GroupKind, Role, policy_preset
 
@@ -218,6 +225,14 @@ class ServicePolicy(_Frozen):
         return self
 
 
+MIN_MTBF_H = 1.0
+"""Fewest service hours between failures of one train a scenario may ask for. Each candidate
+failure is a simulation event: the whole fleet at 1 h makes ~300 a day (the budget is ~1,000
+events a simulated day, PITFALLS.md), while 1e-9 h makes a run that never ends."""
+MIN_INSPECTION_H = 0.05
+"""Shortest daily inspection per train (3 min): the night's inspection count divides by it."""
+
+
 class FleetModel(_Frozen):
     """Train failures, repairs and the daily inspection."""
 
@@ -226,6 +241,24 @@ class FleetModel(_Frozen):
     repair_mean_h: float = Field(default=4.0, gt=0)  # exponential, one technician each
     inspection_h_per_train: float = Field(default=1.5, gt=0)  # daily check, night shift
     replacement_s: int = Field(default=900, ge=0)  # bring a reserve train out of the depot
+
+    @field_validator("mtbf_h")
+    @classmethod
+    def _mtbf_bounded(cls, v: float) -> float:
+        # a run's cost grows with the failures it draws: refuse what cannot finish
+        if v < MIN_MTBF_H:
+            raise ValueError(
+                f"must be at least {MIN_MTBF_H:g} h: every train failing more often than "
+                "once an hour makes a run that cannot finish"
+            )
+        return v
+
+    @field_validator("inspection_h_per_train")
+    @classmethod
+    def _inspection_bounded(cls, v: float) -> float:
+        if v < MIN_INSPECTION_H:
+            raise ValueError(f"must be at least {MIN_INSPECTION_H:g} h")
+        return v
 
 
 class Demand(_Frozen):

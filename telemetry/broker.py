@@ -39,7 +39,8 @@ async def _wait_listening(host: str, port: int, timeout_s: float) -> None:
     deadline = asyncio.get_running_loop().time() + timeout_s
     while True:
         try:
-            _, w = await asyncio.wait_for(asyncio.open_connection(host, port), 0.5)
+            async with asyncio.timeout(0.5):
+                _, w = await asyncio.open_connection(host, port)
             w.close()
             await w.wait_closed()
             return
@@ -112,7 +113,8 @@ class LocalBroker:
             with contextlib.suppress(ProcessLookupError):
                 self._proc.terminate()
             try:
-                await asyncio.wait_for(self._proc.wait(), 10)
+                async with asyncio.timeout(10):
+                    await self._proc.wait()
             except TimeoutError:
                 self._proc.kill()
                 await self._proc.wait()

@@ -4,12 +4,15 @@
 * ``POST /api/simulations`` — run a preset (by name) or an inline scenario (202, queued);
 * ``GET  /api/simulations`` — the latest runs, newest first, with status and progress;
 * ``GET  /api/simulations/{id}`` — one run: status, progress, and the result once done;
-* ``POST /api/simulations/{id}/cancel`` — stop a queued or running run;
+* ``POST /api/simulations/{id}/cancel`` — stop a queued or running run (its worker processes
+  are terminated and replaced);
 * ``GET  /api/simulations/compare?a=…&b=…`` — two finished runs side by side, ``b - a``.
 
 Every route needs a bearer token; any role reads, ``planner`` and ``admin`` run and cancel.
 A bad request answers 422 naming the field (``["body", "scenario", "incidence",
-"doubling_days"]``).
+"doubling_days"]``); a run beyond the queue's caps (``simulation.queue_per_user``,
+``queue_total``) answers 429 with ``Retry-After``. A run that exceeds ``simulation.max_run_s``
+fails saying so.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationIn
 from api.auth import READERS, Principal, UserRole, require_roles
 from api.deps import RuntimeDep
 from api.security.http import audit_request, result_of
-from api.simulations import RunNotFinished, RunNotFound, RunView, SimulationService
+from api.simulations import QueueFull, RunNotFinished, RunNotFound, RunView, SimulationService
 from simulation import PRESETS, Scenario, scenario_from_data, scenario_preset
 
 router = APIRouter(prefix="/api/simulations", tags=["simulations"])
@@ -135,9 +138,13 @@ async def submit(body: SimulationIn, who: Planner, svc: ServiceDep, request: Req
     except HTTPException as exc:
         await audit_request(request, who, "simulation.run", result_of(exc.status_code), detail)
         raise
-    view = await svc.submit(
-        sc, days=body.days, replications=body.replications, seed=body.seed, actor=who.actor
-    )
+    try:
+        view = await svc.submit(
+            sc, days=body.days, replications=body.replications, seed=body.seed, actor=who.actor
+        )
+    except QueueFull as exc:
+        await audit_request(request, who, "simulation.run", result_of(429), detail)
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
     detail.update(id=view.id, scenario=sc.name)
     await audit_request(request, who, "simulation.run", "ok", detail)
     return _json(view.as_dict(), 202, {"Location": f"/api/simulations/{view.id}"})
@@ -179,7 +186,8 @@ async def get_run(run_id: str, _who: Reader, svc: ServiceDep) -> Response:
 
 @router.post("/{run_id}/cancel")
 async def cancel(run_id: str, who: Planner, svc: ServiceDep, request: Request) -> Response:
-    """Stop a queued or running run (it reports ``cancelled`` once its workers stop)."""
+    """Stop a queued or running run: its workers are terminated, and the answer says
+    ``cancelled`` once it has stopped."""
     try:
         view = await svc.cancel(run_id)
     except RunNotFound as exc:

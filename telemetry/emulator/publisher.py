@@ -166,7 +166,8 @@ class FieldLink:
             last = self._farewell() if self._farewell is not None else None
             if last is not None:
                 with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
-                    await asyncio.wait_for(self._send(client, last), 2.0)
+                    async with asyncio.timeout(2.0):
+                        await self._send(client, last)
             raise
 
 

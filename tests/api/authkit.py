@@ -104,7 +104,8 @@ async def serving(settings: Settings, clock: FakeClock | None = None) -> AsyncIt
         yield Served(rt, f"http://127.0.0.1:{port}")
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 15)
+        async with asyncio.timeout(15):
+            await task
 
 
 async def sign_in(http: httpx.AsyncClient, user: str, password: str = PASSWORD) -> dict[str, Any]:

@@ -184,7 +184,8 @@ async def test_cli_asks_a_running_server(tmp_path: Path) -> None:
             stdout=asyncio.subprocess.PIPE,
             stderr=asyncio.subprocess.PIPE,
         )
-        stdout, stderr = await asyncio.wait_for(proc.communicate(), 90)
+        async with asyncio.timeout(90):
+            stdout, stderr = await proc.communicate()
         assert proc.returncode == 0, stderr.decode()
         listed = (await http.get("/api/reports", headers=bearer("operator"))).json()
     assert len(listed) == 1 and listed[0]["created_by"] == "crew_manager-bot (crew_manager)"

@@ -82,7 +82,8 @@ async def serving(rt: Runtime) -> AsyncIterator[httpx.AsyncClient]:
             yield client
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 15)
+        async with asyncio.timeout(15):
+            await task
 
 
 async def until(fn: Any, timeout_s: float = 10.0) -> Any:

@@ -122,7 +122,8 @@ def comparable(board: dict[str, Any], trains: list[dict[str, Any]]) -> dict[str,
 
 
 async def recv(ws: ClientConnection, timeout_s: float = 3.0) -> dict[str, Any]:
-    msg: dict[str, Any] = orjson.loads(await asyncio.wait_for(ws.recv(), timeout_s))
+    async with asyncio.timeout(timeout_s):
+        msg: dict[str, Any] = orjson.loads(await ws.recv())
     return msg
 
 
@@ -154,7 +155,8 @@ async def serving(rt: Runtime) -> AsyncIterator[str]:
         yield f"ws://127.0.0.1:{port}/ws/board?token={TOKEN}"
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 15)
+        async with asyncio.timeout(15):
+            await task
 
 
 def metric(rt: Runtime, name: str, **labels: str) -> float:
@@ -354,7 +356,8 @@ async def test_shutdown_with_clients_connected_is_prompt_and_clean(tmp_path: Pat
             await asyncio.sleep(2.0)  # the stalled client's buffers fill up
             started = time.monotonic()
         assert time.monotonic() - started < 6, "shutdown waited for the stalled client"
-        await asyncio.wait_for(reader, 5)
+        async with asyncio.timeout(5):
+            await reader
         assert codes == [1012]  # "service restart": the browser reconnects
     finally:
         await feeder.stop()

@@ -60,7 +60,8 @@ async def test_acknowledged_writes_survive_sigkill(db_url: str) -> None:
         assert proc.stdout is not None
         deadline = time.monotonic() + 30
         while len(acked) < 60 and time.monotonic() < deadline:
-            line = await asyncio.wait_for(proc.stdout.readline(), 30)
+            async with asyncio.timeout(30):
+                line = await proc.stdout.readline()
             if not line:
                 break
             acked.append(int(line))
@@ -68,7 +69,8 @@ async def test_acknowledged_writes_survive_sigkill(db_url: str) -> None:
     finally:
         if proc.returncode is None:
             proc.kill()
-        _, err = await asyncio.wait_for(proc.communicate(), 10)
+        async with asyncio.timeout(10):
+            _, err = await proc.communicate()
     assert len(acked) == 60, f"writer acknowledged only {len(acked)} writes:\n{err[-2000:]!r}"
     assert proc.returncode == -signal.SIGKILL
 

@@ -151,11 +151,13 @@ async def test_acknowledged_crew_writes_survive_kill_9_of_the_server(
         tasks = [asyncio.create_task(writer(http, w, writes, stop)) for w in range(WRITERS)]
         tasks.append(asyncio.create_task(editor(http, writes, stop)))
         with contextlib.suppress(TimeoutError):  # (too few acknowledged fails below)
-            await asyncio.wait_for(writes.enough.wait(), 30)
+            async with asyncio.timeout(30):
+                await writes.enough.wait()
         # SIGKILL with requests in flight: no shutdown, no flush, nothing said to the clients
         code = await asyncio.to_thread(server.kill, signal.SIGKILL)
         stop.set()
-        await asyncio.wait_for(asyncio.gather(*tasks), 30)
+        async with asyncio.timeout(30):
+            await asyncio.gather(*tasks)
     assert code == -signal.SIGKILL
     assert len(writes.acked) >= KILL_AFTER_ACKED, server.tail()
     assert not writes.refused, writes.refused

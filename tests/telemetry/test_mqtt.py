@@ -190,7 +190,8 @@ async def test_broker_restart_with_sigterm_mid_stream_loses_no_qos1_event(
             await wait_for(lambda: len(probe.got) >= 80)
             await asyncio.to_thread(mosquitto.restart)  # SIGTERM: mosquitto saves its queues
             restarted_at = len(probe.got)
-            publisher_connections = await asyncio.wait_for(stream, 30)
+            async with asyncio.timeout(30):
+                publisher_connections = await stream
             await wait_for(lambda: probe.seqs() == set(range(300)), timeout_s=15)
     assert restarted_at < 300  # the restart did fall in the middle of the stream
     assert publisher_connections >= 2
@@ -234,7 +235,8 @@ async def test_stopping_and_restarting_the_ingest_mid_stream_loses_no_qos1_event
         await wait_for(lambda: len(first.got) >= 150)
     stopped_at = len(first.got)
     async with second.running():
-        await asyncio.wait_for(stream, 30)
+        async with asyncio.timeout(30):
+            await stream
         await wait_for(lambda: (first.seqs() | second.seqs()) == set(range(600)))
     assert stopped_at < 600 and second.got  # the stop did fall in the middle of the stream
 

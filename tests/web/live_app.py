@@ -242,7 +242,8 @@ async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
                 print(json.dumps(hello), file=out, flush=True)
                 await _commands(emu, out)
                 server.should_exit = True
-                await asyncio.wait_for(srv_task, STOP_TIMEOUT_S)
+                async with asyncio.timeout(STOP_TIMEOUT_S):
+                    await srv_task
                 emu_task.cancel()
 
 
