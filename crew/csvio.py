@@ -18,6 +18,16 @@ Columns (``id``, ``name`` and ``role`` are required; the others may be left out)
                                ``shift_team:DT-A:Tổ lái A; dormitory_room:R101``
 =============================  ================================================================
 
+Ids (staff and groups) follow :data:`crew.model.ID_PATTERN`. Inside the ``qualifications`` and
+``groups`` cells a ``;`` or ``:`` that belongs to a value (a group name ``Tổ A; ca đêm``) is
+written ``\\;`` / ``\\:`` (and a backslash ``\\\\``), so any name exports and imports back.
+
+Spreadsheet formulas: a cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage
+return would run as a formula when the file is opened in a spreadsheet (CSV injection, OWASP).
+Export prefixes such a cell with ``'`` (which spreadsheets show as text) and import removes that
+one ``'`` again, so ``=HYPERLINK(…)`` as a name round-trips as text. A cell already starting
+with ``'`` before one of those characters gets one more, so every value round-trips exactly.
+
 Reading checks every row and reports every problem with its line number, column and reason
 (:class:`CsvImportError`); a file with any problem imports nothing. Importing either merges the
 file into the roster (people in the file are created or replaced, with exactly the groups the
@@ -29,13 +39,14 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from pydantic import ValidationError
 
-from crew.model import ContactGroup, GroupKind, Roster, Staff
+from crew.model import ID_PATTERN, ContactGroup, GroupKind, Roster, Staff
 
 if TYPE_CHECKING:
     from crew.store import CrewStore, RosterChange
@@ -56,6 +67,9 @@ REQUIRED = ("id", "name", "role")
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
 _IMPORTABLE_GROUPS = (GroupKind.SHIFT_TEAM, GroupKind.DORMITORY_ROOM)
+_ID = re.compile(ID_PATTERN)
+# a cell a spreadsheet would evaluate (OWASP "CSV injection"), possibly already escaped with '
+_FORMULA = re.compile(r"^'*[=+\-@\t\r]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +149,7 @@ def read_roster_csv(text: str) -> RosterFile:
         if None in raw:  # more cells than header columns
             problems.append(RowError(line, raw.get("id"), None, "more cells than columns"))
             continue
-        row = {k: (v or "").strip() for k, v in raw.items()}
+        row = {k: _unformula((v or "").strip()) for k, v in raw.items()}
         if not any(row.values()):
             continue  # blank line
         sid = row.get("id") or None
@@ -171,7 +185,7 @@ def _flag(row: dict[str, str], col: str, default: bool, errs: list[RowError], li
 def _staff(row: dict[str, str], line: int, sid: str | None, errs: list[RowError]) -> Staff | None:
     quals: list[dict[str, str]] = []
     for n, item in enumerate(_items(row.get("qualifications", "")), 1):
-        parts = [p.strip() for p in item.split(":")]
+        parts = [p.strip() for p in _split(item, ":")]
         if len(parts) not in (3, 4) or not all(parts):
             errs.append(
                 RowError(
@@ -220,10 +234,21 @@ def _group_refs(
     out: list[GroupRef] = []
     kinds = ", ".join(k.value for k in _IMPORTABLE_GROUPS)
     for n, item in enumerate(_items(text), 1):
-        parts = [p.strip() for p in item.split(":", 2)]
+        parts = [p.strip() for p in _split(item, ":", 2)]
         if len(parts) < 2 or not parts[1]:
             errs.append(
                 RowError(line, sid, "groups", f"item {n} {item!r}: expected kind:id[:name]")
+            )
+            continue
+        if not _ID.match(parts[1]):
+            errs.append(
+                RowError(
+                    line,
+                    sid,
+                    "groups",
+                    f"item {n}: group id {parts[1]!r} must match {ID_PATTERN} "
+                    "(1-32 letters, digits, _ . -)",
+                )
             )
             continue
         try:
@@ -244,7 +269,41 @@ def _group_refs(
 
 
 def _items(text: str) -> list[str]:
-    return [x.strip() for x in text.split(";") if x.strip()]
+    """The ``;``-separated items of a cell, their own escapes kept (for :func:`_split`)."""
+    return [x.strip() for x in _split(text, ";", unescape=False) if x.strip()]
+
+
+def _split(text: str, sep: str, maxsplit: int = -1, *, unescape: bool = True) -> list[str]:
+    """``text.split(sep, maxsplit)`` where ``\\`` escapes the next character."""
+    parts: list[str] = []
+    cur: list[str] = []
+    chars = iter(text)
+    for ch in chars:
+        if ch == "\\":
+            nxt = next(chars, "")
+            cur.append(nxt if unescape else ch + nxt)
+        elif ch == sep and (maxsplit < 0 or len(parts) < maxsplit):
+            parts.append("".join(cur))
+            cur = []
+        else:
+            cur.append(ch)
+    parts.append("".join(cur))
+    return parts
+
+
+def _esc(value: str) -> str:
+    """A value inside a ``kind:id:name`` or ``kind:scope:date`` item (see :func:`_split`)."""
+    return value.replace("\\", "\\\\").replace(";", "\\;").replace(":", "\\:")
+
+
+def _formula_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: ``'`` before a leading ``= + - @`` tab or CR."""
+    return "'" + cell if _FORMULA.match(cell) else cell
+
+
+def _unformula(cell: str) -> str:
+    """:func:`_formula_safe` undone (one ``'`` less)."""
+    return cell[1:] if _FORMULA.match(cell) and cell.startswith("'") else cell
 
 
 # --- merging ---------------------------------------------------------------------------------
@@ -338,39 +397,29 @@ def write_roster_csv(roster: Roster) -> str:
     for s in sorted(roster.staff, key=lambda s: s.id):
         quals = []
         for q in s.qualifications:
-            _plain(q.scope, f"{s.id}: qualification scope")
             tail = f":{q.valid_from.isoformat()}" if q.valid_from else ""
-            quals.append(f"{q.kind.value}:{q.scope}:{q.valid_until.isoformat()}{tail}")
+            quals.append(f"{q.kind.value}:{_esc(q.scope)}:{q.valid_until.isoformat()}{tail}")
         refs = []
         for g in sorted(groups_of.get(s.id, []), key=lambda g: g.id):
-            _plain(g.id, f"group id {g.id}")
-            if ";" in g.name:
-                raise ValueError(f"group {g.id}: a name with ';' cannot be written to CSV")
-            refs.append(f"{g.kind.value}:{g.id}:{g.name}")
-        w.writerow(
-            [
-                s.id,
-                s.name,
-                s.role.value,
-                s.discipline.value if s.discipline else "",
-                _yn(s.substitute),
-                s.line_id or "",
-                _yn(s.overtime_allowed),
-                _yn(s.extended_overtime_allowed),
-                "; ".join(quals),
-                "; ".join(refs),
-            ]
-        )
+            refs.append(f"{g.kind.value}:{_esc(g.id)}:{_esc(g.name)}")
+        cells = [
+            s.id,
+            s.name,
+            s.role.value,
+            s.discipline.value if s.discipline else "",
+            _yn(s.substitute),
+            s.line_id or "",
+            _yn(s.overtime_allowed),
+            _yn(s.extended_overtime_allowed),
+            "; ".join(quals),
+            "; ".join(refs),
+        ]
+        w.writerow([_formula_safe(c) for c in cells])
     return out.getvalue()
 
 
 def _yn(v: bool) -> str:
     return "yes" if v else "no"
-
-
-def _plain(value: str, what: str) -> None:
-    if ":" in value or ";" in value:
-        raise ValueError(f"{what} {value!r} contains ':' or ';' and cannot be written to CSV")
 
 
 # --- the import, end to end ------------------------------------------------------------------

@@ -25,7 +25,15 @@ from pydantic import (
     model_validator,
 )
 
-StaffId = Annotated[str, StringConstraints(pattern=r"^[A-Za-z0-9_.\-]{1,32}$")]
+ID_PATTERN = r"^[A-Za-z0-9_.\-]{1,32}$"
+"""Every crew record id (staff, contact group, cohort): 1–32 letters, digits, ``_ . -``. It
+appears in URLs (``/api/crew/groups/{id}``) and in the roster CSV's ``kind:id:name`` items, so
+``/``, ``:``, ``;`` and spaces are refused where an id is created (API 422, CSV import)."""
+
+RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
+"""An id of :data:`ID_PATTERN`."""
+
+StaffId = RecordId
 """Opaque staff id such as ``D023`` (driver), ``K107`` (technician), ``C012`` (control centre)."""
 
 
@@ -120,7 +128,7 @@ def _sorted_unique(members: tuple[str, ...]) -> tuple[str, ...]:
 class ContactGroup(_Frozen):
     """People in close, repeated contact: a shift team or a dormitory room."""
 
-    id: str = Field(min_length=1)
+    id: RecordId
     kind: GroupKind
     name: str
     members: tuple[StaffId, ...]
@@ -135,7 +143,7 @@ class Cohort(_Frozen):
     cohort is valid only when the members fit the beds available.
     """
 
-    id: str = Field(min_length=1)
+    id: RecordId
     name: str
     members: tuple[StaffId, ...]
     start: AwareDatetime

@@ -85,7 +85,8 @@ async def serving(settings: Settings) -> AsyncIterator[httpx.AsyncClient]:
             yield client
     finally:
         server.should_exit = True
-        await asyncio.wait_for(task, 15)
+        async with asyncio.timeout(15):
+            await task
 
 
 @pytest.fixture
@@ -349,3 +350,34 @@ async def test_cohorts_are_versioned_and_warn_when_longer_than_the_policy(
     assert r.status_code == 204
     r = await http.get("/api/crew/cohorts/3OS-A", headers=auth("operator"))
     assert r.json()["members"] == ["D1"] and r.json()["version"] == 3
+
+
+async def test_ids_follow_one_pattern_and_odd_names_export(http: httpx.AsyncClient) -> None:
+    r = await http.post("/api/crew/staff", json=staff_body("D1"), headers=CM)
+    assert r.status_code == 201, r.text
+    group = {"kind": "shift_team", "name": "x", "members": ["D1"]}
+    cohort = {"name": "x", "members": ["D1"], "start": "2026-03-02T06:00:00+07:00",
+              "planned_end": "2026-03-16T06:00:00+07:00", "beds_available": 5}  # fmt: skip
+    for bad in ("BAD:ID", "a/b", "a;b", "with space", "x" * 33, ""):
+        for path, body in (("groups", group), ("cohorts", cohort), ("staff", staff_body())):
+            r = await http.post(f"/api/crew/{path}", json=body | {"id": bad}, headers=CM)
+            assert r.status_code == 422, (path, bad, r.text)
+            assert r.json()["detail"][0]["loc"] == ["body", "id"], (path, bad)
+    assert len((await http.get("/api/crew/groups", headers=CM)).json()) == 0
+
+    # names a spreadsheet would run, or with the CSV's own separators, export and import back
+    r = await http.post(
+        "/api/crew/staff", json=staff_body("D2", name='=HYPERLINK("http://x.example")'), headers=CM
+    )
+    assert r.status_code == 201, r.text
+    odd = group | {"id": "T-A", "name": "Tổ A; ca đêm: 22:00", "members": ["D1", "D2"]}
+    assert (await http.post("/api/crew/groups", json=odd, headers=CM)).status_code == 201
+    r = await http.get("/api/crew/roster.csv", headers=auth("operator"))
+    assert r.status_code == 200, r.text
+    assert "'=HYPERLINK(" in r.text and "\n=HYPERLINK" not in r.text and ",=" not in r.text
+    r2 = await http.post("/api/crew/roster.csv?replace=true", content=r.content, headers=CM)
+    assert r2.status_code == 200, r2.text
+    assert r2.json()["updated"] == [] and r2.json()["deleted"] == []
+    got = (await http.get("/api/crew/staff/D2", headers=CM)).json()
+    assert got["name"] == '=HYPERLINK("http://x.example")'
+    assert (await http.get("/api/crew/groups/T-A", headers=CM)).json()["name"] == odd["name"]

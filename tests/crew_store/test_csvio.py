@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import csv
+import io
+
 import pytest
 
 from crew import GroupKind, Role, synthetic_roster
@@ -124,3 +127,63 @@ async def test_a_bad_file_imports_nothing(store: CrewStore) -> None:
     audit = await store.audit(limit=4)
     assert {a.context for a in audit} == {"import a.csv"}
     assert {a.actor for a in audit} == {"lan (crew_manager)"}
+
+
+# --- hostile and odd values ------------------------------------------------------------------
+FORMULAS = ('=HYPERLINK("http://evil.example","x")', "@SUM(1+1)*cmd|' /C calc'!A0", "+1", "-2+3")
+
+
+def test_formula_cells_are_neutralised_on_export_and_come_back_as_text() -> None:
+    roster = synthetic_roster(1)
+    people = list(roster.staff)
+    names = [*FORMULAS, "'=already quoted", "\tTab", "plain name"]
+    people = [p.model_copy(update={"name": names[i % len(names)]}) for i, p in enumerate(people)]
+    roster = roster.model_copy(update={"staff": tuple(people)})
+    text = write_roster_csv(roster)
+    rows = list(csv.reader(io.StringIO(text)))[1:]
+    for row in rows:
+        for cell in row:  # what a spreadsheet would evaluate
+            assert not cell or cell[0] not in "=+-@\t\r", row
+    by_id = {r[0]: r[1] for r in rows}
+    assert by_id[people[0].id] == "'" + FORMULAS[0]
+    assert by_id[people[4].id] == "''=already quoted"
+
+    parsed = read_roster_csv(text)
+    assert {s.id: s.name for s in parsed.staff} == {p.id: p.name for p in people}
+
+
+def test_odd_names_and_scopes_export_and_import_back() -> None:
+    from crew import ContactGroup
+
+    roster = synthetic_roster(1)
+    person = roster.staff[0]
+    q = person.qualifications[0].model_copy(update={"scope": "CRRC:4car;v2"})
+    person = person.model_copy(update={"qualifications": (q, *person.qualifications[1:])})
+    group = ContactGroup(
+        id="T-odd",
+        kind=GroupKind.SHIFT_TEAM,
+        name="Tổ A; ca đêm: 22:00\\06:00",
+        members=(person.id,),
+    )
+    roster = roster.model_copy(update={"staff": (person,), "groups": (group,), "cohorts": ()})
+    text = write_roster_csv(roster)  # used to raise: ':' or ';' cannot be written
+    back = merge_roster(
+        roster.model_copy(update={"staff": (), "groups": ()}), read_roster_csv(text)
+    )
+    assert back.groups == (group,)
+    assert back.staff[0].qualifications == person.qualifications
+
+
+def test_group_ids_outside_the_pattern_are_refused_on_import() -> None:
+    text = (
+        f"{HEADER}\n"
+        "D1,An,driver,,,,,,,shift_team:BAD\\:ID:x\n"
+        "D2,Bình,driver,,,,,,,shift_team:a/b\n"
+        "D3,Chi,driver,,,,,,,shift_team:ok.id-1\n"
+        "bad id,Dũng,driver,,,,,,,\n"
+    )
+    with pytest.raises(CsvImportError) as err:
+        read_roster_csv(text)
+    where = {(e.line, e.column) for e in err.value.errors}
+    assert where == {(2, "groups"), (3, "groups"), (5, "id")}, err.value
+    assert "must match" in str(err.value)
