@@ -21,6 +21,7 @@ from api.crew_link import CrewLink
 from api.gtfs.cancellations import CancelledTrips, CrewCancellations
 from api.live import BoardHub, BoardHubMetrics
 from api.live_board import live_board
+from api.outlook_gate import OutlookGate
 from api.reports.service import ReportService, build_reports
 from api.security import AuditLog, SecurityStore
 from api.settings import Settings
@@ -80,6 +81,7 @@ class Runtime:
     cancellations: CancelledTrips | None = None  # trips the crew cannot run (GTFS-RT)
     simulations: SimulationService | None = None  # what-if runs; opened by run_runtime
     reports: ReportService | None = None  # situation reports; opened by run_runtime
+    outlooks: OutlookGate | None = None  # crew coverage/capacity: cached, bounded, rate-limited
 
 
 def build_runtime(
@@ -172,6 +174,11 @@ def build_runtime(
             BoardHubMetrics(registry),
             clock,
         ),
+    )
+    rt.outlooks = OutlookGate(
+        cache_s=settings.crew.outlook_cache_s,
+        solves_per_minute=settings.crew.outlook_solves_per_minute,
+        concurrent=settings.crew.outlook_concurrent,
     )
     rt.reports = build_reports(rt)  # reads the live state, crew and what-ifs above
     return rt

@@ -22,6 +22,7 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationErro
 
 from api.auth import READERS, Principal, UserRole, require_roles
 from api.deps import RuntimeDep
+from api.outlook_gate import RateLimited
 from api.security.http import audited_roles
 from crew.coverage import SolverSettings
 from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
@@ -505,7 +506,17 @@ DaysQ = Annotated[int, Query(ge=1, le=MAX_DAYS, description="days from `from`")]
 FromQ = Annotated[date | None, Query(alias="from", description="first day (default: today)")]
 
 
-async def _outlook(rt: RuntimeDep, store: CrewStore, start: date | None, days: int) -> Any:
+async def _outlook(
+    rt: RuntimeDep, store: CrewStore, who: Principal, start: date | None, days: int
+) -> Any:
+    """The outlook through the runtime's gate (cache, single flight, rate limit per user)."""
+    limit = rt.settings.crew.outlook_max_days
+    if days > limit:
+        raise HTTPException(
+            422,
+            [{"loc": ["query", "days"], "type": "less_than_equal",
+              "msg": f"at most {limit} days (crew.outlook_max_days)"}],
+        )  # fmt: skip
     if start is not None and not OUTLOOK_FIRST <= start <= OUTLOOK_LAST:
         # found by schemathesis: from=0001-01-01 overflowed date arithmetic (a 500)
         raise HTTPException(
@@ -516,19 +527,30 @@ async def _outlook(rt: RuntimeDep, store: CrewStore, start: date | None, days: i
     now = _now(store)
     tt_id = rt.settings.state.timetable
     solver = SolverSettings(time_limit_s=rt.settings.crew.solver_time_limit_s)
-    return await stored_outlook(
-        store,
-        [(rt.line, rt.line.timetable(tt_id))],
-        start=start or now.date(),
-        days=days,
-        as_of=now,
-        solver=solver,
-    )
+    first = start or now.date()
+
+    def solve() -> Any:
+        return stored_outlook(
+            store,
+            [(rt.line, rt.line.timetable(tt_id))],
+            start=first,
+            days=days,
+            as_of=now,
+            solver=solver,
+        )
+
+    if rt.outlooks is None:
+        return await solve()
+    key = (first, days, tt_id, await store.revision())
+    try:
+        return await rt.outlooks.get(key, who.actor, solve)
+    except RateLimited as exc:
+        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
 
 
 @router.get("/coverage")
 async def coverage(
-    _: Reader,
+    who: Reader,
     rt: RuntimeDep,
     store: StoreDep,
     start: FromQ = None,
@@ -537,7 +559,7 @@ async def coverage(
 ) -> dict[str, Any]:
     """Per day and shift: needed, assigned and missing by role; capacity per period; overtime
     per person against the limits; the first day the timetable cannot be staffed."""
-    snap, outlook = await _outlook(rt, store, start, days)
+    snap, outlook = await _outlook(rt, store, who, start, days)
     out_days = []
     for d in outlook.days:
         shifts = []
@@ -612,10 +634,10 @@ async def coverage(
 
 @router.get("/capacity")
 async def capacity(
-    _: Reader, rt: RuntimeDep, store: StoreDep, start: FromQ = None, days: DaysQ = 15
+    who: Reader, rt: RuntimeDep, store: StoreDep, start: FromQ = None, days: DaysQ = 15
 ) -> dict[str, Any]:
     """Crew-constrained capacity: trains and headway each timetable period can run."""
-    snap, outlook = await _outlook(rt, store, start, days)
+    snap, outlook = await _outlook(rt, store, who, start, days)
     return {
         "revision": snap.revision,
         "first_degraded": outlook.first_degraded,

@@ -1,0 +1,96 @@
+"""Cost control for the crew outlook (``GET /api/crew/coverage`` and ``/capacity``).
+
+Each request solves CP-SAT for every day asked (about a second for 31 days of Line 2A): six at
+once used to take 15 s of CPU and slow every board request 70-fold. :class:`OutlookGate` puts
+one gate in front of the solve:
+
+* identical requests (same first day, days, timetable and crew revision) share one solve while
+  it runs (single flight) and its answer for ``crew.outlook_cache_s`` after;
+* at most ``crew.outlook_concurrent`` solves run at once server-wide, each in a worker thread,
+  so the event loop keeps serving the board;
+* each user may start ``crew.outlook_solves_per_minute`` new solves a minute (cached answers
+  and joining a running solve are free); beyond, :class:`RateLimited` (HTTP 429 with
+  ``Retry-After``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import math
+import time
+from collections import deque
+from collections.abc import Awaitable, Callable, Hashable
+from typing import Any
+
+WINDOW_S = 60.0  # the rate limit's window
+
+
+class RateLimited(RuntimeError):
+    """Too many new solves by this user; ``retry_after_s`` says when one is allowed again."""
+
+    def __init__(self, message: str, retry_after_s: int) -> None:
+        super().__init__(message)
+        self.retry_after_s = retry_after_s
+
+
+class OutlookGate:
+    """Cache, single-flight, concurrency bound and per-user rate limit (module docstring)."""
+
+    def __init__(
+        self,
+        *,
+        cache_s: float,
+        solves_per_minute: int,
+        concurrent: int,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._cache_s = cache_s
+        self._per_minute = solves_per_minute
+        self._slots = asyncio.Semaphore(concurrent)
+        self._clock = clock
+        self._cache: dict[Hashable, tuple[float, Any]] = {}
+        self._running: dict[Hashable, asyncio.Task[Any]] = {}
+        self._starts: dict[str, deque[float]] = {}
+        self.solves = 0  # solves started (for tests and diagnostics)
+
+    async def get(self, key: Hashable, actor: str, solve: Callable[[], Awaitable[Any]]) -> Any:
+        """The answer for ``key``: cached, joined, or solved now as ``actor``'s."""
+        now = self._clock()
+        hit = self._cache.get(key)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        task = self._running.get(key)
+        if task is None:
+            self._charge(actor, now)
+            task = asyncio.create_task(self._solve(key, solve), name="crew-outlook")
+            task.add_done_callback(lambda t: t.cancelled() or t.exception())  # read if unwaited
+            self._running[key] = task
+        # a caller that goes away leaves the solve to the others (and the cache)
+        return await asyncio.shield(task)
+
+    def _charge(self, actor: str, now: float) -> None:
+        starts = self._starts.setdefault(actor, deque())
+        while starts and starts[0] <= now - WINDOW_S:
+            starts.popleft()
+        if len(starts) >= self._per_minute:
+            retry = max(1, math.ceil(starts[0] + WINDOW_S - now))
+            raise RateLimited(
+                f"at most {self._per_minute} new coverage calculations a minute per user "
+                f"(crew.outlook_solves_per_minute): retry in {retry} s",
+                retry,
+            )
+        starts.append(now)
+
+    async def _solve(self, key: Hashable, solve: Callable[[], Awaitable[Any]]) -> Any:
+        try:
+            async with self._slots:
+                self.solves += 1
+                value = await solve()
+            now = self._clock()
+            for k in [k for k, (exp, _) in self._cache.items() if exp <= now]:
+                del self._cache[k]
+            if self._cache_s > 0:
+                self._cache[key] = (now + self._cache_s, value)
+            return value
+        finally:
+            self._running.pop(key, None)
