@@ -10,7 +10,8 @@ import re
 import signal
 import subprocess
 import sys
-from collections.abc import AsyncIterator
+import threading
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -25,6 +26,7 @@ from telemetry.registers import SubstationReading, decode_registers
 from telemetry.schemas import Decoded, Decoder, Reject, TrainEvent, TrainStatus, TrainTelemetry
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
+from tests.poll import until, until_sync
 
 MORNING_PEAK = datetime(2026, 11, 23, 8, 0, tzinfo=LOCAL_TZ)  # a Monday, 2026 timetable
 
@@ -102,15 +104,26 @@ async def _running(cfg: EmulatorConfig) -> AsyncIterator[Emulator]:
                 await task
 
 
-async def _retained_status(broker: Broker, wait_s: float = 1.0) -> dict[str, TrainStatus]:
-    """The retained status of every train, as a newly connecting subscriber sees it."""
-    out: dict[str, TrainStatus] = {}
+def _all_trains(status: dict[str, TrainStatus]) -> bool:
+    return len(status) == len(load_line().fleet.trains)
+
+
+async def _retained_status(
+    broker: Broker, ok: Callable[[dict[str, TrainStatus]], bool] = _all_trains
+) -> dict[str, TrainStatus]:
+    """The latest status of every train as a newly connecting subscriber sees it (retained,
+    then live), once ``ok`` of it holds (by default: every train has one)."""
+
+    def latest() -> dict[str, TrainStatus]:
+        out: dict[str, TrainStatus] = {}
+        for d in cap.decoded("status"):
+            assert isinstance(d.msg, TrainStatus)
+            out[d.entity] = d.msg
+        return out
+
     async with _subscribe(broker, "metro/2a/train/+/status") as cap:
-        await asyncio.sleep(wait_s)
-    for d in cap.decoded("status"):
-        assert isinstance(d.msg, TrainStatus)
-        out[d.entity] = d.msg
-    return out
+        await until(lambda: ok(latest()), 15, what="train statuses")
+    return latest()
 
 
 async def test_all_trains_publish_valid_telemetry_and_announce_themselves(
@@ -166,7 +179,9 @@ async def test_all_trains_publish_valid_telemetry_and_announce_themselves(
 async def test_status_is_online_and_retained_while_running(mosquitto: Broker) -> None:
     async with _running(_cfg(mosquitto)):
         await asyncio.sleep(1.0)
-        status = await _retained_status(mosquitto, 0.5)
+        status = await _retained_status(
+            mosquitto, lambda st: _all_trains(st) and all(s.online for s in st.values())
+        )
     assert len(status) == 13 and all(s.online and s.ts for s in status.values())
 
 
@@ -222,16 +237,28 @@ async def test_seq_gaps_appear_when_requested(mosquitto: Broker) -> None:
 
 async def test_a_silenced_train_stops_publishing_but_stays_online(mosquitto: Broker) -> None:
     loop = asyncio.get_running_loop()
+    fleet = set(load_line().fleet.trains)
+
+    def trains_since(t0: float) -> dict[str, int]:
+        n: dict[str, int] = {}
+        for t, d in cap.got:
+            if t >= t0 and isinstance(d, Decoded) and isinstance(d.msg, TrainTelemetry):
+                n[d.msg.train] = n.get(d.msg.train, 0) + 1
+        return n
+
     async with _subscribe(mosquitto) as cap, _running(_cfg(mosquitto)) as emu:
-        await asyncio.sleep(1.0)
+        await until(lambda: set(trains_since(0)) == fleet, 15, what="every train")
         emu.silence_train("T05")
         await asyncio.sleep(0.3)  # what was already on the wire
         cut = loop.time()
-        await asyncio.sleep(1.5)
-        status = await _retained_status(mosquitto, 0.5)
+        # the sentinel that time passed on the wire: every other train sent three messages
+        await until(
+            lambda: sum(1 for v in trains_since(cut).values() if v >= 3) >= 12, 15, what="others"
+        )
+        status = await _retained_status(mosquitto)
         resumed_at = loop.time()
         emu.silence_train("T05", False)
-        await asyncio.sleep(1.0)
+        await until(lambda: "T05" in trains_since(resumed_at), 15, what="T05 again")
     arrived = [(t, d.msg) for t, d in cap.got if isinstance(d, Decoded)]
     t05 = [(t, m) for t, m in arrived if isinstance(m, TrainTelemetry) and m.train == "T05"]
     before = [m for t, m in t05 if t < cut]
@@ -349,42 +376,71 @@ def _emulate_cmd(broker: Broker, *extra: str) -> list[str]:
     ]
 
 
-def _start_cli(broker: Broker, *extra: str) -> subprocess.Popen[str]:
+@dataclass
+class _Cli:
+    """``metro-ops emulate`` with its output (stdout and stderr) read line by line by one
+    thread: everything goes through that one path (PITFALLS.md: lines read with
+    ``readline()`` sit in the text wrapper's buffer, and a later ``communicate()`` reading
+    the raw pipe lost them — the banner, one run in three)."""
+
+    proc: subprocess.Popen[str]
+    lines: list[str] = field(default_factory=list)
+    reader: threading.Thread | None = None
+
+    def read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            self.lines.append(line)
+
+    @property
+    def output(self) -> str:
+        return "".join(self.lines)
+
+
+def _start_cli(broker: Broker, *extra: str) -> _Cli:
     env = {**os.environ, "METRO_LOG_LEVEL": "warning"}
     proc = subprocess.Popen(
         _emulate_cmd(broker, *extra),
         stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
         text=True,
         env=env,
     )
-    assert proc.stdout is not None
-    line = proc.stdout.readline()  # blocks until the emulator has started (or died)
-    assert line.startswith("emulating"), line + (proc.stderr.read() if proc.stderr else "")
-    return proc
+    cli = _Cli(proc)
+    cli.reader = threading.Thread(target=cli.read, name="emulate-output", daemon=True)
+    cli.reader.start()
+    until_sync(lambda: "emulating" in cli.output or proc.poll() is not None, 60, what="the banner")
+    assert "emulating" in cli.output, cli.output
+    return cli
 
 
-def _stop(proc: subprocess.Popen[str], sig: int) -> tuple[int, str]:
-    proc.send_signal(sig)
+def _stop(cli: _Cli, sig: int) -> tuple[int, str]:
+    cli.proc.send_signal(sig)
     try:
-        out, _ = proc.communicate(timeout=15)
+        cli.proc.wait(timeout=15)
     except subprocess.TimeoutExpired:
-        proc.kill()
-        out, _ = proc.communicate()
-    return proc.returncode, out
+        cli.proc.kill()
+        cli.proc.wait()
+    assert cli.reader is not None
+    cli.reader.join(10)  # the pipe ends with the process
+    assert cli.proc.stdout is not None
+    cli.proc.stdout.close()
+    return cli.proc.returncode, cli.output
 
 
 async def test_cli_killed_abruptly_leaves_the_last_will(mosquitto: Broker) -> None:
     proc = await asyncio.to_thread(_start_cli, mosquitto, "--silence-train", "T05")
     try:
-        await asyncio.sleep(1.5)
-        online = await _retained_status(mosquitto, 0.5)
+        online = await _retained_status(
+            mosquitto, lambda st: _all_trains(st) and all(s.online for s in st.values())
+        )
     finally:
         rc, _ = await asyncio.to_thread(_stop, proc, signal.SIGKILL)
     assert rc == -signal.SIGKILL
     assert len(online) == 13 and all(s.online for s in online.values())
-    await asyncio.sleep(0.3)
-    dead = await _retained_status(mosquitto, 0.5)
+    dead = await _retained_status(
+        mosquitto, lambda st: _all_trains(st) and not any(s.online for s in st.values())
+    )
     assert len(dead) == 13
     assert all(not s.online and s.ts is None for s in dead.values())  # the will, not a goodbye
 
@@ -395,17 +451,16 @@ async def test_cli_stops_cleanly_on_ctrl_c(mosquitto: Broker) -> None:
         trains = set(load_line().fleet.trains)
         try:
             # stop once every train has reported (a loaded machine takes longer to start up)
-            for _ in range(100):
-                await asyncio.sleep(0.2)
-                if {m.train for m in cap.telemetry()} == trains:
-                    break
+            await until(lambda: {m.train for m in cap.telemetry()} == trains, 30, what="trains")
         finally:
             rc, out = await asyncio.to_thread(_stop, proc, signal.SIGINT)
     assert rc == 0, out
     assert "emulator stopped" in out
     assert "modbus://127.0.0.1:" in out
     assert {m.train for m in cap.telemetry()} == set(load_line().fleet.trains)
-    status = await _retained_status(mosquitto, 0.5)
+    status = await _retained_status(
+        mosquitto, lambda st: _all_trains(st) and not any(s.online for s in st.values())
+    )
     assert all(not s.online and s.ts for s in status.values())
 
 
