@@ -22,6 +22,7 @@ from telemetry.config import load_register_maps
 from telemetry.emulator.substation import SubstationSim
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
+from tests.poll import until
 
 OPERATOR_TOKEN = "tok-dd01-operator-0123"  # the operator dd01, an API token of the settings
 
@@ -84,17 +85,6 @@ async def serving(rt: Runtime) -> AsyncIterator[httpx.AsyncClient]:
         server.should_exit = True
         async with asyncio.timeout(15):
             await task
-
-
-async def until(fn: Any, timeout_s: float = 10.0) -> Any:
-    deadline = time.monotonic() + timeout_s
-    while True:
-        got = await fn()
-        if got:
-            return got
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.1)
 
 
 @pytest.fixture

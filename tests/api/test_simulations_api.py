@@ -18,6 +18,7 @@ import httpx
 from crew import CrewPolicy, synthetic_roster
 from simulation import scenario_preset
 from tests.api.authkit import bearer, make_settings, serving
+from tests.poll import until
 
 PL = bearer("planner")
 
@@ -26,16 +27,14 @@ async def wait_for(
     http: httpx.AsyncClient, run_id: str, statuses: set[str], timeout_s: float = 60
 ) -> dict[str, Any]:
     """Poll the run until its status is one of ``statuses``."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout_s
-    while True:
+
+    async def check() -> dict[str, Any] | None:
         r = await http.get(f"/api/simulations/{run_id}", headers=bearer("operator"))
         assert r.status_code == 200, r.text
         body: dict[str, Any] = r.json()
-        if body["status"] in statuses:
-            return body
-        assert loop.time() < deadline, f"run {run_id} still {body['status']}"
-        await asyncio.sleep(0.1)
+        return body if body["status"] in statuses else None
+
+    return await until(check, timeout_s, every_s=0.1, what=f"run {run_id} {statuses}")
 
 
 async def submit(http: httpx.AsyncClient, **body: Any) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from api.settings import Settings
 from telemetry.config import parse_mqtt_url
 from telemetry.emulator.publisher import FieldLink, LinkOptions, Outgoing
 from tests.api.test_serve import OPERATOR_TOKEN
+from tests.poll import elapsed_until, until
 
 # test-sized timeouts: reconnects within a fraction of a second
 FAST_MQTT: dict[str, Any] = {
@@ -104,12 +105,7 @@ async def wait_until(
     cond: Callable[[], bool], timeout_s: float = 10.0, what: str = "condition"
 ) -> float:
     """Poll ``cond`` every 20 ms; the seconds it took, or AssertionError naming ``what``."""
-    t0 = time.monotonic()
-    while not cond():
-        if time.monotonic() - t0 > timeout_s:
-            raise AssertionError(f"{what}: not within {timeout_s} s")
-        await asyncio.sleep(0.02)
-    return time.monotonic() - t0
+    return await elapsed_until(cond, timeout_s, what=what)
 
 
 async def wait_for_value(
@@ -119,14 +115,17 @@ async def wait_for_value(
     what: str = "condition",
 ) -> Any:
     """Poll ``fetch()`` every 100 ms until ``ok`` of its value; returns that value."""
-    deadline = time.monotonic() + timeout_s
-    while True:
-        value = await fetch()
-        if ok(value):
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout_s} s; last value: {value!r:.600}")
-        await asyncio.sleep(0.1)
+    last: list[Any] = []
+
+    async def check() -> bool:
+        last[:] = [await fetch()]
+        return ok(last[0])
+
+    try:
+        await until(check, timeout_s, every_s=0.1, what=what)
+    except AssertionError as exc:
+        raise AssertionError(f"{exc}; last value: {last[0]!r:.600}") from None
+    return last[0]
 
 
 def metric(registry: CollectorRegistry, name: str, **labels: str) -> float:

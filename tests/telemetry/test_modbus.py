@@ -25,6 +25,7 @@ from telemetry.metrics import TelemetryMetrics
 from telemetry.modbus import DeviceHealth, ModbusPoller
 from telemetry.registers import SubstationReading, violations
 from tests.fixtures.ports import free_port
+from tests.poll import elapsed_until
 
 ICD = load_register_maps()["traction_substation"]
 HOST = "127.0.0.1"
@@ -60,12 +61,8 @@ class Probe:
 
     async def wait_for(self, cond: Callable[[], bool], timeout_s: float = 5.0) -> float:
         """Wait until ``cond()``; returns the seconds it took."""
-        t0 = time.monotonic()
-        async with asyncio.timeout(timeout_s):
-            while True:  # polled: the conditions read callbacks' records and metrics
-                if cond():
-                    return time.monotonic() - t0
-                await asyncio.sleep(0.01)
+        # polled: the conditions read callbacks' records and metrics
+        return await elapsed_until(cond, timeout_s, every_s=0.01)
 
 
 @asynccontextmanager

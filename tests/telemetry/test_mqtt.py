@@ -28,6 +28,7 @@ from telemetry.metrics import TelemetryMetrics
 from telemetry.mqtt import Backoff, MqttIngest, icd_subscriptions
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
+from tests.poll import elapsed_until, until
 
 LINE = "2a"
 ICD_SUBS = [
@@ -84,15 +85,6 @@ class Probe:
         # __aexit__ stopped run(), which returned normally
         assert task.done() and not task.cancelled() and task.exception() is None
         assert not self.ingest.connected
-
-
-async def wait_for(pred: Callable[[], bool], timeout_s: float = 10.0) -> float:
-    t0 = time.monotonic()
-    while not pred():
-        if time.monotonic() - t0 > timeout_s:
-            raise AssertionError(f"condition not met within {timeout_s} s")
-        await asyncio.sleep(0.01)
-    return time.monotonic() - t0
 
 
 def event(seq: int, train: str = "T07") -> tuple[str, bytes]:
@@ -164,12 +156,12 @@ async def test_all_four_icd_kinds_arrive_with_topic_and_payload(mosquitto: Broke
         ("metro/2a/station/HD/flow", b'{"v":1,"station":"HD","entries":412}', 1, False),
     ]
     async with probe.running():
-        await wait_for(lambda: probe.ingest.connected)
+        await until(lambda: probe.ingest.connected)
         for topic, payload, qos, retain in kinds:
             await publish(mosquitto.url, [(topic, payload)], qos=qos, retain=retain)
         # not ours: another line, another kind
         await publish(mosquitto.url, [("metro/3/train/T07/event", b"{}"), ("metro/2a/x", b"")])
-        await wait_for(lambda: len(probe.got) >= 4)
+        await until(lambda: len(probe.got) >= 4)
         await asyncio.sleep(0.2)  # anything that should not come would have come by now
         assert sorted(probe.got) == sorted((t, p) for t, p, _, _ in kinds)
         assert all(type(p) is bytes for _, p in probe.got)
@@ -183,16 +175,16 @@ async def test_broker_restart_with_sigterm_mid_stream_loses_no_qos1_event(
     with capture_logs() as logs:
         probe = Probe(fast(mosquitto.url))
         async with probe.running():
-            await wait_for(lambda: probe.ingest.connected)
+            await until(lambda: probe.ingest.connected)
             stream = asyncio.create_task(
                 publish(mosquitto.url, [event(i) for i in range(300)], pace_s=0.003)
             )
-            await wait_for(lambda: len(probe.got) >= 80)
+            await until(lambda: len(probe.got) >= 80)
             await asyncio.to_thread(mosquitto.restart)  # SIGTERM: mosquitto saves its queues
             restarted_at = len(probe.got)
             async with asyncio.timeout(30):
                 publisher_connections = await stream
-            await wait_for(lambda: probe.seqs() == set(range(300)), timeout_s=15)
+            await until(lambda: probe.seqs() == set(range(300)), timeout_s=15)
     assert restarted_at < 300  # the restart did fall in the middle of the stream
     assert publisher_connections >= 2
     assert probe.ingest.connects >= 2 and probe.connects("ok") >= 2
@@ -205,7 +197,7 @@ async def test_qos1_messages_sent_while_stopped_arrive_on_restart(mosquitto: Bro
     settings = fast(mosquitto.url)
     first = Probe(settings)
     async with first.running():
-        await wait_for(lambda: first.ingest.connected)  # the broker now holds our session
+        await until(lambda: first.ingest.connected)  # the broker now holds our session
     offline = [event(i) for i in range(50)]
     offline.append(("metro/2a/station/HD/flow", b'{"v":1,"entries":7}'))
     offline.append(("metro/2a/train/T07/status", b'{"v":1,"online":false}'))
@@ -214,7 +206,7 @@ async def test_qos1_messages_sent_while_stopped_arrive_on_restart(mosquitto: Bro
 
     again = Probe(settings)  # same client id
     async with again.running():
-        await wait_for(lambda: len(again.got) >= len(offline))
+        await until(lambda: len(again.got) >= len(offline))
         await asyncio.sleep(0.2)
     assert sorted(again.got) == sorted(offline)
     # telemetry is subscribed at QoS 0, so the broker does not keep it for us (ICD: only
@@ -230,14 +222,14 @@ async def test_stopping_and_restarting_the_ingest_mid_stream_loses_no_qos1_event
     settings = fast(mosquitto.url)
     first, second = Probe(settings), Probe(settings)
     async with first.running():
-        await wait_for(lambda: first.ingest.connected)
+        await until(lambda: first.ingest.connected)
         stream = asyncio.create_task(publish(mosquitto.url, [event(i) for i in range(600)]))
-        await wait_for(lambda: len(first.got) >= 150)
+        await until(lambda: len(first.got) >= 150)
     stopped_at = len(first.got)
     async with second.running():
         async with asyncio.timeout(30):
             await stream
-        await wait_for(lambda: (first.seqs() | second.seqs()) == set(range(600)))
+        await until(lambda: (first.seqs() | second.seqs()) == set(range(600)))
     assert stopped_at < 600 and second.got  # the stop did fall in the middle of the stream
 
 
@@ -247,13 +239,13 @@ async def test_without_a_persistent_session_offline_events_are_not_kept(
     settings = fast(mosquitto.url, persistent_session=False)
     first = Probe(settings)
     async with first.running():
-        await wait_for(lambda: first.ingest.connected)
+        await until(lambda: first.ingest.connected)
     await publish(mosquitto.url, [event(i) for i in range(5)])
     again = Probe(settings)
     async with again.running():
-        await wait_for(lambda: again.ingest.connected)
+        await until(lambda: again.ingest.connected)
         await publish(mosquitto.url, [event(99)])
-        await wait_for(lambda: len(again.got) >= 1)
+        await until(lambda: len(again.got) >= 1)
         await asyncio.sleep(0.2)
     assert again.seqs() == {99}
 
@@ -270,9 +262,9 @@ async def test_a_callback_that_raises_does_not_stop_the_others(mosquitto: Broker
     with capture_logs() as logs:
         probe = Probe(fast(mosquitto.url), fragile)
         async with probe.running():
-            await wait_for(lambda: probe.ingest.connected)
+            await until(lambda: probe.ingest.connected)
             await publish(mosquitto.url, [event(i) for i in range(20)])
-            await wait_for(lambda: len(seen) >= 20)
+            await until(lambda: len(seen) >= 20)
             assert probe.ingest.connected and probe.ingest.connects == 1
     assert sorted(seen) == list(range(20))
     assert probe.ingest.callback_errors == 5
@@ -286,9 +278,9 @@ async def test_shared_subscription_splits_the_stream_between_workers(mosquitto: 
     b = Probe(fast(mosquitto.url, client_id="ingest-b", shared_group="ingest"))
     assert a.ingest.subscriptions()[0] == ("$share/ingest/metro/2a/train/+/telemetry", 0)
     async with a.running(), b.running():
-        await wait_for(lambda: a.ingest.connected and b.ingest.connected)
+        await until(lambda: a.ingest.connected and b.ingest.connected)
         await publish(mosquitto.url, [event(i) for i in range(40)])
-        await wait_for(lambda: len(a.got) + len(b.got) >= 40)
+        await until(lambda: len(a.got) + len(b.got) >= 40)
         await asyncio.sleep(0.2)
     assert a.got and b.got  # both workers took a share
     assert len(a.got) + len(b.got) == 40  # and no message went to both
@@ -325,9 +317,9 @@ async def test_right_credentials_connect(locked_broker: Broker) -> None:
     url = with_credentials(locked_broker, "metro", "p@ss:w/rd")
     probe = Probe(fast(url))
     async with probe.running():
-        await wait_for(lambda: probe.ingest.connected)
+        await until(lambda: probe.ingest.connected)
         await publish(url, [event(1)])
-        await wait_for(lambda: probe.seqs() == {1})
+        await until(lambda: probe.seqs() == {1})
     assert probe.connects("error") == 0
 
 
@@ -336,7 +328,7 @@ async def test_wrong_credentials_retry_with_backoff_and_never_crash(locked_broke
     with capture_logs() as logs:
         probe = Probe(fast(url))
         async with probe.running() as task:
-            await wait_for(lambda: probe.connects("error") >= 3)
+            await until(lambda: probe.connects("error") >= 3)
             await asyncio.sleep(1.5)
             assert not task.done()  # still trying
             assert not probe.ingest.connected and probe.ingest.connects == 0
@@ -420,15 +412,15 @@ async def test_tls_with_ca_and_client_certificate(
         fast(url, ca_file=pki["ca.crt"], cert_file=pki["client.crt"], key_file=pki["client.key"])
     )
     async with probe.running():
-        await wait_for(lambda: probe.ingest.connected)
+        await until(lambda: probe.ingest.connected)
         await publish(url, [event(1)], tls=tls)
-        await wait_for(lambda: probe.seqs() == {1})
+        await until(lambda: probe.seqs() == {1})
     # without the client certificate the broker refuses it: retried, never connected (with
     # TLS 1.3 the refusal comes after the handshake, so each attempt ends at the CONNACK
     # timeout — aiomqtt does not notice a connection closed before CONNACK)
     refused = Probe(fast(url, ca_file=pki["ca.crt"], connect_timeout_s=0.3))
     async with refused.running():
-        await wait_for(lambda: refused.connects("error") >= 2)
+        await until(lambda: refused.connects("error") >= 2)
         assert not refused.ingest.connected
 
 
@@ -444,7 +436,7 @@ async def test_unanswered_connect_times_out_and_stops_cleanly() -> None:
     try:
         probe = Probe(fast(f"mqtt://127.0.0.1:{port}", connect_timeout_s=0.3))
         async with probe.running():
-            took = await wait_for(lambda: probe.connects("error") >= 2)
+            took = await elapsed_until(lambda: probe.connects("error") >= 2)
             assert not probe.ingest.connected
         assert took < 2.0  # two 0.3 s timeouts plus backoff, not paho's or the OS's defaults
     finally:
@@ -457,8 +449,8 @@ async def test_unanswered_connect_times_out_and_stops_cleanly() -> None:
 async def test_stopping_while_the_broker_is_down_is_prompt(mosquitto: Broker) -> None:
     probe = Probe(fast(mosquitto.url, reconnect_max_s=5.0))
     async with probe.running():
-        await wait_for(lambda: probe.ingest.connected)
+        await until(lambda: probe.ingest.connected)
         await asyncio.to_thread(mosquitto.stop)
-        await wait_for(lambda: probe.connects("error") >= 3)
+        await until(lambda: probe.connects("error") >= 3)
         t0 = time.monotonic()
     assert time.monotonic() - t0 < 1.0

@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import asyncio
 import json
-import time
 from collections import Counter
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import aiomqtt
@@ -24,6 +23,7 @@ from telemetry.config import MqttSettings
 from telemetry.metrics import TelemetryMetrics
 from telemetry.mqtt import MqttIngest
 from tests.fixtures.mosquitto import Broker
+from tests.poll import until
 
 N_MESSAGES = 2000
 GROUP = "ingest"
@@ -81,13 +81,6 @@ async def publish_all(port: int, msgs: list[tuple[str, bytes, tuple[str, int]]])
             await asyncio.gather(*(c.publish(t, p, qos=1, timeout=5) for t, p, _ in chunk))
 
 
-async def wait_for(pred: Callable[[], bool], timeout_s: float) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not pred():
-        assert time.monotonic() < deadline, "condition not met in time"
-        await asyncio.sleep(0.02)
-
-
 async def test_two_workers_on_a_shared_subscription_handle_every_message_exactly_once(
     mosquitto: Broker,
 ) -> None:
@@ -99,9 +92,9 @@ async def test_two_workers_on_a_shared_subscription_handle_every_message_exactly
     assert len(sent) == N_MESSAGES  # every message is identifiable
 
     async with a.running(), b.running():
-        await wait_for(lambda: a.ingest.connected and b.ingest.connected, 10)
+        await until(lambda: a.ingest.connected and b.ingest.connected, 10)
         await publish_all(mosquitto.port, msgs)
-        await wait_for(lambda: len(a.handled) + len(b.handled) >= N_MESSAGES, 20)
+        await until(lambda: len(a.handled) + len(b.handled) >= N_MESSAGES, 20)
         await asyncio.sleep(0.3)  # a message delivered twice would arrive by now
 
     got_a, got_b = set(a.handled), set(b.handled)

@@ -18,6 +18,7 @@ from telemetry.config import InfluxSettings
 from telemetry.metrics import TelemetryMetrics
 from telemetry.sinks import InfluxSink, Point, Spool, SpoolLockedError, encode_line
 from tests.fixtures.victoria import Victoria
+from tests.poll import until
 
 # ---------------------------------------------------------------------------------- helpers
 
@@ -69,14 +70,6 @@ async def running(sink: InfluxSink) -> AsyncIterator[InfluxSink]:
             task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await task
-
-
-async def until(cond: Any, timeout_s: float = 10.0) -> None:
-    deadline = time.monotonic() + timeout_s
-    while not cond():
-        if time.monotonic() > deadline:
-            raise AssertionError("condition not met in time")
-        await asyncio.sleep(0.05)
 
 
 def spool_files(s: InfluxSettings) -> list[Path]:

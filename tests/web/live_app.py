@@ -25,11 +25,12 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime, time
 from pathlib import Path
-from time import monotonic, sleep
+from time import sleep
 from typing import IO, Any, TypeVar
 
 from api.auth import UserRole
 from tests.fixtures.ports import free_port
+from tests.poll import until_sync
 
 T = TypeVar("T")
 REPO = Path(__file__).resolve().parents[2]
@@ -120,15 +121,8 @@ def _stop(proc: subprocess.Popen[str], log: Path) -> None:
 def wait_until(
     fn: Callable[[], T | None], timeout_s: float = 15.0, every_s: float = 0.2, what: str = ""
 ) -> T:
-    """Poll ``fn`` until it returns something truthy; its last value, or AssertionError."""
-    deadline = monotonic() + timeout_s
-    while True:
-        got = fn()
-        if got:
-            return got
-        if monotonic() > deadline:
-            raise AssertionError(f"not within {timeout_s} s: {what or fn}")
-        sleep(every_s)
+    """Poll ``fn`` until it returns something truthy; that value, or AssertionError."""
+    return until_sync(fn, timeout_s, every_s=every_s, what=what)  # type: ignore[return-value]
 
 
 # --- the app side (child process) ------------------------------------------------------------
