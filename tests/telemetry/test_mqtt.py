@@ -159,11 +159,13 @@ async def test_all_four_icd_kinds_arrive_with_topic_and_payload(mosquitto: Broke
         await until(lambda: probe.ingest.connected)
         for topic, payload, qos, retain in kinds:
             await publish(mosquitto.url, [(topic, payload)], qos=qos, retain=retain)
-        # not ours: another line, another kind
-        await publish(mosquitto.url, [("metro/3/train/T07/event", b"{}"), ("metro/2a/x", b"")])
-        await until(lambda: len(probe.got) >= 4)
-        await asyncio.sleep(0.2)  # anything that should not come would have come by now
-        assert sorted(probe.got) == sorted((t, p) for t, p, _, _ in kinds)
+        # not ours: another line, another kind; then a sentinel of ours, after which anything
+        # that should not come would already have come
+        done = ("metro/2a/train/T08/event", b'{"v":1,"seq":9,"kind":"sentinel"}')
+        not_ours = [("metro/3/train/T07/event", b"{}"), ("metro/2a/x", b"")]
+        await publish(mosquitto.url, [*not_ours, done])
+        await until(lambda: done in probe.got)
+        assert sorted(probe.got) == sorted([*((t, p) for t, p, _, _ in kinds), done])
         assert all(type(p) is bytes for _, p in probe.got)
         assert probe.ingest.connects == 1 and probe.connects("ok") == 1
         assert probe.connects("error") == 0

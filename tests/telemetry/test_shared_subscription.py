@@ -14,6 +14,7 @@ import json
 from collections import Counter
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 import aiomqtt
 from prometheus_client import CollectorRegistry
@@ -73,6 +74,23 @@ def messages() -> list[tuple[str, bytes, tuple[str, int]]]:
     return out
 
 
+SENTINEL_SEQ = 1_000_000  # seqs from here are sentinels, not data
+
+
+def sentinel(n: int) -> tuple[str, bytes, tuple[str, int]]:
+    body = {"v": 1, "ts": 1_795_350_800_000 + n, "train": "T01", "seq": SENTINEL_SEQ + n}
+    body["kind"] = "cab_logon"
+    return "metro/2a/train/T01/event", json.dumps(body).encode(), ("T01", SENTINEL_SEQ + n)
+
+
+def sentinels(w: Worker) -> list[tuple[str, int]]:
+    return [k for k in w.handled if k[1] >= SENTINEL_SEQ]
+
+
+def sentinels_in(a: Worker, b: Worker, n: int) -> bool:
+    return len(sentinels(a)) + len(sentinels(b)) == n
+
+
 async def publish_all(port: int, msgs: list[tuple[str, bytes, tuple[str, int]]]) -> None:
     """Publish at QoS 1 with up to 100 in flight; returns when the broker acknowledged all."""
     async with aiomqtt.Client("127.0.0.1", port, identifier="field-publisher", timeout=5) as c:
@@ -95,7 +113,16 @@ async def test_two_workers_on_a_shared_subscription_handle_every_message_exactly
         await until(lambda: a.ingest.connected and b.ingest.connected, 10)
         await publish_all(mosquitto.port, msgs)
         await until(lambda: len(a.handled) + len(b.handled) >= N_MESSAGES, 20)
-        await asyncio.sleep(0.3)  # a message delivered twice would arrive by now
+        # sentinels, published after everything else, until each worker has one: a message
+        # delivered twice to a worker would have come before its sentinel
+        n = 0
+        while not (sentinels(a) and sentinels(b)):
+            assert n < 50, "the share group gave every sentinel to one worker"
+            n += 1
+            await publish_all(mosquitto.port, [sentinel(n)])
+            await until(partial(sentinels_in, a, b, n), 10, what=f"sentinel {n}")
+        for w in (a, b):
+            w.handled = [k for k in w.handled if k[1] < SENTINEL_SEQ]
 
     got_a, got_b = set(a.handled), set(b.handled)
     assert len(got_a) == len(a.handled) and len(got_b) == len(b.handled)  # no repeats in a worker
