@@ -6,8 +6,9 @@ one gate in front of the solve:
 
 * identical requests (same first day, days, timetable and crew revision) share one solve while
   it runs (single flight) and its answer for ``crew.outlook_cache_s`` after;
-* at most ``crew.outlook_concurrent`` solves run at once server-wide, each in a worker thread,
-  so the event loop keeps serving the board;
+* at most ``crew.outlook_concurrent`` solves run at once server-wide, each in a worker
+  process of the gate's own pool (:meth:`OutlookGate.offload`): a solve in a thread held the
+  GIL for its Python work and slowed every board request several-fold;
 * each user may start ``crew.outlook_solves_per_minute`` new solves a minute (cached answers
   and joining a running solve are free); beyond, :class:`RateLimited` (HTTP 429 with
   ``Retry-After``).
@@ -20,7 +21,11 @@ import math
 import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Hashable
-from typing import Any
+from typing import Any, TypeVar
+
+from api.simulation_pool import WorkerPool
+
+T = TypeVar("T")
 
 WINDOW_S = 60.0  # the rate limit's window
 
@@ -51,7 +56,19 @@ class OutlookGate:
         self._cache: dict[Hashable, tuple[float, Any]] = {}
         self._running: dict[Hashable, asyncio.Task[Any]] = {}
         self._starts: dict[str, deque[float]] = {}
+        self._pool = WorkerPool(concurrent)  # started with the first solve
         self.solves = 0  # solves started (for tests and diagnostics)
+
+    async def __aenter__(self) -> OutlookGate:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        """Stop the worker processes (a solve still running is abandoned)."""
+        await asyncio.to_thread(self._pool.terminate)
+
+    async def offload(self, fn: Callable[[], T]) -> T:
+        """Run ``fn`` (picklable) in one of the gate's worker processes."""
+        return await asyncio.wrap_future(self._pool.submit(fn))
 
     async def get(self, key: Hashable, actor: str, solve: Callable[[], Awaitable[Any]]) -> Any:
         """The answer for ``key``: cached, joined, or solved now as ``actor``'s."""

@@ -204,6 +204,8 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             await stack.enter_async_context(rt.simulations)  # and the simulation runs table
         if rt.reports is not None:
             await stack.enter_async_context(rt.reports)  # and the situation reports table
+        if rt.outlooks is not None:
+            await stack.enter_async_context(rt.outlooks)  # its solver processes stop with us
         for s in rt.sinks:
             await stack.enter_async_context(s)
         if rt.ingest is not None:

@@ -537,6 +537,7 @@ async def _outlook(
             days=days,
             as_of=now,
             solver=solver,
+            offload=rt.outlooks.offload if rt.outlooks is not None else None,
         )
 
     if rt.outlooks is None:

@@ -8,9 +8,10 @@ the same per-shift summary.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from functools import partial
 
 from crew.coverage import DayCoverage, SolverSettings
 from crew.duties import DutyKind, StaffingStandard
@@ -18,6 +19,9 @@ from crew.forecast import CrewOutlook, DayOutlook, crew_outlook
 from crew.store.records import CrewSnapshot
 from crew.store.service import CrewStore
 from line import Line, Timetable
+
+Offload = Callable[[Callable[[], CrewOutlook]], Awaitable[CrewOutlook]]
+"""Runs a solve off the event loop and awaits its outcome (see :func:`stored_outlook`)."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,10 +105,15 @@ async def stored_outlook(
     as_of: datetime,
     standard: StaffingStandard | None = None,
     solver: SolverSettings | None = None,
+    offload: Offload | None = None,
 ) -> tuple[CrewSnapshot, CrewOutlook]:
     """Coverage and capacity for ``days`` days from ``start`` over the stored roster, with
     the shifts already worked (recorded with :meth:`CrewStore.record_work`) counting for rest,
-    hours and overtime."""
+    hours and overtime.
+
+    ``offload`` runs the solve (a picklable call) away from the event loop: by default a
+    worker thread; the server passes a worker process, which keeps the solve's Python work
+    from competing with the event loop for the GIL."""
     if days < 1:
         raise ValueError("days must be at least 1")
     # hours count by calendar year (overtime) and by the week before the first day (rest,
@@ -113,7 +122,7 @@ async def stored_outlook(
         min(date(start.year, 1, 1), start - timedelta(days=8)), time(), store.policy.tz
     )
     snap = await store.snapshot(work_since=since)
-    outlook = await asyncio.to_thread(
+    solve = partial(
         crew_outlook,
         services,
         snap.roster,
@@ -126,6 +135,7 @@ async def stored_outlook(
         next_days=days - 1,
         solver=solver,
     )
+    outlook = await (offload or asyncio.to_thread)(solve)
     return snap, outlook
 
 

@@ -87,7 +87,8 @@ async def test_the_board_stays_fast_while_heavy_coverage_requests_run(tmp_path: 
         while not all(t.done() for t in heavy) or len(loaded) < 10:
             loaded.append(await board_ms(http))
         assert [t.result().status_code for t in heavy] == [200] * 6
-        # measured here: median 6 → 37 ms with the gate, 14 → 177 ms with six solves at once
-        # (268 ms in the issue); the bound is generous against scheduling noise
+        # measured here, board median unloaded → loaded: 1.9 → 2.0 ms with the gate (solves
+        # in a worker process, one at a time); 6 → 37 ms with them in one thread; 14 → 177 ms
+        # with six threads at once (3.6 → 268 ms in the issue). Generous against noise.
         median = statistics.median(loaded)
-        assert median < max(10 * unloaded, 100.0), (unloaded, median, sorted(loaded)[-5:])
+        assert median < max(10 * unloaded, 50.0), (unloaded, median, sorted(loaded)[-5:])
