@@ -9,9 +9,10 @@ one gate in front of the solve:
 * at most ``crew.outlook_concurrent`` solves run at once server-wide, each in a worker
   process of the gate's own pool (:meth:`OutlookGate.offload`): a solve in a thread held the
   GIL for its Python work and slowed every board request several-fold;
-* each user may start ``crew.outlook_solves_per_minute`` new solves a minute (cached answers
-  and joining a running solve are free); beyond, :class:`RateLimited` (HTTP 429 with
-  ``Retry-After``).
+* each user may have ``crew.outlook_days_per_minute`` days solved for them a minute (a new
+  14-day solve costs 14; cached answers and joining a running solve are free): enough for a
+  crew manager's screens after every change, not for a loop of month-long solves; beyond,
+  :class:`RateLimited` (HTTP 429 with ``Retry-After``).
 """
 
 from __future__ import annotations
@@ -45,17 +46,17 @@ class OutlookGate:
         self,
         *,
         cache_s: float,
-        solves_per_minute: int,
+        days_per_minute: int,
         concurrent: int,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._cache_s = cache_s
-        self._per_minute = solves_per_minute
+        self._per_minute = days_per_minute
         self._slots = asyncio.Semaphore(concurrent)
         self._clock = clock
         self._cache: dict[Hashable, tuple[float, Any]] = {}
         self._running: dict[Hashable, asyncio.Task[Any]] = {}
-        self._starts: dict[str, deque[float]] = {}
+        self._spent: dict[str, deque[tuple[float, int]]] = {}  # per user: (when, days)
         self._pool = WorkerPool(concurrent)  # started with the first solve
         self.solves = 0  # solves started (for tests and diagnostics)
 
@@ -70,33 +71,43 @@ class OutlookGate:
         """Run ``fn`` (picklable) in one of the gate's worker processes."""
         return await asyncio.wrap_future(self._pool.submit(fn))
 
-    async def get(self, key: Hashable, actor: str, solve: Callable[[], Awaitable[Any]]) -> Any:
-        """The answer for ``key``: cached, joined, or solved now as ``actor``'s."""
+    async def get(
+        self, key: Hashable, actor: str, days: int, solve: Callable[[], Awaitable[Any]]
+    ) -> Any:
+        """The answer for ``key``: cached, joined, or solved now (``days`` days) for ``actor``."""
         now = self._clock()
         hit = self._cache.get(key)
         if hit is not None and hit[0] > now:
             return hit[1]
         task = self._running.get(key)
         if task is None:
-            self._charge(actor, now)
+            self._charge(actor, days, now)
             task = asyncio.create_task(self._solve(key, solve), name="crew-outlook")
             task.add_done_callback(lambda t: t.cancelled() or t.exception())  # read if unwaited
             self._running[key] = task
         # a caller that goes away leaves the solve to the others (and the cache)
         return await asyncio.shield(task)
 
-    def _charge(self, actor: str, now: float) -> None:
-        starts = self._starts.setdefault(actor, deque())
-        while starts and starts[0] <= now - WINDOW_S:
-            starts.popleft()
-        if len(starts) >= self._per_minute:
-            retry = max(1, math.ceil(starts[0] + WINDOW_S - now))
+    def _charge(self, actor: str, days: int, now: float) -> None:
+        spent = self._spent.setdefault(actor, deque())
+        while spent and spent[0][0] <= now - WINDOW_S:
+            spent.popleft()
+        used = sum(d for _, d in spent)
+        if used + days > self._per_minute:
+            # when enough of the window's spending has aged out
+            left, retry_at = used + days - self._per_minute, now + WINDOW_S
+            for t, d in spent:
+                left -= d
+                if left <= 0:
+                    retry_at = t + WINDOW_S
+                    break
+            retry = max(1, math.ceil(retry_at - now))
             raise RateLimited(
-                f"at most {self._per_minute} new coverage calculations a minute per user "
-                f"(crew.outlook_solves_per_minute): retry in {retry} s",
+                f"at most {self._per_minute} days of coverage calculated a minute per user "
+                f"(crew.outlook_days_per_minute; {used} used): retry in {retry} s",
                 retry,
             )
-        starts.append(now)
+        spent.append((now, days))
 
     async def _solve(self, key: Hashable, solve: Callable[[], Awaitable[Any]]) -> Any:
         try:

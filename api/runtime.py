@@ -177,7 +177,7 @@ def build_runtime(
     )
     rt.outlooks = OutlookGate(
         cache_s=settings.crew.outlook_cache_s,
-        solves_per_minute=settings.crew.outlook_solves_per_minute,
+        days_per_minute=settings.crew.outlook_days_per_minute,
         concurrent=settings.crew.outlook_concurrent,
     )
     rt.reports = build_reports(rt)  # reads the live state, crew and what-ifs above

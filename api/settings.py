@@ -110,8 +110,8 @@ class CrewSettings(_Cfg):
     outlook_cache_s: float = Field(
         default=10.0, ge=0, description="an identical request within this long is served again"
     )
-    outlook_solves_per_minute: int = Field(
-        default=6, ge=1, description="per user: new solves (cache misses) a minute, then 429"
+    outlook_days_per_minute: int = Field(
+        default=186, ge=1, description="per user: days solved a minute (cache misses), then 429"
     )
     outlook_concurrent: int = Field(
         default=1, ge=1, description="solves at once, server-wide (the others wait their turn)"

@@ -544,7 +544,7 @@ async def _outlook(
         return await solve()
     key = (first, days, tt_id, await store.revision())
     try:
-        return await rt.outlooks.get(key, who.actor, solve)
+        return await rt.outlooks.get(key, who.actor, days, solve)
     except RateLimited as exc:
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
 

@@ -32,7 +32,12 @@ async def board_ms(http: httpx.AsyncClient) -> float:
 async def test_identical_requests_share_a_solve_and_heavy_users_are_limited(
     tmp_path: Path,
 ) -> None:
-    async with serving(make_settings(tmp_path)) as served, served.client() as http:
+    settings = make_settings(tmp_path)
+    crew = settings.crew.model_copy(update={"outlook_days_per_minute": 8})
+    async with (
+        serving(settings.model_copy(update={"crew": crew})) as served,
+        served.client() as http,
+    ):
         await with_roster(served)
         gate = served.rt.outlooks
         assert gate is not None
@@ -50,7 +55,8 @@ async def test_identical_requests_share_a_solve_and_heavy_users_are_limited(
         assert (await http.get(url, headers=bearer("planner"))).content == rs[0].content
         assert gate.solves == 1
 
-        # a new solve per request: the sixth within a minute is refused, for this user only
+        # each new solve costs its days (8 a minute here: the 3 above, then 5 of 1 day); the
+        # next one within the minute is refused, for this user only
         first = date(2026, 7, 1)
         for i in range(5):
             q = f"/api/crew/capacity?from={first + timedelta(days=i)}&days=1"
@@ -59,7 +65,7 @@ async def test_identical_requests_share_a_solve_and_heavy_users_are_limited(
         r = await http.get(q, headers=bearer("operator"))
         assert r.status_code == 429, r.text
         assert 0 < int(r.headers["retry-after"]) <= 60
-        assert "outlook_solves_per_minute" in r.json()["detail"]
+        assert "outlook_days_per_minute" in r.json()["detail"]
         assert (await http.get(q, headers=bearer("planner"))).status_code == 200
         assert (await http.get(url, headers=bearer("operator"))).status_code == 200  # cached
 
