@@ -87,6 +87,30 @@ class Probe:
         assert not self.ingest.connected
 
 
+SENTINEL_SEQ = 1_000_000  # event seqs from here are sentinels, not data
+
+
+async def until_sentinels(url: str, *probes: Probe) -> None:
+    """Publish sentinel events until each probe has one (a share group gives each message to
+    one member), then forget them: whatever the broker sent a probe earlier has arrived."""
+
+    def sentinels() -> list[int]:
+        return [sum(1 for s in p.seqs() if s >= SENTINEL_SEQ) for p in probes]
+
+    n = 0
+    while not all(sentinels()):
+        assert n < 50, "sentinels never reached every probe"
+        n += 1
+        await publish(url, [event(SENTINEL_SEQ + n)])
+        await until(lambda: sum(sentinels()) == n, what=f"sentinel {n}")  # noqa: B023
+    for p in probes:
+        p.got = [
+            (t, m)
+            for t, m in p.got
+            if not t.endswith("/event") or json.loads(m)["seq"] < SENTINEL_SEQ
+        ]
+
+
 def event(seq: int, train: str = "T07") -> tuple[str, bytes]:
     body = {"v": 1, "ts": 1_795_350_767_241 + seq, "train": train, "seq": seq, "kind": "cab_logon"}
     return f"metro/{LINE}/train/{train}/event", json.dumps(body).encode()
@@ -209,7 +233,7 @@ async def test_qos1_messages_sent_while_stopped_arrive_on_restart(mosquitto: Bro
     again = Probe(settings)  # same client id
     async with again.running():
         await until(lambda: len(again.got) >= len(offline))
-        await asyncio.sleep(0.2)
+        await until_sentinels(mosquitto.url, again)  # anything else kept came before them
     assert sorted(again.got) == sorted(offline)
     # telemetry is subscribed at QoS 0, so the broker does not keep it for us (ICD: only
     # worth its freshness) even though it was published at QoS 1
@@ -247,8 +271,8 @@ async def test_without_a_persistent_session_offline_events_are_not_kept(
     async with again.running():
         await until(lambda: again.ingest.connected)
         await publish(mosquitto.url, [event(99)])
-        await until(lambda: len(again.got) >= 1)
-        await asyncio.sleep(0.2)
+        # the sentinel: events kept for us would have been delivered before it
+        await until(lambda: 99 in again.seqs())
     assert again.seqs() == {99}
 
 
@@ -283,7 +307,7 @@ async def test_shared_subscription_splits_the_stream_between_workers(mosquitto: 
         await until(lambda: a.ingest.connected and b.ingest.connected)
         await publish(mosquitto.url, [event(i) for i in range(40)])
         await until(lambda: len(a.got) + len(b.got) >= 40)
-        await asyncio.sleep(0.2)
+        await until_sentinels(mosquitto.url, a, b)  # a message sent twice came before them
     assert a.got and b.got  # both workers took a share
     assert len(a.got) + len(b.got) == 40  # and no message went to both
     assert a.seqs() | b.seqs() == set(range(40))
