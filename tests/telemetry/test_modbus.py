@@ -193,8 +193,8 @@ async def test_silent_plc_goes_stale_within_3_polls_then_recovers_by_itself() ->
             assert took < 3 * (0.2 + 0.1) + 0.5
             assert probe.poller.health.value == "stale" and probe.stale_gauge() == 1
             assert probe.poller.misses == 3
-            # the outage goes on: still stale, not re-reported
-            await asyncio.sleep(1.0)
+            # the outage goes on (three more missed polls): still stale, not re-reported
+            await probe.wait_for(lambda: probe.poller.misses >= 6)
             assert len(probe.health) == 1 and probe.poller.misses > 3
             n = len(probe.readings)
             sim.silent = False
@@ -221,7 +221,8 @@ async def test_frozen_heartbeat_goes_stale_and_recovers() -> None:
         assert probe.stale_gauge() == 1
         # the PLC still answers (no missed polls) but its frozen values are not passed on
         n = len(probe.readings)
-        await asyncio.sleep(0.4)
+        ok = probe.polls("ok")
+        await probe.wait_for(lambda: probe.polls("ok") >= ok + 4)  # four more answered polls
         assert len(probe.readings) == n and probe.poller.misses == 0
         sim.freeze = False
         await probe.wait_for(lambda: len(probe.health) == 2)
@@ -237,7 +238,8 @@ async def test_device_down_at_start_is_stale_then_recovers_when_it_comes_up() ->
         await probe.wait_for(lambda: bool(probe.health))
         assert probe.health == [("SS2", DeviceHealth.STALE, "no_answer")]
         assert probe.polls("error") == 3 and probe.readings == []
-        await asyncio.sleep(0.5)  # still failing, backing off, not crashing
+        # still failing (two more polls), backing off, not crashing
+        await probe.wait_for(lambda: probe.polls("error") >= 5)
         sim = SubstationSim("SS2", ICD, HOST, port, tick_s=0.05)
         async with sim, running(sim):
             await probe.wait_for(lambda: len(probe.readings) >= 2)
