@@ -228,7 +228,7 @@ class ServicePolicy(_Frozen):
 MIN_MTBF_H = 1.0
 """Fewest service hours between failures of one train a scenario may ask for. Each candidate
 failure is a simulation event: the whole fleet at 1 h makes ~300 a day (the budget is ~1,000
-events a simulated day, PITFALLS.md), while 1e-9 h makes a run that never ends."""
+events a simulated day, docs/library-notes.md), while 1e-9 h makes a run that never ends."""
 MIN_INSPECTION_H = 0.05
 """Shortest daily inspection per train (3 min): the night's inspection count divides by it."""
 

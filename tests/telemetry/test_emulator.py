@@ -379,7 +379,7 @@ def _emulate_cmd(broker: Broker, *extra: str) -> list[str]:
 @dataclass
 class _Cli:
     """``metro-ops emulate`` with its output (stdout and stderr) read line by line by one
-    thread: everything goes through that one path (PITFALLS.md: lines read with
+    thread: everything goes through that one path (docs/library-notes.md: lines read with
     ``readline()`` sit in the text wrapper's buffer, and a later ``communicate()`` reading
     the raw pipe lost them — the banner, one run in three)."""
 
