@@ -48,6 +48,7 @@ from simulation import (
     Executor,
     Scenario,
     WhatIfResult,
+    build_setup,
     compare_results,
     run_whatif,
 )
@@ -253,6 +254,14 @@ class SimulationService:
         self._queue.put_nowait(job)
         log.info("simulation queued", run=job.id, scenario=scenario.name, by=actor)
         return RunView(rec, 0)
+
+    async def check(self, scenario: Scenario, days: int) -> None:
+        """Refuse a scenario impossible with its roster and run length before queueing it (a
+        ValueError naming the input: 100 drivers absent out of 60, an index case after the last
+        day). A run "from today" is checked when it starts, against the crew record then."""
+        if scenario.start == "today":
+            return
+        await asyncio.to_thread(build_setup, scenario, self.line, days)
 
     async def get(self, run_id: str) -> RunView:
         rec = await self._store.get(run_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 import bisect
 import enum
 import tomllib
-from datetime import time
+from datetime import date, time
 from functools import cached_property
 from pathlib import Path
 from typing import NamedTuple
@@ -119,6 +119,17 @@ class Timetable(_Frozen):
         raise LookupError(f"timetable {self.id} has no pattern for weekday {weekday}")
 
 
+class ServiceEra(_Frozen):
+    """What ran from ``from_date`` until the next era: the timetable, the trains kept serviceable
+    and the weekday ridership of the time, with where each figure comes from."""
+
+    from_date: date
+    timetable: str
+    serviceable_trains: int | None = Field(default=None, ge=1)  # None: fleet less maintenance
+    weekday_passengers: int = Field(ge=0)
+    source: str
+
+
 class LocationKind(enum.StrEnum):
     AT_STATION = "at_station"
     BETWEEN = "between"
@@ -157,6 +168,8 @@ class Line(_Frozen):
     stations: tuple[Station, ...]
     substations: tuple[Substation, ...]
     timetables: tuple[Timetable, ...]
+    # which timetable, fleet and ridership were in force when (dates ascending)
+    service_history: tuple[ServiceEra, ...] = ()
     platform_half_m: float = 70.0  # a 4-car train is ~80 m; ±70 m counts as "at the station"
 
     @model_validator(mode="after")
@@ -168,6 +181,13 @@ class Line(_Frozen):
             raise ValueError("last station lies beyond the line length")
         if len({s.id for s in self.stations}) != len(self.stations):
             raise ValueError("station ids must be unique")
+        dates = [e.from_date for e in self.service_history]
+        if dates != sorted(set(dates)):
+            raise ValueError("service history eras must have increasing dates")
+        known = {t.id for t in self.timetables}
+        for e in self.service_history:
+            if e.timetable not in known:
+                raise ValueError(f"service era from {e.from_date}: unknown timetable {e.timetable}")
         return self
 
     # --- lookups -----------------------------------------------------------------------
@@ -191,6 +211,19 @@ class Line(_Frozen):
                 return t
         known = ", ".join(t.id for t in self.timetables)
         raise KeyError(f"unknown timetable {timetable_id!r}; known: {known}")
+
+    def era_on(self, day: date) -> ServiceEra:
+        """The service era in force on ``day`` (LookupError before the first)."""
+        dates = [e.from_date for e in self.service_history]
+        k = bisect.bisect_right(dates, day) - 1
+        if k < 0:
+            first = f"; the first starts {dates[0]}" if dates else ""
+            raise LookupError(f"line {self.id} has no service history for {day}{first}")
+        return self.service_history[k]
+
+    def timetable_on(self, day: date) -> Timetable:
+        """The timetable in force on ``day``, from the service history."""
+        return self.timetable(self.era_on(day).timetable)
 
     def locate(self, pos_m: float, direction: Direction = Direction.OUTBOUND) -> Location:
         """Position → station or segment, with neighbours named in the direction of travel."""

@@ -39,6 +39,20 @@ class InitialState:
     work: list[tuple[int, int, float, float, int]] = field(default_factory=list)
 
 
+@dataclass(frozen=True, slots=True)
+class DayRules:
+    """The health rules in force on one day (the scenario's dated rule changes applied).
+
+    ``f1_quarantine_home``/``f1_quarantine_on_site``: whether a close contact living at home,
+    or in the 3-on-site cohort on site, quarantines (else works under daily testing).
+    """
+
+    f0_isolation_days: float
+    f1_quarantine_days: float
+    f1_quarantine_home: bool
+    f1_quarantine_on_site: bool
+
+
 @dataclass(slots=True)
 class DayTally:
     """What happened to the crew's health on one day (for the day's record)."""
@@ -59,6 +73,7 @@ class CrewState:
         calendar: Calendar,
         rng: random.Random,
         initial: InitialState | None = None,
+        rules: tuple[DayRules, ...] = (),
     ) -> None:
         n = len(workforce)
         self.workforce = workforce
@@ -73,8 +88,15 @@ class CrewState:
         self.symptomatic = [False] * n
         self.detected = [False] * n
         self.immune = [False] * n
-        self.quarantine_f1 = policy.f1_mode is F1Mode.QUARANTINE
+        q = policy.f1_mode is F1Mode.QUARANTINE
+        self.rules = rules
+        self.today = DayRules(policy.f0_isolation_days, policy.f1_quarantine_days, q, q)
+        # per person: does an F1 stay away (quarantine) today, or work under daily testing?
+        # Set each day from the rules in force and where the person lives (on site or home).
+        self.f1_quarantines = [q] * n
+        self.quarantine_f1 = q  # True when any F1 quarantines today (a shortcut for loops)
         self.trace_kinds = frozenset(policy.trace_group_kinds)
+        self.trace_p = {k: health.trace_probability.get(k, 1.0) for k in policy.trace_group_kinds}
         self.absent_today: set[int] = set()
         self.member_sets = [frozenset(g.members) for g in workforce.groups]
         # cohort on site: index into workforce.rotation and the day it moved in
@@ -112,7 +134,7 @@ class CrewState:
         """May not work at ``t``: isolating, quarantined, or on leave."""
         return (
             self.f0_until[i] > t
-            or (self.quarantine_f1 and self.f1_until[i] > t)
+            or (self.f1_quarantines[i] and self.f1_until[i] > t)
             or i in self.absent_today
             or self.leave_until[i] > t
         )
@@ -123,7 +145,7 @@ class CrewState:
         counts as on shift."""
         if self.f0_until[i] > t:
             return State.F0_ISOLATION
-        if self.f1_until[i] > t and (self.quarantine_f1 or not worked):
+        if self.f1_until[i] > t and (self.f1_quarantines[i] or not worked):
             return State.F1_QUARANTINE
         if self.on_leave(i, t):
             return State.LEAVE
@@ -148,6 +170,7 @@ class CrewState:
         if day - self.cohort_since >= wf.cohort_days:
             self.cohort_turn += 1
             self.cohort_since = day
+            self.set_f1_modes(day)
             return
         if swap_below_share is None or len(wf.rotation) < 2:
             return
@@ -160,6 +183,25 @@ class CrewState:
         if share_fit(here) < swap_below_share and share_fit(nxt) > share_fit(here):
             self.cohort_turn += 1
             self.cohort_since = day
+            self.set_f1_modes(day)
+
+    def set_f1_modes(self, day: int) -> None:
+        """Whether each person's F1 status keeps them away today: the rule for contacts living
+        on site (staff of the on-site roles in the cohort on site) or at home."""
+        r = self.today
+        home, site = r.f1_quarantine_home, r.f1_quarantine_on_site
+        wf = self.workforce
+        q = self.f1_quarantines
+        if home == site or not wf.onsite_roles:
+            for i in range(len(q)):
+                q[i] = home
+        else:
+            g = self.cohort_on_site(day)
+            members = self.member_sets[g] if g is not None else frozenset()
+            roles = wf.onsite_roles
+            for p in wf.people:
+                q[p.index] = site if (p.role in roles and p.index in members) else home
+        self.quarantine_f1 = home or site
 
     def expected_cohort_on_site(self, day: int) -> int | None:
         """The cohort expected on site on a later ``day`` if the rotation keeps its turns."""
@@ -221,20 +263,22 @@ class CrewState:
         if p.f0_release_test_lead_h is not None:
             while extra < 7 and self.rng.random() < self.health.release_positive_share:
                 extra += 1  # the release test is still positive: one more day
-        self.f0_until[i] = max(self.f0_until[i], t + (p.f0_isolation_days + extra) * DAY_S)
+        rules = self.today
+        self.f0_until[i] = max(self.f0_until[i], t + (rules.f0_isolation_days + extra) * DAY_S)
         self.on_removed(i, t)
-        f1_until = t + p.f1_quarantine_days * DAY_S
+        f1_until = t + rules.f1_quarantine_days * DAY_S
         for k in self.contacts_of(i, day):
             if self.f0_until[k] > t:
                 continue  # already isolating: left as they are (crew.rules.trace_contacts)
             if self.f1_until[k] <= t:
                 self.tally(day).contacts += 1
             self.f1_until[k] = max(self.f1_until[k], f1_until)
-            if self.quarantine_f1:
+            if self.f1_quarantines[k]:
                 self.on_removed(k, t)
 
     def contacts_of(self, i: int, day: int) -> list[int]:
-        """Members of ``i``'s traced contact groups on ``day``, in a fixed order."""
+        """Members of ``i``'s traced contact groups on ``day`` whom tracing finds (each with the
+        scenario's trace probability for the kind of group), in a fixed order."""
         wf = self.workforce
         seen: set[int] = set()
         out: list[int] = []
@@ -242,12 +286,14 @@ class CrewState:
         g = self.cohort_on_site(day)
         if g is not None and i in wf.groups[g].members:
             groups.append(g)
+        rng = self.rng
         for gi in groups:
             grp = wf.groups[gi]
-            if grp.kind not in self.trace_kinds:
+            p = self.trace_p.get(grp.kind, 0.0)
+            if p <= 0.0:
                 continue
             for k in grp.members:
-                if k != i and k not in seen:
+                if k != i and k not in seen and (p >= 1.0 or rng.random() < p):
                     seen.add(k)
                     out.append(k)
         return out
@@ -264,7 +310,10 @@ class CrewState:
         return self._tallies.pop(day, None) or DayTally()
 
     def start_day(self, day: int) -> None:
-        """Begin ``day``: fixed absences, the hours ring."""
+        """Begin ``day``: the rules in force, fixed absences, the hours ring."""
+        if 0 <= day < len(self.rules):
+            self.today = self.rules[day]
+        self.set_f1_modes(day)
         self.absent_today = self.workforce.absent_on(day)
         self.ledger.new_day(day)
 

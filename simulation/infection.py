@@ -31,12 +31,15 @@ def infection(env: simpy.Environment, ops: Operation) -> Generator[Any, Any, Non
     """Each midnight: reports, daily tests of contacts, transmission, new infections."""
     while True:
         day = int(env.now // DAY_S)
-        spread(ops.crew, ops.setup.scenario, day, env.now)
+        p_day = ops.setup.community_p[day] if day < len(ops.setup.community_p) else 0.0
+        spread(ops.crew, ops.setup.scenario, day, env.now, p_day)
         yield env.timeout(DAY_S)
 
 
-def spread(crew: CrewState, scenario: Scenario, day: int, now: float) -> None:
-    """One day of the disease among staff (see the module docstring)."""
+def spread(crew: CrewState, scenario: Scenario, day: int, now: float, community_p: float) -> None:
+    """One day of the disease among staff (see the module docstring); ``community_p`` is the
+    day's probability of infection in the community (the incidence, before the staff's relative
+    risk and the on-site factor)."""
     health = scenario.health
     rng = crew.rng
     n = len(crew.workforce)
@@ -50,7 +53,7 @@ def spread(crew: CrewState, scenario: Scenario, day: int, now: float) -> None:
             continue
         if crew.symptomatic[i] and day == d0 + onset:
             crew.declare_case(i, now)
-        elif not crew.quarantine_f1 and crew.contact(i, now):
+        elif not crew.f1_quarantines[i] and crew.contact(i, now):
             crew.test(i, now)
 
     # 2. transmission inside contact groups
@@ -84,7 +87,8 @@ def spread(crew: CrewState, scenario: Scenario, day: int, now: float) -> None:
             crew.infect(k, day)
 
     # 3. the community
-    p_day = scenario.incidence.daily_infection_probability(day, health.staff_relative_risk)
+    rr = health.staff_relative_risk
+    p_day = community_p if rr == 1.0 else 1.0 - (1.0 - community_p) ** rr
     if p_day > 0:
         onsite_roles = wf.onsite_roles
         factor = health.onsite_hazard_factor

@@ -75,6 +75,10 @@ def summarise(rows: tuple[dict[str, float], ...]) -> dict[str, float]:
     out: dict[str, float] = {}
     for key in ("trips_planned", "trips_operated", "trips_cancelled", "overtime_h"):
         out[f"total.{key}"] = sum(r[key] for r in rows)
+    out["total.cancelled_crew"] = sum(r["cancelled.crew"] for r in rows)
+    out["total.cancelled_fleet"] = sum(r["cancelled.fleet"] for r in rows)
+    crew_day = next((d for d, r in enumerate(rows) if r["cancelled.crew"] > 0), None)
+    out["first_crew_cancellation"] = math.nan if crew_day is None else float(crew_day)
     out["total.legal_breaches"] = sum(r["legal_breaches"] for r in rows)
     out["total.infections"] = sum(r["health.infections"] for r in rows)
     out["total.cases"] = sum(r["health.cases"] for r in rows)

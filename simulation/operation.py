@@ -110,6 +110,7 @@ class Operation:
             self.calendar,
             self.rng_health,
             setup.initial,
+            setup.day_rules,
         )
         self.crew.on_removed = self.remove_from_duty
         self.book = book
@@ -130,6 +131,7 @@ class Operation:
         self.technicians = simpy.Container(self.env, init=0)
         self.in_service: dict[str, Any] = {}
         self.in_repair: set[str] = set()
+        self.rostering.trains_without_failures = self._trains_without_failures
         self.trains_running = 0
         self.pools: list[DriverPool] = []
         self.standby: dict[str, list[int]] = {}  # spare/relief drivers on duty, by shift
@@ -154,6 +156,10 @@ class Operation:
         )[0].id
 
     # --- the day's set-up -----------------------------------------------------------------
+    def _trains_without_failures(self) -> int:
+        """Trains that would be ready had none failed: last night's inspection capacity."""
+        return min(len(self.setup.units), self.inspect_capacity)
+
     def trains_ready(self) -> int:
         """Serviceable trains not under repair, as many as last night's shift inspected."""
         free = [u for u in self.setup.units if u not in self.in_repair]
@@ -379,7 +385,7 @@ class Operation:
         """``i`` must stop working now (isolation or quarantine): cover the duty."""
         if self.trace is not None:
             crew = self.crew
-            until = max(crew.f0_until[i], crew.f1_until[i] if crew.quarantine_f1 else 0.0)
+            until = max(crew.f0_until[i], crew.f1_until[i] if crew.f1_quarantines[i] else 0.0)
             self.trace.exclusions.append((i, t, until))
         run = self.on_duty.get(i)
         if run is None:

@@ -136,15 +136,24 @@ def close_day(
     row["trips_planned"] = sum(planned)
     row["trips_operated"] = sum(operated)
     row["trips_cancelled"] = sum(planned) - sum(operated)
-    row["cancelled.by_plan"] = sum(planned) - roster.plan.trips
+    by_plan = sum(planned) - roster.plan.trips
+    by_plan_fleet = min(by_plan, roster.by_plan_fleet)
+    row["cancelled.by_plan"] = by_plan
+    row["cancelled.by_plan_crew"] = by_plan - by_plan_fleet
+    row["cancelled.by_plan_fleet"] = by_plan_fleet
     row["cancelled.no_driver"] = log.no_driver
     row["cancelled.no_train"] = log.no_train
     row["cancelled.no_control"] = log.no_control
+    # by cause: the crew's (no driver, no controller, too few technicians to inspect, a plan
+    # cut for want of crews) or the trains' (faults: in repair, withdrawn in service). They
+    # sum to trips_cancelled; "no trip stopped" means cancelled.crew == 0.
+    row["cancelled.crew"] = by_plan - by_plan_fleet + log.no_driver + log.no_control
+    row["cancelled.fleet"] = by_plan_fleet + log.no_train
 
     # demand: passengers per second in each period, peaks weighted
     dem = setup.scenario.demand
     weekday = setup.calendar_date(log.day).weekday()
-    passengers = dem.weekday_passengers * (dem.weekend_factor if weekday >= 5 else 1.0)
+    passengers = setup.passengers[log.day] * (dem.weekend_factor if weekday >= 5 else 1.0)
     weights = [dem.peak_weight if p.peak else 1.0 for p in pat.periods]
     weighted_s = sum(w * (p.end_s - p.start_s) for w, p in zip(weights, pat.periods, strict=True))
     rate = [passengers * w / weighted_s for w in weights]  # passengers/s, both directions

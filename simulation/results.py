@@ -211,7 +211,13 @@ class Aggregate:
             days.append(day)
         keys = list(first.summary_keys)
         flat = dict(zip(keys, bands(sums), strict=True))
-        summary = nest({k: v for k, v in flat.items() if not k.startswith("first_day_lost.")})
+        summary = nest(
+            {
+                k: v
+                for k, v in flat.items()
+                if not k.startswith("first_day_lost.") and k != "first_crew_cancellation"
+            }
+        )
         lost: dict[str, Any] = {}
         for level in LEVELS:
             col = sums[:, keys.index(f"first_day_lost.{level}")]
@@ -223,6 +229,15 @@ class Aggregate:
                 "share_lost": round(float(np.mean(~np.isnan(col))), 4),
             }
         summary["first_day_lost"] = lost
+        # the first day a trip was cancelled for want of crew ("no trip stopped" until then)
+        col = sums[:, keys.index("first_crew_cancellation")]
+        band = flat["first_crew_cancellation"]
+        summary["first_crew_cancellation"] = {
+            "p10": band["p10"],
+            "p50": band["p50"],
+            "p90": band["p90"],
+            "share": round(float(np.mean(~np.isnan(col))), 4),
+        }
         sc = setup.scenario
         return WhatIfResult(
             scenario=sc.name,
@@ -231,7 +246,7 @@ class Aggregate:
             days_simulated=setup.days,
             start_date=setup.start,
             line=setup.line.id,
-            timetable=sc.timetable,
+            timetable=setup.timetable_id,
             events=self.events,
             scenario_spec=sc.model_dump(mode="json"),
             summary=summary,

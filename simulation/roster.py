@@ -73,6 +73,9 @@ class DayRoster:
     # resources that limited the service adopted (``ServicePlanner.binding``; empty: the
     # timetable in full)
     binding: frozenset[str] = frozenset()
+    # trips the plan drops only because failed trains were under repair (train faults); the
+    # rest of the plan's shortfall is the crew's (drivers, controllers, technicians)
+    by_plan_fleet: int = 0
 
 
 class Rostering:
@@ -92,6 +95,9 @@ class Rostering:
             k: ServicePlanner(setup.line, pat, self.service) for k, pat in setup.patterns.items()
         }
         self.rostered: set[int] = set()
+        # trains that could be ready had none failed (the night inspection's capacity, within
+        # the serviceable fleet); the operation sets it
+        self.trains_without_failures: Callable[[], int] = lambda: len(setup.units)
 
     # --- eligibility ----------------------------------------------------------------------
     def limits_broken(self, i: int, day: int, start_s: float, minutes: int) -> int:
@@ -188,7 +194,7 @@ class Rostering:
         rostered = self.rostered
         absent = crew.absent_today
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
-        quarantine = crew.quarantine_f1
+        f1_stays_away = crew.f1_quarantines
         onsite_roles = wf.onsite_roles
         site = crew.cohort_on_site(day)
         on_site = crew.member_sets[site] if site is not None else frozenset()
@@ -204,7 +210,7 @@ class Rostering:
             p = everyone[i]
             if day > p.qualified_until or (p.role in onsite_roles and i not in on_site):
                 continue
-            away = max(f0[i], leave[i], f1[i] if quarantine else 0.0)
+            away = max(f0[i], leave[i], f1[i] if f1_stays_away[i] else 0.0)
             same_week = week_key[i] == wk
             days = week_days[i] if same_week else 0
             w_normal = week_normal[i] if same_week else 0
@@ -280,7 +286,7 @@ class Rostering:
         if occ_night_down:  # last night's shift could not be staffed: no service before 06:00
             occ_down.append((day * DAY_S - 2 * 3600, day * DAY_S + 6 * 3600))
         runs += self._technicians(day)
-        driver_runs, choice, plan, binding = self._drivers(
+        driver_runs, choice, plan, binding, fleet = self._drivers(
             day, trains_ready, occ_down, inspection_short, closed
         )
         runs += driver_runs
@@ -294,6 +300,7 @@ class Rostering:
             occ_down=occ_down,
             available=available,
             binding=binding,
+            by_plan_fleet=fleet,
         )
 
     def _fill(self, slots: list[list[int]], slot_run: list[DutyRun]) -> None:
@@ -348,10 +355,12 @@ class Rostering:
         night = max(range(len(windows)), key=lambda k: windows[k].end_s)
         order = [night, *(k for k in range(len(windows)) if k != night)]
         runs: list[DutyRun] = []
+        weekday = self.crew.ledger.calendar.date(day).weekday()
         for disc in Discipline:
             slots: list[list[int]] = []
             slot_run: list[DutyRun] = []
-            ranked_by_window = self._rank_windows(by_disc.get(disc, []), day, windows)
+            staff = by_disc.get(disc, [])
+            ranked_by_window = self._rank_windows(staff, day, windows)
             for k in order:
                 w, counts = setup.tech_shifts[k]
                 n = counts.get(disc, 0)
@@ -365,6 +374,12 @@ class Rostering:
                 for _ in range(n):
                     slots.append(ranked_by_window[k])
                     slot_run.append(run)
+            # the week's working days rationed as for drivers (Art. 111): the night shift,
+            # first in the list, keeps its places; the later shifts give theirs up
+            need = len(slots)
+            budget = self.week_budget(day, staff, Role.TECHNICIAN, [need] * (7 - weekday))
+            if budget is not None and budget < need:
+                del slots[max(0, budget) :], slot_run[max(0, budget) :]
             self._fill(slots, slot_run)
         return runs
 
@@ -375,9 +390,10 @@ class Rostering:
         occ_down: list[tuple[float, float]],
         inspection_short: bool = False,
         closed: Sequence[tuple[int, int]] = (),
-    ) -> tuple[list[DutyRun], ServiceChoice, OperatedPlan, frozenset[str]]:
+    ) -> tuple[list[DutyRun], ServiceChoice, OperatedPlan, frozenset[str], int]:
         """The service the drivers can run, its train duties, then relief and spare drivers;
-        and the resources that limited the service (:meth:`ServicePlanner.binding`)."""
+        the resources that limited the service (:meth:`ServicePlanner.binding`); and the
+        trips the plan lost to train faults alone."""
         setup = self.setup
         wf = self.crew.workforce
         base = day * DAY_S
@@ -411,6 +427,12 @@ class Rostering:
         occ = [(a - base, b - base) for a, b in occ_down]
         stopped = [*occ, *closed]  # no service while either holds
         choice, plan, cap = self._service(key, masks_of, trains_ready, stopped, budget)
+        fleet = 0
+        if plan.trips < self.book.plan(key, pat.planned_headways).trips:
+            unfailed = max(trains_ready, self.trains_without_failures())
+            if unfailed > trains_ready:  # would the trains under repair have run more trips?
+                _, alt, _ = self._service(key, masks_of, unfailed, stopped, budget)
+                fleet = max(0, alt.trips - plan.trips)
         windows = windows_of(choice.variant)
         counts = [*choice.straight, choice.peak]
         shifts = pat.variants[choice.variant].shifts
@@ -465,7 +487,7 @@ class Rostering:
                     slots.append(cands)
                     slot_run.append(run)
         self._fill(slots, slot_run)
-        return runs, choice, plan, frozenset(binding)
+        return runs, choice, plan, frozenset(binding), fleet
 
     def _service(
         self,
@@ -497,32 +519,42 @@ class Rostering:
         rotation) — fall short of what the rest of the week's timetable needs, the day gets its
         share in proportion to its need. ``None``: no rationing needed (or limits not enforced).
         """
+        setup = self.setup
+        weekday = self.crew.ledger.calendar.date(day).weekday()
+        needs = [
+            setup.requirements[setup.pattern_key(d)].driver for d in range(day, day + 7 - weekday)
+        ]
+        return self.week_budget(day, self.crew.workforce.by_role[Role.DRIVER], Role.DRIVER, needs)
+
+    def week_budget(
+        self, day: int, people: tuple[int, ...] | list[int], role: Role, needs: list[int]
+    ) -> int | None:
+        """People of ``role`` among ``people`` the day may use, when the working days they have
+        left this week fall short of ``needs`` (today's and the rest of the week's, in order);
+        ``None``: no rationing needed. See :meth:`driver_budget`."""
         if not self.service.enforce_labour_limits:
             return None
-        setup = self.setup
         crew = self.crew
         wf = crew.workforce
         led = crew.ledger
-        weekday = led.calendar.date(day).weekday()
-        span = range(day, day + 7 - weekday)
-        needs = [setup.requirements[setup.pattern_key(d)].driver for d in span]
+        span = range(day, day + len(needs))
         total = sum(needs)
         # what is known now about each remaining day: planned absences, the cohort on site
         plan_at = [d * DAY_S + PLAN_AT_S for d in span]
         absent = [wf.absent_on(d) for d in span]
         on_site: list[frozenset[int] | None] = [None] * len(span)
-        if Role.DRIVER in wf.onsite_roles:
+        if role in wf.onsite_roles:
             for k, d in enumerate(span):
                 g = crew.expected_cohort_on_site(d)
                 on_site[k] = crew.member_sets[g] if g is not None else frozenset()
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
         supply = 0
-        for i in wf.by_role[Role.DRIVER]:
+        for i in people:
             left = self.max_days - led.days_in_week(i, day)
             if left <= 0:
                 continue
             qualified = wf.people[i].qualified_until
-            away = max(f0[i], leave[i], f1[i] if crew.quarantine_f1 else 0.0)
+            away = max(f0[i], leave[i], f1[i] if crew.f1_quarantines[i] else 0.0)
             n = 0
             for k, d in enumerate(span):
                 if d > qualified or away > plan_at[k] or i in absent[k]:

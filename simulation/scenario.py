@@ -12,10 +12,12 @@ Sources for the defaults are in ``simulation/README.md``.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 import tomllib
 from datetime import date
+from functools import cache
 from pathlib import Path
 from typing import Any, Literal
 
@@ -28,10 +30,35 @@ from pydantic import (
     model_validator,
 )
 
-from crew import CrewPolicy, GroupKind, Role, policy_preset
+from crew import CrewPolicy, F1Mode, GroupKind, Role, policy_preset
 
 PRESET_DIR = Path(__file__).parent / "data" / "scenarios"
-PRESETS: tuple[str, ...] = ("baseline", "wave-2022", "no-on-site", "doubling-4d", "cohort-outbreak")
+SERIES_DIR = Path(__file__).parent / "data" / "incidence"
+PRESETS: tuple[str, ...] = (
+    "baseline",
+    "wave-2022",
+    "no-on-site",
+    "doubling-4d",
+    "cohort-outbreak",
+    "backtest-2022",
+    "backtest-2022-no-on-site",
+    "backtest-2022-doubling-4d",
+    "backtest-2022-cohort-outbreak",
+)
+HANOI_POPULATION = 8_330_800  # GSO (Tổng cục Thống kê), Hanoi's average population in 2021
+
+
+@cache
+def incidence_series(name: str) -> dict[date, int]:
+    """Reported cases per day from ``simulation/data/incidence/<name>.csv`` (see its header for
+    the sources and which days are interpolated)."""
+    path = SERIES_DIR / f"{name}.csv"
+    if not path.is_file():
+        known = ", ".join(sorted(p.stem for p in SERIES_DIR.glob("*.csv")))
+        raise ValueError(f"no incidence series {name!r}; known: {known}")
+    with path.open(encoding="utf-8") as f:
+        rows = csv.DictReader(line for line in f if not line.startswith("#"))
+        return {date.fromisoformat(r["date"]): int(r["cases"]) for r in rows}
 
 
 class _Frozen(BaseModel):
@@ -41,7 +68,10 @@ class _Frozen(BaseModel):
 class Incidence(_Frozen):
     """Community incidence: reported new cases per 100 000 people per day.
 
-    It grows exponentially from ``start_per_100k`` (doubling every ``doubling_days``, or give
+    With ``series`` (a file in ``simulation/data/incidence``, e.g. ``"hanoi-2022"``) the
+    reported daily cases of that series drive it directly, per ``population`` and times
+    ``series_scale``; after the series ends it halves every ``halving_days``. Otherwise it
+    grows exponentially from ``start_per_100k`` (doubling every ``doubling_days``, or give
     the growth rate instead: ``growth_per_day`` = r in e^(r·t), doubling = ln 2 / r) up to
     ``peak_per_100k``, stays there ``plateau_days``, then halves every ``halving_days``.
     Reported cases undercount infections; ``infections_per_case`` scales them back up.
@@ -53,6 +83,9 @@ class Incidence(_Frozen):
     plateau_days: float = Field(default=0.0, ge=0)
     halving_days: float = Field(default=10.0, gt=0)
     infections_per_case: float = Field(default=1.0, ge=1)
+    series: str | None = Field(default=None, pattern=r"^[a-z0-9][a-z0-9_\-]{0,63}$")
+    population: int = Field(default=HANOI_POPULATION, gt=0)
+    series_scale: float = Field(default=1.0, ge=0)
 
     @model_validator(mode="before")
     @classmethod
@@ -72,7 +105,28 @@ class Incidence(_Frozen):
     def _check(self) -> Incidence:
         if self.start_per_100k > self.peak_per_100k:
             raise ValueError("incidence starts above its peak")
+        if self.series is not None:
+            incidence_series(self.series)  # an unknown series fails validation here
         return self
+
+    def per_100k_on(self, day: float, on: date) -> float:
+        """Reported cases per 100 000 on ``day`` of a run, the calendar date ``on``: from the
+        series when there is one, else from the curve."""
+        if self.series is None:
+            return self.per_100k(day)
+        series = incidence_series(self.series)
+        last = max(series)
+        if on < min(series):
+            raise ValueError(f"incidence series {self.series} starts {min(series)}, after {on}")
+        if on <= last:
+            cases = float(series[on])
+        else:
+            cases = series[last] * 2 ** (-(on - last).days / self.halving_days)
+        return cases * self.series_scale / self.population * 100_000
+
+    def probability(self, per_100k: float, relative_risk: float = 1.0) -> float:
+        """Daily probability of infection in the community at ``per_100k`` reported cases."""
+        return 1.0 - math.exp(-per_100k / 100_000 * self.infections_per_case * relative_risk)
 
     @property
     def peak_day(self) -> float:
@@ -109,6 +163,19 @@ def _default_attack() -> dict[GroupKind, float]:
     }
 
 
+def _default_trace() -> dict[GroupKind, float]:
+    # ESTIMATES (see simulation/README.md, "Assumptions"): roommates share a room overnight, so
+    # every one is a close contact by the Ministry of Health's definition (Official Dispatch
+    # 11042/BYT-DP, 29 Dec 2021: within 2 m, or a closed room, for 15 min or more); in a shift
+    # team of 10 only those who shared a cab, mess room or briefing closely are; in a cohort on
+    # site of dozens, few are.
+    return {
+        GroupKind.SHIFT_TEAM: 0.5,
+        GroupKind.DORMITORY_ROOM: 1.0,
+        GroupKind.ONSITE_COHORT: 0.1,
+    }
+
+
 class SeedCase(_Frozen):
     """Infect ``count`` susceptible staff on ``day`` (an index case), optionally of one role and
     inside the 3-on-site cohort that is on site that day."""
@@ -134,6 +201,40 @@ class Health(_Frozen):
     attack_per_day: dict[GroupKind, float] = Field(default_factory=_default_attack)
     onsite_hazard_factor: float = Field(default=0.2, ge=0)  # community exposure while on site
     seed_cases: tuple[SeedCase, ...] = ()
+    # Probability that contact tracing marks one member of a case's group F1, by kind of group
+    # (the policy's ``trace_group_kinds`` say which kinds are traced at all).
+    trace_probability: dict[GroupKind, float] = Field(default_factory=_default_trace)
+
+    @field_validator("trace_probability")
+    @classmethod
+    def _probabilities(cls, v: dict[GroupKind, float]) -> dict[GroupKind, float]:
+        for kind, p in v.items():
+            if not 0.0 <= p <= 1.0:
+                raise ValueError(f"trace probability of {kind.value} must be within 0 and 1")
+        return v
+
+
+class RuleChange(_Frozen):
+    """Health rules that change on ``from_date`` (and stay until the next change): F0
+    isolation, F1 quarantine, and what an F1 does at home and on site. Unset fields keep the
+    rule in force. ``source`` names the document (say so when its number is not verified)."""
+
+    from_date: date
+    f0_isolation_days: float | None = Field(default=None, gt=0)
+    f1_quarantine_days: float | None = Field(default=None, gt=0)
+    f1_mode: F1Mode | None = None
+    f1_mode_on_site: F1Mode | None = None
+    source: str = Field(min_length=1)
+
+
+class Training(_Frozen):
+    """Qualification renewal: a person's qualifications are renewed at a training day held
+    ``lead_days`` before the earliest of them expires (away from duty that day, like leave),
+    and then hold ``validity_days``. ``renew=False``: qualifications simply lapse."""
+
+    renew: bool = True
+    lead_days: int = Field(default=30, ge=1)
+    validity_days: int = Field(default=365, ge=30)
 
 
 class OnSite(_Frozen):
@@ -264,7 +365,8 @@ class FleetModel(_Frozen):
 class Demand(_Frozen):
     """Passengers per day and their spread over the day (for capacity and waiting time)."""
 
-    weekday_passengers: int = Field(default=45_000, ge=0)  # Line 2A in 2025
+    # None: the ridership of the service era in force (``line`` data's service history)
+    weekday_passengers: int | None = Field(default=None, ge=0)
     weekend_factor: float = Field(default=0.8, ge=0)
     peak_weight: float = Field(default=2.0, gt=0)  # hourly demand in a peak vs off-peak
     peak_direction_share: float = Field(default=0.6, gt=0, le=1)
@@ -340,9 +442,15 @@ class Scenario(_Frozen):
     start: Literal["synthetic", "today"] = "synthetic"
     start_date: date = date(2026, 3, 2)
     roster_seed: int = 1
-    timetable: str = "2026"
+    # None: the timetable in force on each date (the line data's service history)
+    timetable: str | None = None
     policy_preset: str = "hanoi-2021"
     policy_overrides: dict[str, Any] = Field(default_factory=dict)
+    # What an F1 living on site in the 3-on-site cohort does (None: as ``f1_mode``); the rules
+    # that change by date follow in ``rules``.
+    f1_mode_on_site: F1Mode | None = None
+    rules: tuple[RuleChange, ...] = ()
+    training: Training = Training()
     incidence: Incidence = Incidence()
     health: Health = Health()
     onsite: OnSite | None = None
@@ -355,6 +463,9 @@ class Scenario(_Frozen):
     @model_validator(mode="after")
     def _policy_resolves(self) -> Scenario:
         self.crew_policy()  # a bad preset name or override fails validation here
+        dates = [r.from_date for r in self.rules]
+        if dates != sorted(set(dates)):
+            raise ValueError("rule changes must have increasing dates")
         return self
 
     @model_validator(mode="after")

@@ -18,6 +18,7 @@ from typing import Protocol
 from crew import (
     CrewPolicy,
     Discipline,
+    F1Mode,
     Roster,
     StaffingStandard,
     State,
@@ -25,8 +26,8 @@ from crew import (
     WorkRecord,
     synthetic_roster,
 )
-from line import Line, Period
-from simulation.crewstate import DAY_S, InitialState
+from line import Line, Period, Timetable
+from simulation.crewstate import DAY_S, DayRules, InitialState
 from simulation.scenario import Scenario
 from simulation.service import DayPattern, DutyWindow, build_pattern, duty_window
 from simulation.workforce import Workforce, compile_workforce
@@ -100,6 +101,14 @@ class Setup:
     units: tuple[str, ...]  # trains not in planned maintenance
     initial: InitialState | None = None
     roster_size: dict[str, int] = field(default_factory=dict)
+    # per simulated day: community infection probability (before the staff's relative risk
+    # and the on-site factor), the health rules in force, weekday ridership of the era
+    community_p: tuple[float, ...] = ()
+    day_rules: tuple[DayRules, ...] = ()
+    passengers: tuple[int, ...] = ()
+    timetable_id: str = ""
+    # pattern keys of the week after the run (the roster rations the week's working days)
+    tail_pattern: tuple[int, ...] = ()
 
     @property
     def days(self) -> int:
@@ -112,6 +121,9 @@ class Setup:
         """Pattern of any day index, also after the run's last day."""
         if 0 <= day < len(self.day_pattern):
             return self.day_pattern[day]
+        k = day - len(self.day_pattern)
+        if 0 <= k < len(self.tail_pattern):
+            return self.tail_pattern[k]
         return self.weekday_pattern[self.calendar_date(day).weekday()]
 
 
@@ -167,25 +179,29 @@ def build_setup(
         start=start,
         onsite=scenario.onsite,
         absences=scenario.absences,
+        training=scenario.training,
+        horizon=days + 7,
     )
+    check_inputs(scenario, workforce, days)
     if scenario.start == "today" and crew_state is not None:
         initial = initial_state(crew_state, workforce, policy, start)
 
-    timetable = line.timetable(scenario.timetable)
+    # the timetable of each day: the scenario's, or the one in force on the date
+    horizon = [start + timedelta(days=d) for d in range(days + 7)]
+    tables = [_timetable_on(line, scenario, d) for d in horizon]
     periods: dict[int, tuple[Period, ...]] = {}
     patterns: dict[int, DayPattern] = {}
     requirements: dict[int, Requirement] = {}
+    keys: dict[tuple[str, int], int] = {}
     tech_total = sum(sum(c.values()) for c in std.technicians.values())
     occ_total = sum(std.occ_posts.values()) * len(std.occ_shifts)
-    # every weekday's pattern, also those of days after the run: the roster rations the
-    # drivers' working days over the whole calendar week (Art. 111)
-    weekday_pattern: list[int] = []
-    for wd in range(7):
-        the_date = start + timedelta(days=(wd - start.weekday()) % 7)
-        pat = timetable.pattern_for(wd)
-        key = timetable.patterns.index(pat)
-        weekday_pattern.append(key)
-        if key not in patterns:
+    horizon_pattern: list[int] = []
+    for the_date, timetable in zip(horizon, tables, strict=True):
+        pat = timetable.pattern_for(the_date.weekday())
+        ident = (timetable.id, timetable.patterns.index(pat))
+        key = keys.get(ident)
+        if key is None:
+            key = keys[ident] = len(keys)
             periods[key] = pat.periods
             dp = build_pattern(
                 key, line, pat.periods, std, the_date, scenario.service, policy.max_hours_per_day
@@ -193,15 +209,32 @@ def build_setup(
             patterns[key] = dp
             drivers = sum(n + dp.relief(n) + dp.spare(n) for n in dp.train_slots)
             requirements[key] = Requirement(drivers, tech_total, occ_total)
-    day_pattern = [weekday_pattern[(start + timedelta(days=d)).weekday()] for d in range(days)]
+        horizon_pattern.append(key)
+    day_pattern = horizon_pattern[:days]
+    # every weekday's pattern as of the last day (days after the run and its week)
+    weekday_pattern = [0] * 7
+    for the_date, key in zip(horizon[-7:], horizon_pattern[-7:], strict=True):
+        weekday_pattern[the_date.weekday()] = key
     tech = tuple(
         (_window(sh.id, *sh.seconds()), dict(std.technicians.get(sh.id, {})))
         for sh in std.technician_shifts
     )
     occ = tuple((_window(sh.id, *sh.seconds()), dict(std.occ_posts)) for sh in std.occ_shifts)
     fleet = line.fleet
-    units = fleet.trains[: len(fleet.trains) - fleet.planned_maintenance]
+    era = line.era_on(start) if line.service_history else None
+    serviceable = len(fleet.trains) - fleet.planned_maintenance
+    if era is not None and era.serviceable_trains is not None:
+        serviceable = min(serviceable, era.serviceable_trains)
+    units = fleet.trains[:serviceable]
     sizes = {r.value: len(v) for r, v in workforce.by_role.items()}
+    inc = scenario.incidence
+    try:
+        community = tuple(
+            inc.probability(inc.per_100k_on(d, start + timedelta(days=d))) for d in range(days)
+        )
+    except ValueError as exc:
+        raise ValueError(f"incidence: {exc}") from None
+    passengers = tuple(_passengers(line, scenario, start + timedelta(days=d)) for d in range(days))
     return Setup(
         scenario=scenario,
         line=line,
@@ -219,7 +252,90 @@ def build_setup(
         units=units,
         initial=initial,
         roster_size=sizes,
+        community_p=community,
+        day_rules=day_rules(scenario, policy, start, days),
+        passengers=passengers,
+        timetable_id=tables[0].id,
+        tail_pattern=tuple(horizon_pattern[days:]),
     )
+
+
+def check_inputs(scenario: Scenario, workforce: Workforce, days: int) -> None:
+    """Refuse what cannot happen with this roster and run length (a ValueError naming the
+    input, which the API answers with 422)."""
+    last = days - 1
+    heads = {r: len(v) for r, v in workforce.by_role.items()}
+    for k, a in enumerate(scenario.absences, start=1):
+        n = heads.get(a.role, 0)
+        if a.count > n:
+            raise ValueError(
+                f"absence {k}: {a.count} {a.role.value}s absent, but the roster has {n}"
+            )
+        if a.from_day > last:
+            raise ValueError(
+                f"absence {k} starts on day {a.from_day}, after the run's last day ({last})"
+            )
+        if a.to_day is not None and a.to_day < a.from_day:
+            raise ValueError(f"absence {k} ends (day {a.to_day}) before it starts ({a.from_day})")
+    cohorts = bool(workforce.rotation or workforce.fixed_cohorts)
+    for k, c in enumerate(scenario.health.seed_cases, start=1):
+        if c.day > last:
+            raise ValueError(f"index case {k} on day {c.day} is after the run's last day ({last})")
+        pool = heads.get(c.role, 0) if c.role is not None else len(workforce)
+        if c.count > pool:
+            who = f"{c.role.value}s" if c.role is not None else "staff"
+            raise ValueError(f"index case {k}: {c.count} cases, but the roster has {pool} {who}")
+        if c.in_active_cohort and not cohorts:
+            raise ValueError(
+                f"index case {k} is inside the cohort on site, but the scenario has no "
+                "3-on-site cohorts"
+            )
+
+
+def _timetable_on(line: Line, scenario: Scenario, day: date) -> Timetable:
+    if scenario.timetable is not None:
+        return line.timetable(scenario.timetable)
+    try:
+        return line.timetable_on(day)
+    except LookupError as exc:
+        raise ValueError(f"no timetable in force: {exc}") from None
+
+
+def _passengers(line: Line, scenario: Scenario, day: date) -> int:
+    if scenario.demand.weekday_passengers is not None:
+        return scenario.demand.weekday_passengers
+    try:
+        return line.era_on(day).weekday_passengers
+    except LookupError as exc:
+        raise ValueError(f"no ridership for the date: {exc}") from None
+
+
+def day_rules(
+    scenario: Scenario, policy: CrewPolicy, start: date, days: int
+) -> tuple[DayRules, ...]:
+    """The health rules in force on each day: the policy's, changed by the scenario's dated
+    rule changes in date order (a change dated before the start applies from day 0)."""
+    f0 = policy.f0_isolation_days
+    f1 = policy.f1_quarantine_days
+    home = policy.f1_mode
+    site = scenario.f1_mode_on_site or policy.f1_mode
+    changes = list(scenario.rules)
+    out: list[DayRules] = []
+    k = 0
+    for d in range(days):
+        today = start + timedelta(days=d)
+        while k < len(changes) and changes[k].from_date <= today:
+            c = changes[k]
+            f0 = c.f0_isolation_days if c.f0_isolation_days is not None else f0
+            f1 = c.f1_quarantine_days if c.f1_quarantine_days is not None else f1
+            if c.f1_mode is not None:
+                home = c.f1_mode
+                if c.f1_mode_on_site is None and scenario.f1_mode_on_site is None:
+                    site = c.f1_mode
+            site = c.f1_mode_on_site if c.f1_mode_on_site is not None else site
+            k += 1
+        out.append(DayRules(f0, f1, home is F1Mode.QUARANTINE, site is F1Mode.QUARANTINE))
+    return tuple(out)
 
 
 def _start_date(as_of: datetime, policy: CrewPolicy) -> date:

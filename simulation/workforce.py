@@ -9,7 +9,7 @@ replication; the changing state (health, hours) lives in :mod:`simulation.crewst
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
 from crew import (
@@ -22,7 +22,7 @@ from crew import (
     Staff,
     StaffingStandard,
 )
-from simulation.scenario import Absence, OnSite
+from simulation.scenario import Absence, OnSite, Training
 
 ALWAYS = 10**9  # a qualification without expiry within any run
 
@@ -79,13 +79,15 @@ class Workforce:
     cohort_days: int
     fixed_cohorts: tuple[FixedCohort, ...]
     absences: tuple[tuple[tuple[int, ...], Absence], ...]
+    # day index -> people away at qualification training that day
+    training: dict[int, frozenset[int]] = field(default_factory=dict)
 
     def __len__(self) -> int:
         return len(self.people)
 
     def absent_on(self, day: int) -> set[int]:
-        """People on fixed leave on ``day`` (scenario absences)."""
-        out: set[int] = set()
+        """People away on ``day`` known in advance: scenario absences, training days."""
+        out: set[int] = set(self.training.get(day, ()))
         for members, a in self.absences:
             if a.covers(day):
                 out.update(members)
@@ -114,6 +116,8 @@ def compile_workforce(
     start: date,
     onsite: OnSite | None,
     absences: tuple[Absence, ...] = (),
+    training: Training | None = None,
+    horizon: int = 0,
 ) -> Workforce:
     """Compile ``roster`` for a run starting on ``start``.
 
@@ -183,6 +187,7 @@ def compile_workforce(
         (QualKind.ROLLING_STOCK, standard.rolling_stock),
     ]
     people: list[Person] = []
+    trainees: dict[int, set[int]] = {}
     for i, s in enumerate(staff):
         posts: tuple[tuple[str, int], ...] = ()
         if s.line_id is not None and s.line_id != line_id:
@@ -195,6 +200,8 @@ def compile_workforce(
             scopes = sorted({q.scope for q in s.qualifications if q.kind is QualKind.OCC_POST})
             posts = tuple((p, _until(s, [(QualKind.OCC_POST, p)], start)) for p in scopes)
             qualified = max((u for _, u in posts), default=-1)
+        if training is not None and training.renew:
+            qualified, posts = _renew(i, qualified, posts, training, horizon, trainees)
         month_h, year_h = policy.overtime_limits_h(s)
         people.append(
             Person(
@@ -222,4 +229,32 @@ def compile_workforce(
         cohort_days=cohort_days,
         fixed_cohorts=tuple(fixed),
         absences=absent,
+        training={d: frozenset(v) for d, v in trainees.items()},
     )
+
+
+def _renew(
+    i: int,
+    qualified: int,
+    posts: tuple[tuple[str, int], ...],
+    training: Training,
+    horizon: int,
+    trainees: dict[int, set[int]],
+) -> tuple[int, tuple[tuple[str, int], ...]]:
+    """Renew person ``i``'s qualifications before they expire: a training day ``lead_days``
+    before the earliest expiry within ``horizon`` days (the day before it expires if that lead
+    is already past), then every ``validity_days`` less the lead. A qualification already
+    lapsed or missing at the start is not renewed (that takes a full course, not a refresher).
+    """
+    held = [u for _, u in posts if u >= 0] if posts else ([qualified] if qualified >= 0 else [])
+    if not held:
+        return qualified, posts
+    first = min(held)
+    if first >= ALWAYS:
+        return qualified, posts
+    day = first - training.lead_days if first >= training.lead_days else max(0, first - 1)
+    while day < horizon:
+        trainees.setdefault(day, set()).add(i)
+        day += training.validity_days - training.lead_days
+    renewed = tuple((p, ALWAYS if u >= 0 else u) for p, u in posts)
+    return ALWAYS, renewed

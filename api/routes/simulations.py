@@ -135,6 +135,10 @@ async def submit(body: SimulationIn, who: Planner, svc: ServiceDep, request: Req
     }
     try:
         sc = _scenario(body)
+        try:
+            await svc.check(sc, body.days)
+        except ValueError as exc:
+            raise _invalid(["body", "scenario"], str(exc), "impossible_input") from exc
     except HTTPException as exc:
         await audit_request(request, who, "simulation.run", result_of(exc.status_code), detail)
         raise

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 
 from crew import CrewPolicy, synthetic_roster
-from simulation import scenario_preset
+from simulation import PRESETS, scenario_preset
 from tests.api.authkit import bearer, make_settings, serving
 from tests.poll import until
 
@@ -52,14 +52,8 @@ async def test_planner_runs_follows_compares_and_cancels(tmp_path: Path) -> None
         r = await http.get("/api/simulations/scenarios", headers=bearer("operator"))
         assert r.status_code == 200
         presets = {p["name"]: p for p in r.json()}
-        assert set(presets) == {
-            "baseline",
-            "wave-2022",
-            "no-on-site",
-            "doubling-4d",
-            "cohort-outbreak",
-        }
-        assert presets["wave-2022"]["scenario"]["incidence"]["doubling_days"] == 12.0
+        assert set(presets) == set(PRESETS)
+        assert presets["wave-2022"]["scenario"]["incidence"]["series"] == "hanoi-2022"
 
         base = await submit(http, scenario="baseline", days=7, replications=4, seed=1)
         # an inline scenario: the 2022 wave with F1 staff quarantined instead
@@ -180,6 +174,16 @@ async def test_only_planners_run_and_bad_input_names_the_field(tmp_path: Path) -
         ]
         r = await http.post("/api/simulations", json=body | {"scenario": "wave-2099"}, headers=PL)
         assert "presets: baseline" in r.json()["detail"][0]["msg"]
+        # impossible against the roster or the run's length: refused before it is queued
+        for patch, words in (
+            ({"absences": [{"role": "driver", "count": 100}]}, "100 drivers absent"),
+            ({"health": {"seed_cases": [{"day": 5}]}}, "after the run's last day (2)"),
+        ):
+            bad = scenario_preset("baseline").model_dump(mode="json") | patch
+            r = await http.post("/api/simulations", json=body | {"scenario": bad}, headers=PL)
+            assert r.status_code == 422, r.text
+            err = r.json()["detail"][0]
+            assert err["loc"] == ["body", "scenario"] and words in err["msg"], err
         r = await http.get("/api/simulations/compare", params={"a": "x"}, headers=PL)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "b"]
         assert (await http.get("/api/simulations/nope", headers=PL)).status_code == 404

@@ -20,14 +20,21 @@ from simulation import (
 
 
 def test_the_presets_load_and_say_what_they_are() -> None:
-    assert PRESETS == ("baseline", "wave-2022", "no-on-site", "doubling-4d", "cohort-outbreak")
+    assert PRESETS[:5] == ("baseline", "wave-2022", "no-on-site", "doubling-4d", "cohort-outbreak")
+    assert {p for p in PRESETS if p.startswith("backtest-2022")} == {
+        "backtest-2022",
+        "backtest-2022-no-on-site",
+        "backtest-2022-doubling-4d",
+        "backtest-2022-cohort-outbreak",
+    }
     got = {name: scenario_preset(name) for name in PRESETS}
     assert all(sc.name == name and sc.description for name, sc in got.items())
     base = got["baseline"]
     assert base.incidence.per_100k(30) == 0 and not base.fleet.failures and not base.absences
     wave = got["wave-2022"]
     assert wave.crew_policy().f1_mode is F1Mode.WORK_UNDER_TESTING
-    assert wave.onsite is not None and Role.DRIVER in wave.crew_policy().onsite_required_roles
+    assert wave.crew_policy().onsite_required_roles == {Role.DRIVER, Role.TECHNICIAN}
+    assert wave.timetable is None and wave.incidence.series == "hanoi-2022"  # by date
     # no-on-site: the same wave, nobody on site
     no_site = got["no-on-site"]
     assert no_site.onsite is None and no_site.incidence == wave.incidence
@@ -41,7 +48,19 @@ def test_the_presets_load_and_say_what_they_are() -> None:
 
 
 def test_incidence_curve_grows_peaks_and_declines() -> None:
-    inc = scenario_preset("wave-2022").incidence
+    inc = scenario_from_data(
+        {
+            "name": "curve",
+            "incidence": {
+                "start_per_100k": 36.0,
+                "doubling_days": 12.0,
+                "peak_per_100k": 330.0,
+                "plateau_days": 3.0,
+                "halving_days": 10.0,
+                "infections_per_case": 2.0,
+            },
+        }
+    ).incidence
     peak = inc.peak_day
     assert 30 < peak < 45  # 36 -> 330 per 100k doubling every 12 days: ~38 days
     assert inc.per_100k(peak + 1) == pytest.approx(inc.peak_per_100k)
