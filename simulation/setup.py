@@ -28,7 +28,7 @@ from crew import (
 )
 from line import Line, Period, Timetable
 from simulation.crewstate import DAY_S, DayRules, InitialState
-from simulation.scenario import Scenario
+from simulation.scenario import Scenario, incidence_series
 from simulation.service import DayPattern, DutyWindow, build_pattern, duty_window
 from simulation.workforce import Workforce, compile_workforce
 
@@ -228,6 +228,11 @@ def build_setup(
     units = fleet.trains[:serviceable]
     sizes = {r.value: len(v) for r, v in workforce.by_role.items()}
     inc = scenario.incidence
+    if inc.series is not None and start > max(incidence_series(inc.series)):
+        raise ValueError(
+            f"incidence series {inc.series} ends {max(incidence_series(inc.series))}, "
+            f"before the run starts ({start})"
+        )
     try:
         community = tuple(
             inc.probability(inc.per_100k_on(d, start + timedelta(days=d))) for d in range(days)
