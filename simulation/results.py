@@ -21,8 +21,9 @@ from datetime import date, timedelta
 from typing import Any
 
 import numpy as np
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
+from simulation.assumptions import as_json, assumptions
 from simulation.model import Replication
 from simulation.records import LEVELS
 from simulation.setup import Setup
@@ -102,6 +103,9 @@ class WhatIfResult(BaseModel):
     scenario_spec: dict[str, Any]
     summary: dict[str, Any]
     days: list[dict[str, Any]]
+    # every assumption of the run: value, unit, source, scenario parameter (see
+    # simulation/assumptions.py)
+    assumptions: list[dict[str, Any]] = Field(default_factory=list)
 
     def to_json(self) -> str:
         return self.model_dump_json()
@@ -251,6 +255,7 @@ class Aggregate:
             scenario_spec=sc.model_dump(mode="json"),
             summary=summary,
             days=days,
+            assumptions=as_json(assumptions(setup)),
         )
 
 
