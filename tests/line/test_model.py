@@ -80,3 +80,23 @@ def test_bad_line_file_is_rejected_with_reason(tmp_path: Path) -> None:
 
     with pytest.raises(ValidationError, match="increasing chainage"):
         Line.model_validate(src)
+
+
+def test_the_service_history_says_which_timetable_ran_when(ln) -> None:  # type: ignore[no-untyped-def]
+    from datetime import date
+
+    # commercial service from 6 Nov 2021: every 10 minutes all day; 6-minute peaks later
+    assert ln.timetable_on(date(2021, 11, 6)).id == "2021"
+    assert ln.timetable_on(date(2022, 3, 8)).id == "2021"
+    assert ln.era_on(date(2022, 3, 8)).weekday_passengers == 10_000
+    assert ln.timetable_on(date(2026, 3, 2)).id == "2026"
+    assert all(e.source for e in ln.service_history)
+    with pytest.raises(LookupError, match="no service history for 2021-11-05"):
+        ln.timetable_on(date(2021, 11, 5))
+    bad = ln.model_dump() | {
+        "service_history": [
+            {"from_date": "2022-01-01", "timetable": "1999", "weekday_passengers": 1, "source": "x"}
+        ]
+    }
+    with pytest.raises(ValidationError, match="unknown timetable 1999"):
+        type(ln).model_validate(bad)
