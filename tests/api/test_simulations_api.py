@@ -56,9 +56,11 @@ async def test_planner_runs_follows_compares_and_cancels(tmp_path: Path) -> None
         assert presets["wave-2022"]["scenario"]["incidence"]["series"] == "hanoi-2022"
 
         base = await submit(http, scenario="baseline", days=7, replications=4, seed=1)
-        # an inline scenario: the 2022 wave with F1 staff quarantined instead
+        # an inline scenario: the 2022 wave with F1 staff quarantined instead, on today's
+        # timetable
         inline = presets["wave-2022"]["scenario"] | {"name": "wave-f1-quarantine"}
         inline["policy_preset"] = "hanoi-2021"
+        inline["timetable"] = "2026"  # against today's timetable, like the baseline
         wave = await submit(http, scenario=inline, days=7, replications=4, seed=1)
 
         done = await wait_for(http, base["id"], {"done", "failed"})
