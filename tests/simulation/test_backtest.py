@@ -102,9 +102,10 @@ def _control_centre_cut(r: dict[str, float]) -> bool:
 def test_cases_doubling_every_4_days_stop_trips_through_the_control_centre() -> None:
     """Counterfactual: cases double every 4 days to 3x Hanoi's peak (1,176 per 100k a day by
     day ~19). Expected: drivers still suffice (on site, F1 at work under testing), but the
-    control centre, whose controllers live at home and quarantine as F1, loses its certified
-    chief controllers (6 on the roster, 3 shifts a day) within about a week of the peak: whole
-    days are cut in the plan with drivers and trains there, from about day 24 (early March)."""
+    control centre, whose controllers live at home and quarantine as F1, runs out of certified
+    power and chief controllers (6 each on the roster, 3 shifts a day) within about a week of
+    the peak: whole days are cut in the plan with drivers and trains there, from about day 24
+    (early March)."""
     reps = runs("backtest-2022-doubling-4d")
     lost = [next((d for d, r in enumerate(rows) if r["cancelled.crew"] > 0), None) for rows in reps]
     hit = [d for d in lost if d is not None]
