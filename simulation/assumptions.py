@@ -21,6 +21,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass
 from typing import Any
 
+from simulation.crewstate import PLAN_AT_S
 from simulation.policy_assumptions import policy_assumptions, station_assumptions
 from simulation.setup import Setup
 
@@ -215,6 +216,8 @@ def health_rows(setup: Setup) -> Iterable[Assumption]:
         ("symptom onset", h.symptom_onset_days, "days after infection", "as the latent period + 1 (ESTIMATE)", "symptom_onset_days"),
         ("rapid test misses", h.rapid_test_miss_share, "", "Cochrane review (Dinnes et al., 2022): sensitivity ≈ 73 % symptomatic", "rapid_test_miss_share"),
         ("release test still positive", h.release_positive_share, "per day", "ESTIMATE: antigen tests stay positive past day 7 in a minority", "release_positive_share"),
+        ("most extra isolation days", h.release_max_extra_days, "days", "ESTIMATE: by 14 days nearly all antigen tests are negative", "release_max_extra_days"),
+        ("immune after a case (runs from today)", h.immunity_days, "days", "ESTIMATE: reinfection within 3 months was rare (the MoH's 3-month window in 762/BYT-DP)", "immunity_days"),
         ("attack per day by group", h.attack_per_day, "per infectious-susceptible pair", "household secondary attack ≈ 30 % over the infectious period (Lyngse et al., 2022) ≈ 6 %/day; workplaces lower (ESTIMATE)", "attack_per_day"),
         ("tracing marks a group member F1", h.trace_probability, "probability", "ESTIMATE: the MoH F1 definition (Official Dispatch 11042/BYT-DP, 29 Dec 2021: within 2 m or a closed room for 15 min) fits every roommate, about half a shift team, few of a cohort", "trace_probability"),
         ("community exposure on site", h.onsite_hazard_factor, "× community hazard", "ESTIMATE: cutting community contact is the point of 3-on-site; no published figure", "onsite_hazard_factor"),
@@ -238,6 +241,12 @@ def incidence_rows(setup: Setup) -> Iterable[Assumption]:
         yield Assumption(s, "plateau", _fmt(inc.plateau_days), "days", "the scenario's", "incidence.plateau_days")  # fmt: skip
     yield Assumption(s, "halving time (after the peak or the series)", _fmt(inc.halving_days), "days", "the scenario's", "incidence.halving_days")  # fmt: skip
     yield Assumption(s, "infections per reported case", _fmt(inc.infections_per_case), "", "ESTIMATE: home rapid tests went unreported in 2022", "incidence.infections_per_case")  # fmt: skip
+
+
+def timing_rows(setup: Setup) -> Iterable[Assumption]:
+    s = "timing"
+    yield Assumption(s, "day planned at", f"{PLAN_AT_S // 3600:02d}:00", "local time", "ESTIMATE: the control centre plans before the first shift signs on (05:00); Hanoimetro reported status at 07:00, 11:00, 17:00")  # fmt: skip
+    yield Assumption(s, "immunity after infection", "the run", "", "ESTIMATE: runs are months, not years")  # fmt: skip
 
 
 def service_policy_rows(setup: Setup) -> Iterable[Assumption]:
@@ -280,6 +289,7 @@ SECTIONS: tuple[Section, ...] = (
     crew_rows,
     incidence_rows,
     health_rows,
+    timing_rows,
     service_policy_rows,
     fleet_rows,
     demand_rows,

@@ -261,7 +261,8 @@ class CrewState:
         p = self.policy
         extra = 0
         if p.f0_release_test_lead_h is not None:
-            while extra < 7 and self.rng.random() < self.health.release_positive_share:
+            cap = self.health.release_max_extra_days
+            while extra < cap and self.rng.random() < self.health.release_positive_share:
                 extra += 1  # the release test is still positive: one more day
         rules = self.today
         self.f0_until[i] = max(self.f0_until[i], t + (rules.f0_isolation_days + extra) * DAY_S)

@@ -197,6 +197,9 @@ class Health(_Frozen):
     rapid_test_miss_share: float = Field(default=0.3, ge=0, le=1)  # false negatives
     # An F0 whose release test is still positive stays one more day (repeatedly, up to 7).
     release_positive_share: float = Field(default=0.2, ge=0, lt=1)
+    release_max_extra_days: int = Field(default=7, ge=0)  # then released whatever the test
+    # "from today": a case declared within this many days before the start is immune
+    immunity_days: int = Field(default=90, ge=0)
     # Daily probability that one infectious member infects one susceptible member of a group.
     attack_per_day: dict[GroupKind, float] = Field(default_factory=_default_attack)
     onsite_hazard_factor: float = Field(default=0.2, ge=0)  # community exposure while on site

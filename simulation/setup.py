@@ -184,7 +184,7 @@ def build_setup(
     )
     check_inputs(scenario, workforce, days)
     if scenario.start == "today" and crew_state is not None:
-        initial = initial_state(crew_state, workforce, policy, start)
+        initial = initial_state(crew_state, workforce, policy, start, scenario.health.immunity_days)
 
     # the timetable of each day: the scenario's, or the one in force on the date
     horizon = [start + timedelta(days=d) for d in range(days + 7)]
@@ -353,7 +353,11 @@ def _start_date(as_of: datetime, policy: CrewPolicy) -> date:
 
 
 def initial_state(
-    snap: CrewSnapshot, workforce: Workforce, policy: CrewPolicy, start: date
+    snap: CrewSnapshot,
+    workforce: Workforce,
+    policy: CrewPolicy,
+    start: date,
+    immunity_days: int = 90,
 ) -> InitialState:
     """Statuses at ``snap.as_of`` and the hours already worked, in simulation time."""
     tz = policy.tz
@@ -365,7 +369,8 @@ def initial_state(
     init = InitialState()
     index = {p.id: p.index for p in workforce.people}
     hist = snap.history
-    recent = snap.as_of - timedelta(days=90)  # a case in the last 90 days is immune
+    # a case declared recently is immune (the scenario's health.immunity_days)
+    recent = snap.as_of - timedelta(days=immunity_days)
     for sid, i in index.items():
         av = hist.status_at(sid, snap.as_of)
         if av.state is State.F0_ISOLATION:

@@ -140,3 +140,25 @@ def test_impossible_inputs_are_refused_with_a_clear_message(
     sc = scenario(**fields)
     with pytest.raises(ValueError, match=message.replace("(", r"\(").replace(")", r"\)")):
         build_setup(sc, line2a(), 10)
+
+
+def test_technicians_in_cohorts_work_only_while_their_cohort_is_on_site() -> None:
+    """When a scenario puts technicians on site, each cohort gets its share of every trade and
+    only the cohort on site signs on; its trades still cover the night inspection."""
+    sc = scenario(
+        onsite={"roles": ["driver", "technician"], "drivers_per_cohort": 30},
+        timetable="2021",
+    )
+    setup = build_setup(sc, line2a(), 7)
+    wf = setup.workforce
+    first = set(wf.groups[wf.rotation[0]].members)
+    techs = set(wf.by_role[Role.TECHNICIAN])
+    assert len(first & techs) == 35
+    trades = {wf.people[i].discipline for i in first & techs}
+    assert len(trades) == 5  # every trade in the cohort
+    rep = replicate(sc, 7, trace=True)
+    assert rep.trace is not None
+    signed = {i for _, i in rep.trace.sign_ons if i in techs}
+    assert signed and signed <= first
+    assert all(r["trains.ready"] >= 6 for r in rep.rows)  # the night shift inspected them
+    assert all(r["trips_operated"] == r["trips_planned"] for r in rep.rows)
