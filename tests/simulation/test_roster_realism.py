@@ -162,3 +162,20 @@ def test_technicians_in_cohorts_work_only_while_their_cohort_is_on_site() -> Non
     assert signed and signed <= first
     assert all(r["trains.ready"] >= 6 for r in rep.rows)  # the night shift inspected them
     assert all(r["trips_operated"] == r["trips_planned"] for r in rep.rows)
+
+
+def test_train_faults_are_counted_apart_from_the_crew() -> None:
+    """Trains failing every 2 service hours and staying in repair for days: the next morning
+    fewer trains are ready than 10-minute service needs, so the plan is cut — for the trains,
+    not the crew (drivers, controllers and technicians are all there)."""
+    sc = scenario(
+        timetable="2021",
+        fleet={"failures": True, "mtbf_h": 2.0, "repair_mean_h": 500.0},
+    )
+    rep = replicate(sc, 2)
+    day1 = rep.rows[1]
+    assert day1["trains.ready"] < 6  # 10 minutes needs 6
+    assert day1["cancelled.by_plan_fleet"] > 0 and day1["cancelled.by_plan_crew"] == 0
+    for r in rep.rows:
+        assert r["cancelled.crew"] == 0
+        assert r["cancelled.fleet"] == r["trips_cancelled"] > 0
