@@ -117,6 +117,8 @@ class RunView:
         return {
             "id": r.id,
             "scenario": r.scenario,
+            # the scenario as run, so a client shows the form of the run it shows
+            "scenario_spec": r.spec.get("scenario"),
             "days": r.days,
             "replications": r.replications,
             "seed": r.seed,

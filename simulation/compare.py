@@ -2,7 +2,9 @@
 
 Planners compare policies ("3-on-site or not?") on the same wave: the comparison puts the
 headline numbers of both runs next to each other with the difference ``b - a`` (of the
-medians and of the means), and the same per day for the day-level figures.
+medians and of the means), and the same per day for the day-level figures. Each run's verdict
+and the comparison's (:mod:`simulation.verdict`) come first; when the runs differ in length,
+run totals are marked ``"comparable": false`` and the verdict compares the days both ran.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ from typing import Any
 
 from simulation.records import LEVELS
 from simulation.results import WhatIfResult
+from simulation.verdict import compare_verdict, verdict_of
 
 #: Summary figures compared (dotted paths into ``WhatIfResult.summary``).
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -66,6 +69,7 @@ def _meta(r: WhatIfResult) -> dict[str, Any]:
         "days": r.days_simulated,
         "start_date": r.start_date.isoformat(),
         "timetable": r.timetable,
+        "verdict": verdict_of(r),
     }
 
 
@@ -76,6 +80,10 @@ def compare_results(a: WhatIfResult, b: WhatIfResult) -> dict[str, Any]:
     compared over the shorter).
     """
     summary = {k: _pair(_get(a.summary, k), _get(b.summary, k)) for k in SUMMARY_KEYS}
+    same_length = a.days_simulated == b.days_simulated
+    for k, pair in summary.items():
+        # totals over runs of different lengths differ by the days, not by the policy
+        pair["comparable"] = same_length or not k.startswith(("total.", "max."))
     lost: dict[str, Any] = {}
     for level in LEVELS:
         la = _get(a.summary, f"first_day_lost.{level}") or {}
@@ -90,4 +98,11 @@ def compare_results(a: WhatIfResult, b: WhatIfResult) -> dict[str, Any]:
         for k in DAY_KEYS:
             row[k] = _pair(_get(da, k), _get(db, k))
         days.append(row)
-    return {"a": _meta(a), "b": _meta(b), "summary": summary, "first_day_lost": lost, "days": days}
+    return {
+        "a": _meta(a),
+        "b": _meta(b),
+        "verdict": compare_verdict(a, b),
+        "summary": summary,
+        "first_day_lost": lost,
+        "days": days,
+    }

@@ -27,6 +27,7 @@ from simulation.assumptions import as_json, assumptions
 from simulation.model import Replication
 from simulation.records import LEVELS
 from simulation.setup import Setup
+from simulation.verdict import run_verdict
 
 QUANTILES = (10, 50, 90)
 _BIG = 1.0e300  # stands in for infinity while percentiles are taken
@@ -106,6 +107,9 @@ class WhatIfResult(BaseModel):
     # every assumption of the run: value, unit, source, scenario parameter (see
     # simulation/assumptions.py)
     assumptions: list[dict[str, Any]] = Field(default_factory=list)
+    #: The timetable's periods by name: ``start``/``end`` ("06:30"), ``planned_headway_s``,
+    #: ``peak``. Empty in results stored before it was recorded.
+    periods: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
     def to_json(self) -> str:
         return self.model_dump_json()
@@ -243,7 +247,7 @@ class Aggregate:
             "share": round(float(np.mean(~np.isnan(col))), 4),
         }
         sc = setup.scenario
-        return WhatIfResult(
+        result = WhatIfResult(
             scenario=sc.name,
             seed=self.seed,
             replications=self.replications,
@@ -256,7 +260,31 @@ class Aggregate:
             summary=summary,
             days=days,
             assumptions=as_json(assumptions(setup)),
+            periods=_periods(setup),
         )
+        # the verdict (simulation.verdict) reads the finished result: attached last
+        return result.model_copy(update={"summary": {**summary, "verdict": run_verdict(result)}})
+
+
+def _hm(seconds: int) -> str:
+    return f"{seconds // 3600:02d}:{seconds % 3600 // 60:02d}"
+
+
+def _periods(setup: Setup) -> dict[str, dict[str, Any]]:
+    """The periods of the run's day patterns by name (a name's first pattern wins)."""
+    out: dict[str, dict[str, Any]] = {}
+    for key in sorted(setup.patterns):
+        for p in setup.patterns[key].periods:
+            out.setdefault(
+                p.name,
+                {
+                    "start": _hm(p.start_s),
+                    "end": _hm(p.end_s),
+                    "planned_headway_s": p.planned_headway_s,
+                    "peak": p.peak,
+                },
+            )
+    return out
 
 
 def aggregate(setup: Setup, seed: int, reps: Sequence[Replication]) -> WhatIfResult:

@@ -27,7 +27,8 @@ from api.auth import READERS, Principal, UserRole, require_roles
 from api.deps import RuntimeDep
 from api.security.http import audit_request, result_of
 from api.simulations import QueueFull, RunNotFinished, RunNotFound, RunView, SimulationService
-from simulation import PRESETS, Scenario, scenario_from_data, scenario_preset
+from simulation import PRESETS, Scenario, WhatIfResult, scenario_from_data, scenario_preset
+from simulation.verdict import with_verdict
 
 router = APIRouter(prefix="/api/simulations", tags=["simulations"])
 
@@ -105,10 +106,19 @@ def _json(data: Any, status_code: int = 200, headers: dict[str, str] | None = No
     return Response(orjson.dumps(data), status_code, headers=headers, media_type="application/json")
 
 
+def _current(result: str) -> bytes:
+    """A stored result as this version serves it: one stored before verdicts gets its verdict
+    (:func:`simulation.verdict.with_verdict`); others are passed on as stored."""
+    data = orjson.loads(result)
+    if isinstance(data.get("summary", {}).get("verdict"), dict):
+        return result.encode()
+    return with_verdict(WhatIfResult.model_validate(data)).to_json().encode()
+
+
 def _with_result(view: RunView, result: str | None) -> Response:
-    """The run and its stored result JSON, spliced without parsing it again."""
+    """The run and its stored result JSON, spliced without dumping it again."""
     head = orjson.dumps(view.as_dict())
-    tail = result.encode() if result is not None else b"null"
+    tail = _current(result) if result is not None else b"null"
     return Response(head[:-1] + b',"result":' + tail + b"}", media_type="application/json")
 
 
