@@ -58,6 +58,28 @@ def _level_limit(level: str, planned_s: int) -> int | None:
 
 
 Statement = dict[str, Any]
+#: Every statement code of a run's verdict and of a comparison's (the UI has words for each).
+RUN_CODES: tuple[str, ...] = (
+    "level_held_throughout",
+    "level_held_until",
+    "level_lost_from_start",
+    "level_lost_in_some_runs",
+    "trips_lost",
+    "overtime",
+    "binding",
+    "binding_none",
+    "binding_not_recorded",
+)
+COMPARE_CODES: tuple[str, ...] = (
+    "level_same",
+    "level_share_differs",
+    "level_held_only_by",
+    "level_held_longer",
+    "trips_lost_diff",
+    "overtime_diff",
+    "binding_compare",
+)
+WARNING_CODES: tuple[str, ...] = ("length_differs", "start_differs")
 
 
 def _get(node: Any, path: str) -> Any:

@@ -20,6 +20,10 @@ from api.runtime import build_runtime
 from api.settings import Settings
 from api.simulation_store import RunStatus
 from crew.model import Role, State
+from line import load_line
+from simulation import PRESETS
+from simulation.records import LEVELS
+from simulation.verdict import BINDING_RESOURCES, COMPARE_CODES, RUN_CODES, WARNING_CODES
 from telemetry.alarms import AlarmState, Priority
 
 STATIC_KEY = re.compile(
@@ -57,6 +61,21 @@ def dynamic_keys() -> set[str]:
         | {f"headway.{s}" for s in ("ok", "gap", "bunching")}
         | {f"train.{k}" for k in ("driver_not_cleared", "no_driver", "mode_depot", "mode_off")}
         | {f"board.track{n}" for n in (1, 2)}
+        | what_if_keys()
+    )
+
+
+def what_if_keys() -> set[str]:
+    """The what-if page names what the server sends by id: presets, periods, levels and
+    binding resources; verdict codes have their sentences in web/js/verdict.js (its t("…")
+    calls are found above), so only the ids are listed here."""
+    periods = {p.name for tt in load_line().timetables for pat in tt.patterns for p in pat.periods}
+    return (
+        {f"scn.{p}" for p in PRESETS}
+        | {f"scn_desc.{p}" for p in PRESETS}
+        | {f"period.{p}" for p in periods}
+        | {f"verdict.lv_{lv}" for lv in LEVELS}
+        | {f"resource.{r}" for r in BINDING_RESOURCES}
     )
 
 
@@ -110,3 +129,9 @@ async def test_pages_and_vendored_assets_are_served(client: httpx.AsyncClient) -
     assert "export { uPlot as default }" in r.text
     assert (await client.get("/static/i18n/vi.json")).json()["nav.board"] == "Bảng điều độ"
     assert (await client.get("/static/nothing.js")).status_code == 404
+
+
+def test_every_verdict_code_has_words() -> None:
+    text = (WEB_DIR / "js" / "verdict.js").read_text("utf-8")
+    for code in (*RUN_CODES, *COMPARE_CODES, *WARNING_CODES):
+        assert f'"{code}"' in text, code

@@ -16,7 +16,6 @@ function formatter(kind) {
       date: { day: "2-digit", month: "2-digit", year: "numeric" },
       day: { weekday: "short", day: "2-digit", month: "2-digit" },
       dm: { day: "2-digit", month: "2-digit" },
-      dmhm: { day: "2-digit", month: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" },
       datetime: {
         day: "2-digit",
         month: "2-digit",
@@ -57,20 +56,27 @@ export function fmtDateTime(v) {
   return d ? formatter("datetime").format(d) : "—";
 }
 
+// Day and month are put together here: Vietnamese CLDR data writes a day and month without a
+// year as "22-11", which planners misread ("07-02" as July); dd/mm is what they write
+const dayMonth = (d) => {
+  const p = Object.fromEntries(formatter("dm").formatToParts(d).map((x) => [x.type, x.value]));
+  return `${p.day}/${p.month}`;
+};
+
 /** Axis labels for a time span of ``spanS`` seconds: 14:05:09, 14:05, 22/11 14:05 or 22/11. */
 export function fmtAxis(v, spanS) {
   const d = toDate(v);
   if (!d) return "";
   if (spanS <= 600) return formatter("time").format(d);
   if (spanS <= 86400) return formatter("hm").format(d);
-  if (spanS <= 4 * 86400) return formatter("dmhm").format(d);
-  return formatter("dm").format(d);
+  if (spanS <= 4 * 86400) return `${dayMonth(d)} ${formatter("hm").format(d)}`;
+  return dayMonth(d);
 }
 
-/** 22/11 (Hanoi date, no year). */
+/** 22/11 (Hanoi date, no year), in every language. */
 export function fmtDm(v) {
   const d = toDate(v);
-  return d ? formatter("dm").format(d) : "—";
+  return d ? dayMonth(d) : "—";
 }
 
 /** 22/11/2025 (Hanoi date). */
