@@ -20,10 +20,11 @@ function sizeOf(host, height) {
 /**
  * A chart of bands: each entry of ``groups`` is {label, color, band: true|false}; data is
  * [x, ...for each group: band ? (p10, p50, p90) : (values)]. Returns {plot, setData(data)}.
+ * ``xIncrs`` limits the x ticks to those steps (seconds), e.g. whole days for daily data.
  */
 export function bandChart(
   host,
-  { groups, yLabel, height = 220, xTime = true, yFmt, yRange, xFmt, xValue },
+  { groups, yLabel, height = 220, xTime = true, yFmt, yRange, xFmt, xValue, xIncrs },
 ) {
   const yValue = (u, v) => (v === null || v === undefined ? "—" : fmtNum(v, 1));
   const series = [
@@ -62,6 +63,7 @@ export function bandChart(
     axes: [
       {
         ...AXIS,
+        ...(xIncrs ? { incrs: xIncrs } : {}), // tick steps allowed (s), e.g. whole days
         // Hanoi time in the UI's language (uPlot's own labels follow the browser's locale)
         values: (u, splits) => {
           const span = (u.scales.x.max ?? 0) - (u.scales.x.min ?? 0);

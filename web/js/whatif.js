@@ -301,6 +301,7 @@ async function main(me) {
       redraw,
     };
     let pollTimer = null;
+    let lastRun = null; // the run's last report, for its status line
     let shownForm = null; // the form's values as set from the run shown
 
     function relabel() {
@@ -310,6 +311,7 @@ async function main(me) {
       fillSelect();
       showDesc();
       checkChanged();
+      showStatus();
       if (pane.result) {
         destroyCharts();
         draw();
@@ -410,6 +412,7 @@ async function main(me) {
       saveHash();
       delete root.dataset.status; // until the server says how this run stands
       status.textContent = "";
+      lastRun = null;
       clearTimeout(pollTimer);
       destroyCharts();
       fill(root.querySelector(".run-summary"));
@@ -443,13 +446,8 @@ async function main(me) {
       }
       progress.value = run.progress.fraction;
       const finished = FINISHED.has(run.status);
-      status.textContent = [
-        t(`whatif.status_${run.status}`),
-        finished ? "" : `${fmtNum(100 * run.progress.fraction)} %`,
-        run.error ?? "",
-      ]
-        .filter(Boolean)
-        .join(" · ");
+      lastRun = run;
+      showStatus();
       root.dataset.status = run.status;
       if (!finished) {
         pollTimer = setTimeout(poll, 500);
@@ -462,6 +460,18 @@ async function main(me) {
         rescale();
         compare();
       }
+    }
+
+    function showStatus() {
+      if (!lastRun) return;
+      const run = lastRun;
+      status.textContent = [
+        t(`whatif.status_${run.status}`),
+        FINISHED.has(run.status) ? "" : `${fmtNum(100 * run.progress.fraction)} %`,
+        run.error ?? "",
+      ]
+        .filter(Boolean)
+        .join(" · ");
     }
 
     function finish() {
@@ -519,7 +529,8 @@ async function main(me) {
           groups,
           yLabel,
           yRange: range(name),
-          xFmt: (v) => fmtDm(v * 1000), // one point per service day
+          xFmt: (v) => fmtDm(v * 1000), // one point per service day: ticks on whole days
+          xIncrs: [1, 2, 7, 14, 28, 91].map((n) => n * 86400),
           xValue: (v) => fmtDay(hanoiDate(v * 1000)),
         });
         pane.charts[name].setData([x, ...data]);
