@@ -221,7 +221,7 @@ def _binding(result: WhatIfResult) -> Statement:
     if totals[top] <= 0:
         return {"code": "binding_none"}
     days = len(result.days)
-    first = next((d for d, v in enumerate(by[top]) if v >= 0.5), None)
+    first = next((d for d, v in enumerate(by[top]) if v > 0.5), None)  # in most runs
     return {
         "code": "binding",
         "resource": top,

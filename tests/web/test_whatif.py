@@ -7,13 +7,18 @@ bad parameter is named by the server and shown beside its field; an operator may
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
+import threading
 from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
 from api.auth import UserRole
+from api.simulation_store import RunRecord, RunStatus, RunStore
+from simulation import InProcessExecutor, WhatIfResult, run_whatif, scenario_preset
+from simulation.verdict import BINDING_RESOURCES, run_verdict
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp
 
@@ -229,3 +234,79 @@ def test_verdicts_in_both_languages_compare_warning_shared_link_and_size_preset(
     assert (run["scenario"], run["days"], run["replications"]) == ("wave-2022", 7, 10)
     expect(b2.locator(".run-summary")).to_contain_text("Đợt dịch đầu năm 2022")
     expect(b2.locator('select[name="scenario"]')).to_have_value("wave-2022")
+
+
+def band_of(v: float) -> dict[str, float]:
+    return {"p10": v, "p50": v, "p90": v, "mean": v, "mean_p10": v, "mean_p90": v}
+
+
+def store_result(app: LiveApp, run_id: str, result: WhatIfResult) -> None:
+    """Put a finished run with ``result`` into the app's database, as the service would."""
+
+    async def add() -> None:
+        url = f"sqlite+aiosqlite:///{app.log.parent / 'metro.db'}"
+        async with RunStore(url) as store:
+            await store.add(
+                RunRecord(
+                    id=run_id,
+                    scenario=result.scenario,
+                    spec={"scenario": result.scenario_spec},
+                    days=result.days_simulated,
+                    replications=result.replications,
+                    seed=result.seed,
+                    status=RunStatus.QUEUED,
+                    submitted_by="planner",
+                    created_ms=0,
+                    started_ms=0,
+                    finished_ms=None,
+                    done=0,
+                    error="",
+                )
+            )
+            await store.set(
+                run_id, status=RunStatus.DONE, finished_ms=1, done=1, result=result.to_json()
+            )
+
+    # Playwright's sync API owns this thread's event loop: the store gets a thread of its own
+    worker = threading.Thread(target=asyncio.run, args=(add(),))
+    worker.start()
+    worker.join()
+
+
+def test_what_limited_service_is_shown_by_day(session: MakeSession, app: LiveApp) -> None:
+    # the binding.<resource> day figures as the service policy records them (banded: the mean
+    # is the share of runs): early-shift drivers limit days 2-4, the trains day 4
+    real = run_whatif(scenario_preset("baseline"), 4, 1, 3, executor=InProcessExecutor())
+    shares = {"drivers_early": [0, 0.5, 1, 1], "trains": [0, 0, 0, 0.25]}
+    days = []
+    for d, day in enumerate(real.days):
+        binding = {r: 0.0 for r in BINDING_RESOURCES} | {r: s[d] for r, s in shares.items()}
+        days.append(day | {"binding": {r: band_of(v) for r, v in binding.items()}})
+    with_binding = real.model_copy(update={"days": days})
+    result = with_binding.model_copy(
+        update={"summary": real.summary | {"verdict": run_verdict(with_binding)}}
+    )
+    store_result(app, "bound-by-drivers", result)
+
+    s = session(UserRole.PLANNER)
+    page = s.login()
+    page.goto(f"{app.url}/whatif#a=bound-by-drivers")
+    pane = page.locator('[data-pane="a"]')
+    expect(pane).to_have_attribute("data-status", "done")
+    # 2.5 of 4 days on average; in most runs from the third day (04/03)
+    expect(pane.locator('.verdict li[data-code="binding"]')).to_have_text(
+        "Ràng buộc chính: lái tàu ca sáng (63 % số ngày), ở đa số lần lặp từ 04/03."
+    )
+    strip = pane.locator(".binding-strip")
+    expect(strip).to_have_attribute("data-state", "shown")
+    rows = strip.locator(".binding-row")
+    expect(rows).to_have_count(2)  # only the resources that ever limited service
+    early = strip.locator('[data-resource="drivers_early"]')
+    expect(early.locator(".binding-label")).to_have_text("lái tàu ca sáng")
+    cells = early.locator(".binding-cell")
+    expect(cells).to_have_count(4)
+    expect(cells.nth(1)).to_have_attribute("title", "03/03: lái tàu ca sáng — 50 % số lần lặp")
+    assert [cells.nth(i).get_attribute("data-share") for i in range(4)] == ["0", "0.5", "1", "1"]
+    trains = strip.locator('[data-resource="trains"] .binding-cell')
+    expect(trains.nth(3)).to_have_attribute("title", "05/03: đoàn tàu sẵn sàng — 25 % số lần lặp")
+    s.shot("whatif-binding")
