@@ -14,8 +14,8 @@ A run's verdict (:func:`run_verdict`), best first:
   listed from the full timetable down to the first one held throughout (the weaker ones hold
   too); a level that asks nothing more than a better one (the 10-minute level of a timetable
   that runs every 10 minutes) is left out;
-* ``trips_lost``: trips cancelled of those planned (p10/p50/p90), and the mean of those caused
-  by crews and by the fleet when the result records them;
+* ``trips_lost``: trips cancelled of those planned (p10/p50/p90), their mean, and the means of
+  those caused by crews and by the fleet when the result records them (``None``: not recorded);
 * ``overtime``: overtime hours (p50) and the most one person worked in a month (p50);
 * ``binding``: the resource that most often limited the day's service (``share_of_days``: its
   expected share of days), or ``binding_none`` / ``binding_not_recorded``.
@@ -187,6 +187,8 @@ def _trips_lost(result: WhatIfResult) -> Statement:
         "p50": cancelled.get("p50"),
         "p90": cancelled.get("p90"),
         "planned": planned.get("p50"),
+        # by cause as means (p50s do not add up): mean = crew_mean + fleet_mean
+        "mean": cancelled.get("mean"),
     }
     for cause in ("crew", "fleet"):
         s = _series(result, f"cancelled.{cause}")

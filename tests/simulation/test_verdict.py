@@ -162,6 +162,7 @@ def test_trips_lost_by_cause_and_the_binding_constraint() -> None:
         "p50": 300.0,
         "p90": 300.0,
         "planned": 2000.0,
+        "mean": 300.0,
         "crew_mean": 250.0,
         "fleet_mean": 50.0,
     }

@@ -89,11 +89,10 @@ function tripsText(s) {
     p10: fmtNum(s.p10),
     p90: fmtNum(s.p90),
   });
-  text +=
-    s.crew_mean === null || s.crew_mean === undefined
-      ? ` ${t("verdict.cause_not_recorded")}`
-      : ` ${t("verdict.trips_by_cause", { crew: fmtNum(s.crew_mean), fleet: fmtNum(s.fleet_mean ?? 0) })}`;
-  return text;
+  if (s.crew_mean === null) return `${text} ${t("verdict.cause_not_recorded")}`;
+  const causes = { mean: fmtNum(s.mean), crew: fmtNum(s.crew_mean), fleet: fmtNum(s.fleet_mean) };
+  // "no trip stopped" is what the operator reported: no cancellation for want of crew
+  return `${text} ${t(s.crew_mean === 0 ? "verdict.trips_no_crew_cause" : "verdict.trips_by_cause", causes)}`;
 }
 
 function statementText(s, date) {
