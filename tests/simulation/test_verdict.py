@@ -243,7 +243,7 @@ def test_compare_of_runs_of_different_lengths_warns_and_compares_the_common_days
     assert cmp["a"]["verdict"]["days"] == 30 and cmp["b"]["verdict"]["days"] == 14
 
 
-def test_a_real_run_carries_its_verdict_and_periods() -> None:
+def test_a_real_run_carries_its_verdict_periods_and_binding_constraint() -> None:
     sc = scenario(absences=[{"role": "driver", "count": 46, "from_day": 2}])
     r = run_whatif(sc, 4, 2, 1, executor=InProcessExecutor())
     assert r.periods["am_peak"] == {
@@ -263,3 +263,11 @@ def test_a_real_run_carries_its_verdict_and_periods() -> None:
         1.0,
     )
     assert WhatIfResult.from_json(r.to_json()) == r
+    # what limited it: the early shift's drivers, on both short days in every run (the late
+    # shift's only on the first, when the early shift also fell short)
+    assert v["statements"][-1] == {
+        "code": "binding",
+        "resource": "drivers_early",
+        "share_of_days": 0.5,
+        "first_date_p50": "2026-03-04",
+    }

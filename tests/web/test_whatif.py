@@ -147,6 +147,14 @@ def test_verdicts_in_both_languages_compare_warning_shared_link_and_size_preset(
     expect(b.locator('.verdict li[data-code="trips_lost"]')).to_contain_text("chuyến kế hoạch")
     expect(b.locator(".run-summary")).to_contain_text("02/03/2026 – 04/03/2026 (3 ngày)")
     expect(b.locator(".run-summary")).to_contain_text("short-drivers (tự soạn)")
+    # what limited service, in words and by day: the early shift's drivers from 04/03
+    expect(b.locator('.verdict li[data-code="binding"]')).to_have_text(
+        "Ràng buộc chính: lái tàu ca sáng (33 % số ngày), ở đa số lần lặp từ 04/03."
+    )
+    early = b.locator('.binding-strip [data-resource="drivers_early"] .binding-cell')
+    expect(early).to_have_count(3)
+    expect(early.nth(2)).to_have_attribute("title", "04/03: lái tàu ca sáng — 100 % số lần lặp")
+    expect(a.locator(".binding-strip")).to_have_attribute("data-state", "none")
     # the comparison: its verdict, and a warning since B ran 3 days and A 4
     box = page.locator("#compare")
     expect(box.locator('[data-code="length_differs"]')).to_have_text(
@@ -176,6 +184,10 @@ def test_verdicts_in_both_languages_compare_warning_shared_link_and_size_preset(
     page.click("#lang-switch")
     expect(first).to_have_text(
         "The full timetable: held until 03/03 (p50), lost from 04/03; lost in 100 % of runs."
+    )
+    expect(b.locator('.verdict li[data-code="binding"]')).to_have_text(
+        "The binding constraint: drivers on the early shift (33 % of days), "
+        "in most runs from 04/03."
     )
     expect(box.locator('[data-code="length_differs"]')).to_contain_text(
         "The runs differ in length (A: 4 days, B: 3 days)"
