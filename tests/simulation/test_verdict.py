@@ -263,6 +263,9 @@ def test_a_real_run_carries_its_verdict_periods_and_binding_constraint() -> None
         1.0,
     )
     assert WhatIfResult.from_json(r.to_json()) == r
+    # no train failures: every trip lost was lost for want of crew
+    trips = next(s for s in v["statements"] if s["code"] == "trips_lost")
+    assert trips["p50"] > 0 and trips["crew_mean"] == trips["mean"] and trips["fleet_mean"] == 0
     # what limited it: the early shift's drivers, on both short days in every run (the late
     # shift's only on the first, when the early shift also fell short)
     assert v["statements"][-1] == {

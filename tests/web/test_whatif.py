@@ -60,8 +60,12 @@ def test_planner_runs_two_short_whatifs_and_sees_the_charts(
     expect(table).to_contain_text("Tổng chuyến đã chạy (p50)")
     expect(table).to_contain_text("Đợt dịch đầu năm 2022")
     expect(table).not_to_contain_text("wave-2022")
-    expect(page.locator('[data-pane="b"] select.period-select option:checked')).to_have_text(
+    # periods by name and hours: the 2026 timetable's morning peak; 2022's one all-day period
+    expect(page.locator('[data-pane="a"] select.period-select option:checked')).to_have_text(
         "Cao điểm sáng (06:30–09:00)"
+    )
+    expect(page.locator('[data-pane="b"] select.period-select option:checked')).to_have_text(
+        "Cả ngày (05:30–22:00)"
     )
     # the run ids are in the URL: a reload shows the same runs
     assert re.search(r"#a=\w+&b=\w+", page.url), page.url
@@ -144,7 +148,9 @@ def test_verdicts_in_both_languages_compare_warning_shared_link_and_size_preset(
     expect(first).to_have_text(
         "Biểu đồ chạy tàu đầy đủ: giữ được đến 03/03 (p50), mất từ 04/03; mất ở 100 % số lần lặp."
     )
-    expect(b.locator('.verdict li[data-code="trips_lost"]')).to_contain_text("chuyến kế hoạch")
+    trips = b.locator('.verdict li[data-code="trips_lost"]')
+    expect(trips).to_contain_text("chuyến kế hoạch")
+    expect(trips).to_contain_text("do thiếu nhân sự, 0 do hỏng tàu")  # no failures in SHORT
     expect(b.locator(".run-summary")).to_contain_text("02/03/2026 – 04/03/2026 (3 ngày)")
     expect(b.locator(".run-summary")).to_contain_text("short-drivers (tự soạn)")
     # what limited service, in words and by day: the early shift's drivers from 04/03
