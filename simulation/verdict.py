@@ -17,8 +17,10 @@ A run's verdict (:func:`run_verdict`), best first:
 * ``trips_lost``: trips cancelled of those planned (p10/p50/p90), their mean, and the means of
   those caused by crews and by the fleet when the result records them (``None``: not recorded);
 * ``overtime``: overtime hours (p50) and the most one person worked in a month (p50);
-* ``binding``: the resource that most often limited the day's service (``share_of_days``: its
-  expected share of days), or ``binding_none`` / ``binding_not_recorded``.
+* ``binding``: the resource that most often limited the day's service plan (``share_of_days``:
+  its expected share of days; ``first_date_p50``: the first day it did so in most runs), or
+  ``binding_none`` (no plan was cut: trips lost were lost within the day) /
+  ``binding_not_recorded``.
 
 Results stored by earlier versions lack some day figures (``binding.*``, ``cancelled.crew``,
 ``cancelled.fleet``): :func:`_series` is the one place that tells "not recorded" from zero.
