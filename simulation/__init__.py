@@ -12,6 +12,7 @@ from simulation.runner import (
     Executor,
     InProcessExecutor,
     Progress,
+    Replications,
     default_workers,
     process_pool,
     run_setup,
@@ -26,15 +27,18 @@ from simulation.scenario import (
     scenario_preset,
 )
 from simulation.setup import CrewRecord, CrewSnapshot, Setup, build_setup
+from simulation.stability import Adaptive
 
 __all__ = [
     "PRESETS",
+    "Adaptive",
     "Cancelled",
     "CrewRecord",
     "CrewSnapshot",
     "Executor",
     "InProcessExecutor",
     "Progress",
+    "Replications",
     "Scenario",
     "Setup",
     "WhatIfResult",

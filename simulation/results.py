@@ -110,6 +110,8 @@ class WhatIfResult(BaseModel):
     #: The timetable's periods by name: ``start``/``end`` ("06:30"), ``planned_headway_s``,
     #: ``peak``. Empty in results stored before it was recorded.
     periods: dict[str, dict[str, Any]] = Field(default_factory=dict)
+    # how far the headline can be trusted (simulation.stability); None from aggregate()
+    stability: dict[str, Any] | None = None
 
     def to_json(self) -> str:
         return self.model_dump_json()

@@ -37,11 +37,14 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from typing import Any, Protocol
 
+import numpy as np
+
 from line import Line, load_line
 from simulation.model import plan_book, run_replication
 from simulation.results import Aggregate, Batch, WhatIfResult, pack
 from simulation.scenario import Scenario
 from simulation.setup import CrewSnapshot, Setup, build_setup
+from simulation.stability import Adaptive, headline, stability, verdict
 
 Progress = Callable[[int, int], None]
 """``progress(replications done, replications in all)``."""
@@ -125,10 +128,14 @@ def process_pool(workers: int | None = None) -> ProcessPoolExecutor:
     )
 
 
+Replications = int | Adaptive
+"""A fixed count, or :class:`simulation.stability.Adaptive`: until the headline is stable."""
+
+
 def run_whatif(
     scenario: Scenario,
     days: int = 60,
-    replications: int = 200,
+    replications: Replications = 200,
     seed: int = 0,
     *,
     executor: Executor | None = None,
@@ -141,11 +148,13 @@ def run_whatif(
 ) -> WhatIfResult:
     """Run ``replications`` replications of ``scenario`` over ``days`` days.
 
-    ``crew_state`` is required for a scenario that starts "from today". ``workers`` sizes the
-    default process pool (and the batches for any executor). Raises :class:`Cancelled` when
-    ``cancel`` is set before the end; an error in a replication is raised here.
+    ``replications`` is a count or an :class:`Adaptive` rule (stop when the headline medians
+    stop moving). ``crew_state`` is required for a scenario that starts "from today".
+    ``workers`` sizes the default process pool (and the batches for any executor). Raises
+    :class:`Cancelled` when ``cancel`` is set before the end; an error in a replication is
+    raised here.
     """
-    if replications < 1:
+    if isinstance(replications, int) and replications < 1:
         raise ValueError("at least one replication")
     setup = build_setup(scenario, line or load_line(), days, crew_state=crew_state)
     return run_setup(
@@ -160,9 +169,16 @@ def run_whatif(
     )
 
 
+def _adaptive_batch(rule: Adaptive, workers: int, days: int, batch_size: int | None) -> int:
+    """A batch size that divides the rule's step, so every checkpoint ends on a batch edge
+    (a stopped run then counts the events of exactly the replications it keeps)."""
+    want = batch_size or max(1, min(-(-rule.step // workers), BATCH_DAYS // max(1, days)))
+    return max(d for d in range(1, rule.step + 1) if rule.step % d == 0 and d <= want)
+
+
 def run_setup(
     setup: Setup,
-    replications: int,
+    replications: Replications,
     seed: int,
     *,
     executor: Executor | None = None,
@@ -170,36 +186,77 @@ def run_setup(
     cancel: threading.Event | None = None,
     workers: int | None = None,
     batch_size: int | None = None,
+    rule: Adaptive | None = None,
 ) -> WhatIfResult:
-    """:func:`run_whatif` for an already compiled setup."""
+    """:func:`run_whatif` for an already compiled setup.
+
+    ``rule`` sets how a fixed-count run judges its stability (default :class:`Adaptive`'s
+    defaults); an adaptive run uses its own rule.
+    """
     n_workers = workers or default_workers()
-    todo = deque(batches(replications, n_workers, batch_size, setup.days))
+    adaptive = isinstance(replications, Adaptive)
+    if isinstance(replications, Adaptive):
+        rule = replications
+        most = rule.max_replications
+        size = _adaptive_batch(rule, n_workers, setup.days, batch_size)
+        todo = deque(batches(most, n_workers, size, setup.days))
+    else:
+        rule = rule or Adaptive()
+        most = replications
+        todo = deque(batches(most, n_workers, batch_size, setup.days))
     # one batch running per worker and one waiting: every worker stays busy, and a cancelled
     # run leaves little behind to wait for
     max_in_flight = n_workers + 1
     own = executor is None
     pool: Executor = process_pool(n_workers) if executor is None else executor
     in_flight: set[Future[Any]] = set()
-    agg = Aggregate(setup, seed, replications)
+    got: dict[int, Batch] = {}  # by first index
+    heads = np.full((most, 2), np.nan)  # the headline of each replication, by index
+    prefix = 0  # replications 0 … prefix-1 are all in
+    collected = 0
+    checks = iter(rule.checkpoints(most)) if adaptive else iter(())
+    next_check = next(checks, None)
+    stop_at: int | None = None
 
     def cancelled() -> bool:
         return cancel is not None and cancel.is_set()
 
     def collect(f: Future[Any]) -> None:
-        agg.add(f.result())
+        nonlocal prefix, collected, next_check, stop_at
+        batch: Batch = f.result()
+        got[batch.indices[0]] = batch
+        collected += len(batch.indices)
+        heads[list(batch.indices)] = headline(
+            batch.summaries, batch.summary_keys, setup.days, rule.level
+        )
+        while prefix < most and not np.isnan(heads[prefix, 0]):
+            prefix += 1
+        # checkpoints in index order: each decision sees replications 0 … n-1 only
+        while stop_at is None and next_check is not None and next_check <= prefix:
+            if verdict(heads, next_check, rule)[0]:
+                stop_at = next_check
+            next_check = next(checks, None)
         if progress is not None:
-            progress(agg.done, replications)
+            # an adaptive run's total is its maximum until it stops
+            progress(min(collected, stop_at or most), stop_at or most)
 
     try:
-        while todo or in_flight:
-            while todo and len(in_flight) < max_in_flight and not cancelled():
+        while (todo and stop_at is None) or in_flight:
+            while todo and stop_at is None and len(in_flight) < max_in_flight:
+                if cancelled():
+                    break
                 f = pool.submit(run_batch, setup, seed, todo.popleft())
                 if f.done():  # an in-process executor: report it before running the next
                     collect(f)
                 else:
                     in_flight.add(f)
             if cancelled():
-                raise Cancelled(f"cancelled after {agg.done} of {replications} replications")
+                raise Cancelled(f"cancelled after {collected} of {most} replications")
+            if stop_at is not None:
+                # stopped early: every replication the result keeps is in, the rest is waste
+                for f in in_flight:
+                    f.cancel()
+                break
             done, in_flight = wait(in_flight, timeout=0.05, return_when=FIRST_COMPLETED)
             for f in done:
                 collect(f)
@@ -211,4 +268,12 @@ def run_setup(
         if own and isinstance(pool, ProcessPoolExecutor):
             # waits for the batches already running (one per worker at most): no stray workers
             pool.shutdown(wait=True, cancel_futures=True)
-    return agg.result()
+    n = stop_at or most
+    if prefix < n:
+        raise RuntimeError(f"{prefix} of {n} replications came back")  # pragma: no cover
+    agg = Aggregate(setup, seed, n)
+    for first in sorted(got):
+        if first < n:
+            agg.add(got[first])
+    report = stability(heads[:n], rule, adaptive=adaptive, days=setup.days)
+    return agg.result().model_copy(update={"stability": report})
