@@ -13,7 +13,7 @@ from api.cli_common import cli_settings as _settings
 from api.crew_cli import app as crew_app
 from api.reports.cli import report
 from api.users_cli import app as users_app
-from simulation.cli import simulate
+from simulation.cli import app as simulate_app
 
 app = typer.Typer(
     name="metro-ops",
@@ -24,7 +24,7 @@ app = typer.Typer(
 app.add_typer(crew_app, name="crew")
 app.add_typer(users_app, name="users")
 app.add_typer(audit_app, name="audit")  # retention: export, then prune
-app.command("simulate")(simulate)
+app.add_typer(simulate_app, name="simulate")  # what-if runs, sweeps, calibration
 app.command("report")(report)  # situation reports, on demand
 
 ConfigOpt = Annotated[

@@ -2,6 +2,10 @@
 
     metro-ops simulate --scenario wave-2022 --days 60 --replications 200 --seed 7 \\
         --out result.json --plot result.png
+    metro-ops simulate --scenario wave-2022 --replications auto      # until the headline settles
+    metro-ops simulate sweep --scenario wave-2022 --vary policy_overrides.f1_mode=quarantine,work \\
+        --vary onsite=none --design oat --out sweep.json --plot tornado.png [--dask local:2]
+    metro-ops simulate calibrate --observed observed.csv --scenario wave-2022
 
 ``--scenario`` takes a preset name (``baseline``, ``wave-2022``, ``no-on-site``,
 ``doubling-4d``, ``cohort-outbreak``) or a scenario file (``.toml``/``.json``). A scenario that
@@ -10,7 +14,9 @@ starts "from today" reads the crew record from ``--crew-db`` (the database URL t
 
 from __future__ import annotations
 
+import contextlib
 import time
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -19,7 +25,9 @@ import typer
 
 if TYPE_CHECKING:
     from simulation.results import WhatIfResult
+    from simulation.runner import Executor
     from simulation.setup import CrewSnapshot
+    from simulation.stability import Adaptive
 
 app = typer.Typer(
     name="simulate",
@@ -27,6 +35,36 @@ app = typer.Typer(
     no_args_is_help=True,
     pretty_exceptions_enable=False,
 )
+
+AUTO = "auto"
+
+
+def parse_replications(text: str) -> int | Adaptive:
+    """``auto`` (the adaptive rule's defaults), ``auto:MAX`` (at most MAX), or a count."""
+    from simulation.stability import Adaptive
+
+    if text == AUTO or text.startswith(AUTO + ":"):
+        most = text.removeprefix(AUTO).removeprefix(":")
+        if not most:
+            return Adaptive()
+        if not most.isdigit() or int(most) < 1:
+            raise ValueError(f"--replications {text}: auto:MAX takes a count")
+        return Adaptive(min_replications=min(60, int(most)), max_replications=int(most))
+    if not text.isdigit() or not 1 <= int(text) <= 100_000:
+        raise ValueError(f"--replications {text}: a count from 1 to 100000, or auto")
+    return int(text)
+
+
+@contextlib.contextmanager
+def executor_for(dask: str | None) -> Iterator[tuple[Executor | None, int | None]]:
+    """(executor, workers): a Dask cluster when ``dask`` names one, else the local pool."""
+    if dask is None:
+        yield None, None
+        return
+    from simulation.dask_executor import dask_executor
+
+    with dask_executor(dask) as ex:
+        yield ex, ex.workers()
 
 
 def _fail(msg: str) -> typer.Exit:
@@ -50,15 +88,30 @@ def _crew_snapshot(db_url: str) -> CrewSnapshot:
     return asyncio.run(load())
 
 
-@app.command()
+DaskOpt = Annotated[
+    str | None,
+    typer.Option(
+        help="run on a Dask cluster: a scheduler address (tcp://host:8786) or local:N "
+        "(a LocalCluster of N worker processes)"
+    ),
+]
+
+
+@app.callback(invoke_without_command=True)
 def simulate(
+    ctx: typer.Context,
     scenario: Annotated[
-        str, typer.Option(help="preset name or scenario file (.toml/.json)", show_default=False)
-    ],
+        str | None,
+        typer.Option(help="preset name or scenario file (.toml/.json)", show_default=False),
+    ] = None,
     days: Annotated[int, typer.Option(min=1, max=366, help="days to simulate")] = 60,
     replications: Annotated[
-        int, typer.Option(min=1, max=100_000, help="Monte Carlo replications")
-    ] = 200,
+        str,
+        typer.Option(
+            help="Monte Carlo replications: a count, or auto (until the p50 of trips lost "
+            "and of the first day lost stop moving; auto:MAX caps it)"
+        ),
+    ] = "200",
     seed: Annotated[int, typer.Option(min=0, help="the same seed gives the same result")] = 7,
     out: Annotated[Path | None, typer.Option(help="write the result JSON here")] = None,
     plot: Annotated[Path | None, typer.Option(help="write p10–p90 band charts here (PNG)")] = None,
@@ -76,8 +129,15 @@ def simulate(
         bool, typer.Option("--from-today", help="start from the crew record in --crew-db")
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+    dask: DaskOpt = None,
 ) -> None:
-    """Run a what-if: replications in parallel, p10/p50/p90 per day, summary printed."""
+    """Run a what-if: replications in parallel, p10/p50/p90 per day, summary printed.
+
+    Subcommands: ``sweep`` (sensitivity), ``calibrate`` (fit to observed days)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    if scenario is None:
+        raise _fail("missing option --scenario")
     from pydantic import ValidationError
     from rich.console import Console
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
@@ -99,25 +159,32 @@ def simulate(
                 raise _fail(f"scenario {sc.name} starts from today: pass --crew-db URL")
             crew_state = _crew_snapshot(crew_db)
         setup = build_setup(sc, line, days, crew_state=crew_state)
+        reps = parse_replications(replications)
     except (KeyError, ValueError, ValidationError, OSError) as exc:
         raise _fail(str(exc).strip("'\"")) from exc
 
-    n_workers = workers or default_workers()
     started = time.perf_counter()
-    with Progress(
-        "[progress.description]{task.description}",
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=console,
-        disable=quiet,
-    ) as bar:
-        task = bar.add_task(f"{sc.name}: {days} days", total=replications)
+    total = reps if isinstance(reps, int) else reps.max_replications
+    with (
+        executor_for(dask) as (executor, cluster_workers),
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeRemainingColumn(),
+            console=console,
+            disable=quiet,
+        ) as bar,
+    ):
+        n_workers = workers or cluster_workers or default_workers()
+        task = bar.add_task(f"{sc.name}: {days} days", total=total)
 
         def progress(done: int, total: int) -> None:
             bar.update(task, completed=done, total=total)
 
-        result = run_setup(setup, replications, seed, progress=progress, workers=n_workers)
+        result = run_setup(
+            setup, reps, seed, progress=progress, workers=n_workers, executor=executor
+        )
     wall = time.perf_counter() - started
 
     if out is not None:
@@ -163,3 +230,148 @@ def _print_summary(console: Any, result: WhatIfResult, wall_s: float, workers: i
         f"{result.replications} replications, seed {result.seed}, {workers} workers, "
         f"{wall_s:.1f} s wall"
     )
+    st = result.stability
+    if st is not None:
+        trips, day = st["trips_lost"], st["first_day_lost"]
+        console.print(
+            f"headline {'stable' if st['converged'] else 'NOT yet stable'} ({st['mode']}): "
+            f"trips lost p50 {trips['p50']} ± {trips['half_width_90']} (90 %), "
+            f"first day the {day['level']} was lost p50 {day['p50']} ± {day['half_width_90']} "
+            f"({day['never_lost_counts_as']} = never)"
+        )
+
+
+@app.command()
+def sweep(
+    scenario: Annotated[
+        str | None,
+        typer.Option(help="base scenario: preset name or file (or in --file)", show_default=False),
+    ] = None,
+    vary: Annotated[
+        list[str] | None,
+        typer.Option(
+            help="PATH=V1,V2,… a dotted scenario path and its values (JSON or text; none "
+            "clears), e.g. policy_overrides.f1_mode=quarantine,work; repeat per factor"
+        ),
+    ] = None,
+    file: Annotated[
+        Path | None, typer.Option(help="a sweep file (.toml/.json): scenario, design, vary, …")
+    ] = None,
+    design: Annotated[
+        str | None, typer.Option(help="oat (one at a time, default) or factorial")
+    ] = None,
+    days: Annotated[int | None, typer.Option(min=1, max=366, help="days per run [30]")] = None,
+    replications: Annotated[
+        int | None, typer.Option(min=1, max=10_000, help="replications per run [40]")
+    ] = None,
+    seed: Annotated[int | None, typer.Option(min=0, help="one seed for every run [7]")] = None,
+    out: Annotated[Path | None, typer.Option(help="write the sweep JSON here")] = None,
+    plot: Annotated[Path | None, typer.Option(help="write the tornado chart here (PNG)")] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="worker processes (default: all cores)")
+    ] = None,
+    dask: DaskOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Sensitivity: vary parameters one at a time or in a factorial; rank them by how much
+    they move trips lost and the first day the timetable is lost."""
+    import json
+
+    from pydantic import ValidationError
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+    from line import load_line
+    from simulation.process_pool_scope import shared_pool
+    from simulation.sweep import (
+        SweepSpec,
+        load_sweep,
+        parse_vary,
+        plot_tornado,
+        prepare_sweep,
+        run_sweep,
+    )
+
+    try:
+        data: dict[str, Any] = load_sweep(file).model_dump() if file is not None else {}
+        given = {
+            "scenario": scenario,
+            "design": design,
+            "days": days,
+            "replications": replications,
+            "seed": seed,
+        }
+        data.update({k: v for k, v in given.items() if v is not None})
+        if vary:
+            data["vary"] = [parse_vary(v).model_dump() for v in vary]
+        if "scenario" not in data:
+            raise _fail("missing option --scenario (or a --file that names one)")
+        if not data.get("vary"):
+            raise _fail("nothing to vary: give --vary PATH=V1,V2 (or a --file with [[vary]])")
+        spec = SweepSpec.model_validate(data)
+        prepared = prepare_sweep(spec, load_line())
+    except ValidationError as exc:
+        first = exc.errors(include_url=False)[0]
+        where = ".".join(str(x) for x in first["loc"])
+        raise _fail(f"{where}: {first['msg']}" if where else first["msg"]) from exc
+    except (KeyError, ValueError, OSError) as exc:
+        raise _fail(str(exc).strip("'\"")) from exc
+
+    console = Console(stderr=True)
+    started = time.perf_counter()
+    try:
+        with (
+            executor_for(dask) as (cluster, cluster_workers),
+            shared_pool(cluster, workers) as executor,
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=console,
+                disable=quiet,
+            ) as bar,
+        ):
+            task = bar.add_task(f"sweep: {spec.runs_count()} runs", total=spec.runs_count())
+            result = run_sweep(
+                prepared,
+                prepared.runs[0][1].line,
+                executor=executor,
+                workers=workers or cluster_workers,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except (KeyError, ValueError) as exc:
+        raise _fail(str(exc).strip("'\"")) from exc
+    wall = time.perf_counter() - started
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(result, ensure_ascii=False, indent=1))
+    if plot is not None:
+        plot_tornado(result, plot)
+    _print_sweep(Console(), result, wall)
+
+
+def _print_sweep(console: Any, result: dict[str, Any], wall_s: float) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"{result['scenario']}: {result['design']} sweep, {result['days']} days × "
+        f"{result['replications']} replications, seed {result['seed']}"
+    )
+    table.add_column("rank", justify="right")
+    table.add_column("parameter")
+    table.add_column("swing: trips lost (mean)", justify="right")
+    table.add_column("swing: first day lost (p50)", justify="right")
+    table.add_column("value → trips lost / first day lost")
+    for i, r in enumerate(result["ranking"], 1):
+        cells = "; ".join(
+            f"{v['label']} → {v['trips_lost']} / {v['first_day_lost']}" for v in r["by_value"]
+        )
+        table.add_row(
+            str(i),
+            r["path"],
+            f"{r['swing_trips_lost']:,.1f}",
+            f"{r['swing_first_day_lost']:g}",
+            cells,
+        )
+    console.print(table)
+    console.print(f"{len(result['runs'])} runs, {wall_s:.1f} s wall")
