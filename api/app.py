@@ -15,6 +15,7 @@ from api.body_guard import BodyGuard
 from api.routes import audit, auth, board, crew, gtfs, history, ops, web, ws
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
+from api.routes import sweeps as sweep_routes
 from api.runtime import Runtime, run_runtime
 from api.security_headers import SecurityHeaders
 
@@ -54,6 +55,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(ws.router)
     app.include_router(history.router)
     app.include_router(crew.router)
+    # sweeps first: /api/simulations/sweeps must not be read as a run id
+    app.include_router(sweep_routes.router)  # sensitivity sweeps (planners)
     app.include_router(simulation_routes.router)  # what-if runs (planners)
     app.include_router(auth.router)
     app.include_router(audit.router)

@@ -26,6 +26,7 @@ from api.reports.service import ReportService, build_reports
 from api.security import AuditLog, SecurityStore
 from api.settings import Settings
 from api.simulations import SimulationService
+from api.sweeps import SweepService
 from crew.store import CrewStore
 from line import Line, load_line
 from telemetry.alarms import AlarmBook
@@ -80,6 +81,7 @@ class Runtime:
     freeze_gc: bool = False  # a server process: see run_runtime
     cancellations: CancelledTrips | None = None  # trips the crew cannot run (GTFS-RT)
     simulations: SimulationService | None = None  # what-if runs; opened by run_runtime
+    sweeps: SweepService | None = None  # sensitivity sweeps (in memory); opened by run_runtime
     reports: ReportService | None = None  # situation reports; opened by run_runtime
     outlooks: OutlookGate | None = None  # crew coverage/capacity: cached, bounded, rate-limited
 
@@ -157,6 +159,7 @@ def build_runtime(
         simulations=SimulationService(
             settings.db.url, line, crew=crew_store, settings=settings.simulation
         ),
+        sweeps=SweepService(line),
         cancellations=CrewCancellations(
             crew_store, line, line.timetable(settings.state.timetable), clock=clock
         ),
@@ -202,6 +205,8 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             await stack.enter_async_context(rt.security)  # and the security tables
         if rt.simulations is not None:
             await stack.enter_async_context(rt.simulations)  # and the simulation runs table
+        if rt.sweeps is not None:
+            await stack.enter_async_context(rt.sweeps)
         if rt.reports is not None:
             await stack.enter_async_context(rt.reports)  # and the situation reports table
         if rt.outlooks is not None:
@@ -228,6 +233,8 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
                 tg.create_task(rt.simulations.run(), name="simulations")
             if rt.security is not None:  # failed sign-in summaries for the audit log
                 tg.create_task(rt.security.housekeeping(), name="security-housekeeping")
+            if rt.sweeps is not None:
+                tg.create_task(rt.sweeps.run(), name="sweeps")
             if rt.reports is not None:
                 tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
             if isinstance(rt.cancellations, CrewCancellations):

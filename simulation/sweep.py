@@ -31,7 +31,7 @@ import tomllib
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import IO, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
@@ -405,7 +405,7 @@ def base_figures(sweep: dict[str, Any]) -> tuple[float | None, float | None]:
     return first["trips_lost"]["mean"], first["first_day_lost"]["p50"]
 
 
-def plot_tornado(sweep: dict[str, Any], out: Path) -> None:
+def plot_tornado(sweep: dict[str, Any], out: Path | IO[bytes]) -> None:
     """A tornado chart of ``sweep`` (two panels: mean trips lost, first day lost p50): one bar
     per factor from its lowest to its highest value's figure, largest swing on top."""
     from matplotlib.backends.backend_agg import FigureCanvasAgg
@@ -477,7 +477,7 @@ def plot_tornado(sweep: dict[str, Any], out: Path) -> None:
         f"{sweep['replications']} replications, seed {sweep['seed']}",
         fontsize=11,
     )
-    fig.savefig(out)
+    fig.savefig(out, format="png")
 
 
 def value_label(v: Any) -> str:

@@ -94,6 +94,11 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/api/simulations/compare"): ANY,
     ("GET", "/api/simulations/{run_id}"): ANY,
     ("POST", "/api/simulations/{run_id}/cancel"): PLAN,
+    ("GET", "/api/simulations/sweeps"): ANY,
+    ("POST", "/api/simulations/sweeps"): PLAN,
+    ("GET", "/api/simulations/sweeps/{sweep_id}"): ANY,
+    ("GET", "/api/simulations/sweeps/{sweep_id}/tornado.png"): ANY,
+    ("POST", "/api/simulations/sweeps/{sweep_id}/cancel"): PLAN,
     # situation reports: everyone reads; those who act on them make one on demand
     ("GET", "/api/reports"): ANY,
     ("POST", "/api/reports"): frozenset({OP, CM, AD}),
