@@ -117,6 +117,56 @@ def export(
     typer.echo(f"exported {n} staff to {file}", err=True)
 
 
+@app.command("export-observed")
+def export_observed(
+    file: Annotated[Path, typer.Argument(help="where to write the CSV ('-': standard output)")],
+    first: Annotated[
+        datetime, typer.Option("--from", formats=["%Y-%m-%d"], help="first day (YYYY-MM-DD)")
+    ],
+    last: Annotated[
+        datetime | None,
+        typer.Option("--to", formats=["%Y-%m-%d"], help="last day (default: today)"),
+    ] = None,
+    trips: Annotated[
+        Path | None,
+        typer.Option(
+            help="a CSV of date,trips_operated (the operator's daily figures) to merge: the "
+            "crew record has no trips, so without it the column is left empty"
+        ),
+    ] = None,
+    config: ConfigOpt = None,
+) -> None:
+    """Export observed days for `metro-ops simulate calibrate`: absences by role at each
+    day's 03:00 plan (F0, F1, leave, sick), from the status history; trips from --trips."""
+    from simulation.observed import observed_from_history, read_trips, write_observed
+
+    settings = _settings(config)
+    policy = settings.crew.crew_policy()
+    to_day = (last or datetime.now(policy.tz)).date()
+    try:
+        trips_by_day = read_trips(trips) if trips is not None else None
+    except ValueError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(1) from exc
+    if to_day < first.date():
+        typer.echo(f"error: --to {to_day} is before --from {first.date()}", err=True)
+        raise typer.Exit(2)
+
+    async def work(store: CrewStore) -> str:
+        snap = await store.snapshot()
+        days = observed_from_history(
+            snap.roster, snap.history, first.date(), to_day, policy.tz, trips_by_day
+        )
+        return write_observed(days)
+
+    text = _with_store(settings, work)
+    if str(file) == "-":
+        sys.stdout.write(text)
+        return
+    file.write_text(text, encoding="utf-8")
+    typer.echo(f"exported {text.count(chr(10)) - 1} days to {file}", err=True)
+
+
 @app.command("generate-roster")
 def generate_roster(
     seed: Annotated[int, typer.Option(help="the same seed gives the same roster")] = 1,

@@ -375,3 +375,117 @@ def _print_sweep(console: Any, result: dict[str, Any], wall_s: float) -> None:
         )
     console.print(table)
     console.print(f"{len(result['runs'])} runs, {wall_s:.1f} s wall")
+
+
+@app.command()
+def calibrate(
+    observed: Annotated[
+        Path,
+        typer.Option(
+            help="observed days CSV: date, driver_absent, technician_absent, "
+            "occ_operator_absent, trips_operated (`metro-ops crew export-observed` writes it)"
+        ),
+    ],
+    scenario: Annotated[str, typer.Option(help="preset name or scenario file to compare")],
+    replications: Annotated[
+        int, typer.Option(min=1, max=10_000, help="replications per evaluation")
+    ] = 40,
+    seed: Annotated[int, typer.Option(min=0, help="one seed for every evaluation")] = 7,
+    fit: Annotated[
+        bool, typer.Option("--fit/--no-fit", help="fit the incidence multiplier")
+    ] = True,
+    steps: Annotated[int, typer.Option(min=1, max=30, help="golden-section steps")] = 10,
+    out: Annotated[Path | None, typer.Option(help="write the fit report JSON here")] = None,
+    fitted_scenario: Annotated[
+        Path | None, typer.Option(help="write the scenario with the fitted incidence (.json)")
+    ] = None,
+    workers: Annotated[
+        int | None, typer.Option(min=1, help="worker processes (default: all cores)")
+    ] = None,
+    dask: DaskOpt = None,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
+) -> None:
+    """Goodness of fit of a scenario against observed days (MAE of daily absences by role
+    and of trips operated), and the incidence multiplier that fits the absences best."""
+    import json
+
+    from pydantic import ValidationError
+    from rich.console import Console
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress
+
+    from line import load_line
+    from simulation.calibrate import calibrate as run_calibration
+    from simulation.calibrate import scaled
+    from simulation.observed import read_observed
+    from simulation.process_pool_scope import shared_pool
+    from simulation.scenario import resolve_scenario
+
+    try:
+        days = read_observed(observed)
+        sc = resolve_scenario(scenario)
+        line = load_line()
+    except (KeyError, ValueError, ValidationError, OSError) as exc:
+        raise _fail(str(exc).strip("'\"")) from exc
+    try:
+        with (
+            executor_for(dask) as (cluster, cluster_workers),
+            shared_pool(cluster, workers) as executor,
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                console=Console(stderr=True),
+                disable=quiet,
+            ) as bar,
+        ):
+            task = bar.add_task(f"calibrate {sc.name}: {len(days)} days", total=None)
+            report = run_calibration(
+                sc,
+                days,
+                line,
+                replications=replications,
+                seed=seed,
+                fit=fit,
+                steps=steps,
+                executor=executor,
+                workers=workers or cluster_workers,
+                progress=lambda done, total: bar.update(task, completed=done, total=total),
+            )
+    except (KeyError, ValueError) as exc:
+        raise _fail(str(exc).strip("'\"")) from exc
+    data = report.as_dict()
+    if out is not None:
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(data, indent=1))
+    if fitted_scenario is not None and report.fitted is not None:
+        fitted_scenario.parent.mkdir(parents=True, exist_ok=True)
+        best = scaled(sc, report.fitted.multiplier)
+        fitted_scenario.write_text(best.model_dump_json(indent=1))
+    _print_calibration(Console(), data)
+
+
+def _print_calibration(console: Any, data: dict[str, Any]) -> None:
+    from rich.table import Table
+
+    table = Table(
+        title=f"{data['scenario']} against {data['days']} observed days from "
+        f"{data['first_day']} ({data['replications']} replications, seed {data['seed']})"
+    )
+    table.add_column("")
+    for col in ("incidence ×", "MAE absent: driver", "technician", "occ", "total", "MAE trips"):
+        table.add_column(col, justify="right")
+    for label, fit in (("as given", data["as_given"]), ("fitted", data["fitted"])):
+        if fit is None:
+            continue
+        mae = fit["mae_absent"]
+        trips = "—" if fit["mae_trips"] is None else f"{fit['mae_trips']:,.1f}"
+        table.add_row(
+            label,
+            f"{fit['multiplier']:g}",
+            f"{mae['driver']:.2f}",
+            f"{mae['technician']:.2f}",
+            f"{mae['occ_operator']:.2f}",
+            f"{mae['total']:.2f}",
+            f"{trips} ({fit['days_with_trips']} days)",
+        )
+    console.print(table)
