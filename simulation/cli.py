@@ -49,7 +49,7 @@ def parse_replications(text: str) -> int | Adaptive:
             return Adaptive()
         if not most.isdigit() or int(most) < 1:
             raise ValueError(f"--replications {text}: auto:MAX takes a count")
-        return Adaptive(min_replications=min(60, int(most)), max_replications=int(most))
+        return Adaptive(min_replications=min(80, int(most)), max_replications=int(most))
     if not text.isdigit() or not 1 <= int(text) <= 100_000:
         raise ValueError(f"--replications {text}: a count from 1 to 100000, or auto")
     return int(text)

@@ -36,7 +36,7 @@ _Z90 = 1.6448536269514722  # two-sided 90 %: the standard normal's 95th percenti
 class Adaptive:
     """Replications until the headline medians stop moving (see the module docstring)."""
 
-    min_replications: int = 60
+    min_replications: int = 80  # with step 20 and window 3: the earliest a rule can judge
     max_replications: int = 1000
     step: int = 20
     window: int = 3

@@ -309,7 +309,7 @@ def run_sweep(
                 workers=workers,
                 progress=replication_progress,
                 cancel=cancel,
-                rule=Adaptive(min_replications=min(60, spec.replications)),
+                rule=Adaptive(min_replications=min(80, spec.replications)),
             )
             seen[key] = {**headline(result), "stability": result.stability}
         runs.append({"settings": settings, **seen[key]})

@@ -4,10 +4,15 @@ whatever the executor, and every result says how stable its headline is."""
 from __future__ import annotations
 
 import json
+import os
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import numpy as np
+from click.testing import Result
+from typer.testing import CliRunner
 
+from api.cli import app
 from simulation import InProcessExecutor, build_setup, run_setup, scenario_preset
 from simulation.stability import Adaptive, median_half_width, verdict
 from tests.simulation.helpers import line2a
@@ -63,7 +68,7 @@ def test_fixed_run_reports_the_headline_and_its_monte_carlo_error() -> None:
     setup = _setup("cohort-outbreak", 8)
     small = run_setup(setup, 20, 3, executor=InProcessExecutor(), workers=1).stability
     assert small is not None and small["mode"] == "fixed" and small["replications"] == 20
-    assert small["converged"] is False  # below the default minimum of 60: not judged stable
+    assert small["converged"] is False  # below the default minimum of 80: not judged stable
     trips = small["trips_lost"]
     assert trips["p50"] is not None and trips["p50"] > 0 and trips["half_width_90"] > 0
     assert small["first_day_lost"]["level"] == "timetable"
@@ -88,3 +93,25 @@ def test_verdict_needs_the_minimum_and_a_full_window() -> None:
     moving = flat.copy()
     moving[30:, 1] = 5.0  # the first day lost jumps once the 31st replication is in
     assert verdict(moving, 60, rule)[0] is False and verdict(moving, 100, rule)[0] is True
+
+
+def test_cli_runs_until_stable_and_prints_how_stable(tmp_path: Path) -> None:
+    runner = CliRunner()
+    clean = {k: None for k in os.environ if k.startswith("METRO_")}
+
+    def invoke(*args: str) -> Result:
+        return runner.invoke(app, ["simulate", *args], env={**clean, "COLUMNS": "200"})
+
+    out = tmp_path / "auto.json"
+    r = invoke(
+        "--scenario", "baseline", "--days", "2", "--replications", "auto:200",
+        "--workers", "1", "-q", "--out", str(out),
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    st = json.loads(out.read_text())["stability"]
+    # baseline loses nothing, ever: stable at the first checkpoint the rule may judge
+    assert st["mode"] == "adaptive" and st["converged"] and st["replications"] == 80
+    assert "headline stable (adaptive)" in r.stdout
+    for bad in ("0", "auto:x", "lots"):
+        r = invoke("--scenario", "baseline", "--replications", bad)
+        assert r.exit_code == 2 and f"--replications {bad}" in r.stderr
