@@ -134,6 +134,7 @@ class Operation:
         self.rostering.trains_without_failures = self._trains_without_failures
         self.trains_running = 0
         self.pools: list[DriverPool] = []
+        self.pool_by_window: dict[int, DriverPool] = {}  # id(window) → pool, for today
         self.standby: dict[str, list[int]] = {}  # spare/relief drivers on duty, by shift
         self.occ: list[OccShift] = []
         self.occ_of_run: dict[DutyRun, OccShift] = {}
@@ -176,12 +177,15 @@ class Operation:
         self.depot.items[:] = free
         base = day * DAY_S
         self.pools = []
+        self.pool_by_window = {}
         self.standby = {}
         self.occ = [o for o in self.occ if o.end_s > self.env.now]
         self.occ_of_run = {k: o for k, o in self.occ_of_run.items() if o.end_s > self.env.now}
         for run in roster.runs:
             if run.kind is DutyKind.TRAIN:
-                self.pools.append(DriverPool(run.window, base))
+                pool = DriverPool(run.window, base)
+                self.pools.append(pool)
+                self.pool_by_window.setdefault(id(run.window), pool)
         occ_by_window: dict[str, OccShift] = {}
         for run in roster.runs:
             if run.kind is not DutyKind.OCC_POST or run.post is None:
@@ -198,16 +202,11 @@ class Operation:
             o.check()
         crew = self.crew
         t = self.env.now
-        codes = []
-        for i in range(len(self.setup.workforce)):
-            if crew.isolating(i, t):
-                codes.append(F0)
-            elif crew.contact(i, t):
-                codes.append(F1)
-            elif crew.on_leave(i, t):
-                codes.append(LEAVE)
-            else:
-                codes.append(NONE)
+        f0, f1, leave, absent = crew.f0_until, crew.f1_until, crew.leave_until, crew.absent_today
+        codes = [
+            F0 if f0[i] > t else F1 if f1[i] > t else LEAVE if i in absent or leave[i] > t else NONE
+            for i in range(len(self.setup.workforce))
+        ]
         pat = self.setup.patterns[self.setup.day_pattern[day]]
         n = len(pat.periods)
         self.log = DayLog(
@@ -237,10 +236,8 @@ class Operation:
             self.log.failures += 1
 
     def pool_of(self, run: DutyRun) -> DriverPool | None:
-        for p in self.pools:
-            if p.window is run.window:
-                return p
-        return None
+        """Today's pool of ``run``'s duty window (the first, as a scan of the pools finds)."""
+        return self.pool_by_window.get(id(run.window))
 
     # --- trips ----------------------------------------------------------------------------
     def depart(self, trip: Trip) -> bool:
@@ -252,9 +249,18 @@ class Operation:
             if o.down and o.start_s <= now < o.end_s:
                 log.no_control += 1
                 return False
+        # DriverPool.free_at, inlined: it runs for every pool at every departure
         for pool in self.pools:
-            if pool.free_at(now):
-                heapq.heappush(pool.busy, log.day * DAY_S + trip[1])
+            for a, b in pool.departs:
+                if a <= now < b:
+                    break
+            else:
+                continue
+            busy = pool.busy
+            while busy and busy[0] <= now:
+                heapq.heappop(busy)
+            if pool.drivers > len(busy):
+                heapq.heappush(busy, log.day * DAY_S + trip[1])
                 break
         else:
             log.no_driver += 1
@@ -263,9 +269,10 @@ class Operation:
         log.operated[k] += 1
         log.operated_seg[trip[4]] += 1
         log.departures[trip[2]].append(now)
-        log.trains_at[k].append(self.trains_running)
-        if self.trains_running > log.trains_max[k]:
-            log.trains_max[k] = self.trains_running
+        running = self.trains_running
+        log.trains_at[k].append(running)
+        if running > log.trains_max[k]:
+            log.trains_max[k] = running
         return True
 
     def cancel_for_train(self, count: int = 1) -> None:
