@@ -33,7 +33,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from line import Line
 from simulation.results import WhatIfResult
@@ -53,6 +60,14 @@ class Factor(BaseModel):
 
     path: str = Field(pattern=r"^[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z0-9_\-]+)*$")
     values: tuple[Any, ...] = Field(min_length=1)
+
+    @field_validator("values")
+    @classmethod
+    def _none(cls, values: tuple[Any, ...]) -> tuple[Any, ...]:
+        # TOML has no null: "none" clears an optional field, in a file as on the command line
+        return tuple(
+            None if isinstance(v, str) and v.lower() in ("none", "null") else v for v in values
+        )
 
 
 class SweepSpec(BaseModel):

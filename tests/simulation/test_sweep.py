@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from api.cli import app
 from simulation import InProcessExecutor, scenario_preset
-from simulation.sweep import SweepSpec, parse_vary, run_sweep, variants, with_value
+from simulation.sweep import Factor, SweepSpec, parse_vary, run_sweep, variants, with_value
 from tests.simulation.helpers import line2a
 
 Invoke = Callable[..., tuple[int, str, str]]
@@ -38,6 +38,7 @@ def test_vary_values_are_json_or_text_and_none_clears() -> None:
     f = parse_vary('absences=[],[{"role":"driver","count":3}]')
     assert f.path == "absences" and f.values == ([], [{"role": "driver", "count": 3}])
     assert parse_vary("onsite=none,null").values == (None, None)
+    assert Factor(path="onsite", values=("none",)).values == (None,)  # a file's (TOML: no null)
     assert parse_vary("incidence.doubling_days=4, 8.5").values == (4, 8.5)
     assert parse_vary("policy_overrides.f1_mode=quarantine").values == ("quarantine",)
     for bad in ("f1_mode", "=1,2", "a.b=", "a..b=1", "x=1,,2"):
