@@ -159,7 +159,7 @@ def build_runtime(
         simulations=SimulationService(
             settings.db.url, line, crew=crew_store, settings=settings.simulation
         ),
-        sweeps=SweepService(line),
+        sweeps=SweepService(line, dask_address=settings.simulation.dask_address),
         cancellations=CrewCancellations(
             crew_store, line, line.timetable(settings.state.timetable), clock=clock
         ),

@@ -162,6 +162,11 @@ class SimulationSettings(_Cfg):
     queue_total: int = Field(
         default=20, ge=1, description="runs queued or running server-wide, then 429"
     )
+    dask_address: str | None = Field(
+        default=None,
+        description="sensitivity sweeps on a Dask cluster: tcp://scheduler:8786, or local:N "
+        "(a LocalCluster of N worker processes per sweep); default: a local process pool",
+    )
 
 
 class LogSettings(_Cfg):

@@ -4,8 +4,9 @@
 group). A submitted sweep is validated whole — every variant compiled — before it is accepted,
 waits its turn (sweeps run one at a time, in a worker thread owned by the service, so the event
 loop never blocks), and runs its variants one after another on one executor: a local process
-pool started for the sweep and shut down after it, or the executor the service was given (a
-:class:`simulation.dask_executor.DaskExecutor` in a cluster deployment).
+pool started for the sweep and shut down after it, a Dask cluster when ``dask_address`` is set
+(``[simulation] dask_address`` / ``METRO_SIMULATION_DASK_ADDRESS``: connected for each sweep, so
+a scheduler restarted between sweeps is no matter), or the executor the service was given.
 
 Sweeps are kept in memory, the latest :data:`KEEP` of them: a sweep is an exploration a planner
 watches and exports (JSON, tornado PNG), not a record; a restart forgets them. At most
@@ -15,6 +16,7 @@ watches and exports (JSON, tornado PNG), not a record; a restart forgets them. A
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import threading
 import time
@@ -28,6 +30,7 @@ import structlog
 
 from line import Line
 from simulation import Cancelled, Executor, Scenario
+from simulation.dask_executor import dask_executor
 from simulation.process_pool_scope import shared_pool
 from simulation.sweep import PreparedSweep, SweepSpec, plot_tornado, prepare_sweep, run_sweep
 
@@ -61,6 +64,7 @@ class SweepJob:
     started_ms: int | None = None
     finished_ms: int | None = None
     error: str = ""
+    executor: str = ""  # where it ran: local, dask <address>, given
     result: dict[str, Any] | None = None
     cancel: threading.Event = field(default_factory=threading.Event)
 
@@ -91,15 +95,19 @@ class SweepJob:
             "started_ms": self.started_ms,
             "finished_ms": self.finished_ms,
             "error": self.error or None,
+            "executor": self.executor or None,
         }
 
 
 class SweepService:
     """Queue and run sweeps (see the module docstring)."""
 
-    def __init__(self, line: Line, *, executor: Executor | None = None) -> None:
+    def __init__(
+        self, line: Line, *, executor: Executor | None = None, dask_address: str | None = None
+    ) -> None:
         self.line = line
         self._executor = executor
+        self._dask_address = dask_address
         self._jobs: OrderedDict[str, SweepJob] = OrderedDict()
         self._queue: asyncio.Queue[SweepJob] = asyncio.Queue()
         self._threads: ThreadPoolExecutor | None = None
@@ -196,11 +204,19 @@ class SweepService:
         def reps_done(done: int, _total: int) -> None:
             job.replications_done = done
 
-        with shared_pool(self._executor) as executor:
+        with contextlib.ExitStack() as stack:
+            executor, workers = self._executor, None
+            job.executor = "given" if executor is not None else "local"
+            if executor is None and self._dask_address is not None:
+                dask = stack.enter_context(dask_executor(self._dask_address))
+                executor, workers = dask, dask.workers()
+                job.executor = f"dask {self._dask_address}"
+            executor = stack.enter_context(shared_pool(executor))
             return run_sweep(
                 job.prepared,
                 self.line,
                 executor=executor,
+                workers=workers,
                 progress=runs_done,
                 replication_progress=reps_done,
                 cancel=job.cancel,

@@ -10,6 +10,10 @@ from typing import Any
 
 import httpx
 
+from api.settings import SimulationSettings
+from line import load_line
+from simulation import InProcessExecutor
+from simulation.sweep import SweepSpec, run_sweep
 from tests.api.authkit import bearer, make_settings, serving
 
 PL = bearer("planner")
@@ -56,6 +60,7 @@ async def test_planner_sweeps_and_reads_the_ranking(tmp_path: Path) -> None:
         done = await wait_for(http, sweep["id"], {"done", "failed"})
         assert done["status"] == "done", done["error"]
         assert done["progress"]["runs_done"] == 3 and done["progress"]["fraction"] == 1.0
+        assert done["executor"] == "local"
         ranking = done["result"]["ranking"]
         assert [f["path"] for f in ranking] == ["absences", "demand.weekday_passengers"]
         assert ranking[0]["swing_trips_lost"] > 50 and ranking[1]["swing_trips_lost"] == 0
@@ -106,3 +111,26 @@ async def test_bad_sweeps_are_refused_and_a_long_one_is_cancelled(tmp_path: Path
         assert stopped["status"] == "cancelled" and stopped["result"] is None
         r = await http.post("/api/simulations/sweeps/nope/cancel", headers=PL)
         assert r.status_code == 404
+
+
+async def test_sweeps_run_on_dask_when_configured(tmp_path: Path) -> None:
+    settings = make_settings(tmp_path).model_copy(
+        update={"simulation": SimulationSettings(dask_address="local:2")}
+    )
+    spec = SweepSpec(
+        scenario="wave-2022",
+        days=3,
+        replications=3,
+        seed=2,
+        vary=[{"path": "policy_overrides.f1_mode", "values": ["quarantine"]}],
+    )
+    local = run_sweep(spec, load_line(), executor=InProcessExecutor(), workers=1)
+    async with serving(settings) as served, served.client() as http:
+        r = await http.post(
+            "/api/simulations/sweeps", json=spec.model_dump(mode="json"), headers=PL
+        )
+        assert r.status_code == 202, r.text
+        done = await wait_for(http, r.json()["id"], {"done", "failed"}, 180)
+        assert done["status"] == "done", done["error"]
+        assert done["executor"] == "dask local:2"
+        assert done["result"] == local  # a 2-worker-process LocalCluster, the same numbers
