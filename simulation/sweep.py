@@ -450,14 +450,14 @@ def plot_tornado(sweep: dict[str, Any], out: Path | IO[bytes]) -> None:
             (lo, lo_v), (hi, hi_v) = min(pts, key=lambda p: p[0]), max(pts, key=lambda p: p[0])
             highest = max(highest, hi)
             if hi > lo:
-                ax.barh(y, hi - lo, left=lo, color="#c0504d", height=0.6)
-                ax.annotate(
+                ax.barh(y, hi - lo, left=lo, color="#c0504d", height=0.5)
+                ax.annotate(  # above the bar's low end: clear of the factor names on the left
                     value_label(lo_v),
-                    (lo, y),
-                    ha="right",
-                    va="center",
-                    fontsize=8,
-                    xytext=(-3, 0),
+                    (lo, y + 0.25),
+                    ha="left",
+                    va="bottom",
+                    fontsize=7,
+                    xytext=(0, 1),
                     textcoords="offset points",
                 )
                 ax.annotate(
@@ -465,7 +465,7 @@ def plot_tornado(sweep: dict[str, Any], out: Path | IO[bytes]) -> None:
                     (hi, y),
                     ha="left",
                     va="center",
-                    fontsize=8,
+                    fontsize=7,
                     xytext=(3, 0),
                     textcoords="offset points",
                 )
@@ -496,8 +496,16 @@ def plot_tornado(sweep: dict[str, Any], out: Path | IO[bytes]) -> None:
 
 
 def value_label(v: Any) -> str:
-    """A value as a short label (charts, tables): ``none``, text as is, else compact JSON."""
-    text = (
-        "none" if v is None else v if isinstance(v, str) else json.dumps(v, separators=(",", ":"))
-    )
-    return text if len(text) <= 24 else text[:23] + "…"
+    """A value as a short label (charts, tables): ``none``; text as is; a list of plain
+    values joined by ``+``; a section as ``key=value`` pairs; at most 40 characters."""
+    if v is None:
+        text = "none"
+    elif isinstance(v, str):
+        text = v
+    elif isinstance(v, list) and all(not isinstance(x, dict | list) for x in v):
+        text = "+".join(str(x) for x in v) or "[]"
+    elif isinstance(v, dict):
+        text = ", ".join(f"{k}={json.dumps(x, separators=(',', ':'))}" for k, x in v.items())
+    else:
+        text = json.dumps(v, separators=(",", ":"))
+    return text if len(text) <= 40 else text[:39] + "…"
