@@ -202,11 +202,16 @@ class Operation:
             o.check()
         crew = self.crew
         t = self.env.now
-        f0, f1, leave, absent = crew.f0_until, crew.f1_until, crew.leave_until, crew.absent_today
-        codes = [
-            F0 if f0[i] > t else F1 if f1[i] > t else LEAVE if i in absent or leave[i] > t else NONE
-            for i in range(len(self.setup.workforce))
-        ]
+        codes = []
+        for i in range(len(self.setup.workforce)):
+            if crew.isolating(i, t):
+                codes.append(F0)
+            elif crew.contact(i, t):
+                codes.append(F1)
+            elif crew.on_leave(i, t):
+                codes.append(LEAVE)
+            else:
+                codes.append(NONE)
         pat = self.setup.patterns[self.setup.day_pattern[day]]
         n = len(pat.periods)
         self.log = DayLog(
@@ -249,18 +254,9 @@ class Operation:
             if o.down and o.start_s <= now < o.end_s:
                 log.no_control += 1
                 return False
-        # DriverPool.free_at, inlined: it runs for every pool at every departure
         for pool in self.pools:
-            for a, b in pool.departs:
-                if a <= now < b:
-                    break
-            else:
-                continue
-            busy = pool.busy
-            while busy and busy[0] <= now:
-                heapq.heappop(busy)
-            if pool.drivers > len(busy):
-                heapq.heappush(busy, log.day * DAY_S + trip[1])
+            if pool.free_at(now):
+                heapq.heappush(pool.busy, log.day * DAY_S + trip[1])
                 break
         else:
             log.no_driver += 1
@@ -269,10 +265,9 @@ class Operation:
         log.operated[k] += 1
         log.operated_seg[trip[4]] += 1
         log.departures[trip[2]].append(now)
-        running = self.trains_running
-        log.trains_at[k].append(running)
-        if running > log.trains_max[k]:
-            log.trains_max[k] = running
+        log.trains_at[k].append(self.trains_running)
+        if self.trains_running > log.trains_max[k]:
+            log.trains_max[k] = self.trains_running
         return True
 
     def cancel_for_train(self, count: int = 1) -> None:
