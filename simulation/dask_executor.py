@@ -54,8 +54,9 @@ class DaskExecutor:
 
     def workers(self) -> int:
         """Threads across the cluster's workers now (the runner's ``workers``)."""
-        info = self.client.scheduler_info()
-        return max(1, sum(int(w.get("nthreads", 1)) for w in info["workers"].values()))
+        # nthreads() lists every worker (scheduler_info() may list only the first few)
+        threads: dict[str, int] = self.client.nthreads()  # type: ignore[no-untyped-call]
+        return max(1, sum(threads.values()))
 
     @classmethod
     @contextlib.contextmanager
