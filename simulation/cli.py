@@ -111,7 +111,7 @@ def simulate(
             help="Monte Carlo replications: a count, or auto (until the p50 of trips lost "
             "and of the first day lost stop moving; auto:MAX caps it)"
         ),
-    ] = "200",
+    ] = "auto",
     seed: Annotated[int, typer.Option(min=0, help="the same seed gives the same result")] = 7,
     out: Annotated[Path | None, typer.Option(help="write the result JSON here")] = None,
     plot: Annotated[Path | None, typer.Option(help="write p10–p90 band charts here (PNG)")] = None,
