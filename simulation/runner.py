@@ -210,7 +210,10 @@ def run_setup(
     own = executor is None
     pool: Executor = process_pool(n_workers) if executor is None else executor
     in_flight: set[Future[Any]] = set()
-    got: dict[int, Batch] = {}  # by first index
+    # a fixed run aggregates as batches come (memory: one copy of the figures); an adaptive
+    # one keeps its batches until it knows how many replications the result keeps
+    agg: Aggregate | None = None if adaptive else Aggregate(setup, seed, most)
+    got: dict[int, Batch] = {}  # adaptive: by first index
     heads = np.full((most, 2), np.nan)  # the headline of each replication, by index
     prefix = 0  # replications 0 … prefix-1 are all in
     collected = 0
@@ -224,7 +227,10 @@ def run_setup(
     def collect(f: Future[Any]) -> None:
         nonlocal prefix, collected, next_check, stop_at
         batch: Batch = f.result()
-        got[batch.indices[0]] = batch
+        if agg is not None:
+            agg.add(batch)
+        else:
+            got[batch.indices[0]] = batch
         collected += len(batch.indices)
         heads[list(batch.indices)] = headline(
             batch.summaries, batch.summary_keys, setup.days, rule.level
@@ -271,9 +277,10 @@ def run_setup(
     n = stop_at or most
     if prefix < n:
         raise RuntimeError(f"{prefix} of {n} replications came back")  # pragma: no cover
-    agg = Aggregate(setup, seed, n)
-    for first in sorted(got):
-        if first < n:
-            agg.add(got[first])
+    if agg is None:
+        agg = Aggregate(setup, seed, n)
+        for first in sorted(got):
+            if first < n:
+                agg.add(got[first])
     report = stability(heads[:n], rule, adaptive=adaptive, days=setup.days)
     return agg.result().model_copy(update={"stability": report})
