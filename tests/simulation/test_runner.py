@@ -11,6 +11,8 @@ from __future__ import annotations
 import json
 import math
 import multiprocessing
+import subprocess
+import sys
 import threading
 from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from typing import Any
@@ -187,7 +189,15 @@ def test_batches_bound_the_work_per_batch() -> None:
 
 
 def test_workers_fork_only_while_single_threaded() -> None:
-    assert start_method() == "fork"  # pytest runs tests on its main thread alone
+    # a fresh interpreter has its main thread alone (this one may not: a Dask test leaves
+    # distributed's offload thread behind for good)
+    fresh = subprocess.run(
+        [sys.executable, "-c", "from simulation.runner import start_method; print(start_method())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert fresh.stdout.strip() == "fork"
     stop = threading.Event()
     other = threading.Thread(target=stop.wait, name="busy")
     other.start()
