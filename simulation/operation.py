@@ -137,6 +137,7 @@ class Operation:
         self.pool_by_window: dict[int, DriverPool] = {}  # id(window) → pool, for today
         self.standby: dict[str, list[int]] = {}  # spare/relief drivers on duty, by shift
         self.occ: list[OccShift] = []
+        self.occ_down: list[OccShift] = []  # those of self.occ that are down, in its order
         self.occ_of_run: dict[DutyRun, OccShift] = {}
         self.on_duty: dict[int, DutyRun] = {}
         self.inspect_capacity = len(setup.units)  # the night before day 0 was fully staffed
@@ -180,6 +181,7 @@ class Operation:
         self.pool_by_window = {}
         self.standby = {}
         self.occ = [o for o in self.occ if o.end_s > self.env.now]
+        self._occ_changed()
         self.occ_of_run = {k: o for k, o in self.occ_of_run.items() if o.end_s > self.env.now}
         for run in roster.runs:
             if run.kind is DutyKind.TRAIN:
@@ -200,6 +202,7 @@ class Operation:
             self.occ_of_run[run] = o
         for o in occ_by_window.values():
             o.check()
+        self._occ_changed()
         crew = self.crew
         t = self.env.now
         codes = []
@@ -245,18 +248,40 @@ class Operation:
         return self.pool_by_window.get(id(run.window))
 
     # --- trips ----------------------------------------------------------------------------
+    def _recheck(self, o: OccShift) -> None:
+        """``o``'s staffing changed: is it down now?"""
+        was = o.down
+        o.check()
+        if o.down != was:
+            self._occ_changed()
+
+    def _occ_changed(self) -> None:
+        # a departure looks at the shifts that are down only (almost always none)
+        self.occ_down = [o for o in self.occ if o.down]
+
     def depart(self, trip: Trip) -> bool:
-        """Try to run a trip now; count it operated or cancelled (and why)."""
+        """Try to run a trip now; count it operated or cancelled (and why).
+
+        Runs at every departure of every replication: the control-centre check scans only the
+        shifts that are down, and :meth:`DriverPool.free_at` is inlined."""
         log = self.log
         assert log is not None
         now = self.env.now
-        for o in self.occ:
-            if o.down and o.start_s <= now < o.end_s:
+        for o in self.occ_down:
+            if o.start_s <= now < o.end_s:
                 log.no_control += 1
                 return False
         for pool in self.pools:
-            if pool.free_at(now):
-                heapq.heappush(pool.busy, log.day * DAY_S + trip[1])
+            for a, b in pool.departs:
+                if a <= now < b:
+                    break
+            else:
+                continue  # this pool's drivers take no departures now
+            busy = pool.busy
+            while busy and busy[0] <= now:
+                heapq.heappop(busy)
+            if pool.drivers > len(busy):
+                heapq.heappush(busy, log.day * DAY_S + trip[1])
                 break
         else:
             log.no_driver += 1
@@ -342,7 +367,7 @@ class Operation:
             o = self.occ_of_run.get(run)
             if o is not None:
                 o.staffed[run.post] = o.staffed.get(run.post, 0) + 1
-                o.check()
+                self._recheck(o)
         elif run.kind is DutyKind.TECHNICIAN and run.discipline is Discipline.ROLLING_STOCK:
             self._technicians(+1)
 
@@ -364,7 +389,7 @@ class Operation:
             o = self.occ_of_run.get(run)
             if o is not None:
                 o.staffed[run.post] = o.staffed.get(run.post, 0) - 1
-                o.check()
+                self._recheck(o)
         elif run.kind is DutyKind.TECHNICIAN and run.discipline is Discipline.ROLLING_STOCK:
             self._technicians(-1)
 
@@ -376,7 +401,7 @@ class Operation:
             if o is not None and id(o) not in seen:
                 seen.add(id(o))
                 o.staffed = {}
-                o.check()
+                self._recheck(o)
 
     def end_duty(self, run: DutyRun) -> None:
         """``run`` is over: its crew goes off duty (technicians once their repair is done)."""
