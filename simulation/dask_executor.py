@@ -79,7 +79,10 @@ class DaskExecutor:
                 n_workers=n_workers,
                 processes=True,
                 threads_per_worker=threads_per_worker,
-                dashboard_address=None,
+                # loopback and free ports only: the machine is shared, and the scheduler's
+                # HTTP server takes 8787 when given no address (None does not disable it)
+                host="127.0.0.1",
+                dashboard_address="127.0.0.1:0",
             ) as cluster,
             Client(cluster) as client,  # type: ignore[no-untyped-call]
         ):

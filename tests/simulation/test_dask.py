@@ -3,10 +3,14 @@ same JSON as the in-process executor, for a fixed and an adaptive run."""
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from api.cli import app
 from simulation import InProcessExecutor, build_setup, run_setup, scenario_preset
 from simulation.dask_executor import DaskExecutor, dask_executor
 from simulation.stability import Adaptive
@@ -46,3 +50,19 @@ def test_dask_address_is_checked() -> None:
     for bad in ("local:x", "local:0"):
         with pytest.raises(ValueError, match="local:"), dask_executor(bad):
             pass
+
+
+def test_cli_runs_on_a_local_dask_cluster(tmp_path: Path) -> None:
+    out = tmp_path / "dask.json"
+    clean = {k: None for k in os.environ if k.startswith("METRO_")}
+    r = CliRunner().invoke(
+        app,
+        ["simulate", "--scenario", "wave-2022", "--days", "3", "--replications", "4",
+         "--seed", "9", "--dask", "local:2", "-q", "--out", str(out)],
+        env={**clean, "COLUMNS": "160"},
+    )  # fmt: skip
+    assert r.exit_code == 0, r.stderr
+    assert "2 workers" in r.stdout  # the cluster's threads, not this machine's cores
+    setup = build_setup(scenario_preset("wave-2022"), line2a(), 3)
+    local = run_setup(setup, 4, 9, executor=InProcessExecutor(), workers=1)
+    assert out.read_text() == local.to_json()
