@@ -47,7 +47,6 @@ from simulation.results import WhatIfResult
 from simulation.runner import Executor, run_setup
 from simulation.scenario import Scenario, resolve_scenario, scenario_from_data
 from simulation.setup import CrewSnapshot, Setup, build_setup
-from simulation.stability import Adaptive
 
 MAX_RUNS = 64
 """A factorial grows as the product of its factors' values: refuse more runs than this."""
@@ -324,8 +323,7 @@ def run_sweep(
                 workers=workers,
                 progress=replication_progress,
                 cancel=cancel,
-                rule=Adaptive(min_replications=min(80, spec.replications)),
-            )
+            )  # its stability judged by the default rule: below 80 replications, not stable
             seen[key] = {**headline(result), "stability": result.stability}
         runs.append({"settings": settings, **seen[key]})
         if progress is not None:
