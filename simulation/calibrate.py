@@ -5,13 +5,13 @@ the first observed day) and compares, day by day, the model's *mean* over replic
 what was observed: the mean absolute error (MAE) of absences by role (F0 + F1 + leave at the
 03:00 plan, :mod:`simulation.observed`) and of trips operated (days with a trips figure only).
 
-:func:`calibrate` fits one number, the multiplier ``m`` of the community incidence curve
-(``start_per_100k`` and ``peak_per_100k`` both × m: the same shape and timing, m times the
-level), by golden-section search on log m within ``[lo, hi]``, minimising the MAE of total
-absences (the incidence drives absences; trips also depend on the service rules and the
-fleet, so they are reported, not fitted). Every evaluation uses the same seed — common random
-numbers: the replications differ between multipliers only through the multiplier, so the
-search is not chasing noise.
+:func:`calibrate` fits one number, the multiplier ``m`` of the community incidence (a case
+series' ``series_scale`` × m, or the curve's ``start_per_100k`` and ``peak_per_100k`` both
+× m: the same shape and timing, m times the level), by golden-section search on log m within
+``[lo, hi]``, minimising the MAE of total absences (the incidence drives absences; trips
+also depend on the service rules and the fleet, so they are reported, not fitted). Every
+evaluation uses the same seed — common random numbers: the replications differ between
+multipliers only through the multiplier, so the search is not chasing noise.
 """
 
 from __future__ import annotations
@@ -51,18 +51,24 @@ class Fit:
 
 
 def scaled(scenario: Scenario, multiplier: float) -> Scenario:
-    """``scenario`` with its incidence curve × ``multiplier``."""
+    """``scenario`` with its incidence × ``multiplier``: a case series' ``series_scale``, or
+    the curve's start and peak."""
     inc = scenario.incidence
-    return scenario.model_copy(
-        update={
-            "incidence": inc.model_copy(
-                update={
-                    "start_per_100k": inc.start_per_100k * multiplier,
-                    "peak_per_100k": inc.peak_per_100k * multiplier,
-                }
-            )
+    if inc.series is not None:
+        update = {"series_scale": inc.series_scale * multiplier}
+    else:
+        update = {
+            "start_per_100k": inc.start_per_100k * multiplier,
+            "peak_per_100k": inc.peak_per_100k * multiplier,
         }
-    )
+    return scenario.model_copy(update={"incidence": inc.model_copy(update=update)})
+
+
+def has_incidence(scenario: Scenario) -> bool:
+    inc = scenario.incidence
+    if inc.series is not None:
+        return inc.series_scale > 0
+    return inc.start_per_100k > 0 and inc.peak_per_100k > 0
 
 
 def _mean(day: dict[str, Any], *path: str) -> float:
@@ -152,7 +158,7 @@ def calibrate(
     """Goodness of fit of ``scenario`` over ``observed``, and (``fit``) the best multiplier."""
     if not observed:
         raise ValueError("no observed days")
-    if fit and (scenario.incidence.start_per_100k <= 0 or scenario.incidence.peak_per_100k <= 0):
+    if fit and not has_incidence(scenario):
         raise ValueError(f"scenario {scenario.name} has no community incidence to scale")
     if not 0 < lo < 1 <= hi:
         raise ValueError("the search range must contain 1 and stay above 0")

@@ -87,10 +87,15 @@ def test_crew_record_exports_observed_days_and_a_scenario_is_scored(
         "2026-03-05,1,0,0,",  # an F0 is out until a negative release test is recorded
     ]
 
-    # baseline (nobody absent, every trip run) against those days, measured by hand
+    # baseline (nobody absent — no training days either — every trip run) against those
+    # days, measured by hand
+    spec = scenario_preset("baseline").model_dump(mode="json")
+    spec["training"] = {"renew": False}
+    scenario_file = tmp_path / "baseline.json"
+    scenario_file.write_text(json.dumps(spec))
     report = tmp_path / "fit.json"
     code, stdout, err = invoke(
-        "simulate", "calibrate", "--observed", str(out), "--scenario", "baseline",
+        "simulate", "calibrate", "--observed", str(out), "--scenario", str(scenario_file),
         "--no-fit", "--replications", "1", "--workers", "1", "-q", "--out", str(report),
     )  # fmt: skip
     assert code == 0, err
