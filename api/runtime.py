@@ -29,6 +29,7 @@ from api.simulations import SimulationService
 from crew.store import CrewStore
 from line import Line, load_line
 from telemetry.alarms import AlarmBook
+from telemetry.clock import FieldClock
 from telemetry.config import RegisterMap, load_register_maps
 from telemetry.metrics import TelemetryMetrics
 from telemetry.modbus import ModbusPoller
@@ -120,7 +121,8 @@ def build_runtime(
     decoder = Decoder(
         line.id, frozenset(line.fleet.trains), frozenset(line.station_ids), line.length_m
     )
-    pipeline = Pipeline(decoder, state, sinks, metrics, rejects, clock)
+    field_clock = FieldClock(settings.state, alarms, metrics, tuple(line.fleet.trains))
+    pipeline = Pipeline(decoder, state, sinks, metrics, rejects, clock, field_clock=field_clock)
     ingest = MqttIngest(settings.mqtt, pipeline.on_mqtt, metrics) if settings.mqtt.url else None
     pollers = [
         ModbusPoller(

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
+from telemetry.clock import FieldClock
 from telemetry.metrics import TelemetryMetrics
 from telemetry.registers import SubstationReading
 from telemetry.rejects import RejectLog
@@ -80,6 +81,8 @@ class Pipeline:
         metrics: TelemetryMetrics,
         rejects: RejectLog,
         wall_ms: Callable[[], int],
+        *,
+        field_clock: FieldClock | None = None,
     ) -> None:
         self._decoder = decoder
         self._state = state
@@ -92,6 +95,7 @@ class Pipeline:
         }
         self._reject_counters: dict[str, object] = {}
         self._latency = metrics.ingest_latency
+        self._clock = field_clock  # None: timestamps taken as they come (replays, tests)
 
     def on_mqtt(self, topic: str, payload: bytes) -> None:
         """Handle one MQTT message. Never raises for bad field data."""
@@ -105,6 +109,11 @@ class Pipeline:
 
     def on_decoded(self, d: Decoded, now: int) -> None:
         self._msg_counters[d.kind].inc()
+        msg = d.msg
+        if self._clock is not None and d.kind != "status" and msg.ts is not None:
+            ts = self._clock.admit(d.kind, d.entity, msg.ts, now)
+            if ts != msg.ts:  # ahead of the server: the receipt is the truest time we have
+                d = Decoded(d.kind, d.entity, msg.model_copy(update={"ts": ts}))
         applied = self._state.apply(d, now)
         msg = d.msg
         if isinstance(msg, TrainTelemetry):

@@ -94,6 +94,7 @@ class TrainView:
     deviation_s: float | None = None
     stale: bool = False
     event_seqs: set[int] = field(default_factory=set)
+    birth_ts: int | None = None  # ts of the last birth: a retained one seen again is no restart
     lost_reported: int = 0  # seq.lost already counted and alarmed
     ranges_reported: int = 0  # seq.ranges_noted already named in an alarm
     loss_alarm: Alarm | None = None  # the seq-loss alarm, until acknowledged
@@ -202,10 +203,12 @@ class LineState:
 
     def apply_telemetry(self, m: TrainTelemetry, received_ms: int) -> bool:
         tv = self.trains[m.train]
+        # order by seq alone: a unit's clock may be ahead, behind or set back (ICD), and a
+        # timestamp older than the last one is no reason to ignore a newer message
         verdict = tv.seq.observe(m.seq, m.ts, received_ms)
-        if verdict not in (SeqVerdict.NEWER, SeqVerdict.RESET) or (
-            tv.ts_ms is not None and m.ts < tv.ts_ms and verdict is not SeqVerdict.RESET
-        ):
+        if verdict is SeqVerdict.RESET:
+            tv.event_seqs.clear()
+        elif verdict is not SeqVerdict.NEWER:
             self._stale_msgs["telemetry"].inc()
             return False
         tv.ts_ms, tv.received_ms = m.ts, received_ms
@@ -255,13 +258,15 @@ class LineState:
 
     def apply_event(self, m: TrainEvent, received_ms: int) -> bool:
         tv = self.trains[m.train]
+        verdict = tv.seq.observe(m.seq, m.ts, received_ms)
+        if verdict is SeqVerdict.RESET:
+            tv.event_seqs.clear()  # a new sequence: the old numbers come again
         if m.seq in tv.event_seqs:
             self._stale_msgs["event"].inc()
             return False
         tv.event_seqs.add(m.seq)
         if len(tv.event_seqs) > 1000:
             tv.event_seqs = set(sorted(tv.event_seqs)[-500:])
-        verdict = tv.seq.observe(m.seq, m.ts, received_ms)
         newer = verdict in (SeqVerdict.NEWER, SeqVerdict.RESET)
         k = m.kind
         # the ICD makes ``code`` optional: a fault without one is still a fault (its own
@@ -333,8 +338,14 @@ class LineState:
 
     def apply_status(self, train: str, m: TrainStatus) -> bool:
         tv = self.trains[train]
-        if m.ts is not None and tv.ts_ms is not None and m.ts < tv.ts_ms and m.online:
-            return False
+        if m.online:
+            # A birth starts a new sequence whatever its timestamp (a unit restarted with its
+            # clock set back must not freeze). The retained birth comes again at every
+            # re-subscribe: the same birth (same ts) is not a new restart.
+            if m.ts is None or m.ts != tv.birth_ts:
+                tv.seq.reset()
+                tv.event_seqs.clear()
+                tv.birth_ts = m.ts
         tv.online = m.online
         key = f"train:{train}:offline"
         if m.online:

@@ -31,8 +31,11 @@ async def train_history(
 ) -> dict[str, Any]:
     if train not in rt.line.fleet.trains:
         raise HTTPException(404, f"unknown train {train!r}")
-    # field time, not wall time: the emulator may run faster than real time
-    now = rt.state.field_ts_ms or rt.clock()
+    # the server's clock; field time only when the board follows an emulator's clock (a
+    # field timestamp is never trusted over the server's: one from 2033 must not hide rows)
+    now = rt.clock()
+    if rt.settings.state.clock == "field" and rt.state.field_ts_ms is not None:
+        now = rt.state.field_ts_ms
     return await _recent(rt, "train", train, minutes, fields, now)
 
 
