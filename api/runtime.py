@@ -22,6 +22,7 @@ from api.gtfs.cancellations import CancelledTrips, CrewCancellations
 from api.live import BoardHub, BoardHubMetrics
 from api.live_board import live_board
 from api.outlook_gate import OutlookGate
+from api.ops_record import OpsRecorder, OpsRecordStore
 from api.reports.service import ReportService, build_reports
 from api.security import AuditLog, SecurityStore
 from api.settings import Settings
@@ -83,6 +84,7 @@ class Runtime:
     simulations: SimulationService | None = None  # what-if runs; opened by run_runtime
     reports: ReportService | None = None  # situation reports; opened by run_runtime
     outlooks: OutlookGate | None = None  # crew coverage/capacity: cached, bounded, rate-limited
+    recorder: OpsRecorder | None = None  # today's record saved and restored; run_runtime
 
 
 def build_runtime(
@@ -183,6 +185,7 @@ def build_runtime(
         concurrent=settings.crew.outlook_concurrent,
     )
     rt.reports = build_reports(rt)  # reads the live state, crew and what-ifs above
+    rt.recorder = OpsRecorder(OpsRecordStore(settings.db.url), state, alarms, clock=clock)
     return rt
 
 
@@ -208,6 +211,9 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             await stack.enter_async_context(rt.reports)  # and the situation reports table
         if rt.outlooks is not None:
             await stack.enter_async_context(rt.outlooks)  # its solver processes stop with us
+        if rt.recorder is not None:
+            # today's alarms and trips back before anything can raise an alarm
+            await stack.enter_async_context(rt.recorder)
         for s in rt.sinks:
             await stack.enter_async_context(s)
         if rt.ingest is not None:
@@ -230,6 +236,8 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
                 tg.create_task(rt.simulations.run(), name="simulations")
             if rt.security is not None:  # failed sign-in summaries for the audit log
                 tg.create_task(rt.security.housekeeping(), name="security-housekeeping")
+            if rt.recorder is not None:
+                tg.create_task(rt.recorder.run(), name="ops-recorder")
             if rt.reports is not None:
                 tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
             if isinstance(rt.cancellations, CrewCancellations):

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from functools import lru_cache
+from typing import Any
 
 from line import DayPlan, Direction, Line, LocationKind, nearest_departure, plan_day
 from telemetry.alarms import Alarm, AlarmBook, AlarmState, Priority
@@ -404,6 +405,29 @@ class LineState:
             f"{sv.name}: mất dữ liệu ({vi})",
             f"{device}: telemetry stale ({en})",
         )
+
+    def sync_from_alarms(self) -> None:
+        """After restoring a saved alarm book: take up the conditions it says are present, so
+        each clears through the usual path when the field says it is gone (a restored
+        "no telemetry" alarm clears at the train's first message, a substation's limit alarm
+        at its next reading within limits)."""
+        for tv in self.trains.values():
+            if self.alarms.is_active(f"train:{tv.train}:stale"):
+                tv.stale = True
+        for sv in self.substations.values():
+            prefix = f"substation:{sv.id}:"
+            sv.active_violations = {
+                a.key
+                for a in self.alarms.active(include_shelved=True)
+                if a.active and a.key.startswith(prefix) and a.key != f"{prefix}stale"
+            }
+
+    def restore_trips(self, saved: dict[str, Any] | None) -> None:
+        """Today's trips as saved before a restart (see :meth:`TripLedger.restore`)."""
+        plan = None
+        if saved is not None and saved.get("service_date"):
+            plan = self._plan(date.fromisoformat(saved["service_date"]))
+        self.trips.restore(saved, plan)
 
     # --- time-based checks ----------------------------------------------------------------
     def tick(self, now_ms: int) -> None:
