@@ -11,12 +11,19 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api import db_unavailable
 from api.body_guard import BodyGuard
 from api.routes import audit, auth, board, crew, gtfs, history, ops, web, ws
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.runtime import Runtime, run_runtime
 from api.security_headers import SecurityHeaders
+
+
+def _tell_db_health(request: Request, exc: BaseException) -> None:
+    rt: Runtime = request.state.runtime
+    if rt.db_health is not None:
+        rt.db_health.failed(exc)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -67,6 +74,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         upload_bytes=http.max_upload_bytes,
         upload_paths=UPLOAD_PATHS,
     )
+    db_unavailable.install(app, _tell_db_health)
     app.add_middleware(SecurityHeaders)  # CSP, nosniff, frame/referrer policy, HSTS on https
     return app
 

@@ -162,6 +162,12 @@ class LineState:
         self._stale_msgs = {k: metrics.stale_messages.labels(k) for k in ("telemetry", "event")}
         self._plan = lru_cache(maxsize=4)(self._build_plan)
         self.trips = TripLedger()
+        # a failed dependency (the broker) whose consequences are grouped under its own alarm:
+        # per-train stale and message-loss alarms are withheld while it lasts (and a grace
+        # after, until the gaps it caused have been accounted)
+        self._cause: str | None = None
+        self._cause_until_ms: int | None = None
+        self.withheld: dict[str, Any] = {"cause": None, "stale_trains": [], "seq_loss": 0}
         self._departures: dict[tuple[date, Direction], list[int]] = {}
 
     # --- timetable ------------------------------------------------------------------------
@@ -429,25 +435,57 @@ class LineState:
             plan = self._plan(date.fromisoformat(saved["service_date"]))
         self.trips.restore(saved, plan)
 
+    # --- grouping under a failed dependency ----------------------------------------------
+    def set_cause(self, name: str, now_ms: int) -> None:
+        """``name`` (e.g. the broker) is down: its consequences are withheld, not alarmed."""
+        if self._cause != name:
+            self.withheld = {"cause": name, "stale_trains": [], "seq_loss": 0}
+        self._cause, self._cause_until_ms = name, None
+
+    def end_cause(self, now_ms: int, grace_ms: int) -> None:
+        """The dependency is back; consequences stay grouped ``grace_ms`` more (gaps it caused
+        are declared lost only after the seq grace period)."""
+        if self._cause is not None and self._cause_until_ms is None:
+            self._cause_until_ms = now_ms + grace_ms
+        if self._cause_until_ms is not None and now_ms >= self._cause_until_ms:
+            self._cause = self._cause_until_ms = None
+
+    def _withholding(self) -> bool:
+        return self._cause is not None
+
     # --- time-based checks ----------------------------------------------------------------
     def tick(self, now_ms: int) -> None:
         """Staleness, seq-loss accounting, headways and their alarms; alarm shelve expiry."""
         stale_ms = self.settings.stale_after_s * 1000
+        withhold = self._withholding()
         for tv in self.trains.values():
             tv.seq.expire(now_ms)
             # by difference: a gap too large to track is counted lost at once, in observe()
             lost = tv.seq.lost - tv.lost_reported
             if lost:
                 self.metrics.seq_gaps.labels(tv.train).inc(lost)
-                self._seq_loss(tv, lost)
-            if tv.received_ms is None or tv.stale:
+                if withhold:  # counted and named on the board, grouped under the cause
+                    tv.lost_reported = tv.seq.lost
+                    tv.ranges_reported = tv.seq.ranges_noted
+                    self.withheld["seq_loss"] += lost
+                else:
+                    self._seq_loss(tv, lost)
+            if tv.received_ms is None:
                 continue
-            if now_ms - tv.received_ms > stale_ms:
+            if not tv.stale and now_ms - tv.received_ms > stale_ms:
                 tv.stale = True
+            if not tv.stale:
+                continue
+            key = f"train:{tv.train}:stale"
+            if withhold:
+                if tv.train not in self.withheld["stale_trains"]:
+                    self.withheld["stale_trains"].append(tv.train)
+            elif not self.alarms.is_active(key):
+                # stale on its own (or still silent after the cause is gone): its own alarm
                 age = (now_ms - tv.received_ms) / 1000
                 in_service = tv.mode in IN_SERVICE_MODES
                 self.alarms.raise_alarm(
-                    f"train:{tv.train}:stale",
+                    key,
                     Priority.HIGH if in_service else Priority.LOW,
                     tv.train,
                     f"Tàu {tv.train}: mất tín hiệu {age:.0f} s",

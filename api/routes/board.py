@@ -40,7 +40,7 @@ class CommentBody(BaseModel):
 @router.get("/board")
 def get_board(_: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """Snapshot of the line: trains, tracks with headways, substations, alarms, KPIs."""
-    return live_board(rt.state, rt.crew_link, rt.clock())
+    return live_board(rt.state, rt.crew_link, rt.clock(), rt.health)
 
 
 @router.get("/alarms")
