@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
@@ -75,6 +76,17 @@ def create_app(runtime: Runtime) -> FastAPI:
         upload_paths=UPLOAD_PATHS,
     )
     db_unavailable.install(app, _tell_db_health)
+
+    def write_timed_out(scope: Any) -> None:
+        if runtime.db_health is not None:
+            runtime.db_health.failed(TimeoutError("a crew write was not done in time"))
+
+    app.add_middleware(
+        db_unavailable.WriteDeadline,
+        # the engine bounds each wait to db.timeout_s; the whole write gets a second more
+        deadline_s=runtime.settings.db.timeout_s + 1,
+        on_timeout=write_timed_out,
+    )
     app.add_middleware(SecurityHeaders)  # CSP, nosniff, frame/referrer policy, HSTS on https
     return app
 

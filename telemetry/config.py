@@ -63,6 +63,12 @@ class MqttSettings(_Cfg):
     connect_timeout_s: float = Field(default=10.0, gt=0)
     reconnect_min_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)
+    reconnect_probe_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="while waiting to reconnect, probe the broker's port this often: retry at "
+        "once when it is back",
+    )
     max_queued_messages: int = Field(
         default=100_000, gt=0, description="bound on aiomqtt's incoming queue"
     )

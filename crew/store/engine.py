@@ -47,7 +47,7 @@ def make_engine(
 
     SQLite waits at most ``busy_timeout_s`` for another writer (another process may hold the
     lock). PostgreSQL: connecting, one statement and a pooled connection are each bounded by
-    ``statement_timeout_s`` (default: ``busy_timeout_s``, at least 5 s for statements).
+    ``statement_timeout_s`` (default: ``busy_timeout_s``).
     """
     u = make_url(url)
     kw: dict[str, Any] = {"echo": echo, "pool_timeout": busy_timeout_s}
@@ -68,7 +68,7 @@ def make_engine(
             # hung crew writes for 58–75 s). The timeouts raise, the API maps them to 503.
             kw["connect_args"] = {
                 "timeout": busy_timeout_s,
-                "command_timeout": statement_timeout_s or max(busy_timeout_s, 5.0),
+                "command_timeout": statement_timeout_s or busy_timeout_s,
             }
     return create_async_engine(u, **kw)
 
