@@ -166,6 +166,8 @@ class LineState:
         # per-train stale and message-loss alarms are withheld while it lasts (and a grace
         # after, until the gaps it caused have been accounted)
         self._cause: str | None = None
+        self._seq_grace_ms = seq_grace_ms
+        self.ticks = 0  # tick() calls so far (tests wait on it)
         self._cause_until_ms: int | None = None
         self.withheld: dict[str, Any] = {"cause": None, "stale_trains": [], "seq_loss": 0}
         self._departures: dict[tuple[date, Direction], list[int]] = {}
@@ -446,9 +448,16 @@ class LineState:
         """The dependency is back; consequences stay grouped ``grace_ms`` more (gaps it caused
         are declared lost only after the seq grace period)."""
         if self._cause is not None and self._cause_until_ms is None:
-            self._cause_until_ms = now_ms + grace_ms
+            # at least until the gaps the outage left are declared lost (seq grace, twice:
+            # the first message after it may come a little after the reconnect)
+            self._cause_until_ms = now_ms + max(grace_ms, 2 * self._seq_grace_ms)
         if self._cause_until_ms is not None and now_ms >= self._cause_until_ms:
             self._cause = self._cause_until_ms = None
+
+    @property
+    def cause(self) -> str | None:
+        """The failed dependency whose consequences are grouped now, if any."""
+        return self._cause
 
     def _withholding(self) -> bool:
         return self._cause is not None
@@ -456,6 +465,7 @@ class LineState:
     # --- time-based checks ----------------------------------------------------------------
     def tick(self, now_ms: int) -> None:
         """Staleness, seq-loss accounting, headways and their alarms; alarm shelve expiry."""
+        self.ticks += 1
         stale_ms = self.settings.stale_after_s * 1000
         withhold = self._withholding()
         for tv in self.trains.values():
