@@ -12,7 +12,15 @@ from telemetry.clock import FieldClock
 from telemetry.metrics import TelemetryMetrics
 from telemetry.registers import SubstationReading
 from telemetry.rejects import RejectLog
-from telemetry.schemas import Decoded, Decoder, Reject, StationFlow, TrainEvent, TrainTelemetry
+from telemetry.schemas import (
+    Decoded,
+    Decoder,
+    Reject,
+    RejectReason,
+    StationFlow,
+    TrainEvent,
+    TrainTelemetry,
+)
 from telemetry.sinks.base import Point, Sink
 from telemetry.state import LineState
 
@@ -93,7 +101,8 @@ class Pipeline:
         self._msg_counters = {
             k: metrics.messages.labels(k) for k in ("telemetry", "event", "status", "flow")
         }
-        self._reject_counters: dict[str, object] = {}
+        # every known reason has a series from the start (Grafana shows 0, not "No data")
+        self._reject_counters = {r: metrics.rejects.labels(r.value) for r in RejectReason}
         self._latency = metrics.ingest_latency
         self._clock = field_clock  # None: timestamps taken as they come (replays, tests)
 
@@ -103,7 +112,7 @@ class Pipeline:
         r = self._decoder.decode(topic, payload)
         if isinstance(r, Reject):
             self._rejects.record(r, now)
-            self._metrics.rejects.labels(r.reason.value).inc()
+            self._reject_counters[r.reason].inc()
             return
         self.on_decoded(r, now)
 

@@ -160,6 +160,8 @@ class LineState:
         self.field_ts_ms: int | None = None  # newest field timestamp seen
         self.headways: list[Headway] = []
         self._stale_msgs = {k: metrics.stale_messages.labels(k) for k in ("telemetry", "event")}
+        # a series per train from the start: 0 rather than "No data" on a dashboard
+        self._seq_gaps = {t: metrics.seq_gaps.labels(t) for t in line.fleet.trains}
         self._plan = lru_cache(maxsize=4)(self._build_plan)
         self.trips = TripLedger()
         # a failed dependency (the broker) whose consequences are grouped under its own alarm:
@@ -473,7 +475,7 @@ class LineState:
             # by difference: a gap too large to track is counted lost at once, in observe()
             lost = tv.seq.lost - tv.lost_reported
             if lost:
-                self.metrics.seq_gaps.labels(tv.train).inc(lost)
+                self._seq_gaps[tv.train].inc(lost)
                 if withhold:  # counted and named on the board, grouped under the cause
                     tv.lost_reported = tv.seq.lost
                     tv.ranges_reported = tv.seq.ranges_noted

@@ -174,3 +174,14 @@ def test_field_mode_follows_the_emulators_clock() -> None:
     r.run("T01", range(1, 3), 1000.0, skew_ms=5 * 3600_000)  # an emulator at another hour
     assert r.state.field_ts_ms == r.clock.now + 5 * 3600_000
     assert not r.alarms.is_active("clock:T01:skew")
+
+
+def test_labelled_counters_have_series_at_zero_for_known_labels() -> None:
+    r = Rig()
+    for reason in ("bad_json", "invalid", "unknown_train", "out_of_range"):
+        assert r.registry.get_sample_value("metro_rejects_total", {"reason": reason}) == 0.0
+    for train in LINE.fleet.trains:
+        value = r.registry.get_sample_value("metro_seq_gap_messages_total", {"train": train})
+        assert value == 0.0
+    for kind in ("telemetry", "event", "flow"):
+        assert r.registry.get_sample_value("metro_ts_clamped_total", {"kind": kind}) == 0.0
