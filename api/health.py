@@ -8,15 +8,19 @@ history, InfluxDB or PLC trouble) and 503 when it cannot (the broker is down: no
 updating), naming the dependency (``untrusted_because``).
 
 A dependency down for ``debounce_s`` raises one alarm naming it (``system:<name>:down``),
-cleared when it recovers. While the broker is down, and ``outage_grace_s`` after it returns,
-the per-train "no telemetry" and message-loss alarms it causes are withheld and counted under
-the broker's alarm (ISA-18.2 designed suppression): a 14 s outage is one alarm, not 34. PLCs
-keep their own per-device stale alarms (each is its own cause).
+cleared when it recovers. From the broker's alarm on, and ``outage_grace_s`` after the broker
+returns (at least until the gaps it caused are declared lost), the per-train "no telemetry" and
+message-loss alarms it causes are withheld (ISA-18.2 designed suppression) — the board still
+shows each train stale and its lost seq ranges — and when the grouping ends they are written
+into the broker alarm's journal ("grouped": which trains, how many messages, which seq): a
+14 s outage is one alarm, not 34. A blip shorter than the debounce raises no broker alarm and
+groups nothing. PLCs keep their own per-device stale alarms (each is its own cause).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
@@ -27,7 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crew.store.engine import writer
-from telemetry.alarms import AlarmBook, Priority
+from telemetry.alarms import AlarmBook, AlarmNotFound, Priority
 from telemetry.mqtt import MqttIngest
 from telemetry.sinks.base import Sink
 from telemetry.sinks.embedded import EmbeddedStore
@@ -139,6 +143,7 @@ class HealthMonitor:
         self._grace_ms = int(outage_grace_s * 1000)
         self._every_s = every_s
         self._since: dict[str, tuple[Level, int]] = {}  # name → (level, since ms)
+        self._alarm_ids: dict[str, int] = {}  # dependency → the id of its latest alarm
 
     def dependencies(self) -> list[Dependency]:
         out: list[Dependency] = []
@@ -209,25 +214,28 @@ class HealthMonitor:
         now = self._clock()
         deps = self.dependencies()
         self._note(deps, now)
-        broker_down = False
+        broker_alarmed = False
         for d in deps:
             if d.name.startswith("plc:"):
                 continue  # PLCs have their own per-device stale alarm
             key = f"system:{d.name}:down"
             down_for = now - self._since[d.name][1]
             if d.level is not Level.OK and down_for >= self._debounce_ms:
-                if d.name == "broker":
-                    broker_down = True
+                # grouping needs an alarm to group under: a blip shorter than the debounce
+                # raises none, and its consequences (if any) are alarmed as usual
+                broker_alarmed = broker_alarmed or d.name == "broker"
                 if not self._alarms.is_active(key):
                     self._raise(d, key)
             elif d.level is Level.OK and self._alarms.is_active(key):
                 self._alarms.clear(key)
-            if d.name == "broker" and d.level is Level.DOWN:
-                broker_down = True  # group at once, before the alarm's debounce
-        if broker_down:
+        if broker_alarmed:
             self._state.set_cause("broker", now)
-        else:
-            self._state.end_cause(now, self._grace_ms)
+        elif self._state.end_cause(now, self._grace_ms):
+            # the grouping is over: what it held goes into the broker alarm's journal
+            alarm_id = self._alarm_ids.get("broker")
+            if alarm_id is not None:
+                with contextlib.suppress(AlarmNotFound):
+                    self._alarms.note(alarm_id, "grouped", self._state.withheld_summary())
 
     def _raise(self, d: Dependency, key: str) -> None:
         texts = {
@@ -259,7 +267,9 @@ class HealthMonitor:
             d.name, (Priority.HIGH, f"{d.name}: không hoạt động", f"{d.name}: not working")
         )
         detail = f" — {d.detail}" if d.detail and d.name != "broker" else ""
-        self._alarms.raise_alarm(key, prio, d.name, vi + detail[:200], en + detail[:200])
+        a = self._alarms.raise_alarm(key, prio, d.name, vi + detail[:200], en + detail[:200])
+        if a is not None:
+            self._alarm_ids[d.name] = a.id
 
     async def run(self) -> None:
         while True:

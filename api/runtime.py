@@ -166,6 +166,8 @@ def build_runtime(
         sinks=sinks,
         extra=crew_link_health,
         outage_grace_s=settings.state.outage_grace_s,
+        # the broker's alarm (and the grouping under it) must come before any train goes stale
+        debounce_s=min(2.0, settings.state.stale_after_s / 2),
     )
     rt = Runtime(
         settings,

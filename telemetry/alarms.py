@@ -402,6 +402,13 @@ class AlarmBook:
         self._changed(a)
         return a
 
+    def note(self, alarm_id: int, what: str, detail: str) -> None:
+        """Add a line to an alarm's journal (open or in history) without changing its state:
+        e.g. the consequential alarms grouped under a failed dependency's alarm."""
+        a = self.get(alarm_id)
+        self._journal(a, AlarmEvent(self._clock(), what, None, detail))
+        self._changed(a)
+
     def tick(self) -> None:
         """Expire shelves whose time has come (see :meth:`unshelve` for where they go)."""
         now = self._clock()

@@ -171,7 +171,7 @@ class LineState:
         self._seq_grace_ms = seq_grace_ms
         self.ticks = 0  # tick() calls so far (tests wait on it)
         self._cause_until_ms: int | None = None
-        self.withheld: dict[str, Any] = {"cause": None, "stale_trains": [], "seq_loss": 0}
+        self.withheld: dict[str, Any] = self._no_withheld(None)
         self._departures: dict[tuple[date, Direction], list[int]] = {}
 
     # --- timetable ------------------------------------------------------------------------
@@ -443,18 +443,36 @@ class LineState:
     def set_cause(self, name: str, now_ms: int) -> None:
         """``name`` (e.g. the broker) is down: its consequences are withheld, not alarmed."""
         if self._cause != name:
-            self.withheld = {"cause": name, "stale_trains": [], "seq_loss": 0}
+            self.withheld = self._no_withheld(name)
         self._cause, self._cause_until_ms = name, None
 
-    def end_cause(self, now_ms: int, grace_ms: int) -> None:
+    @staticmethod
+    def _no_withheld(cause: str | None) -> dict[str, Any]:
+        # lost_by_train: train → [messages lost, their last few seq ranges]
+        return {"cause": cause, "stale_trains": [], "seq_loss": 0, "lost_by_train": {}}
+
+    def withheld_summary(self) -> str:
+        """The grouped consequences in one line (for the cause's alarm journal)."""
+        w = self.withheld
+        parts = []
+        if w["stale_trains"]:
+            parts.append(f"no telemetry: {', '.join(sorted(w['stale_trains']))}")
+        for train, (n, ranges) in sorted(w["lost_by_train"].items()):
+            shown = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges)
+            parts.append(f"{train}: {n} message{'s' if n != 1 else ''} lost (seq {shown})")
+        return "; ".join(parts) or "nothing"
+
+    def end_cause(self, now_ms: int, grace_ms: int) -> bool:
         """The dependency is back; consequences stay grouped ``grace_ms`` more (gaps it caused
-        are declared lost only after the seq grace period)."""
+        are declared lost only after the seq grace period). True when the grouping ends now."""
         if self._cause is not None and self._cause_until_ms is None:
             # at least until the gaps the outage left are declared lost (seq grace, twice:
             # the first message after it may come a little after the reconnect)
             self._cause_until_ms = now_ms + max(grace_ms, 2 * self._seq_grace_ms)
         if self._cause_until_ms is not None and now_ms >= self._cause_until_ms:
             self._cause = self._cause_until_ms = None
+            return True
+        return False
 
     @property
     def cause(self) -> str | None:
@@ -477,9 +495,14 @@ class LineState:
             if lost:
                 self._seq_gaps[tv.train].inc(lost)
                 if withhold:  # counted and named on the board, grouped under the cause
+                    new = min(tv.seq.ranges_noted - tv.ranges_reported, len(tv.seq.lost_ranges))
+                    ranges = tv.seq.lost_ranges[len(tv.seq.lost_ranges) - new :]
                     tv.lost_reported = tv.seq.lost
                     tv.ranges_reported = tv.seq.ranges_noted
                     self.withheld["seq_loss"] += lost
+                    by_train = self.withheld["lost_by_train"].setdefault(tv.train, [0, []])
+                    by_train[0] += lost
+                    by_train[1] = (by_train[1] + [list(r) for r in ranges])[-_RANGES_SHOWN:]
                 else:
                     self._seq_loss(tv, lost)
             if tv.received_ms is None:

@@ -11,6 +11,8 @@ import pytest
 import structlog
 
 from api.logging import configure_logging
+from tests.faults.kit import Feeder
+from tests.fixtures.mosquitto import Broker
 
 
 @pytest.fixture(autouse=True)
@@ -24,3 +26,13 @@ def _serve_logging() -> Iterator[None]:
         structlog.reset_defaults()
         root.handlers[:] = handlers
         root.setLevel(level)
+
+
+@pytest.fixture
+def feeder(mosquitto: Broker) -> Iterator[Feeder]:
+    """Train units on the test's broker (see :class:`tests.faults.kit.Feeder`)."""
+    f = Feeder(mosquitto.port)
+    try:
+        yield f
+    finally:
+        f.close()
