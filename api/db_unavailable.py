@@ -53,6 +53,9 @@ def install(app: FastAPI, on_unavailable: Callable[[Request, BaseException], Non
         if not _is_unavailable(exc):
             log.error("request failed", path=request.url.path, error=repr(exc)[:300])
             return JSONResponse({"detail": "internal error"}, status_code=500)
+        # asyncpg's connect errors (refused, timed out) come through unwrapped as plain
+        # ConnectionError/TimeoutError: in the API's request paths the database is the
+        # dependency that waits that way
         on_unavailable(request, exc)
         return unavailable_response(type(exc).__name__)
 
@@ -61,9 +64,9 @@ def install(app: FastAPI, on_unavailable: Callable[[Request, BaseException], Non
         app.add_exception_handler(cls, h)
 
 
-def unavailable_response(error: str) -> JSONResponse:
+def unavailable_response(error: str, what: str = "database") -> JSONResponse:
     return JSONResponse(
-        {"detail": "database unavailable, nothing was changed: retry later", "error": error},
+        {"detail": f"{what} unavailable, nothing was changed: retry later", "error": error},
         status_code=503,
         headers={"Retry-After": str(RETRY_AFTER_S)},
     )
