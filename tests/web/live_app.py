@@ -161,6 +161,8 @@ def _apply(emu: Any, cmd: dict[str, Any]) -> dict[str, Any]:
         emu.set_undervoltage(str(cmd["substation"]), bool(cmd.get("on", True)))
     elif op == "silence_train":
         emu.silence_train(str(cmd["train"]), bool(cmd.get("on", True)))
+    elif op == "freeze_plc":
+        emu.freeze_plc(str(cmd["substation"]), bool(cmd.get("on", True)))
     elif op == "ping":
         pass
     else:
