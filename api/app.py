@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 from collections.abc import AsyncIterator
+from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
+from api import db_unavailable
 from api.body_guard import BodyGuard
 from api.routes import audit, auth, board, crew, gtfs, history, ops, web, ws
 from api.routes import reports as report_routes
@@ -18,6 +20,12 @@ from api.routes import simulations as simulation_routes
 from api.routes import sweeps as sweep_routes
 from api.runtime import Runtime, run_runtime
 from api.security_headers import SecurityHeaders
+
+
+def _tell_db_health(request: Request, exc: BaseException) -> None:
+    rt: Runtime = request.state.runtime
+    if rt.db_health is not None:
+        rt.db_health.failed(exc)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
@@ -69,6 +77,18 @@ def create_app(runtime: Runtime) -> FastAPI:
         max_bytes=http.max_body_bytes,
         upload_bytes=http.max_upload_bytes,
         upload_paths=UPLOAD_PATHS,
+    )
+    db_unavailable.install(app, _tell_db_health)
+
+    def write_timed_out(scope: Any) -> None:
+        if runtime.db_health is not None:
+            runtime.db_health.failed(TimeoutError("a crew write was not done in time"))
+
+    app.add_middleware(
+        db_unavailable.WriteDeadline,
+        # the engine bounds each wait to db.timeout_s; the whole write gets a second more
+        deadline_s=runtime.settings.db.timeout_s + 1,
+        on_timeout=write_timed_out,
     )
     app.add_middleware(SecurityHeaders)  # CSP, nosniff, frame/referrer policy, HSTS on https
     return app

@@ -212,6 +212,10 @@ def emulate(
                 f"(timetable {timetable}, from {cfg.start:%Y-%m-%d %H:%M} local, "
                 f"{speed:g}× real time, seed {seed})"
             )
+            typer.echo(
+                "  a separate `metro-ops serve` fed by this emulator follows its clock with "
+                "METRO_STATE_CLOCK=field"
+            )
             for dev in emu.devices():
                 typer.echo(
                     f"  PLC {dev.id:4} {dev.name:18} modbus://{dev.host}:{dev.port} "

@@ -5,6 +5,11 @@ a crew snapshot in memory and reloads it whenever the store's revision moves; th
 every logged-on driver (someone marked F0 while driving raises the alarm at once). Logons are
 booked as shifts worked (idempotent ids) so hours and overtime count in coverage. Every few
 minutes the next shift's coverage is solved; a shortfall raises a warning on the board.
+
+A database that cannot be reached is not hidden: the first failure is logged at ERROR, the
+following ones at DEBUG until it works again (INFO), and :attr:`CrewLink.error` carries it to
+``/healthz`` and the board (dependency ``crew_link``). Every loop goes on by itself; a logon
+booking that could not be written is kept and retried, not dropped.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from crew import (
     clearance,
 )
 from crew.store import CrewStore
+from crew.store.errors import StoreError
 from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
 from crew.store.records import CrewSnapshot
 from line import Line
@@ -89,6 +95,23 @@ class CrewLink:
         self._changed = asyncio.Event()  # the crew record moved: re-solve the outlook soon
         #: Today's crew picture for the board (see :meth:`board_summary`); None until solved.
         self.summary: dict[str, Any] | None = None
+        #: Why the link cannot reach the crew record now (None: it can); since when (ms).
+        self.error: str | None = None
+        self.error_since_ms: int | None = None
+
+    def _failed(self, what: str, exc: BaseException) -> None:
+        why = f"{what}: {type(exc).__name__}: {exc}".strip()[:300]
+        if self.error is None:
+            log.error("crew link failing", error=why)
+            self.error_since_ms = self._clock()
+        else:
+            log.debug("crew link still failing", error=why)
+        self.error = why
+
+    def _recovered(self) -> None:
+        if self.error is not None:
+            log.info("crew link working again", down_ms=self._clock() - (self.error_since_ms or 0))
+        self.error = self.error_since_ms = None
 
     # --- the synchronous check the live state calls ---------------------------------------
     def check(self, driver: str, train: str, ts_ms: int) -> DriverVerdict | None:
@@ -165,38 +188,42 @@ class CrewLink:
         return True
 
     async def _reload_loop(self) -> None:
-        logged = False
         while True:
             try:
                 await self.reload()
-                logged = False
-            except Exception:
-                if not logged:
-                    log.exception("crew snapshot reload failed")
-                    logged = True
+                self._recovered()
+            except Exception as exc:  # the database is away: say so, try again
+                self._failed("crew snapshot reload", exc)
             await asyncio.sleep(self._refresh_s)
 
     async def _book_loop(self) -> None:
         while True:
             lo = await self._logons.get()
-            try:
-                await self._store.record_work(
-                    self._work_id(lo.driver, lo.start),
-                    WorkRecord(staff_id=lo.driver, start=lo.start, end=lo.end),
-                    actor="live-link",
-                )
-            except Exception as exc:  # a different booking for the same shift id: keep the first
-                log.debug("logon not booked", driver=lo.driver, error=str(exc))
+            while True:
+                try:
+                    await self._store.record_work(
+                        self._work_id(lo.driver, lo.start),
+                        WorkRecord(staff_id=lo.driver, start=lo.start, end=lo.end),
+                        actor="live-link",
+                    )
+                except StoreError as exc:  # another booking for the same shift: keep the first
+                    log.debug("logon not booked", driver=lo.driver, error=str(exc))
+                except Exception as exc:  # the database is away: keep the booking, retry
+                    self._failed("logon booking", exc)
+                    await asyncio.sleep(self._refresh_s)
+                    continue
+                break
 
     async def _outlook_loop(self) -> None:
         while True:
             try:
                 await self.check_next_shift()
-            except Exception:
-                log.exception("next-shift coverage check failed")
+            except Exception as exc:
+                self._failed("next-shift coverage check", exc)
             # wake early when the crew record changes (someone marked F0 shows on the board)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._changed.wait(), self._outlook_every_s)
+                async with asyncio.timeout(self._outlook_every_s):
+                    await self._changed.wait()
             self._changed.clear()
 
     async def check_next_shift(self) -> None:

@@ -84,6 +84,9 @@ async def run_demo(
                 update={
                     "mqtt": settings.mqtt.model_copy(update={"url": broker.url}),
                     "modbus": settings.modbus.model_copy(update={"devices": emu.devices()}),
+                    # the emulator's clock runs from its own start time at its own speed: the
+                    # board judges the timetable on it (README: "Following an emulator's clock")
+                    "state": settings.state.model_copy(update={"clock": "field"}),
                 }
             )
             rt = build_runtime(live)

@@ -19,8 +19,10 @@ from prometheus_client import CollectorRegistry
 from api.auth import FirstResolver, PrincipalResolver, SessionResolver, TokenResolver
 from api.crew_link import CrewLink
 from api.gtfs.cancellations import CancelledTrips, CrewCancellations
+from api.health import DbHealth, Dependency, HealthMonitor, Level
 from api.live import BoardHub, BoardHubMetrics
 from api.live_board import live_board
+from api.ops_record import OpsRecorder, OpsRecordStore
 from api.outlook_gate import OutlookGate
 from api.reports.service import ReportService, build_reports
 from api.security import AuditLog, SecurityStore
@@ -30,6 +32,7 @@ from api.sweeps import SweepService
 from crew.store import CrewStore
 from line import Line, load_line
 from telemetry.alarms import AlarmBook
+from telemetry.clock import FieldClock
 from telemetry.config import RegisterMap, load_register_maps
 from telemetry.metrics import TelemetryMetrics
 from telemetry.modbus import ModbusPoller
@@ -84,6 +87,9 @@ class Runtime:
     sweeps: SweepService | None = None  # sensitivity sweeps (in memory); opened by run_runtime
     reports: ReportService | None = None  # situation reports; opened by run_runtime
     outlooks: OutlookGate | None = None  # crew coverage/capacity: cached, bounded, rate-limited
+    recorder: OpsRecorder | None = None  # today's record saved and restored; run_runtime
+    db_health: DbHealth | None = None  # the database's state, probed; the API reports into it
+    health: HealthMonitor | None = None  # every dependency: /healthz, the board, their alarms
 
 
 def build_runtime(
@@ -122,7 +128,8 @@ def build_runtime(
     decoder = Decoder(
         line.id, frozenset(line.fleet.trains), frozenset(line.station_ids), line.length_m
     )
-    pipeline = Pipeline(decoder, state, sinks, metrics, rejects, clock)
+    field_clock = FieldClock(settings.state, alarms, metrics, tuple(line.fleet.trains))
+    pipeline = Pipeline(decoder, state, sinks, metrics, rejects, clock, field_clock=field_clock)
     ingest = MqttIngest(settings.mqtt, pipeline.on_mqtt, metrics) if settings.mqtt.url else None
     pollers = [
         ModbusPoller(
@@ -136,10 +143,34 @@ def build_runtime(
         )
         for dev in settings.modbus.devices
     ]
-    crew_store = CrewStore(settings.db.url, policy=settings.crew.crew_policy())
+    crew_store = CrewStore(
+        settings.db.url, policy=settings.crew.crew_policy(), busy_timeout_s=settings.db.timeout_s
+    )
     crew_link = CrewLink(crew_store, line, state, alarms, clock=clock)
     state.driver_check = crew_link.check
     security = SecurityStore(settings.db.url, settings.auth, clock=clock)
+    db_health = DbHealth(
+        lambda: crew_store.engine if crew_store.is_open else None,
+        clock,
+        timeout_s=settings.db.timeout_s,
+    )
+
+    def crew_link_health() -> list[Dependency]:
+        err = crew_link.error
+        return [Dependency("crew_link", Level.DEGRADED if err else Level.OK, err or "")]
+
+    health = HealthMonitor(
+        state=state,
+        alarms=alarms,
+        clock=clock,
+        ingest=ingest,
+        db=db_health,
+        sinks=sinks,
+        extra=crew_link_health,
+        outage_grace_s=settings.state.outage_grace_s,
+        # the broker's alarm (and the grouping under it) must come before any train goes stale
+        debounce_s=min(2.0, settings.state.stale_after_s / 2),
+    )
     rt = Runtime(
         settings,
         line,
@@ -172,7 +203,7 @@ def build_runtime(
         security=security,
         audit=security.audit,
         board_hub=BoardHub(
-            lambda now_ms: live_board(state, crew_link, now_ms),
+            lambda now_ms: live_board(state, crew_link, now_ms, health),
             settings.ws,
             BoardHubMetrics(registry),
             clock,
@@ -184,6 +215,8 @@ def build_runtime(
         concurrent=settings.crew.outlook_concurrent,
     )
     rt.reports = build_reports(rt)  # reads the live state, crew and what-ifs above
+    rt.db_health, rt.health = db_health, health
+    rt.recorder = OpsRecorder(OpsRecordStore(settings.db.url), state, alarms, clock=clock)
     return rt
 
 
@@ -211,6 +244,9 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             await stack.enter_async_context(rt.reports)  # and the situation reports table
         if rt.outlooks is not None:
             await stack.enter_async_context(rt.outlooks)  # its solver processes stop with us
+        if rt.recorder is not None:
+            # today's alarms and trips back before anything can raise an alarm
+            await stack.enter_async_context(rt.recorder)
         for s in rt.sinks:
             await stack.enter_async_context(s)
         if rt.ingest is not None:
@@ -235,6 +271,12 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
                 tg.create_task(rt.security.housekeeping(), name="security-housekeeping")
             if rt.sweeps is not None:
                 tg.create_task(rt.sweeps.run(), name="sweeps")
+            if rt.recorder is not None:
+                tg.create_task(rt.recorder.run(), name="ops-recorder")
+            if rt.db_health is not None:
+                tg.create_task(rt.db_health.run(), name="db-probe")
+            if rt.health is not None:
+                tg.create_task(rt.health.run(), name="health")
             if rt.reports is not None:
                 tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
             if isinstance(rt.cancellations, CrewCancellations):

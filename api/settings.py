@@ -88,6 +88,12 @@ class DbSettings(_Cfg):
         default="sqlite+aiosqlite:///data/metro.db",
         description="sqlite:///path or postgresql://user:pass@host/db (async driver added)",
     )
+    timeout_s: float = Field(
+        default=5.0,
+        gt=0,
+        le=60,
+        description="bound on a database wait (lock, connect, statement): then 503 Retry-After",
+    )
 
     @field_validator("url")
     @classmethod

@@ -167,6 +167,7 @@ def soak(minutes: float) -> None:
         devices = [{"id": sid, "host": "127.0.0.1", "port": p} for sid, p in sorted(plcs.items())]
         app_env = env | {
             "METRO_MQTT_URL": broker,
+            "METRO_STATE_CLOCK": "field",  # the emulator's clock: 06:30 at 10× speed
             "METRO_HTTP_PORT": str(http_port),
             "METRO_DB_URL": f"sqlite+aiosqlite:///{workdir / 'metro.db'}",
             "METRO_HISTORY_EMBEDDED_PATH": str(workdir / "history.sqlite"),

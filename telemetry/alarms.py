@@ -58,6 +58,7 @@ from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import IntEnum, StrEnum
+from typing import Any
 
 import structlog
 
@@ -174,6 +175,34 @@ class Alarm:
         }
 
 
+def alarm_from_dict(d: dict[str, Any]) -> Alarm:
+    """The inverse of :meth:`Alarm.to_dict` (restoring a saved alarm book)."""
+    return Alarm(
+        id=int(d["id"]),
+        key=str(d["key"]),
+        source=str(d["source"]),
+        priority=Priority(int(d["priority"])),
+        message=str(d["message"]),
+        message_en=str(d["message_en"]),
+        raised_ms=int(d["raised_ms"]),
+        state=AlarmState(d["state"]),
+        active=bool(d["active"]),
+        acked_by=d.get("acked_by"),
+        acked_ms=d.get("acked_ms"),
+        cleared_ms=d.get("cleared_ms"),
+        shelved_by=d.get("shelved_by"),
+        shelved_until_ms=d.get("shelved_until_ms"),
+        shelve_reason=d.get("shelve_reason"),
+        comments=[Comment(c["user"], int(c["ts_ms"]), c["text"]) for c in d.get("comments", [])],
+        first_raised_ms=int(d.get("first_raised_ms", d["raised_ms"])),
+        annunciations=int(d.get("annunciations", 1)),
+        events=[
+            AlarmEvent(int(e["ts_ms"]), e["what"], e.get("user"), e.get("detail"))
+            for e in d.get("events", [])
+        ],
+    )
+
+
 def _duration(ms: int) -> str:
     """Operator-readable duration: ``8 h``, ``9 h 30 min``, ``45 min``, ``20 s``."""
     s = max(0, ms) // 1000
@@ -219,7 +248,8 @@ class AlarmBook:
         self.max_shelve_ms = max_shelve_ms
         self._history_max = history_max
         self._on_change = on_change
-        self._ids = itertools.count(1)
+        self._next_id = 1
+        self.revision = 0  # moves on every change an operator can see (persistence watches it)
         self._open: dict[int, Alarm] = {}  # id -> alarm not in NORMAL
         self._by_key: dict[str, Alarm] = {}  # key -> its open alarm (at most one)
         self._history: OrderedDict[int, Alarm] = OrderedDict()  # NORMAL, oldest first
@@ -238,8 +268,9 @@ class AlarmBook:
         now = self._clock()
         a = self._by_key.get(key)
         if a is None:
+            alarm_id, self._next_id = self._next_id, self._next_id + 1
             a = Alarm(
-                id=next(self._ids),
+                id=alarm_id,
                 key=key,
                 source=source,
                 priority=priority,
@@ -371,6 +402,13 @@ class AlarmBook:
         self._changed(a)
         return a
 
+    def note(self, alarm_id: int, what: str, detail: str) -> None:
+        """Add a line to an alarm's journal (open or in history) without changing its state:
+        e.g. the consequential alarms grouped under a failed dependency's alarm."""
+        a = self.get(alarm_id)
+        self._journal(a, AlarmEvent(self._clock(), what, None, detail))
+        self._changed(a)
+
     def tick(self) -> None:
         """Expire shelves whose time has come (see :meth:`unshelve` for where they go)."""
         now = self._clock()
@@ -443,6 +481,41 @@ class AlarmBook:
             "flood": rate > self.flood_per_10min,
         }
 
+    # --- persistence -------------------------------------------------------------------------
+    @property
+    def next_id(self) -> int:
+        """The id the next new alarm gets."""
+        return self._next_id
+
+    def skip_ids_to(self, first: int) -> None:
+        """Never hand out an id below ``first`` (ids reserved by an earlier process: an audit
+        reference such as ``alarm.ack alarm_id 6`` must never point at another alarm)."""
+        self._next_id = max(self._next_id, first)
+
+    def export(self, history_limit: int = 500) -> dict[str, Any]:
+        """Open alarms, the most recent history and the rate window, JSON-ready."""
+        hist = list(self._history.values())[-history_limit:]
+        return {
+            "next_id": self._next_id,
+            "open": [a.to_dict() for a in self._open.values()],
+            "history": [a.to_dict() for a in hist],
+            "annunciated": list(self._annunciated),
+        }
+
+    def restore(self, saved: dict[str, Any]) -> None:
+        """Load what :meth:`export` saved (at start-up, before anything is raised)."""
+        for d in saved.get("history", []):
+            a = alarm_from_dict(d)
+            self._history[a.id] = a
+        for d in saved.get("open", []):
+            a = alarm_from_dict(d)
+            self._open[a.id] = a
+            self._by_key[a.key] = a
+        self._annunciated.extend(int(t) for t in saved.get("annunciated", []))
+        known = [*self._open, *self._history]
+        self.skip_ids_to(max([int(saved.get("next_id", 1)), *(i + 1 for i in known)]))
+        self.revision += 1
+
     # --- internals ---------------------------------------------------------------------------
     def _end_shelve(self, a: Alarm, now: int, what: str, user: str | None) -> None:
         detail = f"shelved by {a.shelved_by}: {a.shelve_reason}"
@@ -490,6 +563,7 @@ class AlarmBook:
             q.popleft()
 
     def _changed(self, a: Alarm) -> None:
+        self.revision += 1
         if self._on_change is None:
             return
         try:

@@ -63,6 +63,12 @@ class MqttSettings(_Cfg):
     connect_timeout_s: float = Field(default=10.0, gt=0)
     reconnect_min_s: float = Field(default=0.5, gt=0)
     reconnect_max_s: float = Field(default=30.0, gt=0)
+    reconnect_probe_s: float = Field(
+        default=0.5,
+        gt=0,
+        description="while waiting to reconnect, probe the broker's port this often: retry at "
+        "once when it is back",
+    )
     max_queued_messages: int = Field(
         default=100_000, gt=0, description="bound on aiomqtt's incoming queue"
     )
@@ -174,3 +180,24 @@ class StateSettings(_Cfg):
     late_after_s: float = Field(default=120.0, gt=0)
     early_after_s: float = Field(default=60.0, gt=0)
     flood_per_10min: int = Field(default=10, gt=0)
+    clock: Literal["server", "field"] = Field(
+        default="server",
+        description=(
+            "whose clock the board runs on: 'server' (production: field timestamps are checked "
+            "against the server's clock, never ahead of it) or 'field' (fed by an emulator "
+            "running faster or at another time of day: the timetable is judged on its clock)"
+        ),
+    )
+    max_future_s: float = Field(
+        default=2.0,
+        ge=0,
+        description="a field ts further ahead of the server's receive time is clamped to it",
+    )
+    clock_skew_alarm_s: float = Field(
+        default=30.0, gt=0, description="a unit's clock off by more than this raises an alarm"
+    )
+    outage_grace_s: float = Field(
+        default=10.0,
+        ge=0,
+        description="after a dependency recovers, its consequential alarms stay grouped this long",
+    )

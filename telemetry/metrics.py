@@ -60,6 +60,18 @@ class TelemetryMetrics:
             buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0),
             registry=registry,
         )
+        self.clock_skew = Gauge(
+            "metro_clock_skew_seconds",
+            "A field unit's clock minus the server's at receipt (latest telemetry message)",
+            ["unit"],
+            registry=registry,
+        )
+        self.ts_clamped = Counter(
+            "metro_ts_clamped_total",
+            "Field timestamps ahead of the server's clock, clamped to the time of receipt",
+            ["kind"],
+            registry=registry,
+        )
         self.alarms_active = Gauge(
             "metro_alarms_active",
             "Alarms not yet returned to normal and acknowledged",

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta, timezone
 from functools import lru_cache
+from typing import Any
 
 from line import DayPlan, Direction, Line, LocationKind, nearest_departure, plan_day
 from telemetry.alarms import Alarm, AlarmBook, AlarmState, Priority
@@ -94,6 +95,7 @@ class TrainView:
     deviation_s: float | None = None
     stale: bool = False
     event_seqs: set[int] = field(default_factory=set)
+    birth_ts: int | None = None  # ts of the last birth: a retained one seen again is no restart
     lost_reported: int = 0  # seq.lost already counted and alarmed
     ranges_reported: int = 0  # seq.ranges_noted already named in an alarm
     loss_alarm: Alarm | None = None  # the seq-loss alarm, until acknowledged
@@ -158,8 +160,18 @@ class LineState:
         self.field_ts_ms: int | None = None  # newest field timestamp seen
         self.headways: list[Headway] = []
         self._stale_msgs = {k: metrics.stale_messages.labels(k) for k in ("telemetry", "event")}
+        # a series per train from the start: 0 rather than "No data" on a dashboard
+        self._seq_gaps = {t: metrics.seq_gaps.labels(t) for t in line.fleet.trains}
         self._plan = lru_cache(maxsize=4)(self._build_plan)
         self.trips = TripLedger()
+        # a failed dependency (the broker) whose consequences are grouped under its own alarm:
+        # per-train stale and message-loss alarms are withheld while it lasts (and a grace
+        # after, until the gaps it caused have been accounted)
+        self._cause: str | None = None
+        self._seq_grace_ms = seq_grace_ms
+        self.ticks = 0  # tick() calls so far (tests wait on it)
+        self._cause_until_ms: int | None = None
+        self.withheld: dict[str, Any] = self._no_withheld(None)
         self._departures: dict[tuple[date, Direction], list[int]] = {}
 
     # --- timetable ------------------------------------------------------------------------
@@ -202,10 +214,12 @@ class LineState:
 
     def apply_telemetry(self, m: TrainTelemetry, received_ms: int) -> bool:
         tv = self.trains[m.train]
+        # order by seq alone: a unit's clock may be ahead, behind or set back (ICD), and a
+        # timestamp older than the last one is no reason to ignore a newer message
         verdict = tv.seq.observe(m.seq, m.ts, received_ms)
-        if verdict not in (SeqVerdict.NEWER, SeqVerdict.RESET) or (
-            tv.ts_ms is not None and m.ts < tv.ts_ms and verdict is not SeqVerdict.RESET
-        ):
+        if verdict is SeqVerdict.RESET:
+            tv.event_seqs.clear()
+        elif verdict is not SeqVerdict.NEWER:
             self._stale_msgs["telemetry"].inc()
             return False
         tv.ts_ms, tv.received_ms = m.ts, received_ms
@@ -255,13 +269,15 @@ class LineState:
 
     def apply_event(self, m: TrainEvent, received_ms: int) -> bool:
         tv = self.trains[m.train]
+        verdict = tv.seq.observe(m.seq, m.ts, received_ms)
+        if verdict is SeqVerdict.RESET:
+            tv.event_seqs.clear()  # a new sequence: the old numbers come again
         if m.seq in tv.event_seqs:
             self._stale_msgs["event"].inc()
             return False
         tv.event_seqs.add(m.seq)
         if len(tv.event_seqs) > 1000:
             tv.event_seqs = set(sorted(tv.event_seqs)[-500:])
-        verdict = tv.seq.observe(m.seq, m.ts, received_ms)
         newer = verdict in (SeqVerdict.NEWER, SeqVerdict.RESET)
         k = m.kind
         # the ICD makes ``code`` optional: a fault without one is still a fault (its own
@@ -333,8 +349,14 @@ class LineState:
 
     def apply_status(self, train: str, m: TrainStatus) -> bool:
         tv = self.trains[train]
-        if m.ts is not None and tv.ts_ms is not None and m.ts < tv.ts_ms and m.online:
-            return False
+        if m.online:
+            # A birth starts a new sequence whatever its timestamp (a unit restarted with its
+            # clock set back must not freeze). The retained birth comes again at every
+            # re-subscribe: the same birth (same ts) is not a new restart.
+            if m.ts is None or m.ts != tv.birth_ts:
+                tv.seq.reset()
+                tv.event_seqs.clear()
+                tv.birth_ts = m.ts
         tv.online = m.online
         key = f"train:{train}:offline"
         if m.online:
@@ -394,25 +416,111 @@ class LineState:
             f"{device}: telemetry stale ({en})",
         )
 
+    def sync_from_alarms(self) -> None:
+        """After restoring a saved alarm book: take up the conditions it says are present, so
+        each clears through the usual path when the field says it is gone (a restored
+        "no telemetry" alarm clears at the train's first message, a substation's limit alarm
+        at its next reading within limits)."""
+        for tv in self.trains.values():
+            if self.alarms.is_active(f"train:{tv.train}:stale"):
+                tv.stale = True
+        for sv in self.substations.values():
+            prefix = f"substation:{sv.id}:"
+            sv.active_violations = {
+                a.key
+                for a in self.alarms.active(include_shelved=True)
+                if a.active and a.key.startswith(prefix) and a.key != f"{prefix}stale"
+            }
+
+    def restore_trips(self, saved: dict[str, Any] | None) -> None:
+        """Today's trips as saved before a restart (see :meth:`TripLedger.restore`)."""
+        plan = None
+        if saved is not None and saved.get("service_date"):
+            plan = self._plan(date.fromisoformat(saved["service_date"]))
+        self.trips.restore(saved, plan)
+
+    # --- grouping under a failed dependency ----------------------------------------------
+    def set_cause(self, name: str, now_ms: int) -> None:
+        """``name`` (e.g. the broker) is down: its consequences are withheld, not alarmed."""
+        if self._cause != name:
+            self.withheld = self._no_withheld(name)
+        self._cause, self._cause_until_ms = name, None
+
+    @staticmethod
+    def _no_withheld(cause: str | None) -> dict[str, Any]:
+        # lost_by_train: train → [messages lost, their last few seq ranges]
+        return {"cause": cause, "stale_trains": [], "seq_loss": 0, "lost_by_train": {}}
+
+    def withheld_summary(self) -> str:
+        """The grouped consequences in one line (for the cause's alarm journal)."""
+        w = self.withheld
+        parts = []
+        if w["stale_trains"]:
+            parts.append(f"no telemetry: {', '.join(sorted(w['stale_trains']))}")
+        for train, (n, ranges) in sorted(w["lost_by_train"].items()):
+            shown = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges)
+            parts.append(f"{train}: {n} message{'s' if n != 1 else ''} lost (seq {shown})")
+        return "; ".join(parts) or "nothing"
+
+    def end_cause(self, now_ms: int, grace_ms: int) -> bool:
+        """The dependency is back; consequences stay grouped ``grace_ms`` more (gaps it caused
+        are declared lost only after the seq grace period). True when the grouping ends now."""
+        if self._cause is not None and self._cause_until_ms is None:
+            # at least until the gaps the outage left are declared lost (seq grace, twice:
+            # the first message after it may come a little after the reconnect)
+            self._cause_until_ms = now_ms + max(grace_ms, 2 * self._seq_grace_ms)
+        if self._cause_until_ms is not None and now_ms >= self._cause_until_ms:
+            self._cause = self._cause_until_ms = None
+            return True
+        return False
+
+    @property
+    def cause(self) -> str | None:
+        """The failed dependency whose consequences are grouped now, if any."""
+        return self._cause
+
+    def _withholding(self) -> bool:
+        return self._cause is not None
+
     # --- time-based checks ----------------------------------------------------------------
     def tick(self, now_ms: int) -> None:
         """Staleness, seq-loss accounting, headways and their alarms; alarm shelve expiry."""
+        self.ticks += 1
         stale_ms = self.settings.stale_after_s * 1000
+        withhold = self._withholding()
         for tv in self.trains.values():
             tv.seq.expire(now_ms)
             # by difference: a gap too large to track is counted lost at once, in observe()
             lost = tv.seq.lost - tv.lost_reported
             if lost:
-                self.metrics.seq_gaps.labels(tv.train).inc(lost)
-                self._seq_loss(tv, lost)
-            if tv.received_ms is None or tv.stale:
+                self._seq_gaps[tv.train].inc(lost)
+                if withhold:  # counted and named on the board, grouped under the cause
+                    new = min(tv.seq.ranges_noted - tv.ranges_reported, len(tv.seq.lost_ranges))
+                    ranges = tv.seq.lost_ranges[len(tv.seq.lost_ranges) - new :]
+                    tv.lost_reported = tv.seq.lost
+                    tv.ranges_reported = tv.seq.ranges_noted
+                    self.withheld["seq_loss"] += lost
+                    by_train = self.withheld["lost_by_train"].setdefault(tv.train, [0, []])
+                    by_train[0] += lost
+                    by_train[1] = (by_train[1] + [list(r) for r in ranges])[-_RANGES_SHOWN:]
+                else:
+                    self._seq_loss(tv, lost)
+            if tv.received_ms is None:
                 continue
-            if now_ms - tv.received_ms > stale_ms:
+            if not tv.stale and now_ms - tv.received_ms > stale_ms:
                 tv.stale = True
+            if not tv.stale:
+                continue
+            key = f"train:{tv.train}:stale"
+            if withhold:
+                if tv.train not in self.withheld["stale_trains"]:
+                    self.withheld["stale_trains"].append(tv.train)
+            elif not self.alarms.is_active(key):
+                # stale on its own (or still silent after the cause is gone): its own alarm
                 age = (now_ms - tv.received_ms) / 1000
                 in_service = tv.mode in IN_SERVICE_MODES
                 self.alarms.raise_alarm(
-                    f"train:{tv.train}:stale",
+                    key,
                     Priority.HIGH if in_service else Priority.LOW,
                     tv.train,
                     f"Tàu {tv.train}: mất tín hiệu {age:.0f} s",

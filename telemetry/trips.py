@@ -13,6 +13,7 @@ from __future__ import annotations
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from line import DayPlan, Direction, Trip
 
@@ -44,6 +45,8 @@ class TripLedger:
         self.match_window_s = match_window_s
         self._day: _Day | None = None
         self._at: dict[str, str | None] = {}  # train → station it was last seen at
+        self._saved: dict[str, Any] | None = None  # a restored day, used when its day comes
+        self.revision = 0  # moves when a trip is matched or a day begins (persistence)
 
     def last_station(self, train: str) -> str | None:
         """Where ``train`` was last seen (None: between stations or never seen)."""
@@ -57,7 +60,39 @@ class TripLedger:
                 origins.setdefault(tr.direction, tr.origin)
                 planned.setdefault(tr.direction, []).append(tr)
             self._day = _Day(plan, t_s, origins, planned)
+            saved, self._saved = self._saved, None
+            if saved is not None and saved.get("service_date") == plan.service_date.isoformat():
+                # the same service day as before a restart: its record goes on
+                self._day.since_s = float(saved["since_s"])
+                known = {tr.id for tr in plan.trips}
+                self._day.run = {
+                    k: (float(v[0]), str(v[1])) for k, v in saved["run"].items() if k in known
+                }
+                self._day.extra = int(saved.get("extra", 0))
+                for train, st in saved.get("at", {}).items():
+                    self._at.setdefault(train, st)
+            self.revision += 1
         return self._day
+
+    def export(self) -> dict[str, Any] | None:
+        """Today's record, JSON-ready (None before the first position of the day)."""
+        day = self._day
+        if day is None:
+            return self._saved
+        return {
+            "service_date": day.plan.service_date.isoformat(),
+            "since_s": day.since_s,
+            "run": {k: [t, train] for k, (t, train) in day.run.items()},
+            "extra": day.extra,
+            "at": dict(self._at),
+        }
+
+    def restore(self, saved: dict[str, Any] | None, plan: DayPlan | None = None) -> None:
+        """Take up a saved day: at once with its ``plan`` (so the board shows it before the
+        field reports again), else when the live state reaches that service day."""
+        self._saved = saved
+        if saved is not None and plan is not None:
+            self._day_for(plan, float(saved["since_s"]))
 
     def observe(
         self,
@@ -89,8 +124,10 @@ class TripLedger:
                 best = tr
         if best is None:
             day.extra += 1
+            self.revision += 1
             return None
         day.run[best.id] = (t_s, train)
+        self.revision += 1
         return best
 
     def records(self, t_s: float | None = None) -> list[TripRecord]:

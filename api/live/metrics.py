@@ -4,6 +4,17 @@ from __future__ import annotations
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram
 
+#: the reasons ``api.routes.ws`` ends a board connection with
+DISCONNECT_REASONS = (
+    "client_closed",
+    "client_gone",
+    "send_timeout",
+    "server_shutdown",
+    "hub_silent",
+    "cancelled",
+    "error",
+)
+
 
 class BoardHubMetrics:
     """Clients, frames, resyncs and disconnects of ``WS /ws/board``; the hub's tick cost."""
@@ -30,6 +41,11 @@ class BoardHubMetrics:
             ["reason"],
             registry=registry,
         )
+        # known label values get their series at 0 from the start (Grafana: 0, not "No data")
+        for r in ("requested", "slow_client"):
+            self.resyncs.labels(r)
+        for r in DISCONNECT_REASONS:
+            self.disconnects.labels(r)
         self.tick_late_seconds = Histogram(
             "metro_ws_tick_late_seconds",
             "How late the hub's tick woke up: event-loop lag, which delays every frame",

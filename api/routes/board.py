@@ -7,6 +7,7 @@ user (never a name in the body), and each of these actions leaves an audit recor
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Callable
 from typing import Annotated, Any
 
@@ -39,7 +40,7 @@ class CommentBody(BaseModel):
 @router.get("/board")
 def get_board(_: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """Snapshot of the line: trains, tracks with headways, substations, alarms, KPIs."""
-    return live_board(rt.state, rt.crew_link, rt.clock())
+    return live_board(rt.state, rt.crew_link, rt.clock(), rt.health)
 
 
 @router.get("/alarms")
@@ -79,6 +80,12 @@ async def _alarm_call(
         await audit_request(request, who, action, result_of(code), {**detail, "error": str(exc)})
         raise HTTPException(code, str(exc)) from exc
     await audit_request(request, who, action, "ok", detail)
+    recorder = getattr(request.state.runtime, "recorder", None)
+    if recorder is not None:
+        # saved before answering: an acknowledgement the operator saw must survive a restart
+        # (a database outage does not undo it: the recorder keeps retrying and /healthz says so)
+        with contextlib.suppress(Exception):
+            await recorder.save()
     return dict(alarm.to_dict())
 
 

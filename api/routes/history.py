@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 
 from api.auth import READERS, Principal, require_roles
 from api.deps import RuntimeDep
+from telemetry.sinks.base import HistoryUnavailable
 
 router = APIRouter(prefix="/api/history", tags=["history"])
 
@@ -21,7 +22,13 @@ async def _recent(
 ) -> dict[str, Any]:
     wanted = [f for f in fields.split(",") if f] if fields else None
     since = now_ms - int(minutes * 60_000)
-    rows = await rt.history.recent(measurement, entity, since, None, wanted)
+    try:
+        rows = await rt.history.recent(measurement, entity, since, None, wanted)
+    except HistoryUnavailable as exc:
+        # never an empty or partial answer that looks complete
+        raise HTTPException(
+            503, f"history unavailable: {exc}", headers={"Retry-After": "10"}
+        ) from exc
     return {"entity": entity, "measurement": measurement, "since_ms": since, "rows": rows}
 
 
@@ -31,8 +38,11 @@ async def train_history(
 ) -> dict[str, Any]:
     if train not in rt.line.fleet.trains:
         raise HTTPException(404, f"unknown train {train!r}")
-    # field time, not wall time: the emulator may run faster than real time
-    now = rt.state.field_ts_ms or rt.clock()
+    # the server's clock; field time only when the board follows an emulator's clock (a
+    # field timestamp is never trusted over the server's: one from 2033 must not hide rows)
+    now = rt.clock()
+    if rt.settings.state.clock == "field" and rt.state.field_ts_ms is not None:
+        now = rt.state.field_ts_ms
     return await _recent(rt, "train", train, minutes, fields, now)
 
 

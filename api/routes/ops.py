@@ -15,17 +15,27 @@ router = APIRouter(tags=["ops"])
 
 @router.get("/healthz")
 def healthz(rt: RuntimeDep, response: Response) -> dict[str, Any]:
-    """200 when the broker connection is up; 503 otherwise (body says what is wrong)."""
+    """Every dependency's state (``ok`` / ``degraded`` / ``down``) and the overall one.
+
+    200 while the live board can be trusted, also when degraded but serving (database,
+    history, InfluxDB, a PLC); 503 when it cannot (the broker is down), naming the dependency
+    in ``untrusted_because``.
+    """
     ingest_ok = rt.ingest is None or rt.ingest.connected
     stale = [sv.id for sv in rt.state.substations.values() if sv.stale]
+    report: dict[str, Any] = (
+        rt.health.report()
+        if rt.health is not None
+        else {"status": "ok" if ingest_ok else "down", "live_board": ingest_ok}
+    )
     body = {
-        "status": "ok" if ingest_ok else "degraded",
+        **report,
         "mqtt_connected": None if rt.ingest is None else rt.ingest.connected,
         "stale_substations": stale,
         "sinks": {s.name: dataclasses.asdict(s.stats()) for s in rt.sinks},
         "uptime_s": round((rt.clock() - rt.started_ms) / 1000, 1),
     }
-    if not ingest_ok:
+    if not report["live_board"]:
         response.status_code = 503
     return body
 

@@ -30,10 +30,27 @@ WRITE_OPTION = "crew_write"
 _PG_MIGRATE_LOCK = 0x6D6574726F  # "metro": any constant shared by all our processes
 
 
-def make_engine(url: str, *, busy_timeout_s: float = 10.0, echo: bool = False) -> AsyncEngine:
-    """An async engine for ``url`` with the crew store's durability settings."""
+#: Bound on every wait for the database (lock, connect, one statement, a pooled connection):
+#: a request that cannot be served in a few seconds fails fast (the API answers 503 with
+#: Retry-After) instead of hanging for a minute on a stopped or frozen server.
+DEFAULT_TIMEOUT_S = 5.0
+
+
+def make_engine(
+    url: str,
+    *,
+    busy_timeout_s: float = DEFAULT_TIMEOUT_S,
+    statement_timeout_s: float | None = None,
+    echo: bool = False,
+) -> AsyncEngine:
+    """An async engine for ``url`` with the crew store's durability settings and timeouts.
+
+    SQLite waits at most ``busy_timeout_s`` for another writer (another process may hold the
+    lock). PostgreSQL: connecting, one statement and a pooled connection are each bounded by
+    ``statement_timeout_s`` (default: ``busy_timeout_s``).
+    """
     u = make_url(url)
-    kw: dict[str, Any] = {"echo": echo}
+    kw: dict[str, Any] = {"echo": echo, "pool_timeout": busy_timeout_s}
     if u.get_backend_name() == "sqlite":
         db = u.database or ""
         memory = db in ("", ":memory:") or db.startswith("file::memory:")
@@ -46,6 +63,13 @@ def make_engine(url: str, *, busy_timeout_s: float = 10.0, echo: bool = False) -
         return engine
     if u.get_backend_name() == "postgresql":
         kw["pool_pre_ping"] = True
+        if u.get_driver_name() == "asyncpg":
+            # asyncpg's defaults: 60 s to connect, statements unbounded (a SIGSTOPped server
+            # hung crew writes for 58–75 s). The timeouts raise, the API maps them to 503.
+            kw["connect_args"] = {
+                "timeout": busy_timeout_s,
+                "command_timeout": statement_timeout_s or busy_timeout_s,
+            }
     return create_async_engine(u, **kw)
 
 

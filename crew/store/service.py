@@ -32,7 +32,7 @@ from crew.model import Cohort, ContactGroup, Roster, Staff, StatusEvent, TestRes
 from crew.rules import ContactTrace, CrewPolicy, declare_f0
 from crew.status import StatusHistory
 from crew.store import codec
-from crew.store.engine import make_engine, migrate, writer
+from crew.store.engine import DEFAULT_TIMEOUT_S, make_engine, migrate, writer
 from crew.store.errors import IdConflict, InvalidChange, NotFound, VersionConflict
 from crew.store.records import (
     AuditRecord,
@@ -123,7 +123,7 @@ class CrewStore:
         *,
         policy: CrewPolicy | None = None,
         clock: Callable[[], int] = wall_ms,
-        busy_timeout_s: float = 10.0,
+        busy_timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.url = url
         self.policy = policy or CrewPolicy()
@@ -155,6 +155,10 @@ class CrewStore:
         if self._engine is not None:
             await self._engine.dispose()
         self._engine = self._read = self._write = None
+
+    @property
+    def is_open(self) -> bool:
+        return self._engine is not None
 
     @property
     def engine(self) -> AsyncEngine:

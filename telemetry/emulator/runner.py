@@ -227,6 +227,7 @@ class Emulator:
                         port,
                         unit_id=c.modbus_unit_id,
                         seed=c.seed * 1000 + i,
+                        speed=c.speed,  # one clock for every emulated quantity
                     )
                     sim.freeze = ss.id in c.frozen_plcs
                     sim.undervoltage = ss.id in c.undervoltage

@@ -67,8 +67,12 @@ class SubstationSim:
         unit_id: int = 1,
         seed: int = 0,
         tick_s: float = 1.0,
+        speed: float = 1.0,
     ) -> None:
         self.device_id = device_id
+        #: emulated seconds per wall second: energy and temperature integrate emulated time,
+        #: like the trains' load they follow (the heartbeat stays per wall second, ICD)
+        self.speed = speed
         self.host = host
         self.port = port
         self.unit_id = unit_id
@@ -144,17 +148,18 @@ class SubstationSim:
             await asyncio.sleep(0)  # let the closed transports run their connection_lost
 
     async def run(self) -> None:
-        """Advance the physics every ``tick_s`` (wall clock) until cancelled."""
+        """Advance the physics every ``tick_s`` of wall clock by ``tick_s × speed`` of
+        emulated time, until cancelled."""
         loop = asyncio.get_running_loop()
         next_t = loop.time()
         while True:
             next_t += self.tick_s
             await asyncio.sleep(max(0.0, next_t - loop.time()))
             if not self.freeze:
-                self.step(self.tick_s)
+                self.step(self.tick_s * self.speed)
 
     def step(self, dt_s: float) -> None:
-        """Advance the physics by ``dt_s`` seconds and publish the new registers."""
+        """Advance the physics by ``dt_s`` emulated seconds and publish the new registers."""
         self._heartbeat = (self._heartbeat + 1) % HEARTBEAT_WRAP
         self._registers = self._compute(dt_s)
 

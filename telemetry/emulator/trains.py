@@ -20,9 +20,11 @@ without running a clock. The story of a day, per train:
 * **Terminals.** Doors open for alighting, the driver changes ends (track switches), doors
   open for boarding, departure. Drivers are relieved at the crew point (the terminal by the
   depot) after four hours at the controls, and whenever the train changes block there.
-* **Rest.** After its last trip of a duty the train goes to the depot or is stabled; the
-  driver logs off. Trains without a duty stay in the depot (``mode="depot"``, at the depot
-  chainage) or stabled (``mode="off"``); the driver is null there.
+* **Rest.** After its last trip of a duty the train goes to the depot (from the far terminal
+  by an empty run); a rest at the far terminal too short for the empty runs there and back
+  is a crewed layover instead. The driver logs off in the depot. Trains
+  without a duty, and every train overnight, are in the depot (``mode="depot"``, at the
+  depot chainage), never standing powered off beside trains in service.
 
 Times are seconds after local midnight of the service date.
 """
@@ -46,6 +48,9 @@ BOARD_S = 40.0  # doors open for boarding before departing a terminal
 ALIGHT_S = 30.0  # doors open for alighting after arriving at a terminal
 RELIEF_GAP_S = 20.0  # one driver logs off, the next logs on, at a relief
 DEPOT_MOVE_S = 90.0  # depot track ↔ terminal platform at shunting speed
+# an empty run between the far terminal and the depot, the whole line without stops (ESTIMATE:
+# 13 km at a 60 km/h average); a rest long enough for two of them is spent in the depot
+EMPTY_RUN_S = 780.0
 LAYOVER_MAX_S = 1200.0  # a longer wait at a terminal ends the duty (depot / stabling)
 SEPARATION_S = 40.0  # a follower may arrive at a platform no sooner after the leader left
 RELIEF_AFTER_S = 4 * 3600.0  # relieved at the crew point after this long at the controls
@@ -357,6 +362,7 @@ class _TrainBuilder:
 
     def __post_init__(self) -> None:
         self.home = _depot_terminal(self.line)
+        self.in_depot = True  # every train starts the day in the depot
         self._idx = {s.id: i for i, s in enumerate(self.line.stations)}
 
     # --- primitives -----------------------------------------------------------------------
@@ -419,8 +425,9 @@ class _TrainBuilder:
 
     # --- the story ------------------------------------------------------------------------
     def rest(self, t0: float, t1: float, at: str) -> None:
-        """In the depot (by the home terminal) or stabled at the other terminal."""
-        if at == self.home:
+        """In the depot (powered off there), or — a short rest at the far terminal, too short
+        for an empty run to the depot and back — stabled at its platform."""
+        if at == self.home or self.in_depot:
             pos = self.line.depot.chainage_m
             self._stand(t0, t1, pos, int(Direction.OUTBOUND), mode=Mode.DEPOT)
         else:
@@ -429,13 +436,18 @@ class _TrainBuilder:
     def start_duty(self, t_rest: float, leaving: RunTimes, first_load: float) -> None:
         """From rest (since ``t_rest``) to departing on ``leaving``: log on, out, board."""
         at, dep = leaving.stops[0].station, leaving.stops[0].depart_s
-        on = max(dep - PREP_S, t_rest)
+        from_far_depot = self.in_depot and at != self.home
+        on = max(dep - PREP_S - (EMPTY_RUN_S if from_far_depot else 0.0), t_rest)
         self.rest(t_rest, on, at)
         self._logon(on)
         track, plat, t = self._departure_track(at), self._ch(at), on
         if at == self.home:
             self._move(t, t + DEPOT_MOVE_S, self.line.depot.chainage_m, plat, track, Mode.RM)
             t += DEPOT_MOVE_S
+        elif from_far_depot:  # empty, the length of the line
+            self._move(t, t + EMPTY_RUN_S, self.line.depot.chainage_m, plat, track, Mode.RM)
+            t += EMPTY_RUN_S
+        self.in_depot = False
         board = max(dep - BOARD_S, t)
         self._stand(t, board, plat, track)
         self._stand(
@@ -449,15 +461,24 @@ class _TrainBuilder:
             in_service=leaving.revenue,
         )
 
-    def end_duty(self, arr: float, at: str, track: int, revenue: bool) -> float:
-        """From arriving ``at`` to rest: alight, into the depot, log off. Returns when at rest."""
+    def end_duty(
+        self, arr: float, at: str, track: int, revenue: bool, *, to_depot: bool = False
+    ) -> float:
+        """From arriving ``at`` to rest: alight, into the depot (from the far terminal only
+        with ``to_depot``: an empty run), log off. Returns when at rest."""
         plat = self._ch(at)
         doors = "open" if revenue else "closed"
         self._stand(arr, arr + ALIGHT_S, plat, track, doors, in_service=revenue)
         t = arr + ALIGHT_S
+        depot = self.line.depot.chainage_m
         if at == self.home:
-            self._move(t, t + DEPOT_MOVE_S, plat, self.line.depot.chainage_m, track, Mode.RM)
+            self._move(t, t + DEPOT_MOVE_S, plat, depot, track, Mode.RM)
             t += DEPOT_MOVE_S
+            self.in_depot = True
+        elif to_depot:
+            self._move(t, t + EMPTY_RUN_S, plat, depot, int(Direction.OUTBOUND), Mode.RM)
+            t += EMPTY_RUN_S
+            self.in_depot = True
         self._logoff(t)
         return t
 
@@ -615,7 +636,10 @@ def build_day(
                 b.start_duty(0.0, rt, first_load)
             else:
                 arr, dest = prev.stops[-1].arrive_s, prev.stops[-1].station
-                if dest == origin and dep - arr <= LAYOVER_MAX_S:
+                # a rest at the far terminal too short for the empty runs to the depot and
+                # back is a long layover, crewed: no train stands powered off on a platform
+                far = dep - arr > 2 * EMPTY_RUN_S + ALIGHT_S + PREP_S
+                if dest == origin and (dep - arr <= LAYOVER_MAX_S or (dest != home and not far)):
                     on = b.on_duty_since if b.on_duty_since is not None else arr
                     # a new block is a new duty; at the crew point a long duty is relieved
                     relief = prev.block != rt.block or (dest == home and arr - on >= RELIEF_AFTER_S)
@@ -625,7 +649,7 @@ def build_day(
                         raise ValueError(
                             f"{train}: a run starts at {origin}, the train is at {dest}"
                         )
-                    rest = b.end_duty(arr, dest, int(prev.direction), prev.revenue)
+                    rest = b.end_duty(arr, dest, int(prev.direction), prev.revenue, to_depot=far)
                     b.start_duty(rest, rt, first_load)
             b.run(rt, noise)
             prev = rt
@@ -633,7 +657,10 @@ def build_day(
             b.rest(0.0, DAY_END_S, home)
         else:
             last = prev.stops[-1]
-            rest = b.end_duty(last.arrive_s, last.station, int(prev.direction), prev.revenue)
+            # after the last trip every train goes to the depot for the night
+            rest = b.end_duty(
+                last.arrive_s, last.station, int(prev.direction), prev.revenue, to_depot=True
+            )
             b.rest(rest, DAY_END_S, last.station)
 
     named = _assign_drivers((d for b in builders.values() for d in b.duties), drivers, rng)

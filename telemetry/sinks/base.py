@@ -46,6 +46,11 @@ class SinkStats:
     dropped: int = 0
 
 
+class HistoryUnavailable(RuntimeError):
+    """The history store cannot answer truthfully now (cannot open, or writes are failing):
+    the API says so (503) rather than serving missing or partial rows as if complete."""
+
+
 class Sink(Protocol):
     """A history sink: cheap ``write`` on the hot path, a flush loop, flush on exit."""
 

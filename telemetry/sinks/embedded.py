@@ -14,11 +14,19 @@ last flushes — acceptable for history, and the reason a busy store keeps up wi
 
 Retention compares ``ts_ms`` with the injected wall clock, not with the newest field time: one
 message with a far-future timestamp must not purge everything.
+
+Failures are loud, never fatal to the live side: a store that cannot be opened (a file where
+its folder should be, no permission) or whose inserts fail (a full disk) sets :attr:`problem`
+— ``/healthz`` reports history down and an alarm names it — and ``recent()`` raises
+:class:`HistoryUnavailable` (the API answers 503) instead of answering with rows that are
+silently missing. Opening is retried every ``reopen_s``; points wait in the bounded memory
+buffer meanwhile (beyond it they are counted dropped). The first good insert clears it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import sqlite3
 import threading
 import time
@@ -33,7 +41,7 @@ import structlog
 
 from telemetry.config import HistorySettings
 from telemetry.metrics import TelemetryMetrics
-from telemetry.sinks.base import Point, SinkStats
+from telemetry.sinks.base import HistoryUnavailable, Point, SinkStats
 
 log = structlog.get_logger(__name__)
 
@@ -86,8 +94,12 @@ class EmbeddedStore:
         purge_every_s: float = 60.0,
         thinned: frozenset[str] = frozenset({"train"}),
         name: str = "embedded",
+        reopen_s: float = 5.0,
     ) -> None:
         self.name = name
+        self.problem: str | None = None  # why history is not being stored now (None: it is)
+        self._reopen_s = reopen_s
+        self._next_open = 0.0  # monotonic time of the next attempt to open the store
         self.path = settings.embedded_path
         self._retention_ms = int(settings.retention_h * 3_600_000)
         self._sample_ms = int(settings.sample_every_s * 1000)
@@ -149,12 +161,26 @@ class EmbeddedStore:
     async def __aenter__(self) -> Self:
         self._writer = ThreadPoolExecutor(1, thread_name_prefix=f"sink-{self.name}-w")
         self._reader = ThreadPoolExecutor(1, thread_name_prefix=f"sink-{self.name}-r")
+        await self._try_open()  # a store that cannot be opened must not stop the live side
+        return self
+
+    async def _try_open(self) -> None:
+        assert self._writer is not None
+        self._next_open = time.monotonic() + self._reopen_s
         try:
             await self._on(self._writer, self._open_writer)
-        except BaseException:
-            await self._close_all()
-            raise
-        return self
+        except (OSError, sqlite3.Error) as exc:
+            self._fail(f"cannot open {self.path}: {exc}")
+
+    def _fail(self, why: str) -> None:
+        if self.problem is None:  # once per outage at ERROR; /healthz and an alarm show it
+            log.error("history store failing", path=str(self.path), error=why)
+        self.problem = why
+
+    def _ok(self) -> None:
+        if self.problem is not None:
+            log.info("history store working again", path=str(self.path))
+        self.problem = None
 
     async def __aexit__(
         self,
@@ -188,8 +214,14 @@ class EmbeddedStore:
         after a batch another flush took (and is still inserting) is in too.
         """
         self._full.clear()
-        batch, self._buf = self._buf, []
         assert self._writer is not None
+        if self._wconn is None:
+            if time.monotonic() >= self._next_open:
+                await self._try_open()
+            if self._wconn is None:  # still not open: points wait in memory (bounded)
+                self._g_memory.set(len(self._buf))
+                return
+        batch, self._buf = self._buf, []
         await self._on(self._writer, self._insert_some, batch)
         self._g_memory.set(len(self._buf))
 
@@ -197,6 +229,8 @@ class EmbeddedStore:
         """Delete rows older than the retention; returns how many."""
         cutoff = (self._clock() if now_ms is None else now_ms) - self._retention_ms
         assert self._writer is not None
+        if self._wconn is None:
+            return 0
         return await self._on(self._writer, self._purge, cutoff)
 
     # --- reading --------------------------------------------------------------------------
@@ -217,9 +251,14 @@ class EmbeddedStore:
         """
         if self._reader is None:
             raise RuntimeError("EmbeddedStore is not open: use `async with store:`")
-        return await self._on(
-            self._reader, self._query, measurement, entity, since_ms, until_ms, fields, limit
-        )
+        if self.problem is not None:
+            raise HistoryUnavailable(self.problem)
+        try:
+            return await self._on(
+                self._reader, self._query, measurement, entity, since_ms, until_ms, fields, limit
+            )
+        except sqlite3.Error as exc:
+            raise HistoryUnavailable(f"history store read failed: {exc}") from exc
 
     # --- writer thread --------------------------------------------------------------------
 
@@ -255,12 +294,14 @@ class EmbeddedStore:
             conn.execute("BEGIN")
             conn.executemany("INSERT INTO points VALUES (?, ?, ?, ?)", rows)
             conn.execute("COMMIT")
-        except sqlite3.Error:
+        except sqlite3.Error as exc:
             if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            log.exception("history insert failed: points lost", points=len(rows))
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
             self._count_dropped(len(rows))
+            self._fail(f"insert failed ({len(rows)} points lost): {exc}")
             return
+        self._ok()
         self._written += len(rows)
         self._c_written.inc(len(rows))
 

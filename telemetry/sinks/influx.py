@@ -169,6 +169,7 @@ class InfluxSink:
         self._retry_at = 0.0  # monotonic time of the next replay attempt
         self._backoff_s = 0.0
         self._outage = False  # for logging an outage once, at ERROR
+        self._outage_why = ""
 
     # --- hot path -------------------------------------------------------------------------
 
@@ -369,7 +370,13 @@ class InfluxSink:
         self._backoff_s = min(self._s.retry_max_s, max(_BACKOFF_MIN_S, self._backoff_s * 2))
         self._retry_at = time.monotonic() + self._backoff_s * random.uniform(0.8, 1.0)
 
+    @property
+    def outage(self) -> str | None:
+        """Why writes to the server fail now (points go to the spool), None while they work."""
+        return self._outage_why if self._outage else None
+
     def _note_outage(self, why: str) -> None:
+        self._outage_why = why
         if not self._outage:
             self._outage = True
             log.error("InfluxDB write failed: spooling to disk", url=self._s.url, why=why)

@@ -339,3 +339,19 @@ def test_malformed_payloads_are_all_rejected_by_the_decoder() -> None:
         RejectReason.UNKNOWN_TRAIN,
         RejectReason.TOPIC_MISMATCH,
     } <= reasons
+
+
+def test_trains_at_rest_are_in_the_depot_not_beside_trains_in_service() -> None:
+    ln = _line()
+    day = _day()
+    platforms = {s.chainage_m for s in ln.stations}
+    # before service and after it, every train is in the depot
+    for t_s in (3 * 3600.0, 4.5 * 3600.0, 23.9 * 3600.0):
+        for s in day.states_at(t_s).values():
+            assert s.mode is Mode.DEPOT and s.pos_m == ln.depot.chainage_m, (t_s, s)
+    # through the day no train stands powered off on a platform, beside trains in service
+    for minute in range(5 * 60, 23 * 60, 5):
+        for s in day.states_at(minute * 60.0).values():
+            assert s.mode is not Mode.OFF, (minute, s)
+            if s.mode is Mode.DEPOT:
+                assert s.pos_m not in platforms

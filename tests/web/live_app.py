@@ -148,6 +148,9 @@ def _settings(tmp: Path, port: int) -> Any:
             # cheap hashing: the tests sign in a dozen times; the cost is not what is tested
             "auth": {"argon2_time_cost": 1, "argon2_memory_kib": 8, "argon2_parallelism": 1},
             "ws": {"tick_s": 0.2, "heartbeat_s": 2.0},
+            # fed by its emulator at the emulated 07:30: the board follows that clock, as the
+            # demo does (README "Following an emulator's clock")
+            "state": {"clock": "field"},
         }
     )
 
@@ -161,6 +164,8 @@ def _apply(emu: Any, cmd: dict[str, Any]) -> dict[str, Any]:
         emu.set_undervoltage(str(cmd["substation"]), bool(cmd.get("on", True)))
     elif op == "silence_train":
         emu.silence_train(str(cmd["train"]), bool(cmd.get("on", True)))
+    elif op == "freeze_plc":
+        emu.freeze_plc(str(cmd["substation"]), bool(cmd.get("on", True)))
     elif op == "ping":
         pass
     else:

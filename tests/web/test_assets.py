@@ -14,6 +14,7 @@ import pytest
 
 from api.app import create_app
 from api.auth import UserRole
+from api.health import Level
 from api.reports.model import ReportKind
 from api.routes.web import PAGES, WEB_DIR
 from api.runtime import build_runtime
@@ -61,6 +62,7 @@ def dynamic_keys() -> set[str]:
         | {f"headway.{s}" for s in ("ok", "gap", "bunching")}
         | {f"train.{k}" for k in ("driver_not_cleared", "no_driver", "mode_depot", "mode_off")}
         | {f"board.track{n}" for n in (1, 2)}
+        | {f"health.status.{lv.value}" for lv in Level if lv is not Level.OK}
         | what_if_keys()
     )
 

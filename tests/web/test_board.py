@@ -308,3 +308,22 @@ def test_stale_telemetry_is_greyed_with_its_age(session: MakeSession, app: LiveA
     finally:
         app.inject("silence_train", train=train, on=False)
     expect(g).not_to_have_class(re.compile(r"\bstale\b"), timeout=15_000)
+
+
+def test_a_failed_dependency_is_named_in_a_banner(session: MakeSession, app: LiveApp) -> None:
+    s = session(UserRole.OPERATOR)
+    page = s.login()
+    expect(page.locator("svg.line-diagram g.train")).to_have_count(13, timeout=15_000)
+    banner = page.locator('[data-banner="health"]')
+    expect(banner).to_have_count(0)
+    app.inject("freeze_plc", substation="SS3")  # its heartbeat stops: stale after 3 polls
+    try:
+        # degraded but serving: a warning naming the PLC, not the "cannot be trusted" error
+        expect(banner).to_have_text(
+            re.compile(r"hạn chế — plc:SS3: không hoạt động"), timeout=15_000
+        )
+        expect(banner).to_have_class(re.compile(r"\bwarn\b"))
+        s.shot("board-dependency-banner")
+    finally:
+        app.inject("freeze_plc", substation="SS3", on=False)
+    expect(banner).to_have_count(0, timeout=15_000)

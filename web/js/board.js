@@ -214,6 +214,19 @@ async function main(me) {
         "error",
       );
     } else hideBanner("flood");
+    // dependencies (GET /healthz, the board's `health`): say when the board is degraded or
+    // cannot be trusted, naming what failed
+    const hl = b.health;
+    if (hl && hl.status !== "ok") {
+      const bad = Object.entries(hl.dependencies ?? {})
+        .filter(([, d]) => d.status !== "ok")
+        .map(([name, d]) => `${name}: ${t(`health.status.${d.status}`)}`);
+      showBanner(
+        "health",
+        t(hl.live_board ? "health.degraded" : "health.untrusted", { deps: bad.join(", ") }),
+        hl.live_board ? "warn" : "error",
+      );
+    } else hideBanner("health");
   }
 
   function renderHeadways(b) {
