@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from simulation.runner import Executor
     from simulation.setup import CrewSnapshot
     from simulation.stability import Adaptive
+    from simulation.verdict_text import Lang
 
 app = typer.Typer(
     name="simulate",
@@ -130,12 +131,17 @@ def simulate(
     ] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="no progress bar")] = False,
     dask: DaskOpt = None,
+    lang: Annotated[
+        str, typer.Option(help="language of the verdict: en or vi (Vietnamese)")
+    ] = "en",
 ) -> None:
     """Run a what-if: replications in parallel, p10/p50/p90 per day, summary printed.
 
     Subcommands: ``sweep`` (sensitivity), ``calibrate`` (fit to observed days)."""
     if ctx.invoked_subcommand is not None:
         return
+    if lang not in ("en", "vi"):
+        raise _fail(f"--lang must be en or vi, not {lang!r}")
     if scenario is None:
         raise _fail("missing option --scenario")
     from pydantic import ValidationError
@@ -194,11 +200,20 @@ def simulate(
         from simulation.plot import plot_result
 
         plot_result(result, plot)
-    _print_summary(Console(), result, wall, n_workers)
+    _print_summary(Console(), result, wall, n_workers, "vi" if lang == "vi" else "en")
 
 
-def _print_summary(console: Any, result: WhatIfResult, wall_s: float, workers: int) -> None:
+def _print_summary(
+    console: Any, result: WhatIfResult, wall_s: float, workers: int, lang: Lang = "en"
+) -> None:
     from rich.table import Table
+
+    from simulation.verdict import verdict_of
+    from simulation.verdict_text import verdict_lines
+
+    # the verdict first: what a planner acts on; the figures follow
+    for line in verdict_lines(verdict_of(result), lang):
+        console.print(f"• {line}", highlight=False)
 
     def fmt(band: dict[str, Any] | None, key: str) -> str:
         v = (band or {}).get(key)
@@ -213,6 +228,8 @@ def _print_summary(console: Any, result: WhatIfResult, wall_s: float, workers: i
         ("trips_planned", "trips planned"),
         ("trips_operated", "trips operated"),
         ("trips_cancelled", "trips cancelled"),
+        ("cancelled_crew", "  for want of crew"),
+        ("cancelled_fleet", "  to train faults"),
         ("overtime_h", "overtime (h)"),
         ("legal_breaches", "legal-limit breaches"),
         ("cases", "F0 cases among staff"),
