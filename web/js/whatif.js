@@ -10,7 +10,8 @@
 // Shapes consumed (api/routes/simulations.py): GET /scenarios → [{name, description,
 // scenario}]; a run → {id, scenario, scenario_spec, days, replications, seed, status,
 // progress: {done, total, fraction}, error, result}; result → simulation.WhatIfResult with
-// summary.verdict and periods; compare → simulation.compare_results.
+// summary.verdict and periods; compare → simulation.compare_results. Below the panes, the
+// sensitivity sweep (web/js/sweep.js).
 
 import { api, describeError } from "./api.js";
 import { bandChart } from "./charts.js";
@@ -20,6 +21,7 @@ import { clearErrors, showErrors, showMessage, values } from "./forms.js";
 import { applyI18n, t } from "./i18n.js";
 import { can } from "./roles.js";
 import { initPage } from "./shell.js";
+import { initSweep } from "./sweep.js";
 import {
   RESOURCES,
   compareVerdict,
@@ -82,6 +84,7 @@ async function main(me) {
   let compared = null; // the last comparison fetched, re-rendered on a language change
   const panes = { a: new Pane("a", "baseline"), b: new Pane("b", scenarios[1]?.name ?? "baseline") };
   fill($("#runs"), panes.a.root, panes.b.root);
+  initSweep($("#sweep"), me, scenarios); // sensitivity: web/js/sweep.js
 
   function followHash() {
     const hash = new URLSearchParams(location.hash.slice(1));
