@@ -202,36 +202,47 @@ class Rostering:
         overtime_ok = self.service.overtime
         rest_s, max_days, max_day_min = self.rest_s, self.max_days, self.max_day_min
         base = day * DAY_S
-        starts = [(base + w.start_s, w.minutes) for w in windows]
-        out: list[list[tuple[tuple[int, int, int, int], int]]] = [[] for _ in windows]
+        # per window: start, minutes, and whether it alone breaks the daily maximum
+        starts = [
+            (base + w.start_s, w.minutes, 1 if w.minutes > max_day_min else 0) for w in windows
+        ]
+        # sort keys flattened to (soft, adds overtime, recent minutes, tie-break, person): the
+        # same order as ((soft, overtime, recent, tie-break), person), one tuple fewer each
+        out: list[list[tuple[int, int, int, int, int]]] = [[] for _ in windows]
         for i in people:
             if i in rostered or i in absent:
                 continue
             p = everyone[i]
             if day > p.qualified_until or (p.role in onsite_roles and i not in on_site):
                 continue
-            away = max(f0[i], leave[i], f1[i] if f1_stays_away[i] else 0.0)
-            same_week = week_key[i] == wk
-            days = week_days[i] if same_week else 0
-            w_normal = week_normal[i] if same_week else 0
+            away = f0[i]
+            if leave[i] > away:
+                away = leave[i]
+            f1_away = f1[i] if f1_stays_away[i] else 0.0  # as max(f0, leave, f1 or 0.0)
+            if f1_away > away:
+                away = f1_away
+            if week_key[i] == wk:
+                w_normal = week_normal[i]
+                soft_p = 1 if week_days[i] >= max_days else 0
+            else:
+                w_normal = 0
+                soft_p = 1 if 0 >= max_days else 0
             today = day_key[i] == day
             before = day_min[i] if today else 0
+            before_over = before - nd if before > nd else 0
+            week_over = w_normal - nw if w_normal > nw else 0
             rested_from = last_end[i] + rest_s
             recent = -1
-            for k, (start, minutes) in enumerate(starts):
+            for k, (start, minutes, soft_w) in enumerate(starts):
                 if away > start:
                     continue
-                soft = 0
+                soft = soft_p + soft_w
                 if rested_from > start:
                     soft += 1
-                if days >= max_days:
-                    soft += 1
-                if minutes > max_day_min:
-                    soft += 1
                 over = before + minutes - nd
-                daily = (over if over > 0 else 0) - (before - nd if before > nd else 0)
+                daily = (over if over > 0 else 0) - before_over
                 wn = w_normal + minutes - daily - nw
-                ot = daily + (wn if wn > 0 else 0) - (w_normal - nw if w_normal > nw else 0)
+                ot = daily + (wn if wn > 0 else 0) - week_over
                 if ot > 0:
                     if not overtime_ok:
                         continue
@@ -248,11 +259,11 @@ class Rostering:
                 if recent < 0:  # minutes in the past week (Ledger.recent_minutes)
                     ring = recent_ring[i]
                     recent = sum(ring) - (ring[slot] if today else 0)
-                out[k].append(((soft, 1 if ot > 0 else 0, recent, rank[i]), i))
+                out[k].append((soft, 1 if ot > 0 else 0, recent, rank[i], i))
         result = []
         for keyed in out:
             keyed.sort()
-            result.append([i for _, i in keyed])
+            result.append([key[4] for key in keyed])
         return result
 
     # --- the day ----------------------------------------------------------------------------
@@ -275,11 +286,23 @@ class Rostering:
         self.rostered = set()
         t_plan = day * DAY_S + PLAN_AT_S
         available = {r: 0 for r in Role}
+        # CrewState.excluded and on_site_ok, inlined: this runs for everyone every day
+        f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
+        f1_stays_away, absent = crew.f1_quarantines, crew.absent_today
+        onsite_roles = crew.workforce.onsite_roles
+        site = crew.cohort_on_site(day) if onsite_roles else None
+        on_site = crew.member_sets[site] if site is not None else frozenset()
         for p in crew.workforce.people:
+            i = p.index
             if (
                 day <= p.qualified_until
-                and not crew.excluded(p.index, t_plan)
-                and crew.on_site_ok(p.index, day)
+                and not (
+                    f0[i] > t_plan
+                    or (f1_stays_away[i] and f1[i] > t_plan)
+                    or i in absent
+                    or leave[i] > t_plan
+                )
+                and (p.role not in onsite_roles or i in on_site)
             ):
                 available[p.role] += 1
         runs, occ_down = self._control_centre(day)
