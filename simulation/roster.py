@@ -571,23 +571,39 @@ class Rostering:
                 g = crew.expected_cohort_on_site(d)
                 on_site[k] = crew.member_sets[g] if g is not None else frozenset()
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
+        f1_stays_away = crew.f1_quarantines
+        everyone = wf.people
+        week_key, week_days = led.week_key, led.week_days
+        wk = led.calendar.week(day)
+        max_days = self.max_days
+        last, first_plan, n_days = span[-1], plan_at[0], len(span)
+        # the usual week: nobody known absent and the same cohort (or none) on site every
+        # remaining day; then a person free and qualified throughout has min(left, days) days,
+        # and one off site none, without walking the days
+        same = not any(absent) and all(s == on_site[0] for s in on_site)
+        site0 = on_site[0]
         supply = 0
         for i in people:
-            left = self.max_days - led.days_in_week(i, day)
+            left = max_days - (week_days[i] if week_key[i] == wk else 0)
             if left <= 0:
                 continue
-            qualified = wf.people[i].qualified_until
-            away = max(f0[i], leave[i], f1[i] if crew.f1_quarantines[i] else 0.0)
-            n = 0
-            for k, d in enumerate(span):
-                if d > qualified or away > plan_at[k] or i in absent[k]:
-                    continue
-                site = on_site[k]
-                if site is not None and i not in site:
-                    continue
-                n += 1
-                if n >= left:
-                    break
+            qualified = everyone[i].qualified_until
+            away = max(f0[i], leave[i], f1[i] if f1_stays_away[i] else 0.0)
+            if same and (site0 is not None and i not in site0):
+                n = 0
+            elif same and qualified >= last and away <= first_plan:
+                n = left if left < n_days else n_days
+            else:
+                n = 0
+                for k, d in enumerate(span):
+                    if d > qualified or away > plan_at[k] or i in absent[k]:
+                        continue
+                    site = on_site[k]
+                    if site is not None and i not in site:
+                        continue
+                    n += 1
+                    if n >= left:
+                        break
             supply += n
             if supply >= total:
                 return None
