@@ -291,15 +291,21 @@ def _mean_wait(
     first = base + ps[0].start_s
     num = 0.0
     den = 0.0
+    last = len(starts) - 1
     for deps in departures:
         prev = first
         k = 0
+        r = rate[0]
+        # the next period's start, held in a local: this runs for every departure every day
+        nxt = starts[1] if last > 0 else math.inf
         for t in deps:
-            while k + 1 < len(starts) and t >= starts[k + 1]:
+            while t >= nxt:
                 k += 1
+                r = rate[k]
+                nxt = starts[k + 1] if k < last else math.inf
             g = t - prev
             if g > 0:
-                num += rate[k] * g * g / 2
-                den += rate[k] * g
+                num += r * g * g / 2
+                den += r * g
             prev = t
     return num / den if den > 0 else math.inf
