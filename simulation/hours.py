@@ -129,8 +129,7 @@ class Ledger:
     # --- writing ------------------------------------------------------------------------
     def book(self, i: int, day: int, start_s: float, end_s: float, minutes: int) -> int:
         """Book a shift (in time order per person); returns the overtime minutes it adds."""
-        cal = self.calendar
-        wk = cal.week(day)
+        _, wk, mk, yk = self.calendar._keys(day)  # one look-up for week, month and year
         if self.week_key[i] != wk:
             self.week_key[i], self.week_normal[i], self.week_days[i] = wk, 0, 0
         before = self.day_min[i] if self.day_key[i] == day else 0
@@ -147,7 +146,6 @@ class Ledger:
             self.day_key[i], self.day_min[i] = day, 0
         self.day_min[i] += minutes
         self.recent[i][day % 7] += minutes
-        mk, yk = cal.month(day), cal.year(day)
         if self.month_key[i] != mk:
             self.month_key[i], self.month_ot[i] = mk, 0
         if self.year_key[i] != yk:

@@ -344,6 +344,7 @@ class Rostering:
         slots: list[list[int]] = []
         slot_run: list[DutyRun] = []
         people = wf.by_role[Role.OCC_OPERATOR]
+        people_of = wf.people
         ranked_by_window = self._rank_windows(people, day, [w for w, _ in setup.occ_shifts])
         for (w, posts), ranked in zip(setup.occ_shifts, ranked_by_window, strict=True):
             for post in sorted(posts, key=lambda p: (p not in ess, p)):
@@ -352,7 +353,8 @@ class Rostering:
                     base + w.start_s, base + w.end_s, post=post, needed=posts[post],
                 )  # fmt: skip
                 runs.append(run)
-                cands = [i for i in ranked if wf.people[i].holds_post(post, day)]
+                # Person.holds_post, inlined (every candidate, every post, every day)
+                cands = [i for i in ranked if people_of[i].post_until.get(post, -1) >= day]
                 for _ in range(posts[post]):
                     slots.append(cands)
                     slot_run.append(run)
