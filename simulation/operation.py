@@ -266,7 +266,7 @@ class Operation:
         shifts that are down, and :meth:`DriverPool.free_at` is inlined."""
         log = self.log
         assert log is not None
-        now = self.env.now
+        now = self.env._now  # Environment.now without the property call
         for o in self.occ_down:
             if o.start_s <= now < o.end_s:
                 log.no_control += 1
@@ -290,9 +290,7 @@ class Operation:
         log.operated[k] += 1
         log.operated_seg[trip[4]] += 1
         log.departures[trip[2]].append(now)
-        log.trains_at[k].append(self.trains_running)
-        if self.trains_running > log.trains_max[k]:
-            log.trains_max[k] = self.trains_running
+        log.trains_at[k].append(self.trains_running)  # the day's maximum is taken at close
         return True
 
     def cancel_for_train(self, count: int = 1) -> None:

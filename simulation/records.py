@@ -51,7 +51,7 @@ class DayLog:
     roster: DayRoster
     status_at_plan: list[int]
     operated: list[int]
-    trains_max: list[int]
+    trains_max: list[int]  # filled by close_day from trains_at
     trains_at: list[list[int]]  # trains in service at each departure, by period
     departures: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
     no_driver: int = 0
@@ -173,6 +173,8 @@ def close_day(
         # running in at the start of the next period do not count as that period's
         at = sorted(log.trains_at[k])
         row[pre + "trains_in_service"] = at[(len(at) - 1) // 2] if at else 0
+        # the most trains in service at one of the period's departures (none: 0)
+        log.trains_max[k] = at[-1] if at else 0
         row[pre + "trains_max"] = log.trains_max[k]
         if operated[k] == 0:
             unserved += rate[k] * dur
