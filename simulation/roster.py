@@ -579,11 +579,12 @@ class Rostering:
         wk = led.calendar.week(day)
         max_days = self.max_days
         last, first_plan, n_days = span[-1], plan_at[0], len(span)
-        # the usual week: nobody known absent and the same cohort (or none) on site every
-        # remaining day; then a person free and qualified throughout has min(left, days) days,
-        # and one off site none, without walking the days
-        same = not any(absent) and all(s == on_site[0] for s in on_site)
+        # the usual week: the same cohort (or none) on site every remaining day; then a person
+        # free, qualified and not known absent throughout has min(left, days) days, and one off
+        # site none, without walking the days
+        same = all(s == on_site[0] for s in on_site)
         site0 = on_site[0]
+        absent_any = set().union(*absent)
         supply = 0
         for i in people:
             left = max_days - (week_days[i] if week_key[i] == wk else 0)
@@ -593,7 +594,7 @@ class Rostering:
             away = max(f0[i], leave[i], f1[i] if f1_stays_away[i] else 0.0)
             if same and (site0 is not None and i not in site0):
                 n = 0
-            elif same and qualified >= last and away <= first_plan:
+            elif same and qualified >= last and away <= first_plan and i not in absent_any:
                 n = left if left < n_days else n_days
             else:
                 n = 0
