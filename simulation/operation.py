@@ -206,12 +206,14 @@ class Operation:
         crew = self.crew
         t = self.env.now
         codes = []
+        # CrewState.isolating, contact and on_leave, inlined: this runs for everyone every day
+        f0, f1, leave, absent = crew.f0_until, crew.f1_until, crew.leave_until, crew.absent_today
         for i in range(len(self.setup.workforce)):
-            if crew.isolating(i, t):
+            if f0[i] > t:
                 codes.append(F0)
-            elif crew.contact(i, t):
+            elif f1[i] > t:
                 codes.append(F1)
-            elif crew.on_leave(i, t):
+            elif i in absent or leave[i] > t:
                 codes.append(LEAVE)
             else:
                 codes.append(NONE)
