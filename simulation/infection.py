@@ -93,8 +93,9 @@ def spread(crew: CrewState, scenario: Scenario, day: int, now: float, community_
         onsite_roles = wf.onsite_roles
         factor = health.onsite_hazard_factor
         members = set(wf.groups[site].members) if site is not None else set()
+        immune = crew.immune
         for i in range(n):
-            if not crew.susceptible(i):
+            if infected_day[i] >= 0 or immune[i]:  # CrewState.susceptible, inlined
                 continue
             p = p_day
             if i in members and wf.people[i].role in onsite_roles:
