@@ -160,6 +160,7 @@ class Ledger:
     def new_day(self, day: int) -> None:
         """Start ``day`` before anyone works it: its ring slot (a week old) is cleared."""
         slot = day % 7
+        day_key = self.day_key
         for i, r in enumerate(self.recent):
-            if self.day_key[i] != day:
+            if day_key[i] != day:
                 r[slot] = 0

@@ -39,6 +39,13 @@ STATES: tuple[State, ...] = (
 
 # status codes noted for everyone when the day is planned
 NONE, F0, F1, LEAVE = 0, 1, 2, 3
+# the state a status code at plan time gives a person who did not work (a table: every day)
+STATE_OF_CODE = {
+    NONE: State.AVAILABLE,
+    F0: State.F0_ISOLATION,
+    F1: State.F1_QUARANTINE,
+    LEAVE: State.LEAVE,
+}
 
 
 @dataclass(slots=True)
@@ -231,23 +238,14 @@ def close_day(
     wf = crew.workforce
     assigned = {r: 0 for r in Role}
     states = {(r, s): 0 for r in Role for s in STATES}
+    worked, status = log.worked, log.status_at_plan
     for person in wf.people:
         i = person.index
-        worked = i in log.worked
-        if worked:
+        if i in worked:
             assigned[person.role] += 1
             st = State.ON_SHIFT
         else:
-            code = log.status_at_plan[i]
-            st = (
-                State.F0_ISOLATION
-                if code == F0
-                else State.F1_QUARANTINE
-                if code == F1
-                else State.LEAVE
-                if code == LEAVE
-                else State.AVAILABLE
-            )
+            st = STATE_OF_CODE[status[i]]
         states[(person.role, st)] += 1
     for r in Role:
         row[f"staff.{r.value}.available"] = roster.available[r]
