@@ -288,11 +288,10 @@ class Operation:
         else:
             log.no_driver += 1
             return False
-        k = trip[3]
-        log.operated[k] += 1
         log.operated_seg[trip[4]] += 1
         log.departures[trip[2]].append(now)
-        log.trains_at[k].append(self.trains_running)  # the day's maximum is taken at close
+        # one entry per trip operated in the period: its count and maximum are taken at close
+        log.trains_at[trip[3]].append(self.trains_running)
         return True
 
     def cancel_for_train(self, count: int = 1) -> None:

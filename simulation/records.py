@@ -57,7 +57,7 @@ class DayLog:
     planned: OperatedPlan
     roster: DayRoster
     status_at_plan: list[int]
-    operated: list[int]
+    operated: list[int]  # filled by close_day from trains_at
     trains_max: list[int]  # filled by close_day from trains_at
     trains_at: list[list[int]]  # trains in service at each departure, by period
     departures: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
@@ -139,7 +139,9 @@ def close_day(
     base = log.day * DAY_S
     row: dict[str, float] = {}
     planned = log.planned.trips_by_period
+    # trips operated per period: the departures counted in trains_at (one entry each)
     operated = log.operated
+    operated[:] = [len(at) for at in log.trains_at]
     row["trips_planned"] = sum(planned)
     row["trips_operated"] = sum(operated)
     row["trips_cancelled"] = sum(planned) - sum(operated)
