@@ -95,6 +95,11 @@ class Rostering:
             k: ServicePlanner(setup.line, pat, self.service) for k, pat in setup.patterns.items()
         }
         self.rostered: set[int] = set()
+        # per person, fixed for the run: the last day qualified, and whether the role must be
+        # on site (columns for the ranking loop)
+        wf = crew.workforce
+        self.qualified_until = [p.qualified_until for p in wf.people]
+        self.needs_site = [p.role in wf.onsite_roles for p in wf.people]
         # trains that could be ready had none failed (the night inspection's capacity, within
         # the serviceable fleet); the operation sets it
         self.trains_without_failures: Callable[[], int] = lambda: len(setup.units)
@@ -195,7 +200,7 @@ class Rostering:
         absent = crew.absent_today
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
         f1_stays_away = crew.f1_quarantines
-        onsite_roles = wf.onsite_roles
+        qualified, needs_site = self.qualified_until, self.needs_site
         site = crew.cohort_on_site(day)
         on_site = crew.member_sets[site] if site is not None else frozenset()
         enforce = self.service.enforce_labour_limits
@@ -212,8 +217,7 @@ class Rostering:
         for i in people:
             if i in rostered or i in absent:
                 continue
-            p = everyone[i]
-            if day > p.qualified_until or (p.role in onsite_roles and i not in on_site):
+            if day > qualified[i] or (needs_site[i] and i not in on_site):
                 continue
             away = f0[i]
             if leave[i] > away:
@@ -229,8 +233,11 @@ class Rostering:
                 soft_p = 1 if 0 >= max_days else 0
             today = day_key[i] == day
             before = day_min[i] if today else 0
-            before_over = before - nd if before > nd else 0
-            week_over = w_normal - nw if w_normal > nw else 0
+            # a duty of at most ``room`` minutes stays within the normal day and week (no
+            # overtime: the formula below gives 0), the usual case
+            room = nd - before
+            if nw - w_normal < room:
+                room = nw - w_normal
             rested_from = last_end[i] + rest_s
             recent = -1
             for k, (start, minutes, soft_w) in enumerate(starts):
@@ -239,27 +246,32 @@ class Rostering:
                 soft = soft_p + soft_w
                 if rested_from > start:
                     soft += 1
-                over = before + minutes - nd
-                daily = (over if over > 0 else 0) - before_over
-                wn = w_normal + minutes - daily - nw
-                ot = daily + (wn if wn > 0 else 0) - week_over
-                if ot > 0:
-                    if not overtime_ok:
-                        continue
-                    if not p.overtime_allowed:
-                        soft += 1
-                    m = month_ot[i] if month_key[i] == mk else 0
-                    if m + ot > p.ot_month_limit_min:
-                        soft += 1
-                    y = year_ot[i] if year_key[i] == yk else 0
-                    if y + ot > p.ot_year_limit_min:
-                        soft += 1
+                if minutes <= room:
+                    adds_ot = 0
+                else:  # Ledger.overtime_if
+                    over = before + minutes - nd
+                    daily = (over if over > 0 else 0) - (before - nd if before > nd else 0)
+                    wn = w_normal + minutes - daily - nw
+                    ot = daily + (wn if wn > 0 else 0) - (w_normal - nw if w_normal > nw else 0)
+                    adds_ot = 1 if ot > 0 else 0
+                    if ot > 0:
+                        if not overtime_ok:
+                            continue
+                        p = everyone[i]
+                        if not p.overtime_allowed:
+                            soft += 1
+                        m = month_ot[i] if month_key[i] == mk else 0
+                        if m + ot > p.ot_month_limit_min:
+                            soft += 1
+                        y = year_ot[i] if year_key[i] == yk else 0
+                        if y + ot > p.ot_year_limit_min:
+                            soft += 1
                 if soft and enforce:
                     continue
                 if recent < 0:  # minutes in the past week (Ledger.recent_minutes)
                     ring = recent_ring[i]
                     recent = sum(ring) - (ring[slot] if today else 0)
-                out[k].append((soft, 1 if ot > 0 else 0, recent, rank[i], i))
+                out[k].append((soft, adds_ot, recent, rank[i], i))
         result = []
         for keyed in out:
             keyed.sort()
