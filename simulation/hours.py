@@ -150,9 +150,10 @@ class Ledger:
             self.month_key[i], self.month_ot[i] = mk, 0
         if self.year_key[i] != yk:
             self.year_key[i], self.year_ot[i] = yk, 0
-        self.month_ot[i] += ot
-        self.year_ot[i] += ot
-        self.run_ot[i] += ot
+        if ot:  # most shifts add none
+            self.month_ot[i] += ot
+            self.year_ot[i] += ot
+            self.run_ot[i] += ot
         if end_s > self.last_end_s[i]:
             self.last_end_s[i] = end_s
         return ot

@@ -45,9 +45,17 @@ class DriverPool:
     drivers: int = 0
     busy: list[float] = field(default_factory=list)
     departs: tuple[tuple[float, float], ...] = ()
+    # the span of ``departs`` and whether it has gaps (a departure checks the span first)
+    first: float = 0.0
+    last: float = 0.0
+    split: bool = False
 
     def __post_init__(self) -> None:
         self.departs = tuple((self.base + a, self.base + b) for a, b in self.window.departs)
+        if self.departs:
+            self.first = min(a for a, _ in self.departs)
+            self.last = max(b for _, b in self.departs)
+        self.split = len(self.departs) > 1
 
     def free_at(self, now: float) -> bool:
         for a, b in self.departs:
@@ -274,11 +282,14 @@ class Operation:
                 log.no_control += 1
                 return False
         for pool in self.pools:
-            for a, b in pool.departs:
-                if a <= now < b:
-                    break
-            else:
+            if not pool.first <= now < pool.last:
                 continue  # this pool's drivers take no departures now
+            if pool.split:  # a split duty: between its two parts its drivers take none
+                for a, b in pool.departs:
+                    if a <= now < b:
+                        break
+                else:
+                    continue
             busy = pool.busy
             while busy and busy[0] <= now:
                 heapq.heappop(busy)
