@@ -160,15 +160,22 @@ class StationStaff:
         for s, count, a, b in self.absent:
             if a <= day <= b:
                 on_leave[s] += count
+        # the columns as locals: this runs for every station's staff on every unquiet day
+        f0_span, f1_span, rest_day, quarantine = self.f0, self.f1, self.rest_day, self.quarantine
         for i, s in enumerate(self.station_of):
-            if self.f0[i][0] <= day < self.f0[i][1]:
+            a, b = f0_span[i]
+            if a <= day < b:
                 f0 += 1
-            elif self.quarantine and self.f1[i][0] <= day < self.f1[i][1]:
-                f1 += 1
-            elif on_leave[s] > 0:
+                continue
+            if quarantine:
+                a, b = f1_span[i]
+                if a <= day < b:
+                    f1 += 1
+                    continue
+            if on_leave[s] > 0:
                 on_leave[s] -= 1
                 leave += 1
-            elif self.rest_day[i] != weekday:
+            elif rest_day[i] != weekday:
                 avail[s] += 1
         opened = [min(shifts, a // m) for a in avail]
         if par.redeploy:
