@@ -3,7 +3,7 @@
 Prints, in one run:
   * simulated service-days per second of one replication (60 days, in this process);
   * the wall time of a 60-day x 200-replication what-if on this machine's cores (process pool
-    start, every replication, the p10/p50/p90 aggregation), target < 30 s on 2 cores;
+    start, every replication, the p10/p50/p90 aggregation), target <= 10 s on 2 cores;
   * the model's SimPy events per second as a ratio to a bare SimPy timeout loop measured in the
     same run (absolute rates swing between runs on a shared machine; the ratio is stable),
     target >= 0.3; and the same ratio counted in Python bytecodes executed per event (one
