@@ -417,7 +417,7 @@ def _start_cli(broker: Broker, *extra: str) -> _Cli:
 def _stop(cli: _Cli, sig: int) -> tuple[int, str]:
     cli.proc.send_signal(sig)
     try:
-        cli.proc.wait(timeout=15)
+        cli.proc.wait(timeout=60)  # a loaded machine takes longer to stop 13 links and 5 PLCs
     except subprocess.TimeoutExpired:
         cli.proc.kill()
         cli.proc.wait()
