@@ -40,7 +40,10 @@ def test_demo_shows_13_trains_moving_and_stops_cleanly(tmp_path: Path) -> None:
         first: dict[str, float] = {}
         moved: set[str] = set()
         reporting: set[str] = set()
-        while time.monotonic() < deadline and (len(reporting) < 13 or len(moved) < 5):
+        # the demo plays the current Hanoi hour: 9 trains at a 6-minute peak, only 4 at the
+        # evening's 15 minutes (the rest rest in the depot); at least 5, or all in service
+        need = 5
+        while time.monotonic() < deadline and (len(reporting) < 13 or len(moved) < need):
             time.sleep(0.5)
             try:
                 board = httpx.get(
@@ -48,6 +51,7 @@ def test_demo_shows_13_trains_moving_and_stops_cleanly(tmp_path: Path) -> None:
                 ).json()
             except httpx.HTTPError:
                 continue
+            need = max(1, min(5, int(board["kpis"].get("trains_in_service") or 5)))
             for t in board["trains"]:
                 if t["ts_ms"] and not t["stale"]:
                     reporting.add(t["train"])
@@ -58,7 +62,7 @@ def test_demo_shows_13_trains_moving_and_stops_cleanly(tmp_path: Path) -> None:
                 all_reporting_after = time.monotonic() - started
         assert len(reporting) == 13, f"only {sorted(reporting)} reported within 60 s"
         assert all_reporting_after is not None and all_reporting_after <= 30, all_reporting_after
-        assert len(moved) >= 5, f"trains in service did not move: {sorted(moved)}"
+        assert len(moved) >= need, f"trains in service did not move: {sorted(moved)} of {need}"
         assert board["kpis"]["trains_in_service"] >= 4
         assert len(board["substations"]) == 5
         assert (tmp_path / "data" / "history.sqlite").exists()
