@@ -68,6 +68,17 @@ def executor_for(dask: str | None) -> Iterator[tuple[Executor | None, int | None
         yield ex, ex.workers()
 
 
+def _progress(console: Any, quiet: bool, *, eta: bool = False) -> Any:
+    """The progress bar every simulate command shows (on stderr; off with --quiet)."""
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    columns: list[Any] = ["[progress.description]{task.description}", BarColumn()]
+    columns.append(MofNCompleteColumn())
+    if eta:
+        columns.append(TimeRemainingColumn())
+    return Progress(*columns, console=console, disable=quiet)
+
+
 def _fail(msg: str) -> typer.Exit:
     typer.echo(f"error: {msg}", err=True)
     return typer.Exit(2)
@@ -146,7 +157,6 @@ def simulate(
         raise _fail("missing option --scenario")
     from pydantic import ValidationError
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
     from line import load_line
     from simulation.runner import default_workers, run_setup
@@ -173,14 +183,7 @@ def simulate(
     total = reps if isinstance(reps, int) else reps.max_replications
     with (
         executor_for(dask) as (executor, cluster_workers),
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeRemainingColumn(),
-            console=console,
-            disable=quiet,
-        ) as bar,
+        _progress(console, quiet, eta=True) as bar,
     ):
         n_workers = workers or cluster_workers or default_workers()
         task = bar.add_task(f"{sc.name}: {days} days", total=total)
@@ -296,7 +299,6 @@ def sweep(
 
     from pydantic import ValidationError
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
     from line import load_line
     from simulation.process_pool_scope import shared_pool
@@ -340,13 +342,7 @@ def sweep(
         with (
             executor_for(dask) as (cluster, cluster_workers),
             shared_pool(cluster, workers) as executor,
-            Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=console,
-                disable=quiet,
-            ) as bar,
+            _progress(console, quiet) as bar,
         ):
             task = bar.add_task(f"sweep: {spec.runs_count()} runs", total=spec.runs_count())
             result = run_sweep(
@@ -428,7 +424,6 @@ def calibrate(
 
     from pydantic import ValidationError
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress
 
     from line import load_line
     from simulation.calibrate import calibrate as run_calibration
@@ -447,13 +442,7 @@ def calibrate(
         with (
             executor_for(dask) as (cluster, cluster_workers),
             shared_pool(cluster, workers) as executor,
-            Progress(
-                "[progress.description]{task.description}",
-                BarColumn(),
-                MofNCompleteColumn(),
-                console=Console(stderr=True),
-                disable=quiet,
-            ) as bar,
+            _progress(Console(stderr=True), quiet) as bar,
         ):
             task = bar.add_task(f"calibrate {sc.name}: {len(days)} days", total=None)
             report = run_calibration(

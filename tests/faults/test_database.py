@@ -10,10 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import os
-import shutil
 import signal
 import sys
-import tempfile
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,8 +23,7 @@ import pytest
 from api.runtime import build_runtime
 from api.settings import Settings
 from tests.api.test_serve import serving
-from tests.fixtures.ports import free_port
-from tests.fixtures.postgres import PgCluster, pg_bin_dir
+from tests.fixtures.postgres import PgCluster, private_cluster
 from tests.reliability.rig import app_settings, wait_for_value
 
 CREW_TOKEN = "tok-crew-manager-faults-0123"
@@ -92,25 +89,9 @@ async def alarm_keys(http: httpx.AsyncClient) -> set[str]:
 
 @pytest.fixture
 def private_pg() -> Iterator[PgCluster]:
-    """A cluster of this test's own (it is stopped and frozen here), as tests/fixtures does."""
-    bin_dir = pg_bin_dir()
-    if bin_dir is None:
-        pytest.fail("PostgreSQL is not installed: run `make test` as root")
-    as_user = "postgres" if os.geteuid() == 0 else None
-    root = Path(tempfile.mkdtemp(prefix="metro-pg-faults-"))
-    if as_user is not None:
-        shutil.chown(root, user=as_user, group=as_user)
-    cluster = PgCluster(bin_dir, root, free_port(), as_user)
-    try:
-        cluster.start()
+    """A cluster of this test's own: it is stopped and frozen here."""
+    with private_cluster("metro-pg-faults-") as cluster:
         yield cluster
-    finally:
-        try:
-            for pid in cluster.pids():
-                os.kill(pid, signal.SIGCONT)
-            cluster.stop()
-        finally:
-            shutil.rmtree(root, ignore_errors=True)
 
 
 async def test_postgres_stopped_then_frozen(tmp_path: Path, private_pg: PgCluster) -> None:
