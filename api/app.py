@@ -18,18 +18,17 @@ from api.routes import audit, auth, board, crew, gtfs, history, ops, web, ws
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import sweeps as sweep_routes
-from api.runtime import Runtime, run_runtime
 from api.security_headers import SecurityHeaders
+from services.runtime import Runtime, run_runtime
 
 
 def _tell_db_health(request: Request, exc: BaseException) -> None:
     rt: Runtime = request.state.runtime
-    if rt.db_health is not None:
-        rt.db_health.failed(exc)
+    rt.db_health.failed(exc)
 
 
 def create_app(runtime: Runtime) -> FastAPI:
-    """An app over an already built runtime (see :func:`api.runtime.build_runtime`)."""
+    """An app over an already built runtime (see :func:`services.runtime.build_runtime`)."""
 
     @contextlib.asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[dict[str, Runtime]]:
@@ -81,8 +80,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     db_unavailable.install(app, _tell_db_health)
 
     def write_timed_out(scope: Any) -> None:
-        if runtime.db_health is not None:
-            runtime.db_health.failed(TimeoutError("a crew write was not done in time"))
+        runtime.db_health.failed(TimeoutError("a crew write was not done in time"))
 
     app.add_middleware(
         db_unavailable.WriteDeadline,

@@ -15,7 +15,7 @@ import socket
 import uvicorn
 
 from api.app import create_app
-from api.runtime import ConfigError, Runtime
+from services.runtime import ConfigError, Runtime
 
 
 class PortInUse(ConfigError):

@@ -263,7 +263,7 @@ async def phase(
 def start_server(env: dict[str, str], cwd: str, profile: str | None) -> subprocess.Popen[bytes]:
     """``metro-ops serve`` as its own process (its CPU is what we measure)."""
     prof = ["-m", "cProfile", "-o", profile] if profile else []
-    return subprocess.Popen([sys.executable, *prof, "-m", "api.cli", "serve"], env=env, cwd=cwd)
+    return subprocess.Popen([sys.executable, *prof, "-m", "cli.main", "serve"], env=env, cwd=cwd)
 
 
 @dataclass(frozen=True)

@@ -30,8 +30,8 @@ from prometheus_client import CollectorRegistry
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from api.settings import Settings  # noqa: E402
 from line import load_line  # noqa: E402
+from services.settings import Settings  # noqa: E402
 from telemetry.alarms import AlarmBook  # noqa: E402
 from telemetry.config import HistorySettings, MqttSettings  # noqa: E402
 from telemetry.metrics import TelemetryMetrics  # noqa: E402

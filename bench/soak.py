@@ -124,7 +124,7 @@ def start_emulator(
     out = workdir / "emulator.log"
     with out.open("wb") as log:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "emulate", "--broker", broker, "--speed", "10",
+            [sys.executable, "-m", "cli.main", "emulate", "--broker", broker, "--speed", "10",
              "--publish-hz", "10", "--start", "06:30", "--seed", "1", "--modbus-base-port", "0"],
             cwd=workdir, env=env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
@@ -177,7 +177,7 @@ def soak(minutes: float) -> None:
         }
         log = (workdir / "app.log").open("wb")
         app = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve"],
+            [sys.executable, "-m", "cli.main", "serve"],
             cwd=workdir, env=app_env, stdout=log, stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{http_port}"

@@ -10,7 +10,7 @@ The CSV (one row per day, dates consecutive)::
 planned (03:00 local time, when the simulation plans it): F0 isolation, F1 quarantine, leave
 or other sickness. ``trips_operated`` is the day's trips run; empty when unknown (a day is
 then compared on absences only). :func:`observed_from_history` makes exactly these rows from
-the crew store's status history (:mod:`api.crew_cli`'s ``crew export-observed``); the crew
+the crew store's status history (:mod:`cli.crew`'s ``crew export-observed``); the crew
 store records no trips, so trips come from the operator's own daily figures.
 """
 

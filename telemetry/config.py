@@ -1,4 +1,4 @@
-"""Settings sub-models owned by the telemetry package (composed by ``api.settings.Settings``).
+"""Settings sub-models owned by the telemetry package (composed by ``services.settings.Settings``).
 
 Nothing here reads the environment: the root settings object does, once, at start-up.
 """

@@ -24,21 +24,20 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request, Response, status
 from pydantic import BaseModel, ConfigDict, Field
 
+from accounts import LoginOutcome, SecurityStore
+from accounts.identity import READERS, Principal, SessionView
+from accounts.passwords import MAX_PASSWORD_CHARS
 from api.auth import (
     CSRF_COOKIE,
     CSRF_HEADER,
     CSRF_REJECTED,
-    READERS,
     SESSION_COOKIE,
-    Principal,
-    SessionView,
     client_ip,
     require_roles,
 )
 from api.deps import RuntimeDep
-from api.runtime import Runtime
-from api.security import LoginOutcome, SecurityStore, audit_request
-from api.security.passwords import MAX_PASSWORD_CHARS
+from api.http_audit import audit_request
+from services.runtime import Runtime
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
@@ -61,8 +60,6 @@ class Me(BaseModel):
 
 
 def _security(rt: Runtime) -> SecurityStore:
-    if rt.security is None:
-        raise HTTPException(status.HTTP_503_SERVICE_UNAVAILABLE, "sign-in is not set up")
     return rt.security
 
 

@@ -14,10 +14,11 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
-from api.auth import READERS, Principal, UserRole, require_roles
+from accounts.identity import READERS, Principal, UserRole
+from api.auth import require_roles
 from api.deps import RuntimeDep
-from api.live_board import live_board
-from api.security.http import audit_request, result_of
+from api.http_audit import audit_request, result_of
+from services.live_board import live_board
 from telemetry.alarms import AlarmError, AlarmNotFound, InvalidRequest
 
 router = APIRouter(prefix="/api", tags=["board"])

@@ -20,10 +20,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
-from api.auth import READERS, Principal, UserRole, require_roles
+from accounts.identity import READERS, Principal, UserRole
+from api.auth import require_roles
 from api.deps import RuntimeDep
-from api.outlook_gate import RateLimited
-from api.security.http import audited_roles
+from api.http_audit import audited_roles
 from crew.coverage import SolverSettings
 from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
 from crew.hours import WorkRecord
@@ -47,6 +47,7 @@ from crew.store import (
     Versioned,
 )
 from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
+from whatif.outlook_gate import RateLimited
 
 router = APIRouter(prefix="/api/crew", tags=["crew"])
 
@@ -63,8 +64,6 @@ OUTLOOK_FIRST, OUTLOOK_LAST = date(2000, 1, 1), date(2099, 12, 31)  # coverage `
 
 
 def _store(rt: RuntimeDep) -> CrewStore:
-    if rt.crew is None:
-        raise HTTPException(503, "the crew store is not configured")
     return rt.crew
 
 
@@ -537,11 +536,9 @@ async def _outlook(
             days=days,
             as_of=now,
             solver=solver,
-            offload=rt.outlooks.offload if rt.outlooks is not None else None,
+            offload=rt.outlooks.offload,
         )
 
-    if rt.outlooks is None:
-        return await solve()
     key = (first, days, tt_id, await store.revision())
     try:
         return await rt.outlooks.get(key, who.actor, days, solve)

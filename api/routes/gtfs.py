@@ -20,17 +20,17 @@ from fastapi.responses import JSONResponse
 from google.transit import gtfs_realtime_pb2 as rt_pb
 
 from api.deps import RuntimeDep
-from api.gtfs.geo import NoCoordinates
-from api.gtfs.live import LiveSnapshot, live_snapshot
-from api.gtfs.realtime import (
+from feeds.geo import NoCoordinates
+from feeds.live import LiveSnapshot, live_snapshot
+from feeds.realtime import (
     FeedContext,
     as_json,
     service_alerts,
     trip_updates,
     vehicle_positions,
 )
-from api.gtfs.static import build_static_feed, feed_zip
-from api.runtime import Runtime
+from feeds.static import build_static_feed, feed_zip
+from services.runtime import Runtime
 from telemetry.state import LOCAL_TZ
 
 router = APIRouter(tags=["passenger feeds"])

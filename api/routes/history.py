@@ -6,7 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 
-from api.auth import READERS, Principal, require_roles
+from accounts.identity import READERS, Principal
+from api.auth import require_roles
 from api.deps import RuntimeDep
 from telemetry.sinks.base import HistoryUnavailable
 

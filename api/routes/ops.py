@@ -21,13 +21,8 @@ def healthz(rt: RuntimeDep, response: Response) -> dict[str, Any]:
     history, InfluxDB, a PLC); 503 when it cannot (the broker is down), naming the dependency
     in ``untrusted_because``.
     """
-    ingest_ok = rt.ingest is None or rt.ingest.connected
     stale = [sv.id for sv in rt.state.substations.values() if sv.stale]
-    report: dict[str, Any] = (
-        rt.health.report()
-        if rt.health is not None
-        else {"status": "ok" if ingest_ok else "down", "live_board": ingest_ok}
-    )
+    report: dict[str, Any] = rt.health.report()
     body = {
         **report,
         "mqtt_connected": None if rt.ingest is None else rt.ingest.connected,

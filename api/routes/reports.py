@@ -18,12 +18,13 @@ from typing import Annotated
 import orjson
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 
-from api.auth import READERS, Principal, UserRole, require_roles
+from accounts.identity import READERS, Principal, UserRole
+from api.auth import require_roles
 from api.deps import RuntimeDep
-from api.reports.model import ReportKind
-from api.reports.service import ReportNotFound, ReportService
-from api.reports.store import ReportRecord
-from api.security.http import audit_request
+from api.http_audit import audit_request
+from reports.model import ReportKind
+from reports.service import ReportNotFound, ReportService
+from reports.store import ReportRecord
 
 router = APIRouter(prefix="/api/reports", tags=["reports"])
 
@@ -35,8 +36,6 @@ ReportId = Annotated[str, Path(min_length=1, max_length=64)]
 
 
 def _service(rt: RuntimeDep) -> ReportService:
-    if rt.reports is None:
-        raise HTTPException(503, "situation reports are not configured")
     return rt.reports
 
 

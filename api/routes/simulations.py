@@ -23,12 +23,13 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
 
-from api.auth import READERS, Principal, UserRole, require_roles
+from accounts.identity import READERS, Principal, UserRole
+from api.auth import require_roles
 from api.deps import RuntimeDep
-from api.security.http import audit_request, result_of
-from api.simulations import QueueFull, RunNotFinished, RunNotFound, RunView, SimulationService
+from api.http_audit import audit_request, result_of
 from simulation import PRESETS, Scenario, WhatIfResult, scenario_from_data, scenario_preset
 from simulation.verdict import with_verdict
+from whatif.service import QueueFull, RunNotFinished, RunNotFound, RunView, SimulationService
 
 router = APIRouter(prefix="/api/simulations", tags=["simulations"])
 
@@ -41,8 +42,6 @@ MAX_REPLICATION_DAYS = 200_000
 
 
 def _service(rt: RuntimeDep) -> SimulationService:
-    if rt.simulations is None:
-        raise HTTPException(503, "simulation is not configured")
     return rt.simulations
 
 

@@ -21,12 +21,13 @@ import orjson
 from fastapi import APIRouter, Depends, HTTPException, Request, Response
 from pydantic import ValidationError
 
-from api.auth import READERS, Principal, UserRole, require_roles
+from accounts.identity import READERS, Principal, UserRole
+from api.auth import require_roles
 from api.deps import RuntimeDep
-from api.security.http import audit_request, result_of
-from api.sweeps import SweepNotFound, SweepQueueFull, SweepService
+from api.http_audit import audit_request, result_of
 from simulation import Scenario, scenario_from_data, scenario_preset
 from simulation.sweep import SweepSpec
+from whatif.sweeps import SweepNotFound, SweepQueueFull, SweepService
 
 router = APIRouter(prefix="/api/simulations/sweeps", tags=["simulations"])
 
@@ -38,8 +39,6 @@ MAX_SWEEP_REPLICATION_DAYS = 400_000
 
 
 def _service(rt: RuntimeDep) -> SweepService:
-    if rt.sweeps is None:
-        raise HTTPException(503, "sweeps are not configured")
     return rt.sweeps
 
 

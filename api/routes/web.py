@@ -14,7 +14,8 @@ from fastapi import APIRouter, Depends, FastAPI
 from fastapi.responses import FileResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from api.auth import READERS, Principal, require_roles
+from accounts.identity import READERS, Principal
+from api.auth import require_roles
 from api.deps import RuntimeDep
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"

@@ -1,8 +1,8 @@
 """``WS /ws/board``: the live board as a snapshot, then deltas and heartbeats (see
-:mod:`api.live.frames` for the protocol). Any signed-in role may watch.
+:mod:`services.live.frames` for the protocol). Any signed-in role may watch.
 
 Each connection runs three tasks: a sender draining the client's bounded queue (filled by the
-runtime's :class:`~api.live.BoardHub`) to the socket, every send bounded by
+runtime's :class:`~services.live.BoardHub`) to the socket, every send bounded by
 ``ws.send_timeout_s``; a reader for the client's ``{"type": "resync"}`` requests; and a
 watcher checking every ``ws.auth_recheck_s`` (2 s) that the sign-in still holds — sign-out,
 session expiry, a disabled account, a new password or a revoked token close the socket. The
@@ -26,9 +26,9 @@ from fastapi import APIRouter, WebSocket
 from starlette.websockets import WebSocketDisconnect, WebSocketDisconnected
 
 from api.auth import SocketAuth, websocket_auth
-from api.live import BoardClient, BoardHub
-from api.live.transport import abort_after, abort_connection, limit_send_buffers
-from api.runtime import Runtime
+from api.ws_transport import abort_after, abort_connection, limit_send_buffers
+from services.live import BoardClient, BoardHub
+from services.runtime import Runtime
 
 log = structlog.get_logger(__name__)
 

@@ -12,10 +12,10 @@ from typing import Any
 
 import httpx
 
-from api.auth import UserRole
-from api.runtime import Runtime, build_runtime
+from accounts.identity import UserRole
 from api.server import make_server
-from api.settings import Settings
+from services.runtime import Runtime, build_runtime
+from services.settings import Settings
 from tests.fixtures.ports import free_port
 
 #: argon2id at its cheapest: the tests check behaviour, not the cost (8 MiB, one pass).
@@ -84,7 +84,6 @@ class Served:
     async def add_user(
         self, name: str, role: UserRole | str, password: str = PASSWORD, display_name: str = ""
     ) -> None:
-        assert self.rt.security is not None
         await self.rt.security.users.add(name, password, UserRole(role), display_name=display_name)
 
 

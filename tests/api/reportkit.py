@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from api.settings import Settings
+from services.settings import Settings
 from tests.api.authkit import FAST_ARGON2, TOKENS
 
 HANOI = ZoneInfo("Asia/Ho_Chi_Minh")

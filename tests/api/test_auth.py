@@ -17,7 +17,8 @@ import httpx
 import pytest
 from fastapi import WebSocket
 
-from api.auth import UserRole, principal_from_websocket
+from accounts.identity import UserRole
+from api.auth import principal_from_websocket
 from telemetry.alarms import Priority
 from tests.api.authkit import (
     PASSWORD,
@@ -193,7 +194,6 @@ async def test_five_failures_lock_the_account_and_unlock_clears_it(tmp_path: Pat
                 assert r.json()["detail"] == WRONG
         assert (await login(http, "nobody", "guess")).status_code == 423
 
-        assert served.rt.security is not None
         await served.rt.security.users.unlock("dd01")
         assert (await login(http, "dd01")).status_code == 200
 
@@ -227,7 +227,6 @@ async def test_disabled_accounts_fail_like_wrong_passwords(tmp_path: Path) -> No
     async with serving(make_settings(tmp_path)) as served, served.client() as http:
         await served.add_user("dd01", UserRole.OPERATOR)
         await sign_in(http, "dd01")
-        assert served.rt.security is not None
         await served.rt.security.users.set_disabled("dd01", True)
         assert (await http.get("/api/auth/me")).status_code == 401, "its session ended"
         r = await login(http, "dd01")
@@ -237,7 +236,6 @@ async def test_disabled_accounts_fail_like_wrong_passwords(tmp_path: Path) -> No
 async def test_per_user_api_tokens_follow_the_user(tmp_path: Path) -> None:
     async with serving(make_settings(tmp_path)) as served, served.client() as http:
         await served.add_user("script", UserRole.PLANNER)
-        assert served.rt.security is not None
         users = served.rt.security.users
         token = await users.issue_token("script", "nightly export")
         auth = {"Authorization": f"Bearer {token}"}

@@ -10,8 +10,8 @@ from typing import Any
 import orjson
 from prometheus_client import CollectorRegistry
 
-from api.live import BoardClient, BoardDiff, BoardHub, BoardHubMetrics
-from api.settings import WsSettings
+from services.live import BoardClient, BoardDiff, BoardHub, BoardHubMetrics
+from services.settings import WsSettings
 
 
 def train(tid: str, pos: float, **kw: Any) -> dict[str, Any]:

@@ -9,7 +9,7 @@ def _run(*args: str, env: dict[str, str] | None = None) -> subprocess.CompletedP
     base = {k: v for k, v in os.environ.items() if not k.startswith("METRO_")}
     base.update(env or {})
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True,
         text=True,
         env=base,

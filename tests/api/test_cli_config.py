@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from api.settings import async_db_url
+from services.settings import async_db_url
 from tests.fixtures.ports import free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -32,7 +32,7 @@ def run(*args: str, cwd: Path, **env: str) -> subprocess.CompletedProcess[str]:
     )
     base.update({f"METRO_{k}": v for k, v in env.items()})
     return subprocess.run(
-        [sys.executable, "-m", "api.cli", *args],
+        [sys.executable, "-m", "cli.main", *args],
         capture_output=True,
         text=True,
         env=base,
@@ -123,7 +123,7 @@ def test_free_port_still_serves(tmp_path: Path) -> None:
     """The port check does not get in the way: serve binds the port it checked."""
     port = free_port()
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "serve"],
+        [sys.executable, "-m", "cli.main", "serve"],
         cwd=tmp_path,
         env={**{k: v for k, v in os.environ.items() if not k.startswith("METRO_")},
              "PYTHONPATH": str(ROOT), "METRO_HTTP_PORT": str(port),

@@ -19,11 +19,11 @@ import httpx
 import pytest
 
 from api.routes.crew import router as crew_router
-from api.runtime import build_runtime
 from api.server import make_server
-from api.settings import Settings
 from crew import synthetic_roster
 from crew.csvio import write_roster_csv
+from services.runtime import build_runtime
+from services.settings import Settings
 from tests.fixtures.ports import free_port
 
 TOKENS = {

@@ -18,12 +18,12 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from api.crew_link import CrewLink
-from api.runtime import build_runtime
-from api.settings import Settings
 from crew import synthetic_roster
 from crew.store import CrewStore
 from line import load_line
+from services.crew_link import CrewLink
+from services.runtime import build_runtime
+from services.settings import Settings
 from telemetry.alarms import AlarmBook
 from telemetry.config import StateSettings
 from telemetry.metrics import TelemetryMetrics
@@ -77,7 +77,6 @@ async def test_f0_driver_at_the_cab_raises_a_critical_alarm(
 ) -> None:
     rt = build_runtime(settings)
     rt.tick_s = 0.1
-    assert rt.crew_link is not None
     pub = Publisher(mosquitto.port)
     try:
         async with serving(rt) as http:

@@ -23,11 +23,11 @@ from pathlib import Path
 import pytest
 from google.transit import gtfs_realtime_pb2 as rt_pb
 
-from api.gtfs import CrewCancellations, position_at
-from api.runtime import build_runtime
-from api.settings import Settings
 from crew import Role, Roster, TestKind, TestOutcome, TestResult, synthetic_roster
 from crew.store import CrewStore
+from feeds import CrewCancellations, position_at
+from services.runtime import build_runtime
+from services.settings import Settings
 from tests.api.test_serve import Publisher, serving, telemetry, until
 from tests.fixtures.mosquitto import Broker
 

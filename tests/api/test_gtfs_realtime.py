@@ -21,7 +21,8 @@ import pytest
 from google.transit import gtfs_realtime_pb2 as rt
 from prometheus_client import CollectorRegistry
 
-from api.gtfs import (
+from crew import PeriodCapacity
+from feeds import (
     FeedContext,
     GtfsSettings,
     as_json,
@@ -33,7 +34,6 @@ from api.gtfs import (
     trip_updates,
     vehicle_positions,
 )
-from crew import PeriodCapacity
 from line import Line, load_line, plan_day
 from telemetry.alarms import AlarmBook
 from telemetry.config import StateSettings, load_register_maps

@@ -16,8 +16,8 @@ from datetime import date, timedelta
 
 import pytest
 
-from api.gtfs import GtfsSettings, NoCoordinates, build_static_feed, feed_zip
-from api.gtfs.ids import gtfs_trip_id, service_id_for
+from feeds import GtfsSettings, NoCoordinates, build_static_feed, feed_zip
+from feeds.ids import gtfs_trip_id, service_id_for
 from line import Direction, Line, load_line, plan_day
 
 MONDAY = date(2026, 11, 23)

@@ -14,9 +14,9 @@ from pathlib import Path
 import pytest
 from websockets.asyncio.client import connect
 
-from api.auth import UserRole
-from api.cli_common import settings_secrets
-from api.logging import configure_logging
+from accounts.identity import UserRole
+from cli.common import settings_secrets
+from services.logging import configure_logging
 from tests.api.authkit import PASSWORD, TOKENS, make_settings, serving
 
 QUERY_SECRET = "q-secret-0123456789abcdef"
@@ -40,7 +40,6 @@ async def test_a_500_and_a_token_url_leave_no_secret_in_the_log(
     configure_logging("info", fmt, secrets=settings_secrets(settings), stream=out)
     async with serving(settings) as served, served.client() as http:
         await served.add_user("dd01", UserRole.OPERATOR)
-        assert served.rt.security is not None
 
         async def broken(*_a: object, **_k: object) -> None:
             raise RuntimeError("the sign-in store broke")

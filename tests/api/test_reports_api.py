@@ -21,10 +21,10 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from api.cli import app
-from api.reports.store import ReportStore
+from cli.main import app
 from crew import State, StatusEvent
 from crew.store import CrewStore
+from reports.store import ReportStore
 from tests.api.authkit import TOKENS, bearer, serving
 from tests.api.pdftext import text_runs
 from tests.api.reportkit import HANOI, html_fact, html_row, settings
@@ -172,7 +172,7 @@ async def test_cli_asks_a_running_server(tmp_path: Path) -> None:
         proc = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
-            "api.cli",
+            "cli.main",
             "report",
             "--server",
             served.base_url,

@@ -18,19 +18,19 @@ from collections.abc import AsyncIterator
 from datetime import datetime, timedelta
 from pathlib import Path
 
-from api.reports.model import ReportKind, SituationReport
-from api.reports.service import ReportService, report_sources
-from api.runtime import Runtime, build_runtime
-from api.simulations import SimulationService
 from crew import Cohort, Role, State, StatusEvent
 from crew.store.outlook import shift_summaries, stored_outlook
 from line import Direction, Trip, plan_day
+from reports.model import ReportKind, SituationReport
+from reports.service import ReportService
+from services.runtime import Runtime, build_runtime, report_sources
 from simulation import InProcessExecutor, scenario_preset
 from telemetry.alarms import Priority
 from tests.api.authkit import FakeClock
 from tests.api.pdftext import page_count, text_runs
 from tests.api.reportkit import DAY, HANOI, html_fact, html_row, local_ms, pdf_fact, settings
 from tests.crew.builders import driver
+from whatif.service import SimulationService
 
 PREV = DAY - timedelta(days=1)
 DELAY_S = 30  # every trip run leaves 30 s after its planned time
@@ -54,11 +54,15 @@ def ev(sid: str, state: State, start: datetime, until: datetime | None = None) -
 @contextlib.asynccontextmanager
 async def opened(rt: Runtime) -> AsyncIterator[ReportService]:
     """The crew store, an in-process simulation service and the report service, opened."""
-    assert rt.crew is not None
     rt.simulations = SimulationService(
         rt.settings.db.url, rt.line, crew=rt.crew, executor=InProcessExecutor(), clock=rt.clock
     )
-    svc = ReportService(rt.settings.reports, rt.settings.db.url, report_sources(rt), clock=rt.clock)
+    svc = ReportService(
+        rt.settings.reports,
+        rt.settings.db.url,
+        report_sources(rt.settings, rt.line, rt.state, rt.crew, rt.simulations),
+        clock=rt.clock,
+    )
     async with rt.crew, rt.simulations, svc:
         yield svc
 
@@ -95,7 +99,6 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
         return a.id
 
     async with opened(rt) as svc:
-        assert rt.crew is not None and rt.simulations is not None
         # --- before the 07:00 report -----------------------------------------------------
         for sid in ("D1", "D2", "D3", "D4", "D5", "D6"):
             await rt.crew.create_staff(driver(sid), actor="test")
@@ -303,7 +306,11 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
     assert f.trips_planned.p50 == result["summary"]["total"]["trips_planned"]["p50"] > 0
 
     # --- the same numbers in the HTML, in both languages -----------------------------------
-    async with ReportService(rt.settings.reports, rt.settings.db.url, report_sources(rt)) as again:
+    async with ReportService(
+        rt.settings.reports,
+        rt.settings.db.url,
+        report_sources(rt.settings, rt.line, rt.state, rt.crew, rt.simulations),
+    ) as again:
         page = await again.html(second.id)
         pdf = await again.pdf(second.id)
     assert page.startswith("<!DOCTYPE html>") and "<script" not in page and "http" not in page
@@ -356,5 +363,9 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
 
 async def _reread(rt: Runtime, report_id: str) -> SituationReport:
     """The report as stored, read by a fresh service (nothing kept in memory)."""
-    async with ReportService(rt.settings.reports, rt.settings.db.url, report_sources(rt)) as svc:
+    async with ReportService(
+        rt.settings.reports,
+        rt.settings.db.url,
+        report_sources(rt.settings, rt.line, rt.state, rt.crew, rt.simulations),
+    ) as svc:
         return await svc.content(report_id)

@@ -16,12 +16,12 @@ from collections.abc import AsyncIterator
 from datetime import time, timedelta
 from pathlib import Path
 
-from api.reports.content import Sources
-from api.reports.model import ReportKind
-from api.reports.scheduler import ReportScheduler, Schedule
-from api.reports.service import ReportService
-from api.settings import Settings
 from line import load_line
+from reports.content import Sources
+from reports.model import ReportKind
+from reports.scheduler import ReportScheduler, Schedule
+from reports.service import ReportService
+from services.settings import Settings
 from tests.api.authkit import FakeClock
 from tests.api.reportkit import DAY, HANOI, local_ms, settings
 

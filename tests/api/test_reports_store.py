@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from api.reports.model import ReportKind
-from api.reports.store import ReportRecord, ReportStore, SlotTaken
+from reports.model import ReportKind
+from reports.store import ReportRecord, ReportStore, SlotTaken
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

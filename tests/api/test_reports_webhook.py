@@ -24,12 +24,12 @@ from typing import Any
 
 import pytest
 
-from api.reports.content import Sources
-from api.reports.model import ReportKind
-from api.reports.service import ReportService
-from api.reports.store import ReportRecord
-from api.settings import Settings
 from line import load_line
+from reports.content import Sources
+from reports.model import ReportKind
+from reports.service import ReportService
+from reports.store import ReportRecord
+from services.settings import Settings
 from tests.api.authkit import FakeClock
 from tests.api.reportkit import DAY, HANOI, local_ms, settings
 from tests.fixtures.ports import free_port

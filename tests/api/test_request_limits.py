@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
+from accounts.identity import UserRole
 from api.app import create_app
-from api.auth import UserRole
-from api.runtime import build_runtime
+from services.runtime import build_runtime
 from telemetry.alarms import Priority
 from tests.api.authkit import bearer, make_settings, serving
 

@@ -21,8 +21,8 @@ from starlette.routing import Mount, WebSocketRoute
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed, InvalidStatus
 
+from accounts.identity import UserRole
 from api.app import create_app
-from api.auth import UserRole
 from tests.api.authkit import TOKENS, Served, make_settings, serving, sign_in
 
 OP, PL, CM, AD = UserRole.OPERATOR, UserRole.PLANNER, UserRole.CREW_MANAGER, UserRole.ADMIN

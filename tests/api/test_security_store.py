@@ -19,11 +19,11 @@ from sqlalchemy import delete, inspect, select, text, update
 from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
-from api.auth import AuthSettings, UserRole
-from api.security import AppendOnlyError, LoginOutcome, SecurityStore, UserExists
-from api.security.db import downgrade, migrate
-from api.security.passwords import PasswordRejected
-from api.security.tables import AuditRow, SecurityBase, UserRow
+from accounts import AppendOnlyError, LoginOutcome, SecurityStore, UserExists
+from accounts.db import downgrade, migrate
+from accounts.identity import AuthSettings, UserRole
+from accounts.passwords import PasswordRejected
+from accounts.tables import AuditRow, SecurityBase, UserRow
 from crew.store import CrewStore, make_engine
 from tests.api.authkit import FAST_ARGON2, PASSWORD, FakeClock
 

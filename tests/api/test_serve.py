@@ -15,9 +15,9 @@ import orjson
 import paho.mqtt.client as paho
 import pytest
 
-from api.runtime import Runtime, build_runtime
 from api.server import make_server
-from api.settings import Settings
+from services.runtime import Runtime, build_runtime
+from services.settings import Settings
 from telemetry.config import load_register_maps
 from telemetry.emulator.substation import SubstationSim
 from tests.fixtures.mosquitto import Broker

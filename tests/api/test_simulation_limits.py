@@ -24,8 +24,7 @@ from typing import Any
 import httpx
 import psutil
 
-from api.settings import Settings, SimulationSettings
-from api.simulations import SimulationService
+from services.settings import Settings
 from simulation import Scenario, scenario_preset
 from simulation.scenario import FleetModel
 from tests.api.authkit import TOKENS, bearer, make_settings, serving
@@ -33,6 +32,8 @@ from tests.fixtures.metro_server import server_env
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
 from tests.poll import until, until_sync
+from whatif.service import SimulationService
+from whatif.settings import SimulationSettings
 
 PL = bearer("planner")
 PLANNER = "planner-bot (planner)"
@@ -200,7 +201,7 @@ import sys
 import simulation.scenario as scenario
 
 scenario.MIN_MTBF_H = 0.0  # lets the API accept a scenario whose run cannot end
-from api.cli import main
+from cli.main import main
 
 sys.argv = ["metro-ops", "serve"]
 main()

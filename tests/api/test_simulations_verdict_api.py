@@ -11,10 +11,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from api.simulation_store import RunRecord, RunStatus, RunStore
 from simulation import InProcessExecutor, run_whatif, scenario_preset
 from tests.api.authkit import T0, bearer, make_settings, serving
 from tests.api.test_simulations_api import submit, wait_for
+from whatif.store import RunRecord, RunStatus, RunStore
 
 PL = bearer("planner")
 SHORT = {

@@ -10,11 +10,11 @@ from typing import Any
 
 import httpx
 
-from api.settings import SimulationSettings
 from line import load_line
 from simulation import InProcessExecutor
 from simulation.sweep import SweepSpec, run_sweep
 from tests.api.authkit import bearer, make_settings, serving
+from whatif.settings import SimulationSettings
 
 PL = bearer("planner")
 FIFTY_DRIVERS_AWAY = [{"role": "driver", "count": 50, "from_day": 1, "to_day": 1}]

@@ -12,9 +12,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.auth import AuthSettings, UserRole
-from api.cli import app
-from api.security import LoginOutcome, SecurityStore
+from accounts import LoginOutcome, SecurityStore
+from accounts.identity import AuthSettings, UserRole
+from cli.main import app
 from tests.api.authkit import FAST_ARGON2, PASSWORD
 
 Invoke = Callable[..., tuple[int, str, str]]

@@ -19,10 +19,10 @@ import pytest
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
-from api.auth import UserRole
-from api.runtime import Runtime, build_runtime
+from accounts.identity import UserRole
 from api.server import make_server
-from api.settings import Settings
+from services.runtime import Runtime, build_runtime
+from services.settings import Settings
 from telemetry.emulator.runner import LOCAL_TZ, Emulator, EmulatorConfig
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
@@ -477,7 +477,6 @@ async def test_open_sockets_close_soon_after_their_sign_in_ends(tmp_path: Path) 
     clock = FakeClock(now_ms())
     settings = make_settings(tmp_path, ws={"tick_s": 0.2, "auth_recheck_s": 0.5})
     async with serving_app(settings, clock) as served:
-        assert served.rt.security is not None
         users = served.rt.security.users
         base = served.base_url.replace("http://", "ws://") + "/ws/board"
 

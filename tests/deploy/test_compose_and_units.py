@@ -21,7 +21,7 @@ from typing import Any
 import pytest
 import yaml
 
-from api.settings import load_settings
+from services.settings import load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"

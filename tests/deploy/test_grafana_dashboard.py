@@ -13,8 +13,8 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from api.runtime import build_runtime
-from api.settings import Settings
+from services.runtime import build_runtime
+from services.settings import Settings
 from tests.api.test_serve import serving
 from tests.fixtures.mosquitto import Broker
 

@@ -11,7 +11,7 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from api.settings import Settings, load_settings
+from services.settings import Settings, load_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 PROD = ROOT / "deploy" / "config" / "metro-ops.production.toml"

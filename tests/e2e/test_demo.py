@@ -12,8 +12,8 @@ from pathlib import Path
 
 import httpx
 
-from api.auth import AuthSettings
-from api.security import SecurityStore
+from accounts import SecurityStore
+from accounts.identity import AuthSettings
 from tests.fixtures.ports import free_port
 
 
@@ -24,7 +24,7 @@ def test_demo_shows_13_trains_moving_and_stops_cleanly(tmp_path: Path) -> None:
     env["METRO_AUTH_TOKENS"] = '{"tok-e2e-operator-012345": "e2e:operator"}'
     auth = {"Authorization": "Bearer tok-e2e-operator-012345"}
     proc = subprocess.Popen(
-        [sys.executable, "-m", "api.cli", "demo", "--speed", "10"],
+        [sys.executable, "-m", "cli.main", "demo", "--speed", "10"],
         cwd=tmp_path,
         env=env | {"PYTHONPATH": str(Path(__file__).resolve().parents[2])},
         stdout=subprocess.PIPE,

@@ -1,4 +1,4 @@
-"""The fault suite logs as ``serve`` does (api.logging): timings here include logging, and
+"""The fault suite logs as ``serve`` does (services.logging): timings here include logging, and
 structlog's development default (rich tracebacks with every frame's locals) takes seconds
 per exception, which no server runs with."""
 
@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 import structlog
 
-from api.logging import configure_logging
+from services.logging import configure_logging
 from tests.faults.kit import Feeder
 from tests.fixtures.mosquitto import Broker
 

@@ -20,8 +20,8 @@ from typing import Any
 import httpx
 import pytest
 
-from api.runtime import build_runtime
-from api.settings import Settings
+from services.runtime import build_runtime
+from services.settings import Settings
 from tests.api.test_serve import serving
 from tests.fixtures.postgres import PgCluster, private_cluster
 from tests.reliability.rig import app_settings, wait_for_value

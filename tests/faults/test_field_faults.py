@@ -13,7 +13,7 @@ from typing import Any
 
 import httpx
 
-from api.runtime import build_runtime
+from services.runtime import build_runtime
 from telemetry.emulator.runner import LOCAL_TZ, Emulator, EmulatorConfig
 from tests.api.test_serve import serving
 from tests.faults.kit import Feeder, alarms, board_train, running

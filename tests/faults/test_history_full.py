@@ -16,7 +16,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from api.runtime import build_runtime
+from services.runtime import build_runtime
 from tests.api.test_serve import serving
 from tests.faults.kit import Feeder, alarms, board_train, running
 from tests.fixtures.mosquitto import Broker

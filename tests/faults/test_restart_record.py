@@ -15,7 +15,7 @@ from typing import Any
 import httpx
 import orjson
 
-from api.runtime import Runtime, build_runtime
+from services.runtime import Runtime, build_runtime
 from tests.api.test_serve import serving
 from tests.reliability.rig import app_settings, wait_for_value
 

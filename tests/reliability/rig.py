@@ -17,7 +17,7 @@ from typing import Any
 import orjson
 from prometheus_client import CollectorRegistry
 
-from api.settings import Settings
+from services.settings import Settings
 from telemetry.config import parse_mqtt_url
 from telemetry.emulator.publisher import FieldLink, LinkOptions, Outgoing
 from tests.api.test_serve import OPERATOR_TOKEN

@@ -22,7 +22,7 @@ from typing import Any
 
 import httpx
 
-from api.runtime import build_runtime
+from services.runtime import build_runtime
 from tests.api.test_serve import serving
 from tests.fixtures.mosquitto import Broker
 from tests.reliability.rig import (

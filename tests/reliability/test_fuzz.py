@@ -22,9 +22,9 @@ import orjson
 import paho.mqtt.client as paho
 from prometheus_client import CollectorRegistry
 
-from api.runtime import build_runtime
-from api.settings import Settings
 from line import load_line
+from services.runtime import build_runtime
+from services.settings import Settings
 from telemetry.alarms import AlarmBook
 from telemetry.board import board_snapshot
 from telemetry.config import HistorySettings, StateSettings

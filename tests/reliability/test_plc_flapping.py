@@ -19,7 +19,7 @@ import threading
 from pathlib import Path
 from typing import Any
 
-from api.runtime import build_runtime
+from services.runtime import build_runtime
 from telemetry.config import load_register_maps
 from telemetry.emulator.substation import SubstationSim
 from tests.api.test_serve import serving

@@ -12,7 +12,7 @@ import numpy as np
 from click.testing import Result
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 from simulation import InProcessExecutor, build_setup, run_setup, scenario_preset
 from simulation.stability import Adaptive, median_half_width, verdict
 from tests.simulation.helpers import line2a

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 from crew import CrewPolicy, State, StatusEvent, synthetic_roster
 from crew.store import CrewStore
 from simulation import InProcessExecutor, scenario_preset

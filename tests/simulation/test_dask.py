@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 from simulation import InProcessExecutor, build_setup, run_setup, scenario_preset
 from simulation.dask_executor import DaskExecutor, dask_executor
 from simulation.stability import Adaptive

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from api.cli import app
+from cli.main import app
 from simulation import InProcessExecutor, scenario_preset
 from simulation.sweep import Factor, SweepSpec, parse_vary, run_sweep, variants, with_value
 from tests.simulation.helpers import line2a

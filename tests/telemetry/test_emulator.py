@@ -358,7 +358,7 @@ def _emulate_cmd(broker: Broker, *extra: str) -> list[str]:
     return [
         sys.executable,
         "-m",
-        "api.cli",
+        "cli.main",
         "emulate",
         "--broker",
         broker.url,
@@ -467,7 +467,7 @@ async def test_cli_stops_cleanly_on_ctrl_c(mosquitto: Broker) -> None:
 def test_cli_without_a_broker_says_what_to_pass() -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith("METRO_")}
     r = subprocess.run(
-        [sys.executable, "-m", "api.cli", "emulate"],
+        [sys.executable, "-m", "cli.main", "emulate"],
         capture_output=True,
         text=True,
         env=env,

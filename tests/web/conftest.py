@@ -24,7 +24,7 @@ from playwright.sync_api import (
 )
 from playwright.sync_api import Error as PlaywrightError
 
-from api.auth import UserRole
+from accounts.identity import UserRole
 from tests.web.live_app import LiveApp, live_app
 
 CHROMIUM = Path("/usr/bin/chromium")

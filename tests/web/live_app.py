@@ -28,7 +28,7 @@ from pathlib import Path
 from time import sleep
 from typing import IO, Any, TypeVar
 
-from api.auth import UserRole
+from accounts.identity import UserRole
 from tests.fixtures.ports import free_port
 from tests.poll import until_sync
 
@@ -135,7 +135,7 @@ def service_start(now: datetime | None = None) -> datetime:
 
 
 def _settings(tmp: Path, port: int) -> Any:
-    from api.settings import Settings
+    from services.settings import Settings
 
     return Settings.model_validate(
         {
@@ -187,12 +187,12 @@ async def _commands(emu: Any, out: IO[str]) -> None:
 
 
 async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
-    from api.demo import seed_crew
-    from api.runtime import build_runtime
-    from api.security import SecurityStore
-    from api.security.seed import seed_role_users
+    from accounts import SecurityStore
+    from accounts.seed import seed_role_users
     from api.server import make_server
+    from cli.demo import seed_crew
     from line import load_line
+    from services.runtime import build_runtime
     from telemetry.broker import LocalBroker
     from telemetry.emulator.runner import Emulator, EmulatorConfig
 

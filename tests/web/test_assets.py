@@ -12,20 +12,20 @@ from pathlib import Path
 import httpx
 import pytest
 
+from accounts.identity import UserRole
 from api.app import create_app
-from api.auth import UserRole
-from api.health import Level
-from api.reports.model import ReportKind
 from api.routes.web import PAGES, WEB_DIR
-from api.runtime import build_runtime
-from api.settings import Settings
-from api.simulation_store import RunStatus
 from crew.model import Role, State
 from line import load_line
+from reports.model import ReportKind
+from services.health import Level
+from services.runtime import build_runtime
+from services.settings import Settings
 from simulation import PRESETS
 from simulation.records import LEVELS
 from simulation.verdict import BINDING_RESOURCES, COMPARE_CODES, RUN_CODES, WARNING_CODES
 from telemetry.alarms import AlarmState, Priority
+from whatif.store import RunStatus
 
 STATIC_KEY = re.compile(
     r'\bt\(\s*"([a-z0-9_.]+)"'  # t("key")

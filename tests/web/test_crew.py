@@ -10,7 +10,7 @@ from datetime import datetime, time, timedelta
 
 from playwright.sync_api import expect
 
-from api.auth import UserRole
+from accounts.identity import UserRole
 from telemetry.emulator.runner import LOCAL_TZ
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, wait_until

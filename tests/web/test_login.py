@@ -9,7 +9,7 @@ from urllib.parse import quote, urlsplit
 
 import pytest
 
-from api.auth import UserRole
+from accounts.identity import UserRole
 from tests.web.conftest import HOME, MakeSession
 
 EVIL = [

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from playwright.sync_api import expect
 
-from api.auth import UserRole
+from accounts.identity import UserRole
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp
 

@@ -13,7 +13,7 @@ from typing import Any
 
 from playwright.sync_api import Page, expect
 
-from api.auth import UserRole
+from accounts.identity import UserRole
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp
 

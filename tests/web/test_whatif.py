@@ -15,12 +15,12 @@ from typing import Any
 
 from playwright.sync_api import Locator, Page, expect
 
-from api.auth import UserRole
-from api.simulation_store import RunRecord, RunStatus, RunStore
+from accounts.identity import UserRole
 from simulation import InProcessExecutor, WhatIfResult, run_whatif, scenario_preset
 from simulation.verdict import BINDING_RESOURCES, run_verdict
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp
+from whatif.store import RunRecord, RunStatus, RunStore
 
 DAYS = 3
 CHARTS = ("trips", "headway", "staff", "overtime")

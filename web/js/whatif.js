@@ -39,7 +39,7 @@ const SIZES = {
   standard: { days: 30, replications: 50 },
   full: { days: 60, replications: 200 },
 };
-const FINISHED = new Set(["done", "failed", "cancelled"]); // api.simulation_store.RunStatus
+const FINISHED = new Set(["done", "failed", "cancelled"]); // whatif.store.RunStatus
 const COLORS = { a: "#58a6ff", b: "#e3b341", grey: "#a7b1bc", red: "#ff7b72" };
 // +1: more is better for the planner; −1: less is better; 0: neither (compare highlights)
 const BETTER = {

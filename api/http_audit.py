@@ -1,0 +1,93 @@
+"""Auditing from HTTP routes: :func:`audit_request` for one action, :func:`audited_roles` for a
+whole router's write routes.
+
+A failing audit store does not undo or fail the action it records (an acknowledged alarm stays
+acknowledged): the failure is logged at ERROR with what could not be recorded.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import Any
+
+import structlog
+from fastapi import HTTPException, Request
+
+from accounts.identity import Principal, UserRole
+from api.auth import client_ip, require_roles
+
+log = structlog.get_logger(__name__)
+
+_RESULTS = {400: "invalid", 404: "not_found", 409: "conflict", 422: "invalid", 428: "invalid"}
+#: Body fields naming what a crew change was about (recorded in the audit detail).
+_ID_FIELDS = ("id", "staff_id", "event_id", "test_id", "work_id")
+
+
+def result_of(status_code: int) -> str:
+    """The audit result word of an HTTP error status."""
+    return _RESULTS.get(status_code, "error")
+
+
+async def audit_request(
+    request: Request,
+    who: Principal,
+    action: str,
+    result: str = "ok",
+    detail: Mapping[str, Any] | None = None,
+) -> None:
+    """Append an audit record for ``who`` doing ``action`` in ``request`` (its source address
+    is recorded). No-op when the runtime has no audit log."""
+    audit = getattr(getattr(request.state, "runtime", None), "audit", None)
+    if audit is None:
+        return
+    try:
+        await audit.record(
+            action, user=who.user, source_ip=client_ip(request), result=result, detail=detail
+        )
+    except Exception:
+        log.exception("audit record lost", action=action, user=who.user, result=result)
+
+
+async def _body_ids(request: Request) -> dict[str, Any]:
+    if not request.headers.get("content-type", "").startswith("application/json"):
+        return {}
+    try:
+        body = json.loads(await request.body())  # already read and cached by FastAPI
+    except ValueError:
+        return {}
+    if not isinstance(body, dict):
+        return {}
+    return {k: body[k] for k in _ID_FIELDS if isinstance(body.get(k), str | int)}
+
+
+def audited_roles(prefix: str, *roles: UserRole) -> Callable[[Request], AsyncIterator[Principal]]:
+    """Like :func:`api.auth.require_roles`, and records an audit entry when the route is done:
+    action ``<prefix>.<route function name>``, result ``ok`` or the error's kind, detail with
+    the method, path, path parameters, ids named in a JSON body, and the error.
+
+    Use with ``Depends(audited_roles(...), scope="function")`` so the record is written before
+    the response is sent."""
+    check = require_roles(*roles)
+
+    async def dependency(request: Request) -> AsyncIterator[Principal]:
+        who = await check(request)
+        endpoint = request.scope.get("endpoint")
+        action = f"{prefix}.{getattr(endpoint, '__name__', 'request')}"
+        detail: dict[str, Any] = {"method": request.method, "path": request.url.path}
+        if request.path_params:
+            detail["params"] = dict(request.path_params)
+        detail.update(await _body_ids(request))
+        try:
+            yield who
+        except HTTPException as exc:
+            detail.update(status=exc.status_code, error=str(exc.detail)[:1000])
+            await audit_request(request, who, action, result_of(exc.status_code), detail)
+            raise
+        except Exception as exc:
+            detail.update(status=500, error=type(exc).__name__)
+            await audit_request(request, who, action, "error", detail)
+            raise
+        await audit_request(request, who, action, "ok", detail)
+
+    return dependency

@@ -1,0 +1,310 @@
+"""Composition root of the live side: builds every telemetry part from the settings and runs them.
+
+One ``asyncio.TaskGroup`` owns the ingest, pollers, sinks and the state ticker; leaving
+:func:`run_runtime` (cancellation) stops them all and flushes the sinks.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import gc
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import structlog
+from prometheus_client import CollectorRegistry
+
+from accounts import AuditLog, SecurityStore
+from accounts.identity import FirstResolver, PrincipalResolver, SessionResolver, TokenResolver
+from crew.coverage import SolverSettings
+from crew.store import CrewStore
+from feeds.cancellations import CancelledTrips, CrewCancellations
+from line import Line, load_line
+from reports.content import Sources, forecasts_from_service
+from reports.service import ReportService
+from services.crew_link import CrewLink
+from services.health import DbHealth, Dependency, HealthMonitor, Level
+from services.live import BoardHub, BoardHubMetrics
+from services.live_board import live_board
+from services.ops_record import OpsRecorder, OpsRecordStore
+from services.settings import Settings
+from telemetry.alarms import AlarmBook
+from telemetry.clock import FieldClock
+from telemetry.config import RegisterMap, load_register_maps
+from telemetry.metrics import TelemetryMetrics
+from telemetry.modbus import ModbusPoller
+from telemetry.mqtt import MqttIngest
+from telemetry.pipeline import Pipeline
+from telemetry.rejects import RejectLog
+from telemetry.schemas import Decoder
+from telemetry.sinks.base import HistoryReader, Sink
+from telemetry.sinks.embedded import EmbeddedStore
+from telemetry.sinks.influx import InfluxSink
+from telemetry.state import LineState
+from whatif.outlook_gate import OutlookGate
+from whatif.service import SimulationService
+from whatif.sweeps import SweepService
+
+log = structlog.get_logger(__name__)
+
+
+def wall_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class ConfigError(ValueError):
+    """The settings cannot run: the message says what to set."""
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    line: Line
+    registry: CollectorRegistry
+    metrics: TelemetryMetrics
+    alarms: AlarmBook
+    state: LineState
+    rejects: RejectLog
+    pipeline: Pipeline
+    sinks: list[Sink]
+    history: HistoryReader
+    ingest: MqttIngest | None
+    pollers: list[ModbusPoller]
+    crew: CrewStore  # opened and closed by run_runtime
+    crew_link: CrewLink  # driver clearance at cab logon, next-shift coverage
+    auth: PrincipalResolver  # bearer tokens: settings, then per-user API tokens
+    sessions: SessionResolver  # browser session cookies
+    session_peek: SessionResolver  # the websocket re-check's resolver
+    security: SecurityStore  # users, sessions, sign-in; opened by run_runtime
+    audit: AuditLog  # append-only audit log: `await rt.audit.record(...)`
+    board_hub: BoardHub  # WS /ws/board: one tick, fanned out to every client
+    cancellations: CancelledTrips  # trips the crew cannot run (GTFS-RT)
+    simulations: SimulationService  # what-if runs; opened by run_runtime
+    sweeps: SweepService  # sensitivity sweeps (in memory); opened by run_runtime
+    reports: ReportService  # situation reports; opened by run_runtime
+    outlooks: OutlookGate  # crew coverage/capacity: cached, bounded, rate-limited
+    recorder: OpsRecorder  # today's record saved and restored; run_runtime
+    db_health: DbHealth  # the database's state, probed; the API reports into it
+    health: HealthMonitor  # every dependency: /healthz, the board, their alarms
+    clock: Callable[[], int] = wall_ms
+    started_ms: int = field(default_factory=wall_ms)
+    tick_s: float = 0.5
+    freeze_gc: bool = False  # a server process: see run_runtime
+
+
+def report_sources(
+    settings: Settings,
+    line: Line,
+    state: LineState,
+    crew: CrewStore,
+    simulations: SimulationService,
+) -> Sources:
+    """What a running server's situation reports read: its live state, crew store and what-ifs."""
+    return Sources(
+        line=line,
+        timetable=settings.state.timetable,
+        tz=settings.reports.tz,
+        timezone=settings.reports.timezone,
+        state=state,
+        crew=crew,
+        forecast=forecasts_from_service(simulations),
+        solver=SolverSettings(time_limit_s=settings.crew.solver_time_limit_s),
+        outlook_days=settings.reports.outlook_days,
+        top_alarms=settings.reports.top_alarms,
+    )
+
+
+def build_runtime(
+    settings: Settings,
+    *,
+    clock: Callable[[], int] = wall_ms,
+    require_broker: bool = True,
+) -> Runtime:
+    """Build (but do not start) the live side. Raises :class:`ConfigError` on unusable settings."""
+    if require_broker and settings.mqtt.url is None:
+        raise ConfigError(
+            "no MQTT broker configured: set METRO_MQTT_URL=mqtt://host:port "
+            "(mqtts:// for TLS, mqtt://user:pass@host:port for credentials), "
+            "or run `metro-ops demo` for the embedded broker and field emulator"
+        )
+    line = load_line(settings.line.file)
+    registry = CollectorRegistry()
+    metrics = TelemetryMetrics(registry)
+    alarms = AlarmBook(clock, flood_per_10min=settings.state.flood_per_10min)
+    maps = load_register_maps(settings.modbus.maps_file)
+    sub_names = {s.id: s.name for s in line.substations}
+    devices: dict[str, tuple[str, RegisterMap]] = {}
+    for dev in settings.modbus.devices:
+        if dev.map not in maps:
+            raise ConfigError(
+                f"Modbus device {dev.id}: unknown register map {dev.map!r} "
+                f"(known: {', '.join(sorted(maps))})"
+            )
+        devices[dev.id] = (dev.name or sub_names.get(dev.id, dev.id), maps[dev.map])
+    state = LineState(line, settings.state, alarms, metrics, devices)
+    rejects = RejectLog()
+    embedded = EmbeddedStore(settings.history, metrics)
+    sinks: list[Sink] = [embedded]
+    if settings.influx.url:
+        sinks.append(InfluxSink(settings.influx, metrics))
+    decoder = Decoder(
+        line.id, frozenset(line.fleet.trains), frozenset(line.station_ids), line.length_m
+    )
+    field_clock = FieldClock(settings.state, alarms, metrics, tuple(line.fleet.trains))
+    pipeline = Pipeline(decoder, state, sinks, metrics, rejects, clock, field_clock=field_clock)
+    ingest = MqttIngest(settings.mqtt, pipeline.on_mqtt, metrics) if settings.mqtt.url else None
+    pollers = [
+        ModbusPoller(
+            dev,
+            maps[dev.map],
+            settings.modbus,
+            pipeline.on_substation,
+            lambda d, h, r: pipeline.on_device_health(d, str(h), r),
+            metrics,
+            clock=clock,
+        )
+        for dev in settings.modbus.devices
+    ]
+    crew_store = CrewStore(
+        settings.db.url, policy=settings.crew.crew_policy(), busy_timeout_s=settings.db.timeout_s
+    )
+    crew_link = CrewLink(crew_store, line, state, alarms, clock=clock)
+    state.driver_check = crew_link.check
+    security = SecurityStore(settings.db.url, settings.auth, clock=clock)
+    db_health = DbHealth(
+        lambda: crew_store.engine if crew_store.is_open else None,
+        clock,
+        timeout_s=settings.db.timeout_s,
+    )
+
+    def crew_link_health() -> list[Dependency]:
+        err = crew_link.error
+        return [Dependency("crew_link", Level.DEGRADED if err else Level.OK, err or "")]
+
+    health = HealthMonitor(
+        state=state,
+        alarms=alarms,
+        clock=clock,
+        ingest=ingest,
+        db=db_health,
+        sinks=sinks,
+        extra=crew_link_health,
+        outage_grace_s=settings.state.outage_grace_s,
+        # the broker's alarm (and the grouping under it) must come before any train goes stale
+        debounce_s=min(2.0, settings.state.stale_after_s / 2),
+    )
+    simulations = SimulationService(
+        settings.db.url, line, crew=crew_store, settings=settings.simulation
+    )
+    reports = ReportService(
+        settings.reports,
+        settings.db.url,
+        report_sources(settings, line, state, crew_store, simulations),
+        clock=clock,
+    )
+    return Runtime(
+        settings,
+        line,
+        registry,
+        metrics,
+        alarms,
+        state,
+        rejects,
+        pipeline,
+        sinks,
+        embedded,
+        ingest,
+        pollers,
+        crew=crew_store,
+        crew_link=crew_link,
+        auth=FirstResolver(TokenResolver(settings.auth.tokens), security.bearer),
+        sessions=security.session,
+        # an open board keeps a control-room display signed in unless configured otherwise
+        session_peek=security.session
+        if settings.auth.board_keeps_session
+        else security.session_peek,
+        security=security,
+        audit=security.audit,
+        board_hub=BoardHub(
+            lambda now_ms: live_board(state, crew_link, now_ms, health),
+            settings.ws,
+            BoardHubMetrics(registry),
+            clock,
+        ),
+        cancellations=CrewCancellations(
+            crew_store, line, line.timetable(settings.state.timetable), clock=clock
+        ),
+        simulations=simulations,
+        sweeps=SweepService(line, dask_address=settings.simulation.dask_address),
+        reports=reports,
+        outlooks=OutlookGate(
+            cache_s=settings.crew.outlook_cache_s,
+            days_per_minute=settings.crew.outlook_days_per_minute,
+            concurrent=settings.crew.outlook_concurrent,
+        ),
+        recorder=OpsRecorder(OpsRecordStore(settings.db.url), state, alarms, clock=clock),
+        db_health=db_health,
+        health=health,
+        clock=clock,
+    )
+
+
+async def _ticker(rt: Runtime) -> None:
+    while True:
+        await asyncio.sleep(rt.tick_s)
+        try:
+            rt.state.tick(rt.clock())
+        except Exception:  # a bug in one check must not stop the board
+            log.exception("state tick failed")
+
+
+async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
+    """Run every part until cancelled; sinks are flushed on the way out."""
+    async with contextlib.AsyncExitStack() as stack:
+        # each opens (and migrates) its tables; the recorder brings today's alarms and trips
+        # back before anything can raise an alarm
+        for part in (rt.crew, rt.security, rt.simulations, rt.sweeps, rt.reports, rt.outlooks):
+            await stack.enter_async_context(part)
+        await stack.enter_async_context(rt.recorder)
+        for s in rt.sinks:
+            await stack.enter_async_context(s)
+        if rt.ingest is not None:
+            await stack.enter_async_context(rt.ingest)
+        for p in rt.pollers:
+            await stack.enter_async_context(p)
+        async with asyncio.TaskGroup() as tg:
+            for s in rt.sinks:
+                tg.create_task(s.run(), name=f"sink:{s.name}")
+            if rt.ingest is not None:
+                tg.create_task(rt.ingest.run(), name="mqtt-ingest")
+            for p in rt.pollers:
+                tg.create_task(p.run(), name="modbus-poller")
+            tg.create_task(_ticker(rt), name="state-ticker")
+            tg.create_task(rt.board_hub.run(), name="board-hub")
+            tg.create_task(rt.crew_link.run(), name="crew-link")
+            tg.create_task(rt.simulations.run(), name="simulations")
+            # failed sign-in summaries for the audit log
+            tg.create_task(rt.security.housekeeping(), name="security-housekeeping")
+            tg.create_task(rt.sweeps.run(), name="sweeps")
+            tg.create_task(rt.recorder.run(), name="ops-recorder")
+            tg.create_task(rt.db_health.run(), name="db-probe")
+            tg.create_task(rt.health.run(), name="health")
+            tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
+            if isinstance(rt.cancellations, CrewCancellations):
+                tg.create_task(rt.cancellations.run(), name="crew-cancellations")
+            log.info(
+                "live side started",
+                broker=rt.settings.mqtt.url,
+                modbus_devices=len(rt.pollers),
+                sinks=[s.name for s in rt.sinks],
+            )
+            if rt.freeze_gc:
+                # everything built so far lives as long as the process: taking it out of the
+                # collector's view turns 150–250 ms full collections (which stall every board
+                # frame and the ingest) into a few ms (bench/board.py)
+                gc.collect()
+                gc.freeze()
+            if ready is not None:
+                ready.set()
