@@ -92,6 +92,28 @@ class StationFlow(_Msg):
 Message = TrainTelemetry | TrainEvent | TrainStatus | StationFlow
 
 
+#: The ICD's MQTT payloads by topic kind (docs/icd.md): the name of each JSON Schema file.
+PAYLOADS: dict[str, type[BaseModel]] = {
+    "train-telemetry": TrainTelemetry,
+    "train-event": TrainEvent,
+    "train-status": TrainStatus,
+    "station-flow": StationFlow,
+}
+
+
+def payload_schemas() -> dict[str, dict[str, object]]:
+    """JSON Schema (2020-12) of each ICD payload, as accepted (``mode="validation"``)."""
+    out: dict[str, dict[str, object]] = {}
+    for name, model in PAYLOADS.items():
+        schema = model.model_json_schema(mode="validation")
+        out[name] = {
+            "$schema": "https://json-schema.org/draft/2020-12/schema",
+            "$id": f"https://metro-ops.example/icd/v1/{name}.schema.json",
+            **schema,
+        }
+    return out
+
+
 class RejectReason(enum.StrEnum):
     BAD_TOPIC = "bad_topic"
     BAD_JSON = "bad_json"
