@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import errno
 import socket
+import time
+from types import FrameType
 
 import uvicorn
 
@@ -42,6 +44,33 @@ def bind_http(host: str, port: int) -> socket.socket:
     return sock
 
 
+class _Server(uvicorn.Server):
+    """uvicorn's server, taking one Ctrl-C delivered twice as one.
+
+    Ctrl-C under ``uv run`` (``make demo``) delivers SIGINT twice within milliseconds: the
+    terminal's, and the one ``uv`` forwards. uvicorn takes a second SIGINT as "force quit": it
+    skips the application's shutdown (sinks not flushed, database connections left open) and
+    re-raises the signal twice, which prints a KeyboardInterrupt traceback. A repeat within
+    :data:`SAME_SIGNAL_S` is dropped; a later one still forces the exit, re-raised once.
+    """
+
+    SAME_SIGNAL_S = 1.0
+
+    def __init__(self, config: uvicorn.Config) -> None:
+        super().__init__(config)
+        self._first_at: dict[int, float] = {}
+
+    def handle_exit(self, sig: int, frame: FrameType | None) -> None:
+        now = time.monotonic()
+        first = self._first_at.setdefault(sig, now)
+        if first != now and now - first < self.SAME_SIGNAL_S:
+            return  # the same Ctrl-C, forwarded
+        repeated = sig in self._captured_signals
+        super().handle_exit(sig, frame)
+        if repeated:
+            self._captured_signals.pop()  # re-raised once after the stop, not once per press
+
+
 def make_server(rt: Runtime, host: str, port: int) -> uvicorn.Server:
     proxies = rt.settings.http.trusted_proxies
     config = uvicorn.Config(
@@ -55,7 +84,7 @@ def make_server(rt: Runtime, host: str, port: int) -> uvicorn.Server:
         proxy_headers=bool(proxies),  # off unless a proxy is configured (not 127.0.0.1)
         forwarded_allow_ips=list(proxies) if proxies else None,
     )
-    return uvicorn.Server(config)
+    return _Server(config)
 
 
 async def serve_http(rt: Runtime, sock: socket.socket | None = None) -> None:

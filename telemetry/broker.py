@@ -87,6 +87,10 @@ class LocalBroker:
             str(conf),
             stdout=asyncio.subprocess.DEVNULL,
             stderr=asyncio.subprocess.DEVNULL,
+            # out of the terminal's process group: Ctrl-C reaches the whole group at once, and
+            # a broker gone first leaves every emulator link and the ingest reporting it down
+            # while they stop; __aexit__ stops it after them
+            start_new_session=True,
         )
         await _wait_listening(self.host, self.port, 10.0)
         self.kind = "mosquitto"
