@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
+import faulthandler
+import sys
+import threading
 from pathlib import Path
 from typing import Annotated
 
@@ -155,7 +159,6 @@ def emulate(
 ) -> None:
     """Run the field emulator: trains over MQTT and substation PLCs over Modbus TCP."""
     import asyncio
-    import contextlib
     import signal
     from datetime import date, datetime, time
 
@@ -230,8 +233,11 @@ def emulate(
             ]
             typer.echo(f"  faults {fault_rate:g}/train/h" + "".join(f", {x}" for x in injected))
             typer.echo("Ctrl-C stops.")
-            with contextlib.suppress(asyncio.CancelledError):
+            try:
                 await emu.run()
+            except asyncio.CancelledError:
+                # a stop should take seconds; if it does not, say what it is waiting on
+                stop_watchdog(STOP_REPORT_AFTER_S, asyncio.get_running_loop())
 
     try:
         asyncio.run(_main())
@@ -241,6 +247,31 @@ def emulate(
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(1) from exc
     typer.echo("emulator stopped")
+
+
+#: A stop still running after this long prints what it waits on (stderr).
+STOP_REPORT_AFTER_S = 20.0
+
+
+def stop_watchdog(after_s: float, loop: asyncio.AbstractEventLoop) -> threading.Timer:
+    """A daemon timer that, unless the process has ended, writes every thread's stack and
+    every pending asyncio task's stack to stderr ``after_s`` from now."""
+
+    def report() -> None:
+        sys.stderr.write(f"still stopping after {after_s:g} s; waiting on:\n")
+        faulthandler.dump_traceback(file=sys.stderr, all_threads=True)
+        try:
+            tasks = list(asyncio.all_tasks(loop))
+        except RuntimeError:  # the set changed under us (another thread): threads are enough
+            tasks = []
+        for task in tasks:
+            task.print_stack(limit=8, file=sys.stderr)
+        sys.stderr.flush()
+
+    timer = threading.Timer(after_s, report)
+    timer.daemon = True
+    timer.start()
+    return timer
 
 
 def main() -> None:

@@ -13,7 +13,6 @@ import asyncio
 import contextlib
 import json
 import sqlite3
-import time
 from collections import Counter
 from pathlib import Path
 from typing import Any
@@ -89,7 +88,6 @@ async def test_100k_fuzzed_payloads_never_crash_and_every_one_is_accounted_for(
     )
     failures: list[str] = []
     mutations: Counter[str] = Counter()
-    t0 = time.monotonic()
     async with store:
         for i, (topic, payload, mutation) in enumerate(stream.messages(N_MESSAGES)):
             mutations[mutation] += 1
@@ -117,10 +115,8 @@ async def test_100k_fuzzed_payloads_never_crash_and_every_one_is_accounted_for(
             good = telemetry(CANARY, seq, 2000.0 + seq)
             pipeline.on_mqtt(f"metro/2a/train/{CANARY}/telemetry", good)
         await store.flush()
-        fuzz_s = time.monotonic() - t0
         written, dropped = store.stats().written, store.stats().dropped
     assert not failures, f"{len(failures)} failures, first: " + "\n".join(failures[:8])
-    assert fuzz_s < 60, f"fuzzing took {fuzz_s:.1f} s"
 
     # every message is counted exactly once: valid by kind, or rejected by reason
     valid = counter_values(registry, "metro_messages_total", "kind")

@@ -25,6 +25,7 @@ from collections.abc import Callable
 from typing import Any
 
 import httpx
+import pytest
 
 from tests.fixtures.metro_server import MetroServer
 from tests.fixtures.mosquitto import Broker
@@ -129,6 +130,7 @@ async def paged(http: httpx.AsyncClient, entity: str) -> list[dict[str, Any]]:
         before = page[-1]["id"]
 
 
+@pytest.mark.timeout(300)  # restarts a server several times: minutes on a loaded machine
 async def test_acknowledged_crew_writes_survive_kill_9_of_the_server(
     make_metro_server: Callable[..., MetroServer], mosquitto: Broker
 ) -> None:

@@ -177,7 +177,8 @@ def test_cancel_a_process_pool_run_submits_no_more_work() -> None:
             )
         # of 200 batches, only those in flight when it was cancelled were ever submitted
         assert counting.submitted <= 2 + 1
-        assert seen == [2]
+        # the first batch's progress cancels; a batch finishing in the same wait is reported too
+        assert seen in ([2], [2, 4])
     assert multiprocessing.active_children() == []
 
 

@@ -96,7 +96,8 @@ async def publish_all(port: int, msgs: list[tuple[str, bytes, tuple[str, int]]])
     async with aiomqtt.Client("127.0.0.1", port, identifier="field-publisher", timeout=5) as c:
         for start in range(0, len(msgs), 100):
             chunk = msgs[start : start + 100]
-            await asyncio.gather(*(c.publish(t, p, qos=1, timeout=5) for t, p, _ in chunk))
+            # PUBACKs come slowly on a busy machine: allow 30 s, not 5
+            await asyncio.gather(*(c.publish(t, p, qos=1, timeout=30) for t, p, _ in chunk))
 
 
 async def test_two_workers_on_a_shared_subscription_handle_every_message_exactly_once(

@@ -149,20 +149,17 @@ async def test_sample_every_s_thins_trains_but_not_events(tmp_path: Path) -> Non
         assert len(await store.recent("train_event", "T05", T0)) == 50
 
 
-async def test_keeps_up_with_10k_points_per_second(tmp_path: Path) -> None:
+async def test_stores_every_point_handed_over_one_by_one(tmp_path: Path) -> None:
+    """30,000 points, one per call as the ingest hands them over: all written, none dropped
+    (the rate is bench/history.py's to measure)."""
     registry = CollectorRegistry()
     store = make_store(tmp_path / "h.sqlite", registry)
     n = 30_000
     points = [train(f"T{i % 13 + 1:02d}", i, T0 + i) for i in range(n)]
     async with running(store):
-        t = time.perf_counter()
         for p in points:
             store.write((p,))  # one point per call, as the ingest hands them over
         await store.flush()
-        elapsed = time.perf_counter() - t
-    # keeping up means a second of ingest at 10k points/s is stored in under a second
-    # (about 50k points/s measured on 2 cores; the bound leaves room for a busy machine)
-    assert elapsed < n / 10_000, f"only {n / elapsed:.0f} points/s"
     st = store.stats()
     assert (st.written, st.buffered, st.dropped) == (n, 0, 0)
     written = registry.get_sample_value(
