@@ -103,6 +103,38 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "InfluxDB unreachable: points spooled to disk for later{detail}",
     ),
     "alarm.dependency.other": _t("{name}: không hoạt động{detail}", "{name}: not working{detail}"),
+    # --- passenger alerts of the GTFS-RT feed (feeds.alerts) --------------------------------
+    "feeds.alert.train_stopped": _t(
+        "Tàu dừng giữa ga {a} và ga {b}", "Train stopped between {a} and {b}"
+    ),
+    "feeds.alert.train_stopped.detail": _t(
+        "Một đoàn tàu hướng đi {towards} đang dừng giữa ga {a} và ga {b} do sự cố. Các chuyến "
+        "tàu trên tuyến có thể bị chậm. Xin quý khách vui lòng theo dõi thông báo tại nhà ga.",
+        "A train towards {towards} is stopped between {a} and {b} because of an incident. "
+        "Trains on the line may be delayed. Please follow the announcements in the stations.",
+    ),
+    "feeds.alert.between": _t("từ ga {a} đến ga {b}", "between {a} and {b}"),
+    "feeds.alert.at": _t("tại ga {a}", "at {a}"),
+    "feeds.alert.power_loss": _t("Tạm dừng chạy tàu {where}", "Service suspended {where}"),
+    "feeds.alert.power_loss.detail": _t(
+        "Do sự cố cấp điện, tàu tạm dừng chạy {where}. Xin quý khách vui lòng sử dụng "
+        "phương tiện khác và theo dõi thông báo tại nhà ga.",
+        "Because of a power supply failure, trains are not running {where}. Please "
+        "use other transport and follow the announcements in the stations.",
+    ),
+    "feeds.alert.reduced": _t(
+        "Giảm tần suất chạy tàu từ {from} đến {to}", "Reduced service from {from} to {to}"
+    ),
+    "feeds.alert.reduced.detail": _t(
+        "Do thiếu nhân lực lái tàu, {n} chuyến tàu hôm nay bị hủy và thời gian chờ tàu dài "
+        "hơn bình thường. Xin quý khách thông cảm.",
+        {
+            "one": "For lack of train crew, {n} trip is cancelled today and waits are longer "
+            "than usual. We apologise for the inconvenience.",
+            "other": "For lack of train crew, {n} trips are cancelled today and waits are longer "
+            "than usual. We apologise for the inconvenience.",
+        },
+    ),
     # --- crew: why someone may not work a shift (crew.eligibility) -----------------------------
     "crew.problem.not_on_roster": _t("không có trong danh sách", "not on the roster"),
     "crew.problem.role": _t(

@@ -103,7 +103,13 @@ async def test_f0_driver_at_the_cab_raises_a_critical_alarm(
             why = {k: a["message_en"] for k, a in alarms.items()}
             assert set(alarms) == {"train:T03:driver_not_cleared"}, why
             assert alarms["train:T03:driver_not_cleared"]["priority_name"] == "critical"
-            assert "X999" in alarms["train:T03:driver_not_cleared"]["message_en"]
+            x999 = alarms["train:T03:driver_not_cleared"]
+            assert x999["code"] == "alarm.train.driver_not_cleared"
+            assert (
+                x999["message"]
+                == "Tàu T03: lái tàu X999 chưa đủ điều kiện — không có trong danh sách"
+            )
+            assert x999["message_en"] == "Train T03: driver X999 not cleared — not on the roster"
 
             # the crew manager declares D010 F0 while D010 is driving T01: no new logon needed
             r = await http.post("/api/crew/cases", json={"staff_id": "D010"}, headers=CM)
@@ -116,7 +122,8 @@ async def test_f0_driver_at_the_cab_raises_a_critical_alarm(
             alarm = await until(t01_alarm, timeout_s=15)
             assert alarm["priority_name"] == "critical"
             assert alarm["state"] == "unack"
-            assert "D010" in alarm["message"] and "F0" in alarm["message"]
+            assert "D010" in alarm["message"] and "đang F0 cách ly đến" in alarm["message"]
+            assert "F0 in isolation until" in alarm["message_en"]
             board = (await http.get("/api/board", headers=OP)).json()
             assert "train:T02:driver_not_cleared" not in _driver_alarms(board)
 
