@@ -194,8 +194,8 @@ def test_decoder_rejects_do_not_reach_state() -> None:
 
 
 def test_driver_not_cleared_raises_critical_alarm_and_clears_on_change(env) -> None:  # type: ignore[no-untyped-def]
-    from telemetry.alarms import Priority
     from line.catalogue import Message
+    from telemetry.alarms import Priority
     from telemetry.state import DriverVerdict
 
     _line, clock, alarms, state = env
