@@ -135,6 +135,64 @@ TEXTS: Final[Mapping[str, Entry]] = {
             "than usual. We apologise for the inconvenience.",
         },
     ),
+    # --- a what-if run's verdict on the command line (simulation.verdict_text) ---------------
+    # (the English level starts a sentence, the Vietnamese one sits inside it)
+    "verdict.level.timetable": _t("biểu đồ chạy tàu đầy đủ", "The full timetable"),
+    "verdict.level.peak_headway": _t("giãn cách cao điểm {h} phút", "{h}-minute peaks"),
+    "verdict.level.headway_10min": _t(
+        "giãn cách không quá 10 phút", "Service every 10 minutes or better"
+    ),
+    "verdict.level.headway_15min": _t(
+        "giãn cách không quá 15 phút", "Service every 15 minutes or better"
+    ),
+    "verdict.level.service": _t("có tàu chạy ở mọi khung giờ", "Some service in every period"),
+    "verdict.resource.drivers_early": _t("lái tàu ca sáng", "drivers on the early shift"),
+    "verdict.resource.drivers_late": _t("lái tàu ca chiều", "drivers on the late shift"),
+    "verdict.resource.trains": _t("đoàn tàu sẵn sàng", "trains fit for service"),
+    "verdict.resource.technicians": _t(
+        "kỹ thuật viên kiểm tra ban đêm", "technicians for the night inspection"
+    ),
+    "verdict.resource.control_centre": _t("nhân sự trung tâm điều hành", "control-centre staff"),
+    "verdict.resource.station_staff": _t("nhân viên nhà ga", "station staff"),
+    "verdict.level_held_throughout": _t(
+        "Giữ được {level} suốt kỳ, đến {until}.", "{level}: kept throughout, to {until}."
+    ),
+    "verdict.level_held_until": _t(
+        "Giữ được {level} đến {date} (p50; mất ở {share_lost:.0%} số lần chạy).",
+        "{level}: kept until {date} (p50; lost in {share_lost:.0%} of runs).",
+    ),
+    "verdict.level_lost_from_start": _t(
+        "Mất {level} ngay từ ngày đầu, {date}.", "{level}: lost from the first day, {date}."
+    ),
+    "verdict.level_lost_in_some_runs": _t(
+        "Mất {level} ở {share_lost:.0%} số lần chạy{p10}.",
+        "{level}: lost in {share_lost:.0%} of runs{p10}.",
+    ),
+    "verdict.lost_p10": _t(" (1/10 số lần trước {date})", " (one run in ten by {date})"),
+    "verdict.trips_lost": _t(
+        "Chuyến bị hủy: {p50}/{planned} (p50; p10–p90 {p10}–{p90}); trung bình {crew_mean} do "
+        "thiếu nhân sự, {fleet_mean} do sự cố tàu.",
+        "Trips lost: {p50} of {planned} (p50; p10–p90 {p10}–{p90}); on average {crew_mean} "
+        "for want of crew, {fleet_mean} to train faults.",
+    ),
+    "verdict.overtime": _t(
+        "Làm thêm giờ: tổng {hours_p50} giờ (p50); người nhiều nhất {person_month_max_p50} "
+        "giờ/tháng.",
+        "Overtime: {hours_p50} h in all (p50); the most anyone works in a month "
+        "{person_month_max_p50} h.",
+    ),
+    "verdict.binding": _t(
+        "Ràng buộc chính: {resource} ({share_of_days:.0%} số ngày-lần chạy).",
+        "The binding constraint is {resource} ({share_of_days:.0%} of run-days).",
+    ),
+    "verdict.binding_none": _t(
+        "Không nguồn lực nào buộc phải cắt giảm kế hoạch chạy tàu của ngày nào.",
+        "No resource forced a cut in any day's service plan.",
+    ),
+    "verdict.binding_not_recorded": _t(
+        "Kết quả này không ghi lại điều gì hạn chế việc chạy tàu.",
+        "This result does not record what limited the service.",
+    ),
     # --- crew: why someone may not work a shift (crew.eligibility) -----------------------------
     "crew.problem.not_on_roster": _t("không có trong danh sách", "not on the roster"),
     "crew.problem.role": _t(

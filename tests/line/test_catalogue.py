@@ -12,10 +12,22 @@ from crew.model import GroupKind, QualKind, Role, State, TestKind
 from line.catalogue import Message, pick_lang, render
 from line.texts import TEXTS
 from services.health import _DEPENDENCY_PRIORITY
+from simulation.records import LEVELS
+from simulation.verdict import BINDING_RESOURCES, RUN_CODES
 from telemetry.alarm_rules import _STALE_REASONS
 
 ROOT = Path(__file__).resolve().parents[2]
-PACKAGES = ("line", "telemetry", "crew", "services", "api", "reports", "feeds", "whatif")
+PACKAGES = (
+    "line",
+    "telemetry",
+    "crew",
+    "simulation",
+    "services",
+    "api",
+    "reports",
+    "feeds",
+    "whatif",
+)
 # the same facts told with a different name: the Vietnamese names the substation by its name,
 # the English by its id (as before the catalogue); a saved alarm's two texts
 OWN_FIELDS = {"alarm.substation.limit", "alarm.substation.stale", "alarm.saved_text"}
@@ -51,6 +63,9 @@ def _codes_in_source() -> set[str]:
     found |= {f"alarm.dependency.{d}" for d in _DEPENDENCY_PRIORITY}
     found |= {f"alarm.substation.stale.{r}" for r in _STALE_REASONS}
     found |= {"alarm.headway.gap", "alarm.headway.bunching"}
+    found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
+    found |= {f"verdict.level.{lv}" for lv in LEVELS}
+    found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}
     return found
 
 
