@@ -83,6 +83,7 @@ TEXTS: Final[Mapping[str, Entry]] = {
     "alarm.crew.shift_short": _t(
         "Ca {shift} {start} thiếu người: {roles}", "Shift {shift} {start} short of staff: {roles}"
     ),
+    "alarm.crew.role_missing": _t("{role} {n}", "{role} {n}"),
     "alarm.dependency.broker": _t(
         "Mất kết nối MQTT broker: dữ liệu tàu không cập nhật "
         "(báo động mất tín hiệu từng tàu được gộp vào đây)",

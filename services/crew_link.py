@@ -228,7 +228,10 @@ class CrewLink:
             self._alarms.clear(key)
             return
         nxt = upcoming[0]
-        roles = ", ".join(f"{r} {n}" for r, n in sorted(nxt.by_role().items()))
+        roles = tuple(
+            Message("alarm.crew.role_missing", {"role": Message(f"crew.role.{r}"), "n": n})
+            for r, n in sorted(nxt.by_role().items())
+        )
         when = nxt.start.astimezone(tz)
         self._alarms.raise_alarm(
             key,

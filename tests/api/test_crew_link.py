@@ -10,6 +10,7 @@ the coverage warning and a staffed one clears it.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -193,7 +194,9 @@ async def test_logons_are_booked_once_and_next_shift_shortfall_warns(tmp_path: P
         await link.check_next_shift()
         warn = next(a for a in alarms.active() if a.key == "crew:next_shift:shortfall")
         assert warn.priority.name == "MEDIUM", warn
-        assert "driver" in warn.message_en
+        assert warn.text.code == "alarm.crew.shift_short"
+        assert re.search(r"short of staff: driver \d+", warn.message_en), warn.message_en
+        assert re.search(r"thiếu người: lái tàu \d+", warn.message), warn.message
         summary = link.summary
         assert summary is not None and summary["by_state"]["f0_isolation"] == 50
         degraded = [c for c in summary["capacity"] if c["degraded"]]
