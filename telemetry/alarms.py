@@ -62,7 +62,7 @@ from typing import Any
 
 import structlog
 
-from line.catalogue import Message, render
+from line.catalogue import Message, render_both
 
 log = structlog.get_logger(__name__)
 
@@ -146,16 +146,27 @@ class Alarm:
     first_raised_ms: int = 0
     annunciations: int = 1
     events: list[AlarmEvent] = field(default_factory=list)
+    # ``text`` rendered (vi, en), and the message it was rendered from: the board serialises
+    # every open alarm on each tick, the text changes only when the condition is raised again
+    _rendered: tuple[Message, str, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _texts(self) -> tuple[Message, str, str]:
+        r = self._rendered
+        if r is None or r[0] is not self.text:
+            r = self._rendered = (self.text, *render_both(self.text))
+        return r
 
     @property
     def message(self) -> str:
         """The text in Vietnamese, rendered from the catalogue."""
-        return render(self.text, "vi")
+        return self._texts()[1]
 
     @property
     def message_en(self) -> str:
         """The text in English, rendered from the catalogue."""
-        return render(self.text, "en")
+        return self._texts()[2]
 
     def to_dict(self) -> dict[str, object]:
         """JSON-ready form for the API, the websocket and the saved alarm book.
