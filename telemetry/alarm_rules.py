@@ -76,7 +76,7 @@ class LineAlarms:
         self.book.clear(key)
 
     def offline(self, train: str, in_service: bool) -> None:
-        """The on-board unit's death (or birth, ``online``): alarmed only in service."""
+        """The on-board unit went offline (its will): alarmed only for a train in service."""
         if in_service:
             self.book.raise_alarm(
                 f"train:{train}:offline",
