@@ -55,6 +55,7 @@ from crew.model import (
 from crew.roster import merge_rosters, synthetic_roster
 from crew.rules import (
     PRESETS,
+    CohortProblem,
     ContactMark,
     ContactTrace,
     CrewPolicy,
@@ -75,6 +76,7 @@ __all__ = [
     "Clearance",
     "Cohort",
     "ContactGroup",
+    "CohortProblem",
     "ContactMark",
     "ContactTrace",
     "CoveragePlan",

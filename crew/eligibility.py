@@ -29,6 +29,7 @@ from crew.hours import HoursLedger
 from crew.model import Role, Roster, Staff, State, TestOutcome
 from crew.rules import CrewPolicy, F1Mode
 from crew.status import StatusHistory
+from line.catalogue import Message
 
 
 class Reason(enum.StrEnum):
@@ -49,8 +50,10 @@ class Reason(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class Problem:
+    """One rule broken: which (``reason``), and the text saying how (a catalogue message)."""
+
     reason: Reason
-    detail: str
+    text: Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,21 +79,44 @@ _WORKABLE = frozenset({State.AVAILABLE, State.ON_SHIFT})
 _EPS = timedelta(seconds=1)
 
 
+def _problem(reason: Reason, code: str, **params: str | int | float | Message) -> Problem:
+    return Problem(reason, Message(f"crew.problem.{code}", params))
+
+
+def _role(role: Role) -> Message:
+    return Message(f"crew.role.{role.value}")
+
+
 def spec_problems(person: Staff, spec: DutySpec, day: date) -> list[Problem]:
     """Role, line and qualification problems of ``person`` for ``spec`` on ``day``."""
     out: list[Problem] = []
     if person.role is not spec.role:
-        out.append(Problem(Reason.ROLE, f"is a {person.role.value}, duty needs a {spec.role}"))
+        out.append(_problem(Reason.ROLE, "role", role=_role(person.role), needed=_role(spec.role)))
     elif spec.role is Role.TECHNICIAN and person.discipline is not spec.discipline:
         disc = person.discipline.value if person.discipline else "?"
-        out.append(Problem(Reason.ROLE, f"discipline {disc}, duty needs {spec.discipline}"))
+        needed = spec.discipline.value if spec.discipline else "?"
+        out.append(_problem(Reason.ROLE, "discipline", discipline=disc, needed=needed))
     if person.line_id is not None and person.line_id != spec.line_id:
-        out.append(Problem(Reason.ROLE, f"works on line {person.line_id}, not {spec.line_id}"))
+        out.append(_problem(Reason.ROLE, "line", line=person.line_id, needed=spec.line_id))
     for kind, scope in spec.required_qualifications():
         if not person.qualified(kind, scope, day):
             held = [q for q in person.qualifications if q.kind is kind and q.scope == scope]
-            why = f"expired {max(q.valid_until for q in held)}" if held else "not held"
-            out.append(Problem(Reason.QUALIFICATION, f"{kind.value} {scope}: {why}"))
+            what = Message(f"crew.qualification.{kind.value}")
+            if held:
+                until = max(q.valid_until for q in held).isoformat()
+                out.append(
+                    _problem(
+                        Reason.QUALIFICATION,
+                        "qualification_expired",
+                        kind=what,
+                        scope=scope,
+                        until=until,
+                    )
+                )
+            else:
+                out.append(
+                    _problem(Reason.QUALIFICATION, "qualification_missing", kind=what, scope=scope)
+                )
     return out
 
 
@@ -127,11 +153,14 @@ def window_problems(
         if st is State.F0_ISOLATION and av.awaiting_release_test and pending_ok:
             release_pending = True
             continue
+        state = Message(f"crew.state.{st.value}")
         if av.awaiting_release_test:
-            until = " (isolation over, no negative test yet)"
+            out.append(_problem(Reason.STATUS, "status_release_test", state=state))
+        elif av.until:
+            until = f"{av.until:%Y-%m-%d %H:%M}"
+            out.append(_problem(Reason.STATUS, "status_until", state=state, until=until))
         else:
-            until = f" until {av.until:%Y-%m-%d %H:%M}" if av.until else ""
-        out.append(Problem(Reason.STATUS, f"{st.value}{until}"))
+            out.append(_problem(Reason.STATUS, "status", state=state))
 
     # --- tests ------------------------------------------------------------------------------
     windows = []
@@ -147,7 +176,14 @@ def window_problems(
     last = history.latest_test(pid, start - lookback + _EPS, tested_by)
     test_pending = release_pending
     if last is not None and last.outcome is TestOutcome.POSITIVE:
-        out.append(Problem(Reason.TEST_POSITIVE, f"positive {last.kind.value} at {last.taken_at}"))
+        out.append(
+            _problem(
+                Reason.TEST_POSITIVE,
+                "test_positive",
+                kind=Message(f"crew.test_kind.{last.kind.value}"),
+                taken_at=str(last.taken_at),
+            )
+        )
     elif windows:
         window = timedelta(hours=min(windows))
         neg = history.latest_test(pid, start - window, tested_by, TestOutcome.NEGATIVE)
@@ -155,12 +191,11 @@ def window_problems(
             if pending_ok:
                 test_pending = True
             else:
-                h = min(windows)
-                out.append(Problem(Reason.TEST_MISSING, f"no negative test in the {h:g} h before"))
+                out.append(_problem(Reason.TEST_MISSING, "test_missing", hours=min(windows)))
 
     # --- 3-on-site --------------------------------------------------------------------------
     if person.role in policy.onsite_required_roles and roster.cohort_of(pid, start) is None:
-        out.append(Problem(Reason.NOT_ON_SITE, "not in an active 3-on-site cohort"))
+        out.append(_problem(Reason.NOT_ON_SITE, "not_on_site"))
 
     # --- rest and hours ---------------------------------------------------------------------
     minutes = round((end - start).total_seconds() / 60)
@@ -168,34 +203,38 @@ def window_problems(
     clash = ledger.rest_conflict(pid, start, end, rest)
     if clash is not None:
         out.append(
-            Problem(
+            _problem(
                 Reason.REST,
-                f"shift {clash.start:%Y-%m-%d %H:%M}–{clash.end:%H:%M} leaves under "
-                f"{policy.min_rest_between_shifts_h:g} h rest",
+                "rest",
+                start=f"{clash.start:%Y-%m-%d %H:%M}",
+                end=f"{clash.end:%H:%M}",
+                hours=policy.min_rest_between_shifts_h,
             )
         )
     day = ledger.day_of(start)
     if ledger.day_minutes(pid, day) > 0:
-        out.append(Problem(Reason.DAY_ALREADY_WORKED, f"already works a shift on {day}"))
+        out.append(_problem(Reason.DAY_ALREADY_WORKED, "day_already_worked", day=day.isoformat()))
     if minutes > round(policy.max_hours_per_day * 60):
         out.append(
-            Problem(Reason.DAY_HOURS, f"{minutes / 60:g} h > {policy.max_hours_per_day:g} h")
+            _problem(
+                Reason.DAY_HOURS, "day_hours", hours=minutes / 60, limit=policy.max_hours_per_day
+            )
         )
     if ledger.days_worked_in_week(pid, day) >= policy.max_work_days_per_week:
-        out.append(
-            Problem(Reason.WEEK_DAYS, f"already {policy.max_work_days_per_week} days this week")
-        )
+        out.append(_problem(Reason.WEEK_DAYS, "week_days", days=policy.max_work_days_per_week))
     ot = ledger.overtime_if(pid, day, minutes)
     if ot > 0:
         month_h, year_h = policy.overtime_limits_h(person)
         if not person.overtime_allowed:
-            out.append(Problem(Reason.OVERTIME_NOT_ALLOWED, f"shift adds {ot / 60:g} h overtime"))
+            out.append(_problem(Reason.OVERTIME_NOT_ALLOWED, "overtime_not_allowed", hours=ot / 60))
         m = ledger.month_overtime_min(pid, day.year, day.month) + ot
         if m > round(month_h * 60):
-            out.append(Problem(Reason.OVERTIME_MONTH, f"{m / 60:g} h > {month_h:g} h this month"))
+            out.append(
+                _problem(Reason.OVERTIME_MONTH, "overtime_month", hours=m / 60, limit=month_h)
+            )
         y = ledger.year_overtime_min(pid, day.year) + ot
         if y > round(year_h * 60):
-            out.append(Problem(Reason.OVERTIME_YEAR, f"{y / 60:g} h > {year_h:g} h this year"))
+            out.append(_problem(Reason.OVERTIME_YEAR, "overtime_year", hours=y / 60, limit=year_h))
     return out, test_pending and not out, minutes, ot
 
 

@@ -51,6 +51,7 @@ from crew.model import (
     TestResult,
 )
 from crew.status import StatusHistory
+from line.catalogue import Message
 
 
 class F1Mode(enum.StrEnum):
@@ -193,12 +194,13 @@ def policy_preset(name: str) -> CrewPolicy:
 # --- contact tracing -------------------------------------------------------------------------
 @dataclass(frozen=True, slots=True)
 class ContactMark:
-    """``staff_id`` is a contact of the case through ``group_id``; ``reason`` says so in words."""
+    """``staff_id`` is a contact of the case through ``group_id``; ``reason`` says so (a
+    catalogue message: ``crew.trace.shares_group``, or ``crew.trace.already_f0``)."""
 
     staff_id: str
     group_id: str
     group_kind: GroupKind
-    reason: str
+    reason: Message
 
 
 @dataclass(frozen=True, slots=True)
@@ -239,9 +241,19 @@ def trace_contacts(
         for m in g.members:
             if m == case_id:
                 continue
-            why = f"shares {g.kind.value.replace('_', ' ')} {g.id} ({g.name}) with F0 {case_id}"
+            why = Message(
+                "crew.trace.shares_group",
+                {
+                    "kind": Message(f"crew.group_kind.{g.kind.value}"),
+                    "group": g.id,
+                    "name": g.name,
+                    "case": case_id,
+                },
+            )
             if history.state_at(m, at) is State.F0_ISOLATION:
-                skipped.append(ContactMark(m, g.id, g.kind, f"already F0; {why}"))
+                skipped.append(
+                    ContactMark(m, g.id, g.kind, Message("crew.trace.already_f0", {"why": why}))
+                )
             else:
                 marks.append(ContactMark(m, g.id, g.kind, why))
     return marks, skipped
@@ -312,14 +324,23 @@ def plan_cohort(
     )
 
 
-def cohort_problems(roster: Roster, policy: CrewPolicy) -> list[str]:
+@dataclass(frozen=True, slots=True)
+class CohortProblem:
+    """A rule the ``cohorts`` break together (one, or two that overlap), and how."""
+
+    cohorts: tuple[str, ...]
+    text: Message
+
+
+def cohort_problems(roster: Roster, policy: CrewPolicy) -> list[CohortProblem]:
     """Cohorts that break the policy: longer than ``cohort_days``, or a person in two cohorts
     at once. (Beds are checked by :class:`Cohort` itself.)"""
-    out: list[str] = []
+    out: list[CohortProblem] = []
     limit = timedelta(days=policy.cohort_days)
     for c in roster.cohorts:
         if c.planned_end - c.start > limit:
-            out.append(f"cohort {c.id} lasts longer than {policy.cohort_days} days")
+            text = Message("crew.cohort.too_long", {"cohort": c.id, "days": policy.cohort_days})
+            out.append(CohortProblem((c.id,), text))
     cs = sorted(roster.cohorts, key=lambda c: (c.start, c.id))
     for i, a in enumerate(cs):
         for b in cs[i + 1 :]:
@@ -327,5 +348,8 @@ def cohort_problems(roster: Roster, policy: CrewPolicy) -> list[str]:
                 continue
             both = sorted(set(a.members) & set(b.members))
             if both:
-                out.append(f"cohorts {a.id} and {b.id} overlap in time and share {both}")
+                text = Message(
+                    "crew.cohort.overlap", {"a": a.id, "b": b.id, "members": ", ".join(both)}
+                )
+                out.append(CohortProblem((a.id, b.id), text))
     return out

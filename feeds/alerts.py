@@ -1,4 +1,5 @@
-"""Which control-room conditions passengers are told about, and in what words (vi, en).
+"""Which control-room conditions passengers are told about, and in what words (vi, en: the
+catalogue's ``feeds.alert.*`` texts).
 
 Only present (active, unshelved) alarms of priority high or critical are considered, and only
 those that change a passenger's journey. The control room's wording (codes, driver ids) is not
@@ -27,17 +28,18 @@ from google.transit import gtfs_realtime_pb2 as rt
 from feeds.ids import direction_id, gtfs_date, gtfs_time, route_id
 from feeds.live import AlarmSnapshot, LiveSnapshot, TripMatch, posix_s
 from line import DayPlan, Line, Trip
+from line.catalogue import Message, render
 
 PASSENGER_PRIORITIES = (1, 2)  # telemetry.alarms.Priority CRITICAL, HIGH
 # substation alarm keys ``substation:{id}:{point}:{kind}`` meaning traction power is lost
 TRACTION_LOSS = (("dc_bus_voltage", "low"), ("main_breaker_closed", "bit"), ("earth_fault", "bit"))
 
 
-def translated(out: rt.TranslatedString, vi: str, en: str) -> None:
+def translated(out: rt.TranslatedString, msg: Message) -> None:
     """Fill a GTFS-RT translated string: Vietnamese first (the feed language), then English."""
-    for text, lang in ((vi, "vi"), (en, "en")):
+    for lang in ("vi", "en"):
         t = out.translation.add()
-        t.text = text
+        t.text = render(msg, lang)
         t.language = lang
 
 
@@ -76,20 +78,9 @@ def _stopped_train(
         m = matches.get(v.train)
         if m is not None:
             alert.informed_entity.add().trip.trip_id = m.trip_id
-        translated(
-            alert.header_text,
-            f"Tàu dừng giữa ga {a_name} và ga {b_name}",
-            f"Train stopped between {a_name} and {b_name}",
-        )
-        translated(
-            alert.description_text,
-            f"Một đoàn tàu hướng đi {towards} đang dừng giữa ga {a_name} và ga {b_name} "
-            "do sự cố. Các chuyến tàu trên tuyến có thể bị chậm. Xin quý khách vui lòng "
-            "theo dõi thông báo tại nhà ga.",
-            f"A train towards {towards} is stopped between {a_name} and {b_name} because of "
-            "an incident. Trains on the line may be delayed. Please follow the announcements "
-            "in the stations.",
-        )
+        where = {"a": a_name, "b": b_name, "towards": towards}
+        translated(alert.header_text, Message("feeds.alert.train_stopped", where))
+        translated(alert.description_text, Message("feeds.alert.train_stopped.detail", where))
         out.append((f"alarm-{first.id}", alert))
     return out
 
@@ -126,10 +117,10 @@ def _power_loss(line: Line, snap: LiveSnapshot) -> list[tuple[str, rt.Alert]]:
     for sub_id, a in sorted(first_by_sub.items()):
         stations = feeding_section(line, sub_id)
         names = [line.station(s).name for s in stations]
-        where_vi = (
-            f"từ ga {names[0]} đến ga {names[-1]}" if len(names) > 1 else f"tại ga {names[0]}"
-        )
-        where_en = f"between {names[0]} and {names[-1]}" if len(names) > 1 else f"at {names[0]}"
+        if len(names) > 1:
+            where = Message("feeds.alert.between", {"a": names[0], "b": names[-1]})
+        else:
+            where = Message("feeds.alert.at", {"a": names[0]})
         alert = rt.Alert()
         alert.cause = rt.Alert.TECHNICAL_PROBLEM
         alert.effect = rt.Alert.NO_SERVICE
@@ -139,17 +130,9 @@ def _power_loss(line: Line, snap: LiveSnapshot) -> list[tuple[str, rt.Alert]]:
             sel = alert.informed_entity.add()
             sel.route_id = route_id(line)
             sel.stop_id = sid
+        translated(alert.header_text, Message("feeds.alert.power_loss", {"where": where}))
         translated(
-            alert.header_text,
-            f"Tạm dừng chạy tàu {where_vi}",
-            f"Service suspended {where_en}",
-        )
-        translated(
-            alert.description_text,
-            f"Do sự cố cấp điện, tàu tạm dừng chạy {where_vi}. Xin quý khách vui lòng sử dụng "
-            "phương tiện khác và theo dõi thông báo tại nhà ga.",
-            f"Because of a power supply failure, trains are not running {where_en}. Please "
-            "use other transport and follow the announcements in the stations.",
+            alert.description_text, Message("feeds.alert.power_loss.detail", {"where": where})
         )
         out.append((f"alarm-{a.id}", alert))
     return out
@@ -172,18 +155,8 @@ def _reduced_service(
     alert.informed_entity.add().route_id = route_id(line)
     n = len(cancelled)
     a, b = gtfs_time(start)[:5], gtfs_time(end)[:5]
-    translated(
-        alert.header_text,
-        f"Giảm tần suất chạy tàu từ {a} đến {b}",
-        f"Reduced service from {a} to {b}",
-    )
-    translated(
-        alert.description_text,
-        f"Do thiếu nhân lực lái tàu, {n} chuyến tàu hôm nay bị hủy và thời gian chờ tàu dài "
-        "hơn bình thường. Xin quý khách thông cảm.",
-        f"For lack of train crew, {n} trips are cancelled today and waits are longer than "
-        "usual. We apologise for the inconvenience.",
-    )
+    translated(alert.header_text, Message("feeds.alert.reduced", {"from": a, "to": b}))
+    translated(alert.description_text, Message("feeds.alert.reduced.detail", {"n": n}))
     return [(f"reduced-service-{gtfs_date(plan.service_date)}", alert)]
 
 

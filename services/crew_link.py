@@ -37,26 +37,11 @@ from crew.store.errors import StoreError
 from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
 from crew.store.records import CrewSnapshot
 from line import Line
+from line.catalogue import Message
 from telemetry.alarms import AlarmBook, Priority
 from telemetry.state import DriverVerdict, LineState
 
 log = structlog.get_logger(__name__)
-
-_REASONS_VI = {
-    "role": "không phải lái tàu",
-    "qualification": "chứng chỉ không hợp lệ",
-    "status": "không được phép làm việc (F0/F1/ốm/nghỉ)",
-    "test_missing": "chưa có xét nghiệm âm tính",
-    "test_positive": "xét nghiệm dương tính",
-    "not_on_site": "không ở trong nhóm 3 tại chỗ",
-    "rest": "chưa đủ thời gian nghỉ giữa ca",
-    "day_already_worked": "đã làm một ca hôm nay",
-    "day_hours": "vượt giờ làm trong ngày",
-    "week_days": "không có ngày nghỉ trong tuần",
-    "overtime_not_allowed": "không được làm thêm giờ",
-    "overtime_month": "vượt giới hạn làm thêm tháng",
-    "overtime_year": "vượt giới hạn làm thêm năm",
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,7 +105,7 @@ class CrewLink:
             return None  # crew record not loaded yet: say nothing rather than guess
         person = snap.roster.by_id.get(driver)
         if person is None:
-            return DriverVerdict(False, "không có trong danh sách", "not on the roster")
+            return DriverVerdict(False, (Message("crew.problem.not_on_roster"),))
         at = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
         # Outside every rostered shift (a depot move at night) the health, test and
         # qualification rules still apply: check against a nominal one-hour duty.
@@ -148,12 +133,7 @@ class CrewLink:
                 log.warning("logon booking queue full: booking dropped", driver=driver)
         if verdict.ok:
             return DriverVerdict(True)
-        reasons = sorted({p.reason.value for p in verdict.problems})
-        return DriverVerdict(
-            False,
-            "; ".join(_REASONS_VI.get(r, r) for r in reasons),
-            "; ".join(p.detail for p in verdict.problems),
-        )
+        return DriverVerdict(False, tuple(p.text for p in verdict.problems))
 
     def _shift_window(self, at: datetime) -> tuple[datetime, datetime] | None:
         tz = self._store.policy.tz
@@ -248,14 +228,19 @@ class CrewLink:
             self._alarms.clear(key)
             return
         nxt = upcoming[0]
-        roles = ", ".join(f"{r} {n}" for r, n in sorted(nxt.by_role().items()))
+        roles = tuple(
+            Message("alarm.crew.role_missing", {"role": Message(f"crew.role.{r}"), "n": n})
+            for r, n in sorted(nxt.by_role().items())
+        )
         when = nxt.start.astimezone(tz)
         self._alarms.raise_alarm(
             key,
             Priority.MEDIUM,
             "crew",
-            f"Ca {nxt.shift_id} {when:%d/%m %H:%M} thiếu người: {roles}",
-            f"Shift {nxt.shift_id} {when:%d/%m %H:%M} short of staff: {roles}",
+            Message(
+                "alarm.crew.shift_short",
+                {"shift": nxt.shift_id, "start": f"{when:%d/%m %H:%M}", "roles": roles},
+            ),
         )
 
     def _board_summary(

@@ -31,6 +31,7 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from crew.store.engine import writer
+from line.catalogue import Message
 from telemetry.alarms import AlarmBook, AlarmNotFound, Priority
 from telemetry.mqtt import MqttIngest
 from telemetry.sinks.base import Sink
@@ -39,6 +40,14 @@ from telemetry.sinks.influx import InfluxSink
 from telemetry.state import LineState
 
 log = structlog.get_logger(__name__)
+
+# dependencies with an alarm text of their own (alarm.dependency.<name> in the catalogue)
+_DEPENDENCY_PRIORITY = {
+    "broker": Priority.CRITICAL,
+    "database": Priority.HIGH,
+    "history": Priority.HIGH,
+    "influx": Priority.MEDIUM,
+}
 
 
 class Level(StrEnum):
@@ -238,36 +247,16 @@ class HealthMonitor:
                     self._alarms.note(alarm_id, "grouped", self._state.withheld_summary())
 
     def _raise(self, d: Dependency, key: str) -> None:
-        texts = {
-            "broker": (
-                Priority.CRITICAL,
-                "Mất kết nối MQTT broker: dữ liệu tàu không cập nhật "
-                "(báo động mất tín hiệu từng tàu được gộp vào đây)",
-                "MQTT broker unreachable: train data not updating "
-                "(per-train telemetry alarms grouped here)",
-            ),
-            "database": (
-                Priority.HIGH,
-                "Cơ sở dữ liệu không truy cập được: không ghi được dữ liệu kíp lái, "
-                "nhật ký vận hành chưa được lưu",
-                "Database unavailable: crew writes refused, operating record not saved",
-            ),
-            "history": (
-                Priority.HIGH,
-                "Kho lịch sử lỗi: dữ liệu lịch sử không được lưu",
-                "History store failing: history points are not stored",
-            ),
-            "influx": (
-                Priority.MEDIUM,
-                "InfluxDB không truy cập được: dữ liệu đang lưu tạm trên đĩa",
-                "InfluxDB unreachable: points spooled to disk for later",
-            ),
-        }
-        prio, vi, en = texts.get(
-            d.name, (Priority.HIGH, f"{d.name}: không hoạt động", f"{d.name}: not working")
-        )
-        detail = f" — {d.detail}" if d.detail and d.name != "broker" else ""
-        a = self._alarms.raise_alarm(key, prio, d.name, vi + detail[:200], en + detail[:200])
+        prio = _DEPENDENCY_PRIORITY.get(d.name)
+        # the broker's detail is left out: its alarm groups the per-train ones instead
+        detail = d.detail[:200] if d.detail and d.name != "broker" else None
+        suffix = Message("alarm.detail", {"text": detail}) if detail else None
+        if prio is None:
+            prio = Priority.HIGH
+            msg = Message("alarm.dependency.other", {"name": d.name, "detail": suffix})
+        else:
+            msg = Message(f"alarm.dependency.{d.name}", {"detail": suffix})
+        a = self._alarms.raise_alarm(key, prio, d.name, msg)
         if a is not None:
             self._alarm_ids[d.name] = a.id
 

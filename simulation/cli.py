@@ -24,11 +24,11 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 if TYPE_CHECKING:
+    from line.catalogue import Lang
     from simulation.results import WhatIfResult
     from simulation.runner import Executor
     from simulation.setup import CrewSnapshot
     from simulation.stability import Adaptive
-    from simulation.verdict_text import Lang
 
 app = typer.Typer(
     name="simulate",

@@ -62,6 +62,8 @@ from typing import Any
 
 import structlog
 
+from line.catalogue import Message, render_both
+
 log = structlog.get_logger(__name__)
 
 RATE_WINDOW_MS = 10 * 60 * 1000
@@ -130,8 +132,7 @@ class Alarm:
     key: str
     source: str
     priority: Priority
-    message: str  # Vietnamese
-    message_en: str
+    text: Message  # what the operator reads, as a catalogue code and its parameters
     raised_ms: int  # latest annunciation
     state: AlarmState
     active: bool  # the condition is present now
@@ -145,15 +146,42 @@ class Alarm:
     first_raised_ms: int = 0
     annunciations: int = 1
     events: list[AlarmEvent] = field(default_factory=list)
+    # ``text`` rendered (vi, en), and the message it was rendered from: the board serialises
+    # every open alarm on each tick, the text changes only when the condition is raised again
+    _rendered: tuple[Message, str, str] | None = field(
+        default=None, init=False, repr=False, compare=False
+    )
+
+    def _texts(self) -> tuple[Message, str, str]:
+        r = self._rendered
+        if r is None or r[0] is not self.text:
+            r = self._rendered = (self.text, *render_both(self.text))
+        return r
+
+    @property
+    def message(self) -> str:
+        """The text in Vietnamese, rendered from the catalogue."""
+        return self._texts()[1]
+
+    @property
+    def message_en(self) -> str:
+        """The text in English, rendered from the catalogue."""
+        return self._texts()[2]
 
     def to_dict(self) -> dict[str, object]:
-        """JSON-ready form for the API and the websocket."""
+        """JSON-ready form for the API, the websocket and the saved alarm book.
+
+        ``code`` and ``params`` are the text as data; ``message`` (Vietnamese) and
+        ``message_en`` are it rendered, both: the board's frames are serialised once for
+        every client, and each client's language switch picks one.
+        """
         return {
             "id": self.id,
             "key": self.key,
             "source": self.source,
             "priority": int(self.priority),
             "priority_name": self.priority.name.lower(),
+            **self.text.to_json(),
             "message": self.message,
             "message_en": self.message_en,
             "raised_ms": self.raised_ms,
@@ -176,14 +204,21 @@ class Alarm:
 
 
 def alarm_from_dict(d: dict[str, Any]) -> Alarm:
-    """The inverse of :meth:`Alarm.to_dict` (restoring a saved alarm book)."""
+    """The inverse of :meth:`Alarm.to_dict` (restoring a saved alarm book).
+
+    A book saved before the catalogue has only the two rendered texts: they are kept as they
+    were (code ``alarm.saved_text``).
+    """
+    if "code" in d:
+        text = Message.from_json(d)
+    else:
+        text = Message("alarm.saved_text", {"vi": str(d["message"]), "en": str(d["message_en"])})
     return Alarm(
         id=int(d["id"]),
         key=str(d["key"]),
         source=str(d["source"]),
         priority=Priority(int(d["priority"])),
-        message=str(d["message"]),
-        message_en=str(d["message_en"]),
+        text=text,
         raised_ms=int(d["raised_ms"]),
         state=AlarmState(d["state"]),
         active=bool(d["active"]),
@@ -256,9 +291,7 @@ class AlarmBook:
         self._annunciated: deque[int] = deque()  # timestamps within the rate window
 
     # --- the field side ----------------------------------------------------------------------
-    def raise_alarm(
-        self, key: str, priority: Priority, source: str, message: str, message_en: str
-    ) -> Alarm | None:
+    def raise_alarm(self, key: str, priority: Priority, source: str, text: Message) -> Alarm | None:
         """The condition ``key`` is present. Returns the alarm if this annunciated it.
 
         None when nothing was annunciated: the condition is already active (no duplicates), or
@@ -274,8 +307,7 @@ class AlarmBook:
                 key=key,
                 source=source,
                 priority=priority,
-                message=message,
-                message_en=message_en,
+                text=text,
                 raised_ms=now,
                 state=AlarmState.UNACK,
                 active=True,
@@ -291,7 +323,7 @@ class AlarmBook:
             return None
         # the condition is back: the alarm describes it as it is now
         a.active, a.cleared_ms = True, None
-        a.priority, a.source, a.message, a.message_en = priority, source, message, message_en
+        a.priority, a.source, a.text = priority, source, text
         if a.state is AlarmState.SHELVED:
             self._journal(a, AlarmEvent(now, "returned_while_shelved"))
             self._changed(a)

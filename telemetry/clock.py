@@ -16,6 +16,7 @@ timestamps are the board's time: nothing is clamped or alarmed, skew is still ex
 
 from __future__ import annotations
 
+from line.catalogue import Message
 from telemetry.alarms import AlarmBook, Priority
 from telemetry.config import StateSettings
 from telemetry.metrics import TelemetryMetrics
@@ -69,13 +70,11 @@ class FieldClock:
         # restored alarm must clear when the clock is right again
         if abs(skew) > self._alarm_ms:
             if not self._alarms.is_active(key):
-                s = f"{skew / 1000:+.0f} s"
                 self._alarms.raise_alarm(
                     key,
                     Priority.LOW,
                     unit,
-                    f"{unit}: đồng hồ thiết bị lệch {s} so với máy chủ",
-                    f"{unit}: unit clock off by {s} from the server",
+                    Message("alarm.clock.skew", {"unit": unit, "skew_s": skew / 1000}),
                 )
         elif abs(skew) <= self._alarm_ms // 2 and self._alarms.is_active(key):
             self._alarms.clear(key)

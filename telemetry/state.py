@@ -1,8 +1,9 @@
-"""The live line: trains, headways per track, schedule deviation, substations — and their alarms.
+"""The live line: trains, headways per track, schedule deviation, substations.
 
 Everything here is derived from the message stream (so it can be rebuilt by replay). Field
 time (``ts`` of the messages, which the emulator may run faster than real time) drives the
-timetable comparisons; wall time drives staleness.
+timetable comparisons; wall time drives staleness. What each condition raises on the alarm
+book (key, priority, text) is :mod:`telemetry.alarm_rules`.
 """
 
 from __future__ import annotations
@@ -14,14 +15,15 @@ from functools import lru_cache
 from typing import Any
 
 from line import DayPlan, Direction, Line, LocationKind, nearest_departure, plan_day
-from telemetry.alarms import Alarm, AlarmBook, AlarmState, Priority
+from line.catalogue import Message
+from telemetry.alarm_rules import LineAlarms, seq_ranges
+from telemetry.alarms import Alarm, AlarmBook, AlarmState
 from telemetry.config import RegisterMap, StateSettings
 from telemetry.metrics import TelemetryMetrics
 from telemetry.registers import SubstationReading, violations
 from telemetry.schemas import (
     Decoded,
     EventKind,
-    Severity,
     StationFlow,
     TrainEvent,
     TrainStatus,
@@ -33,12 +35,6 @@ from telemetry.trips import TripLedger
 LOCAL_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 IN_SERVICE_MODES = frozenset({"ATO", "ATP", "RM"})
 _DIRECTIONS = {1: Direction.OUTBOUND, 2: Direction.INBOUND}
-_EVENT_PRIORITY = {
-    Severity.CRITICAL: Priority.CRITICAL,
-    Severity.MAJOR: Priority.HIGH,
-    Severity.MINOR: Priority.LOW,
-}
-_UNSPECIFIED_FAULT = "unspecified"  # alarm key part of a fault event without a code
 _RANGES_SHOWN = 5  # lost seq ranges named in one alarm message (the board has the last 20)
 
 
@@ -63,11 +59,10 @@ def _day(days_since_epoch: int) -> date:
 
 @dataclass(frozen=True, slots=True)
 class DriverVerdict:
-    """Whether a driver logged on at a cab is cleared to drive, and why not (vi, en)."""
+    """Whether a driver logged on at a cab is cleared to drive, and why not (catalogue texts)."""
 
     cleared: bool
-    reason: str = ""
-    reason_en: str = ""
+    reasons: tuple[Message, ...] = ()
 
 
 # (driver id, train id, field ts ms) → verdict; None when the checker knows nothing of them
@@ -146,6 +141,7 @@ class LineState:
         self.line = line
         self.settings = settings
         self.alarms = alarms
+        self.alarm_rules = LineAlarms(alarms)
         self.metrics = metrics
         self._timetable = line.timetable(settings.timetable)
         self.trains: dict[str, TrainView] = {
@@ -246,7 +242,7 @@ class LineState:
             self.field_ts_ms = m.ts
         if tv.stale:
             tv.stale = False
-            self.alarms.clear(f"train:{tv.train}:stale")
+            self.alarm_rules.train_fresh(tv.train)
         return True
 
     def _deviation(self, ts_ms: int, pos_m: float, d: Direction, at_station: bool) -> float | None:
@@ -280,25 +276,14 @@ class LineState:
             tv.event_seqs = set(sorted(tv.event_seqs)[-500:])
         newer = verdict in (SeqVerdict.NEWER, SeqVerdict.RESET)
         k = m.kind
-        # the ICD makes ``code`` optional: a fault without one is still a fault (its own
-        # condition, cleared by a fault_cleared without a code) — found by fuzzing, it was a
-        # KeyError below
-        code = m.code or _UNSPECIFIED_FAULT
+        # the ICD makes ``code`` optional: a fault without one is still a fault — found by
+        # fuzzing, it was a KeyError
         if k is EventKind.FAULT_RAISED:
-            prio = _EVENT_PRIORITY.get(m.severity or Severity.MAJOR, Priority.HIGH)
-            what_vi = f"lỗi {m.code}" if m.code else "lỗi (không rõ mã)"
-            what_en = f"fault {m.code}" if m.code else "fault (no code)"
-            self.alarms.raise_alarm(
-                f"train:{m.train}:fault:{code}",
-                prio,
-                m.train,
-                f"Tàu {m.train}: {what_vi}" + (f" — {m.detail}" if m.detail else ""),
-                f"Train {m.train}: {what_en}" + (f" — {m.detail}" if m.detail else ""),
-            )
+            self.alarm_rules.fault_raised(m.train, m.code, m.severity, m.detail)
             if newer and m.code and m.code not in tv.faults:
                 tv.faults = (*tv.faults, m.code)
         elif k is EventKind.FAULT_CLEARED:
-            self.alarms.clear(f"train:{m.train}:fault:{code}")
+            self.alarm_rules.fault_cleared(m.train, m.code)
             if newer:
                 tv.faults = tuple(f for f in tv.faults if f != m.code)
         elif k in (EventKind.CAB_LOGON, EventKind.CAB_LOGOFF):
@@ -307,39 +292,18 @@ class LineState:
                 tv.driver = driver
                 self._check_driver(tv, m.ts)
         else:
-            labels = {
-                EventKind.EMERGENCY_BRAKE: ("phanh khẩn cấp", "emergency brake"),
-                EventKind.DOOR_OBSTRUCTION: ("kẹt cửa", "door obstruction"),
-                EventKind.PASSENGER_ALARM: ("báo động hành khách", "passenger alarm"),
-            }
-            vi, en = labels[k]
-            self.alarms.raise_alarm(
-                f"train:{m.train}:{k.value}:{m.seq}",
-                Priority.CRITICAL if k is EventKind.EMERGENCY_BRAKE else Priority.HIGH,
-                m.train,
-                f"Tàu {m.train}: {vi}",
-                f"Train {m.train}: {en}",
-            )
-            # a one-shot event: it stays on the board until acknowledged (returned-unacked)
-            self.alarms.clear(f"train:{m.train}:{k.value}:{m.seq}")
+            self.alarm_rules.one_shot(m.train, k, m.seq)
         return True
 
     def _check_driver(self, tv: TrainView, ts_ms: int) -> None:
-        key = f"train:{tv.train}:driver_not_cleared"
         if tv.driver is None or self.driver_check is None:
-            self.alarms.clear(key)
+            self.alarm_rules.driver_cleared(tv.train)
             return
         verdict = self.driver_check(tv.driver, tv.train, ts_ms)
         if verdict is None or verdict.cleared:
-            self.alarms.clear(key)
+            self.alarm_rules.driver_cleared(tv.train)
             return
-        self.alarms.raise_alarm(
-            key,
-            Priority.CRITICAL,
-            tv.train,
-            f"Tàu {tv.train}: lái tàu {tv.driver} chưa đủ điều kiện — {verdict.reason}",
-            f"Train {tv.train}: driver {tv.driver} not cleared — {verdict.reason_en}",
-        )
+        self.alarm_rules.driver_not_cleared(tv.train, tv.driver, verdict.reasons)
 
     def recheck_drivers(self) -> None:
         """Re-check every logged-on driver (crew data changed: someone became F0, …)."""
@@ -358,17 +322,10 @@ class LineState:
                 tv.event_seqs.clear()
                 tv.birth_ts = m.ts
         tv.online = m.online
-        key = f"train:{train}:offline"
         if m.online:
-            self.alarms.clear(key)
-        elif tv.mode in IN_SERVICE_MODES:
-            self.alarms.raise_alarm(
-                key,
-                Priority.HIGH,
-                train,
-                f"Tàu {train}: mất kết nối thiết bị trên tàu",
-                f"Train {train}: on-board unit offline",
-            )
+            self.alarm_rules.online(train)
+        else:
+            self.alarm_rules.offline(train, tv.mode in IN_SERVICE_MODES)
         return True
 
     # --- substations ----------------------------------------------------------------------
@@ -377,44 +334,16 @@ class LineState:
         if sv is None:
             return
         sv.ts_ms, sv.values, sv.bits = r.ts_ms, r.values, r.bits
-        now: set[str] = set()
-        for v in violations(sv.map, r):
-            key = f"substation:{r.device}:{v.point}:{v.kind}"
-            now.add(key)
-            limit = "" if v.limit is None else f" (giới hạn {v.limit:g} {v.unit})"
-            limit_en = "" if v.limit is None else f" (limit {v.limit:g} {v.unit})"
-            self.alarms.raise_alarm(
-                key,
-                Priority.HIGH if v.kind in ("low", "bit") else Priority.MEDIUM,
-                r.device,
-                f"{sv.name}: {v.point} = {v.value:g} {v.unit}{limit}",
-                f"{r.device}: {v.point} = {v.value:g} {v.unit}{limit_en}",
-            )
-        for key in sv.active_violations - now:
-            self.alarms.clear(key)
-        sv.active_violations = now
+        sv.active_violations = self.alarm_rules.substation_limits(
+            r.device, sv.name, violations(sv.map, r), sv.active_violations
+        )
 
     def substation_health(self, device: str, healthy: bool, reason: str) -> None:
         sv = self.substations.get(device)
         if sv is None:
             return
         sv.stale, sv.stale_reason = (not healthy), (None if healthy else reason)
-        key = f"substation:{device}:stale"
-        if healthy:
-            self.alarms.clear(key)
-            return
-        why = {
-            "no_answer": ("không trả lời", "not answering"),
-            "frozen_heartbeat": ("heartbeat đứng yên", "heartbeat frozen"),
-        }
-        vi, en = why.get(reason, (reason, reason))
-        self.alarms.raise_alarm(
-            key,
-            Priority.HIGH,
-            device,
-            f"{sv.name}: mất dữ liệu ({vi})",
-            f"{device}: telemetry stale ({en})",
-        )
+        self.alarm_rules.substation_stale(device, sv.name, healthy, reason)
 
     def sync_from_alarms(self) -> None:
         """After restoring a saved alarm book: take up the conditions it says are present, so
@@ -458,7 +387,7 @@ class LineState:
         if w["stale_trains"]:
             parts.append(f"no telemetry: {', '.join(sorted(w['stale_trains']))}")
         for train, (n, ranges) in sorted(w["lost_by_train"].items()):
-            shown = ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges)
+            shown = seq_ranges(ranges)
             parts.append(f"{train}: {n} message{'s' if n != 1 else ''} lost (seq {shown})")
         return "; ".join(parts) or "nothing"
 
@@ -511,21 +440,13 @@ class LineState:
                 tv.stale = True
             if not tv.stale:
                 continue
-            key = f"train:{tv.train}:stale"
             if withhold:
                 if tv.train not in self.withheld["stale_trains"]:
                     self.withheld["stale_trains"].append(tv.train)
-            elif not self.alarms.is_active(key):
+            else:
                 # stale on its own (or still silent after the cause is gone): its own alarm
-                age = (now_ms - tv.received_ms) / 1000
-                in_service = tv.mode in IN_SERVICE_MODES
-                self.alarms.raise_alarm(
-                    key,
-                    Priority.HIGH if in_service else Priority.LOW,
-                    tv.train,
-                    f"Tàu {tv.train}: mất tín hiệu {age:.0f} s",
-                    f"Train {tv.train}: no telemetry for {age:.0f} s",
-                )
+                age_s = (now_ms - tv.received_ms) / 1000
+                self.alarm_rules.train_stale(tv.train, age_s, tv.mode in IN_SERVICE_MODES)
         self._driverless()
         self._headways()
         self.alarms.tick()
@@ -547,38 +468,17 @@ class LineState:
         tv.loss_ranges = (tv.loss_ranges + tv.seq.lost_ranges[len(tv.seq.lost_ranges) - new :])[
             -_RANGES_SHOWN - 1 :
         ]
-        shown = ", ".join(
-            f"{a}" if a == b else f"{a}–{b}" for a, b in tv.loss_ranges[-_RANGES_SHOWN:]
-        )
+        shown = seq_ranges(tv.loss_ranges[-_RANGES_SHOWN:])
         if len(tv.loss_ranges) > _RANGES_SHOWN:
             shown = "…, " + shown
-        key = f"train:{tv.train}:seq_loss"
-        alarm = self.alarms.raise_alarm(
-            key,
-            Priority.LOW,
-            tv.train,
-            f"Tàu {tv.train}: mất {tv.loss_unacked} bản tin (seq {shown})",
-            f"Train {tv.train}: {tv.loss_unacked} message{'s' if tv.loss_unacked != 1 else ''}"
-            f" lost (seq {shown})",
-        )
+        alarm = self.alarm_rules.seq_loss(tv.train, tv.loss_unacked, shown)
         if alarm is not None:
             tv.loss_alarm = alarm
-        self.alarms.clear(key)
 
     def _driverless(self) -> None:
         """A train in passenger service with nobody logged on at the active cab."""
         for tv in self.trains.values():
-            key = f"train:{tv.train}:no_driver"
-            if tv.in_service and tv.driver is None:
-                self.alarms.raise_alarm(
-                    key,
-                    Priority.CRITICAL,
-                    tv.train,
-                    f"Tàu {tv.train}: đang chạy nhưng không có lái tàu đăng nhập",
-                    f"Train {tv.train}: in service with no driver logged on",
-                )
-            elif self.alarms.is_active(key):
-                self.alarms.clear(key)
+            self.alarm_rules.driverless(tv.train, tv.in_service and tv.driver is None)
 
     def _headways(self) -> None:
         if self.field_ts_ms is None:
@@ -612,24 +512,8 @@ class LineState:
                         status = "bunching"
                 out.append(Headway(int(d), lead.train, fol.train, round(h, 1), status))
                 if status != "ok" and planned:
-                    key = f"headway:{fol.train}:{status}"
-                    flagged.add(key)
-                    if status == "gap":
-                        vi = f"Giãn cách lớn: {lead.train} → {fol.train} {h / 60:.1f} phút"
-                        en = f"Headway gap: {lead.train} → {fol.train} {h / 60:.1f} min"
-                    else:
-                        vi = f"Dồn tàu: {lead.train} → {fol.train} {h / 60:.1f} phút"
-                        en = f"Bunching: {lead.train} → {fol.train} {h / 60:.1f} min"
-                    self.alarms.raise_alarm(
-                        key,
-                        Priority.MEDIUM if status == "gap" else Priority.LOW,
-                        f"track {int(d)}",
-                        vi + f" (kế hoạch {planned / 60:.0f})",
-                        en + f" (planned {planned / 60:.0f})",
+                    flagged.add(
+                        self.alarm_rules.headway(int(d), lead.train, fol.train, status, h, planned)
                     )
-        for tv in self.trains.values():
-            for status in ("gap", "bunching"):
-                key = f"headway:{tv.train}:{status}"
-                if key not in flagged and self.alarms.is_active(key):
-                    self.alarms.clear(key)
+        self.alarm_rules.headways_ok(list(self.trains), flagged)
         self.headways = out

@@ -12,7 +12,6 @@ record since — reload and redo). Status events and test results carry the clie
 from __future__ import annotations
 
 import contextlib
-import re
 from collections.abc import Iterator
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -24,6 +23,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audited_roles
+from api.lang import LangDep
 from crew.coverage import SolverSettings
 from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
 from crew.hours import WorkRecord
@@ -37,7 +37,7 @@ from crew.model import (
     TestOutcome,
     TestResult,
 )
-from crew.rules import cohort_problems
+from crew.rules import ContactMark, cohort_problems
 from crew.store import (
     CrewStore,
     IdConflict,
@@ -47,6 +47,7 @@ from crew.store import (
     Versioned,
 )
 from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
+from line.catalogue import Lang, render
 from whatif.outlook_gate import RateLimited
 
 router = APIRouter(prefix="/api/crew", tags=["crew"])
@@ -300,10 +301,18 @@ async def delete_group(
     return Response(status_code=204)
 
 
-async def _cohort_warnings(store: CrewStore, cohort_id: str) -> list[str]:
-    """What the policy says against a cohort (too long, a member in two cohorts at once)."""
-    word = re.compile(rf"(?<![\w-]){re.escape(cohort_id)}(?![\w-])")
-    return [p for p in cohort_problems(await store.roster(), store.policy) if word.search(p)]
+async def _cohort_warnings(store: CrewStore, cohort_id: str, lang: Lang) -> dict[str, Any]:
+    """What the policy says against a cohort (too long, a member in two cohorts at once):
+    ``warnings`` as text in the request's language, ``warning_messages`` as codes."""
+    found = [
+        p.text
+        for p in cohort_problems(await store.roster(), store.policy)
+        if cohort_id in p.cohorts
+    ]
+    return {
+        "warnings": [render(m, lang) for m in found],
+        "warning_messages": [m.to_json() for m in found],
+    }
 
 
 @router.get("/cohorts")
@@ -314,11 +323,11 @@ async def list_cohorts(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
 
 @router.post("/cohorts", status_code=201)
 async def create_cohort(
-    body: Cohort, who: Writer, store: StoreDep, response: Response
+    body: Cohort, who: Writer, store: StoreDep, response: Response, lang: LangDep
 ) -> dict[str, Any]:
     with _store_errors():
         v = await store.create_cohort(body, actor=who.actor)
-    return {**_out(v, response), "warnings": await _cohort_warnings(store, v.item.id)}
+    return {**_out(v, response), **await _cohort_warnings(store, v.item.id, lang)}
 
 
 @router.get("/cohorts/{cohort_id}")
@@ -336,13 +345,14 @@ async def update_cohort(
     who: Writer,
     store: StoreDep,
     response: Response,
+    lang: LangDep,
     if_match: IfMatch = None,
 ) -> dict[str, Any]:
     _same_id(cohort_id, body.id)
     expected = _expected_version(if_match)
     with _store_errors():
         v = await store.update_cohort(body, expected_version=expected, actor=who.actor)
-    return {**_out(v, response), "warnings": await _cohort_warnings(store, v.item.id)}
+    return {**_out(v, response), **await _cohort_warnings(store, v.item.id, lang)}
 
 
 @router.delete("/cohorts/{cohort_id}", status_code=204)
@@ -432,7 +442,7 @@ async def record_test(
 
 @router.post("/cases", status_code=201)
 async def declare_case(
-    body: CaseIn, who: Writer, store: StoreDep, response: Response
+    body: CaseIn, who: Writer, store: StoreDep, response: Response, lang: LangDep
 ) -> dict[str, Any]:
     """Declare an F0: isolates the person and marks their contact groups F1, saying why."""
     at = body.at or _now(store)
@@ -442,16 +452,21 @@ async def declare_case(
         response.status_code = 200
     return {
         "case": trace.case_event.model_dump(mode="json"),
-        "contacts": [
-            {"staff_id": m.staff_id, "group_id": m.group_id, "reason": m.reason}
-            for m in trace.marks
-        ],
-        "not_marked": [
-            {"staff_id": m.staff_id, "group_id": m.group_id, "reason": m.reason}
-            for m in trace.not_marked
-        ],
+        "contacts": [_contact(m, lang) for m in trace.marks],
+        "not_marked": [_contact(m, lang) for m in trace.not_marked],
         "events": [e.model_dump(mode="json") for e in trace.events],
         "new_events": new,
+    }
+
+
+def _contact(m: ContactMark, lang: Lang) -> dict[str, Any]:
+    """A traced contact; ``reason`` in the request's language, also as code and params."""
+    return {
+        "staff_id": m.staff_id,
+        "group_id": m.group_id,
+        "reason": render(m.reason, lang),
+        "reason_code": m.reason.code,
+        "reason_params": m.reason.to_json()["params"],
     }
 
 

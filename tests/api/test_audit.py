@@ -14,6 +14,7 @@ from typing import Any
 import httpx
 
 from accounts.identity import UserRole
+from line.catalogue import Message
 from telemetry.alarms import Priority
 from tests.api.authkit import T0, FakeClock, bearer, make_settings, serving, sign_in
 
@@ -54,7 +55,12 @@ async def test_each_audited_action_leaves_a_record(tmp_path: Path) -> None:
         body = await sign_in(http, "dd01")
         assert (await audit(http, action="login"))[0]["at_ms"] == T0 + 1000
 
-        a = served.rt.alarms.raise_alarm("SS2:uv", Priority.HIGH, "SS2", "Sụt áp", "Undervolt")
+        a = served.rt.alarms.raise_alarm(
+            "SS2:uv",
+            Priority.HIGH,
+            "SS2",
+            Message("alarm.saved_text", {"vi": "Sụt áp", "en": "Undervolt"}),
+        )
         assert a is not None
         base = f"/api/alarms/{a.id}"
         assert (await http.post(f"{base}/ack")).status_code == 200

@@ -19,6 +19,7 @@ from fastapi import WebSocket
 
 from accounts.identity import UserRole
 from api.auth import principal_from_websocket
+from line.catalogue import Message
 from telemetry.alarms import Priority
 from tests.api.authkit import (
     PASSWORD,
@@ -43,7 +44,12 @@ def set_cookies(r: httpx.Response) -> dict[str, str]:
 
 
 def raise_alarm(served: Served, key: str = "T03:fault") -> int:
-    a = served.rt.alarms.raise_alarm(key, Priority.HIGH, "T03", "Tàu T03 lỗi", "T03 fault")
+    a = served.rt.alarms.raise_alarm(
+        key,
+        Priority.HIGH,
+        "T03",
+        Message("alarm.saved_text", {"vi": "Tàu T03 lỗi", "en": "T03 fault"}),
+    )
     assert a is not None
     return a.id
 

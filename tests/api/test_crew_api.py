@@ -307,7 +307,10 @@ async def test_declared_cases_show_in_status_coverage_and_capacity(
     for case in ("D001", "D011", "D021", "D031", "D041", "D051"):
         r = await http.post("/api/crew/cases", json={"staff_id": case, "at": at}, headers=CM)
         assert r.status_code == 201, r.text
-        assert all(case in c["reason"] for c in r.json()["contacts"])
+        contacts = r.json()["contacts"]
+        assert all(case in c["reason"] for c in contacts)
+        assert all(c["reason_code"] == "crew.trace.shares_group" for c in contacts)
+        assert f"với F0 {case}" in contacts[0]["reason"]  # Vietnamese by default
     again = await http.post("/api/crew/cases", json={"staff_id": "D001", "at": at}, headers=CM)
     assert again.status_code == 200 and again.json()["new_events"] == 0
 
@@ -343,6 +346,13 @@ async def test_cohorts_are_versioned_and_warn_when_longer_than_the_policy(
     longer = {**cohort, "planned_end": "2026-03-30T06:00:00+07:00"}
     r = await http.put("/api/crew/cohorts/3OS-A", json=longer, headers={**CM, "If-Match": '"1"'})
     assert r.status_code == 200 and r.headers["etag"] == '"2"'
+    # the policy's word, in the request's language (Vietnamese unless it asks for English)
+    assert r.json()["warnings"] == ["nhóm 3OS-A dài hơn 14 ngày"]
+    assert r.json()["warning_messages"] == [
+        {"code": "crew.cohort.too_long", "params": {"cohort": "3OS-A", "days": 14}}
+    ]
+    en = {**CM, "If-Match": '"2"', "Accept-Language": "en-GB,en;q=0.9"}
+    r = await http.put("/api/crew/cohorts/3OS-A", json=longer, headers=en)
     assert r.json()["warnings"] == ["cohort 3OS-A lasts longer than 14 days"]
     r = await http.put("/api/crew/cohorts/3OS-A", json=cohort, headers={**CM, "If-Match": '"1"'})
     assert r.status_code == 409

@@ -10,6 +10,7 @@ the coverage warning and a staffed one clears it.
 from __future__ import annotations
 
 import asyncio
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -103,7 +104,13 @@ async def test_f0_driver_at_the_cab_raises_a_critical_alarm(
             why = {k: a["message_en"] for k, a in alarms.items()}
             assert set(alarms) == {"train:T03:driver_not_cleared"}, why
             assert alarms["train:T03:driver_not_cleared"]["priority_name"] == "critical"
-            assert "X999" in alarms["train:T03:driver_not_cleared"]["message_en"]
+            x999 = alarms["train:T03:driver_not_cleared"]
+            assert x999["code"] == "alarm.train.driver_not_cleared"
+            assert (
+                x999["message"]
+                == "Tàu T03: lái tàu X999 chưa đủ điều kiện — không có trong danh sách"
+            )
+            assert x999["message_en"] == "Train T03: driver X999 not cleared — not on the roster"
 
             # the crew manager declares D010 F0 while D010 is driving T01: no new logon needed
             r = await http.post("/api/crew/cases", json={"staff_id": "D010"}, headers=CM)
@@ -116,7 +123,8 @@ async def test_f0_driver_at_the_cab_raises_a_critical_alarm(
             alarm = await until(t01_alarm, timeout_s=15)
             assert alarm["priority_name"] == "critical"
             assert alarm["state"] == "unack"
-            assert "D010" in alarm["message"] and "F0" in alarm["message"]
+            assert "D010" in alarm["message"] and "đang F0 cách ly đến" in alarm["message"]
+            assert "F0 in isolation until" in alarm["message_en"]
             board = (await http.get("/api/board", headers=OP)).json()
             assert "train:T02:driver_not_cleared" not in _driver_alarms(board)
 
@@ -186,7 +194,9 @@ async def test_logons_are_booked_once_and_next_shift_shortfall_warns(tmp_path: P
         await link.check_next_shift()
         warn = next(a for a in alarms.active() if a.key == "crew:next_shift:shortfall")
         assert warn.priority.name == "MEDIUM", warn
-        assert "driver" in warn.message_en
+        assert warn.text.code == "alarm.crew.shift_short"
+        assert re.search(r"short of staff: driver \d+", warn.message_en), warn.message_en
+        assert re.search(r"thiếu người: lái tàu \d+", warn.message), warn.message
         summary = link.summary
         assert summary is not None and summary["by_state"]["f0_isolation"] == 50
         degraded = [c for c in summary["capacity"] if c["degraded"]]

@@ -21,6 +21,7 @@ from pathlib import Path
 from crew import Cohort, Role, State, StatusEvent
 from crew.store.outlook import shift_summaries, stored_outlook
 from line import Direction, Trip, plan_day
+from line.catalogue import Message
 from reports.model import ReportKind, SituationReport
 from reports.service import ReportService
 from services.runtime import Runtime, build_runtime, report_sources
@@ -94,7 +95,12 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
     s0620, s0700, s1050, s1100 = (6 * 3600 + 1200, 7 * 3600, 10 * 3600 + 3000, 11 * 3600)
 
     def chatter() -> int:
-        a = book.raise_alarm("chatter", Priority.HIGH, "SS2", "Chập chờn", "Chattering")
+        a = book.raise_alarm(
+            "chatter",
+            Priority.HIGH,
+            "SS2",
+            Message("alarm.saved_text", {"vi": "Chập chờn", "en": "Chattering"}),
+        )
         assert a is not None  # annunciated: new, or returned while unacknowledged
         return a.id
 
@@ -118,7 +124,12 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
         )
         await rt.crew.create_cohort(cohort, actor="test")
 
-        a0 = book.raise_alarm("old:cleared", Priority.LOW, "T02", "Cũ", "Old")
+        a0 = book.raise_alarm(
+            "old:cleared",
+            Priority.LOW,
+            "T02",
+            Message("alarm.saved_text", {"vi": "Cũ", "en": "Old"}),
+        )
         assert a0 is not None
         clock.now_ms = local_ms(DAY, "06:10")
         book.clear("old:cleared")
@@ -127,7 +138,10 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
         rt.state.trips.observe("T13", "CL", Direction.OUTBOUND, True, plan, s0620)  # monitoring
         clock.now_ms = local_ms(DAY, "06:30")
         a1 = book.raise_alarm(
-            "old:active", Priority.LOW, "T03", "Tàu T03 mất tín hiệu", "T03 stale"
+            "old:active",
+            Priority.LOW,
+            "T03",
+            Message("alarm.saved_text", {"vi": "Tàu T03 mất tín hiệu", "en": "T03 stale"}),
         )
         assert a1 is not None
         clock.now_ms = local_ms(DAY, "06:45")
@@ -164,7 +178,12 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
 
         clock.now_ms = local_ms(DAY, "08:00")
         a2 = book.raise_alarm(
-            "win:crit", Priority.CRITICAL, "T05", "Tàu T05: không có lái tàu", "T05: no driver"
+            "win:crit",
+            Priority.CRITICAL,
+            "T05",
+            Message(
+                "alarm.saved_text", {"vi": "Tàu T05: không có lái tàu", "en": "T05: no driver"}
+            ),
         )
         clock.now_ms = local_ms(DAY, "08:30")
         await rt.crew.record_status(
@@ -174,7 +193,12 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
             ev("D3", State.F1_QUARANTINE, at("08:30"), at("08:30") + timedelta(days=7)), actor="t"
         )
         clock.now_ms = local_ms(DAY, "09:00")
-        a3 = book.raise_alarm("win:med1", Priority.MEDIUM, "track 1", "Giãn cách lớn", "Gap")
+        a3 = book.raise_alarm(
+            "win:med1",
+            Priority.MEDIUM,
+            "track 1",
+            Message("alarm.saved_text", {"vi": "Giãn cách lớn", "en": "Gap"}),
+        )
         assert a3 is not None
         clock.now_ms = local_ms(DAY, "09:05")
         book.clear("win:med1")
@@ -183,7 +207,12 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
         clock.now_ms = local_ms(DAY, "09:30")
         assert chatter() == chattering  # returns: the same alarm, reactivated in the period
         clock.now_ms = local_ms(DAY, "10:00")
-        a4 = book.raise_alarm("win:med2", Priority.MEDIUM, "SS3", "Điện áp thấp", "Undervoltage")
+        a4 = book.raise_alarm(
+            "win:med2",
+            Priority.MEDIUM,
+            "SS3",
+            Message("alarm.saved_text", {"vi": "Điện áp thấp", "en": "Undervoltage"}),
+        )
         assert a2 is not None and a4 is not None
         clock.now_ms = local_ms(DAY, "10:01")
         book.ack(a4.id, "op")

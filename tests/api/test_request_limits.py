@@ -12,6 +12,7 @@ import pytest
 
 from accounts.identity import UserRole
 from api.app import create_app
+from line.catalogue import Message
 from services.runtime import build_runtime
 from telemetry.alarms import Priority
 from tests.api.authkit import bearer, make_settings, serving
@@ -100,7 +101,9 @@ async def test_non_finite_numbers_are_422_not_500(
 ) -> None:
     async with serving(make_settings(tmp_path)) as served, served.client() as http:
         await served.add_user("dd01", UserRole.OPERATOR)
-        alarm = served.rt.alarms.raise_alarm("T03:f", Priority.HIGH, "T03", "lỗi", "fault")
+        alarm = served.rt.alarms.raise_alarm(
+            "T03:f", Priority.HIGH, "T03", Message("alarm.saved_text", {"vi": "lỗi", "en": "fault"})
+        )
         assert alarm is not None
         headers = {"Content-Type": "application/json", **(bearer(role) if role else {})}
         r = await http.request(

@@ -24,6 +24,7 @@ from crew import (
     policy_preset,
     solve_coverage,
 )
+from line.catalogue import render
 from tests.crew.builders import DAY, POLICY, at, driver, duties, early, event, f0, late, swab
 
 D1, D2, D3 = "D001", "D002", "D003"
@@ -148,7 +149,11 @@ def test_an_expired_licence_blocks_the_driver() -> None:
         policy=POLICY,
         as_of=at(DAY, "05:00"),
     )
-    assert c.reasons == {Reason.QUALIFICATION} and "expired 2026-03-03" in c.problems[0].detail
+    assert c.reasons == {Reason.QUALIFICATION}
+    text = c.problems[0].text
+    assert text.code == "crew.problem.qualification_expired"
+    assert render(text, "en") == "line licence 2a: expired 2026-03-03"
+    assert render(text, "vi") == "giấy phép lái tàu tuyến 2a hết hạn 2026-03-03"
 
 
 def test_pending_tests_count_only_for_shifts_not_yet_started() -> None:

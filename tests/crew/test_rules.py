@@ -24,6 +24,7 @@ from crew import (
     plan_cohort,
     policy_preset,
 )
+from line.catalogue import render
 from tests.crew.builders import DAY, POLICY, at, driver, f0
 
 T = at(DAY, "09:00")
@@ -94,10 +95,12 @@ def test_a_new_f0_marks_the_contacts_of_each_group_and_says_why() -> None:
         ("D6", "C1"),
     ]
     d3 = next(m for m in trace.marks if m.staff_id == "D3" and m.group_id == "R1")
-    assert d3.reason == "shares dormitory room R1 (P101) with F0 D1"
-    assert [(m.staff_id, m.reason.startswith("already F0")) for m in trace.not_marked] == [
-        ("D4", True)
+    assert render(d3.reason, "en") == "shares dormitory room R1 (P101) with F0 D1"
+    assert render(d3.reason, "vi") == "cùng phòng ký túc xá R1 (P101) với F0 D1"
+    assert [(m.staff_id, m.reason.code) for m in trace.not_marked] == [
+        ("D4", "crew.trace.already_f0")
     ]
+    assert render(trace.not_marked[0].reason, "vi").startswith("đã là F0; cùng")
     assert trace.case_event.state is State.F0_ISOLATION
     assert trace.case_event.until == T + timedelta(days=7)
     assert [(e.staff_id, e.state, e.until) for e in trace.events] == [
@@ -194,7 +197,9 @@ def test_cohorts_check_beds_length_and_overlap() -> None:
         beds_available=5,
     )
     r = Roster(staff=tuple(driver(f"D{i}") for i in (1, 2, 3)), cohorts=(ok, long))
-    assert cohort_problems(r, POLICY) == [
-        "cohort C2 lasts longer than 14 days",
-        "cohorts C1 and C2 overlap in time and share ['D2']",
+    problems = cohort_problems(r, POLICY)
+    assert [(p.cohorts, render(p.text, "en")) for p in problems] == [
+        (("C2",), "cohort C2 lasts longer than 14 days"),
+        (("C1", "C2"), "cohorts C1 and C2 overlap in time and share D2"),
     ]
+    assert render(problems[0].text, "vi") == "nhóm C2 dài hơn 14 ngày"

@@ -18,6 +18,7 @@ from hypothesis.stateful import (
     run_state_machine_as_test,
 )
 
+from line.catalogue import Message
 from telemetry.alarms import (
     Alarm,
     AlarmBook,
@@ -73,7 +74,9 @@ def book(clock: Clock, rec: Recorder) -> AlarmBook:
 
 
 def stale(book: AlarmBook, key: str = STALE, prio: Priority = Priority.HIGH) -> Alarm | None:
-    return book.raise_alarm(key, prio, "T05", "Tàu T05: mất tín hiệu", "Train T05: no telemetry")
+    return book.raise_alarm(
+        key, prio, "T05", Message("alarm.train.stale", {"train": "T05", "age_s": 12.4})
+    )
 
 
 def raised(book: AlarmBook, key: str = STALE, prio: Priority = Priority.HIGH) -> Alarm:
@@ -94,7 +97,10 @@ def test_raise_shows_unacknowledged_alarm_with_both_languages(
     assert book.get(a.id) is a
     d = a.to_dict()
     json.dumps(d)  # JSON-ready as promised
-    assert d["message"] == "Tàu T05: mất tín hiệu" and d["message_en"] == "Train T05: no telemetry"
+    # the text is a catalogue code and its parameters, rendered in both languages for the board
+    assert d["code"] == "alarm.train.stale" and d["params"] == {"train": "T05", "age_s": 12.4}
+    assert d["message"] == "Tàu T05: mất tín hiệu 12 s"
+    assert d["message_en"] == "Train T05: no telemetry for 12 s"
     assert d["state"] == "unack" and d["priority"] == 2 and d["priority_name"] == "high"
     assert rec.seen == [(a.id, AlarmState.UNACK, True)]
 
@@ -501,7 +507,9 @@ class AlarmBookMachine(RuleBasedStateMachine):
         before = next((a for a in self.book.active(include_shelved=True) if a.key == key), None)
         before_state = None if before is None else before.state
         was_active = before is not None and before.active
-        got = self.book.raise_alarm(key, prio, "src", "vi", "en")
+        got = self.book.raise_alarm(
+            key, prio, "src", Message("alarm.saved_text", {"vi": "vi", "en": "en"})
+        )
         self.condition[key] = True
         if before is None:
             assert got is not None and got.id > self.max_id and got.state is AlarmState.UNACK
@@ -659,3 +667,27 @@ def test_random_operation_sequences_keep_invariants() -> None:
             suppress_health_check=[HealthCheck.too_slow],
         ),
     )
+
+
+# --- the catalogue ---------------------------------------------------------------------------
+def test_saved_book_keeps_its_texts_and_code(clock: Clock) -> None:
+    book = AlarmBook(clock)
+    a = stale(book)
+    assert a is not None
+    again = AlarmBook(clock)
+    again.restore(json.loads(json.dumps(book.export())))
+    got = again.get(a.id)
+    assert got.text == a.text and got.message_en == "Train T05: no telemetry for 12 s"
+
+
+def test_book_saved_before_the_catalogue_shows_its_texts_as_they_were(clock: Clock) -> None:
+    d = stale(AlarmBook(clock))
+    assert d is not None
+    old = d.to_dict()
+    for k in ("code", "params"):
+        del old[k]  # an alarm book saved by the previous release had only the two texts
+    old["message"], old["message_en"] = "Tàu T05: mất tín hiệu", "Train T05: no telemetry"
+    book = AlarmBook(clock)
+    book.restore({"next_id": 2, "open": [old]})
+    a = book.get(d.id)
+    assert (a.message, a.message_en) == ("Tàu T05: mất tín hiệu", "Train T05: no telemetry")

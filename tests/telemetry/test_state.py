@@ -194,6 +194,7 @@ def test_decoder_rejects_do_not_reach_state() -> None:
 
 
 def test_driver_not_cleared_raises_critical_alarm_and_clears_on_change(env) -> None:  # type: ignore[no-untyped-def]
+    from line.catalogue import Message
     from telemetry.alarms import Priority
     from telemetry.state import DriverVerdict
 
@@ -202,14 +203,16 @@ def test_driver_not_cleared_raises_critical_alarm_and_clears_on_change(env) -> N
 
     def check(driver: str, train: str, ts: int) -> DriverVerdict:
         if driver in banned:
-            return DriverVerdict(False, "F0 đang cách ly", "F0 in isolation")
+            state = Message("crew.state.f0_isolation")
+            return DriverVerdict(False, (Message("crew.problem.status", {"state": state}),))
         return DriverVerdict(True)
 
     state.driver_check = check
     state.apply(tel("T02", 1, T0, 2000.0, driver="D013"), clock.now)
     (alarm,) = [a for a in alarms.active() if a.key == "train:T02:driver_not_cleared"]
-    assert alarm.priority is Priority.CRITICAL and "D013" in alarm.message
-    assert "F0 in isolation" in alarm.message_en
+    assert alarm.priority is Priority.CRITICAL
+    assert alarm.message == "Tàu T02: lái tàu D013 chưa đủ điều kiện — đang F0 cách ly"
+    assert alarm.message_en == "Train T02: driver D013 not cleared — F0 in isolation"
     state.apply(tel("T02", 2, T0 + 1000, 2010.0, driver="D014"), clock.now)
     assert not alarms.is_active("train:T02:driver_not_cleared")
     # crew data changes while D014 drives: a re-check raises it

@@ -52,6 +52,8 @@ def test_driver_declared_f0_changes_the_operators_board(session: MakeSession, ap
     expect(crew.locator("#case-form .form-error.ok")).to_contain_text(
         f"Đã khai báo F0 cho {driver}"
     )
+    # each contact with the reason, in Vietnamese (the server renders it in the UI's language)
+    expect(crew.locator("#case-result li").first).to_contain_text(f"với F0 {driver}")
     expect(row).to_have_attribute("data-state", "f0_isolation")
     expect(row.locator(".state-pill")).to_have_text("F0 cách ly")
     cm.shot("crew-after-f0")
@@ -62,9 +64,34 @@ def test_driver_declared_f0_changes_the_operators_board(session: MakeSession, ap
     expect(tile.locator(".counts [data-state=f0_isolation] .n")).to_have_text("1")
     expect(badge).to_have_attribute("visibility", "visible", timeout=15_000)
     alarm = board.locator(f'#alarms tr[data-key="train:{train}:driver_not_cleared"]')
-    expect(alarm).to_contain_text(f"lái tàu {driver}")
+    expect(alarm).to_contain_text(f"lái tàu {driver} chưa đủ điều kiện — đang F0 cách ly đến")
     expect(board.locator(f'#trains tr[data-train="{train}"] .driver-tag')).to_be_visible()
     op.shot("board-after-f0")
+    # the same alarm after the English switch, without a reload
+    board.click("#lang-switch")
+    expect(alarm).to_contain_text(f"driver {driver} not cleared — F0 in isolation until")
+
+
+def test_cohort_warning_comes_in_the_language_of_the_ui(session: MakeSession, app: LiveApp) -> None:
+    for lang, member, said in (
+        ("en", "D001", "Cohort saved. cohort COH-{lang} lasts longer than 14 days"),
+        ("vi", "D002", "Đã lưu nhóm. nhóm COH-{lang} dài hơn 14 ngày"),
+    ):
+        # the browser's own language is Vietnamese: the UI's switch decides
+        cm = session(UserRole.CREW_MANAGER, lang=lang)
+        page = cm.login()
+        # the form checks members against the roster: wait until it is loaded
+        expect(page.locator(f'#roster tr[data-staff="{member}"]')).to_have_count(1)
+        page.locator("#cohort-new-box summary").click()
+        start = datetime.now(LOCAL_TZ) + timedelta(days=60)  # clear of other tests' cohorts
+        page.fill("#n-id", f"COH-{lang}")
+        page.fill("#n-name", "3 on-site, long")
+        page.fill("#n-start", local_input(start))
+        page.fill("#n-end", local_input(start + timedelta(days=20)))
+        page.fill("#n-beds", "2")
+        page.fill("#n-members", member)
+        page.locator("#cohort-new").get_by_role("button", name=re.compile("^(Save|Lưu)$")).click()
+        expect(page.locator("#cohort-new .form-error")).to_have_text(said.format(lang=lang))
 
 
 def test_cohort_changed_meanwhile_answers_reload(session: MakeSession, app: LiveApp) -> None:

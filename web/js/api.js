@@ -6,7 +6,7 @@
 //   409 → "someone else changed this — reload" (kind "conflict")
 //   422 → which field and why (ApiError.fields: [{field, path, msg}])
 
-import { t } from "./i18n.js";
+import { getLang, t } from "./i18n.js";
 
 const UNSAFE = new Set(["POST", "PUT", "PATCH", "DELETE"]);
 
@@ -79,7 +79,8 @@ export function toLogin(reason = "") {
  */
 export async function request(path, opts = {}) {
   const method = (opts.method ?? "GET").toUpperCase();
-  const headers = { Accept: "application/json" };
+  // texts the server renders (contact-tracing reasons, cohort warnings) come in the UI's language
+  const headers = { Accept: "application/json", "Accept-Language": getLang() };
   let body;
   if (opts.body !== undefined) {
     headers["Content-Type"] = "application/json";

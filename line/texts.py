@@ -1,0 +1,285 @@
+"""The catalogue's texts: every code the back end uses, in Vietnamese and English.
+
+One table so a translator (or the test that every code has both languages and the same
+fields) reads it in one place; the mechanism is :mod:`line.catalogue`. Each code starts with
+the part of the system that raises it. Fields are ``str.format`` fields; ``{detail}``,
+``{limit}`` and the like take a nested message or nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Final, Literal
+
+Template = str | Mapping[Literal["one", "other"], str]
+Entry = Mapping[Literal["vi", "en"], Template]
+
+
+def _t(vi: str, en: Template) -> Entry:
+    return {"vi": vi, "en": en}
+
+
+TEXTS: Final[Mapping[str, Entry]] = {
+    # --- alarms of the live line (telemetry) ------------------------------------------------
+    "alarm.detail": _t(" — {text}", " — {text}"),
+    # an alarm saved before the catalogue existed: its two texts as they were
+    "alarm.saved_text": _t("{vi}", "{en}"),
+    "alarm.train.fault": _t(
+        "Tàu {train}: lỗi {fault}{detail}", "Train {train}: fault {fault}{detail}"
+    ),
+    "alarm.train.fault_no_code": _t(
+        "Tàu {train}: lỗi (không rõ mã){detail}", "Train {train}: fault (no code){detail}"
+    ),
+    "alarm.train.emergency_brake": _t(
+        "Tàu {train}: phanh khẩn cấp", "Train {train}: emergency brake"
+    ),
+    "alarm.train.door_obstruction": _t("Tàu {train}: kẹt cửa", "Train {train}: door obstruction"),
+    "alarm.train.passenger_alarm": _t(
+        "Tàu {train}: báo động hành khách", "Train {train}: passenger alarm"
+    ),
+    "alarm.train.driver_not_cleared": _t(
+        "Tàu {train}: lái tàu {driver} chưa đủ điều kiện — {reasons}",
+        "Train {train}: driver {driver} not cleared — {reasons}",
+    ),
+    "alarm.train.offline": _t(
+        "Tàu {train}: mất kết nối thiết bị trên tàu", "Train {train}: on-board unit offline"
+    ),
+    "alarm.train.stale": _t(
+        "Tàu {train}: mất tín hiệu {age_s:.0f} s", "Train {train}: no telemetry for {age_s:.0f} s"
+    ),
+    "alarm.train.seq_loss": _t(
+        "Tàu {train}: mất {n} bản tin (seq {ranges})",
+        {
+            "one": "Train {train}: {n} message lost (seq {ranges})",
+            "other": "Train {train}: {n} messages lost (seq {ranges})",
+        },
+    ),
+    "alarm.train.no_driver": _t(
+        "Tàu {train}: đang chạy nhưng không có lái tàu đăng nhập",
+        "Train {train}: in service with no driver logged on",
+    ),
+    "alarm.headway.gap": _t(
+        "Giãn cách lớn: {leader} → {follower} {minutes:.1f} phút (kế hoạch {planned_min:.0f})",
+        "Headway gap: {leader} → {follower} {minutes:.1f} min (planned {planned_min:.0f})",
+    ),
+    "alarm.headway.bunching": _t(
+        "Dồn tàu: {leader} → {follower} {minutes:.1f} phút (kế hoạch {planned_min:.0f})",
+        "Bunching: {leader} → {follower} {minutes:.1f} min (planned {planned_min:.0f})",
+    ),
+    "alarm.substation.limit": _t(
+        "{name}: {point} = {value:g} {unit}{limit}", "{device}: {point} = {value:g} {unit}{limit}"
+    ),
+    "alarm.substation.limit_value": _t(" (giới hạn {limit:g} {unit})", " (limit {limit:g} {unit})"),
+    "alarm.substation.stale": _t(
+        "{name}: mất dữ liệu ({reason})", "{device}: telemetry stale ({reason})"
+    ),
+    "alarm.substation.stale.no_answer": _t("không trả lời", "not answering"),
+    "alarm.substation.stale.frozen_heartbeat": _t("heartbeat đứng yên", "heartbeat frozen"),
+    "alarm.clock.skew": _t(
+        "{unit}: đồng hồ thiết bị lệch {skew_s:+.0f} s so với máy chủ",
+        "{unit}: unit clock off by {skew_s:+.0f} s from the server",
+    ),
+    # --- alarms of the application (dependencies, crew outlook) ------------------------------
+    "alarm.crew.shift_short": _t(
+        "Ca {shift} {start} thiếu người: {roles}", "Shift {shift} {start} short of staff: {roles}"
+    ),
+    "alarm.crew.role_missing": _t("{role} {n}", "{role} {n}"),
+    "alarm.dependency.broker": _t(
+        "Mất kết nối MQTT broker: dữ liệu tàu không cập nhật "
+        "(báo động mất tín hiệu từng tàu được gộp vào đây)",
+        "MQTT broker unreachable: train data not updating "
+        "(per-train telemetry alarms grouped here)",
+    ),
+    "alarm.dependency.database": _t(
+        "Cơ sở dữ liệu không truy cập được: không ghi được dữ liệu kíp lái, "
+        "nhật ký vận hành chưa được lưu{detail}",
+        "Database unavailable: crew writes refused, operating record not saved{detail}",
+    ),
+    "alarm.dependency.history": _t(
+        "Kho lịch sử lỗi: dữ liệu lịch sử không được lưu{detail}",
+        "History store failing: history points are not stored{detail}",
+    ),
+    "alarm.dependency.influx": _t(
+        "InfluxDB không truy cập được: dữ liệu đang lưu tạm trên đĩa{detail}",
+        "InfluxDB unreachable: points spooled to disk for later{detail}",
+    ),
+    "alarm.dependency.other": _t("{name}: không hoạt động{detail}", "{name}: not working{detail}"),
+    # --- passenger alerts of the GTFS-RT feed (feeds.alerts) --------------------------------
+    "feeds.alert.train_stopped": _t(
+        "Tàu dừng giữa ga {a} và ga {b}", "Train stopped between {a} and {b}"
+    ),
+    "feeds.alert.train_stopped.detail": _t(
+        "Một đoàn tàu hướng đi {towards} đang dừng giữa ga {a} và ga {b} do sự cố. Các chuyến "
+        "tàu trên tuyến có thể bị chậm. Xin quý khách vui lòng theo dõi thông báo tại nhà ga.",
+        "A train towards {towards} is stopped between {a} and {b} because of an incident. "
+        "Trains on the line may be delayed. Please follow the announcements in the stations.",
+    ),
+    "feeds.alert.between": _t("từ ga {a} đến ga {b}", "between {a} and {b}"),
+    "feeds.alert.at": _t("tại ga {a}", "at {a}"),
+    "feeds.alert.power_loss": _t("Tạm dừng chạy tàu {where}", "Service suspended {where}"),
+    "feeds.alert.power_loss.detail": _t(
+        "Do sự cố cấp điện, tàu tạm dừng chạy {where}. Xin quý khách vui lòng sử dụng "
+        "phương tiện khác và theo dõi thông báo tại nhà ga.",
+        "Because of a power supply failure, trains are not running {where}. Please "
+        "use other transport and follow the announcements in the stations.",
+    ),
+    "feeds.alert.reduced": _t(
+        "Giảm tần suất chạy tàu từ {from} đến {to}", "Reduced service from {from} to {to}"
+    ),
+    "feeds.alert.reduced.detail": _t(
+        "Do thiếu nhân lực lái tàu, {n} chuyến tàu hôm nay bị hủy và thời gian chờ tàu dài "
+        "hơn bình thường. Xin quý khách thông cảm.",
+        {
+            "one": "For lack of train crew, {n} trip is cancelled today and waits are longer "
+            "than usual. We apologise for the inconvenience.",
+            "other": "For lack of train crew, {n} trips are cancelled today and waits are longer "
+            "than usual. We apologise for the inconvenience.",
+        },
+    ),
+    # --- a what-if run's verdict on the command line (simulation.verdict_text) ---------------
+    # (the English level starts a sentence, the Vietnamese one sits inside it)
+    "verdict.level.timetable": _t("biểu đồ chạy tàu đầy đủ", "The full timetable"),
+    "verdict.level.peak_headway": _t("giãn cách cao điểm {h} phút", "{h}-minute peaks"),
+    "verdict.level.headway_10min": _t(
+        "giãn cách không quá 10 phút", "Service every 10 minutes or better"
+    ),
+    "verdict.level.headway_15min": _t(
+        "giãn cách không quá 15 phút", "Service every 15 minutes or better"
+    ),
+    "verdict.level.service": _t("có tàu chạy ở mọi khung giờ", "Some service in every period"),
+    "verdict.resource.drivers_early": _t("lái tàu ca sáng", "drivers on the early shift"),
+    "verdict.resource.drivers_late": _t("lái tàu ca chiều", "drivers on the late shift"),
+    "verdict.resource.trains": _t("đoàn tàu sẵn sàng", "trains fit for service"),
+    "verdict.resource.technicians": _t(
+        "kỹ thuật viên kiểm tra ban đêm", "technicians for the night inspection"
+    ),
+    "verdict.resource.control_centre": _t("nhân sự trung tâm điều hành", "control-centre staff"),
+    "verdict.resource.station_staff": _t("nhân viên nhà ga", "station staff"),
+    "verdict.level_held_throughout": _t(
+        "Giữ được {level} suốt kỳ, đến {until}.", "{level}: kept throughout, to {until}."
+    ),
+    "verdict.level_held_until": _t(
+        "Giữ được {level} đến {date} (p50; mất ở {share_lost:.0%} số lần chạy).",
+        "{level}: kept until {date} (p50; lost in {share_lost:.0%} of runs).",
+    ),
+    "verdict.level_lost_from_start": _t(
+        "Mất {level} ngay từ ngày đầu, {date}.", "{level}: lost from the first day, {date}."
+    ),
+    "verdict.level_lost_in_some_runs": _t(
+        "Mất {level} ở {share_lost:.0%} số lần chạy{p10}.",
+        "{level}: lost in {share_lost:.0%} of runs{p10}.",
+    ),
+    "verdict.lost_p10": _t(" (1/10 số lần trước {date})", " (one run in ten by {date})"),
+    "verdict.trips_lost": _t(
+        "Chuyến bị hủy: {p50}/{planned} (p50; p10–p90 {p10}–{p90}); trung bình {crew_mean} do "
+        "thiếu nhân sự, {fleet_mean} do sự cố tàu.",
+        "Trips lost: {p50} of {planned} (p50; p10–p90 {p10}–{p90}); on average {crew_mean} "
+        "for want of crew, {fleet_mean} to train faults.",
+    ),
+    "verdict.overtime": _t(
+        "Làm thêm giờ: tổng {hours_p50} giờ (p50); người nhiều nhất {person_month_max_p50} "
+        "giờ/tháng.",
+        "Overtime: {hours_p50} h in all (p50); the most anyone works in a month "
+        "{person_month_max_p50} h.",
+    ),
+    "verdict.binding": _t(
+        "Ràng buộc chính: {resource} ({share_of_days:.0%} số ngày-lần chạy).",
+        "The binding constraint is {resource} ({share_of_days:.0%} of run-days).",
+    ),
+    "verdict.binding_none": _t(
+        "Không nguồn lực nào buộc phải cắt giảm kế hoạch chạy tàu của ngày nào.",
+        "No resource forced a cut in any day's service plan.",
+    ),
+    "verdict.binding_not_recorded": _t(
+        "Kết quả này không ghi lại điều gì hạn chế việc chạy tàu.",
+        "This result does not record what limited the service.",
+    ),
+    # --- crew: why someone may not work a shift (crew.eligibility) -----------------------------
+    "crew.problem.not_on_roster": _t("không có trong danh sách", "not on the roster"),
+    "crew.problem.role": _t(
+        "là {role}, nhiệm vụ cần {needed}", "is a {role}, duty needs a {needed}"
+    ),
+    "crew.problem.discipline": _t(
+        "chuyên môn {discipline}, nhiệm vụ cần {needed}",
+        "discipline {discipline}, duty needs {needed}",
+    ),
+    "crew.problem.line": _t(
+        "làm ở tuyến {line}, không phải {needed}", "works on line {line}, not {needed}"
+    ),
+    "crew.problem.qualification_expired": _t(
+        "{kind} {scope} hết hạn {until}", "{kind} {scope}: expired {until}"
+    ),
+    "crew.problem.qualification_missing": _t("không có {kind} {scope}", "{kind} {scope}: not held"),
+    "crew.problem.status": _t("đang {state}", "{state}"),
+    "crew.problem.status_until": _t("đang {state} đến {until}", "{state} until {until}"),
+    "crew.problem.status_release_test": _t(
+        "đang {state} (hết cách ly, chưa có xét nghiệm âm tính)",
+        "{state} (isolation over, no negative test yet)",
+    ),
+    "crew.problem.test_positive": _t(
+        "{kind} dương tính lúc {taken_at}", "positive {kind} at {taken_at}"
+    ),
+    "crew.problem.test_missing": _t(
+        "chưa có xét nghiệm âm tính trong {hours:g} giờ trước ca",
+        "no negative test in the {hours:g} h before",
+    ),
+    "crew.problem.not_on_site": _t(
+        "không ở trong nhóm 3 tại chỗ đang hoạt động", "not in an active 3-on-site cohort"
+    ),
+    "crew.problem.rest": _t(
+        "ca {start}–{end} không để đủ {hours:g} giờ nghỉ giữa ca",
+        "shift {start}–{end} leaves under {hours:g} h rest",
+    ),
+    "crew.problem.day_already_worked": _t(
+        "đã làm một ca ngày {day}", "already works a shift on {day}"
+    ),
+    "crew.problem.day_hours": _t(
+        "{hours:g} giờ > {limit:g} giờ trong ngày", "{hours:g} h > {limit:g} h"
+    ),
+    "crew.problem.week_days": _t(
+        "đã làm {days} ngày trong tuần này", "already {days} days this week"
+    ),
+    "crew.problem.overtime_not_allowed": _t(
+        "không được làm thêm giờ (ca thêm {hours:g} giờ)", "shift adds {hours:g} h overtime"
+    ),
+    "crew.problem.overtime_month": _t(
+        "làm thêm {hours:g} giờ > {limit:g} giờ trong tháng", "{hours:g} h > {limit:g} h this month"
+    ),
+    "crew.problem.overtime_year": _t(
+        "làm thêm {hours:g} giờ > {limit:g} giờ trong năm", "{hours:g} h > {limit:g} h this year"
+    ),
+    # --- crew: names used inside the texts above ----------------------------------------------
+    "crew.role.driver": _t("lái tàu", "driver"),
+    "crew.role.technician": _t("kỹ thuật viên", "technician"),
+    "crew.role.occ_operator": _t("điều độ viên", "control-centre operator"),
+    "crew.state.available": _t("sẵn sàng", "available"),
+    "crew.state.on_shift": _t("đang làm ca", "on shift"),
+    "crew.state.rest": _t("nghỉ giữa ca", "resting"),
+    "crew.state.leave": _t("nghỉ phép", "on leave"),
+    "crew.state.f1_quarantine": _t("F1 cách ly", "F1 in quarantine"),
+    "crew.state.f0_isolation": _t("F0 cách ly", "F0 in isolation"),
+    "crew.state.sick_other": _t("ốm", "sick"),
+    "crew.qualification.line_licence": _t("giấy phép lái tàu tuyến", "line licence"),
+    "crew.qualification.route_knowledge": _t("kiến thức tuyến", "route knowledge"),
+    "crew.qualification.rolling_stock": _t("chứng chỉ đoàn tàu", "rolling stock"),
+    "crew.qualification.discipline_cert": _t("chứng chỉ chuyên môn", "discipline certificate"),
+    "crew.qualification.occ_post": _t("chứng chỉ vị trí điều độ", "control-centre post"),
+    "crew.test_kind.rapid": _t("test nhanh", "rapid test"),
+    "crew.test_kind.pcr": _t("xét nghiệm PCR", "PCR test"),
+    "crew.group_kind.shift_team": _t("tổ/kíp", "shift team"),
+    "crew.group_kind.dormitory_room": _t("phòng ký túc xá", "dormitory room"),
+    "crew.group_kind.onsite_cohort": _t("nhóm 3 tại chỗ", "onsite cohort"),
+    # --- crew: contact tracing and cohorts (crew.rules) ----------------------------------------
+    "crew.trace.shares_group": _t(
+        "cùng {kind} {group} ({name}) với F0 {case}",
+        "shares {kind} {group} ({name}) with F0 {case}",
+    ),
+    "crew.trace.already_f0": _t("đã là F0; {why}", "already F0; {why}"),
+    "crew.cohort.too_long": _t(
+        "nhóm {cohort} dài hơn {days} ngày", "cohort {cohort} lasts longer than {days} days"
+    ),
+    "crew.cohort.overlap": _t(
+        "nhóm {a} và {b} trùng thời gian và có chung người: {members}",
+        "cohorts {a} and {b} overlap in time and share {members}",
+    ),
+}

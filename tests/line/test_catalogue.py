@@ -1,0 +1,135 @@
+"""The message catalogue: every code the back end raises has both languages, and renders."""
+
+from __future__ import annotations
+
+import re
+import string
+from pathlib import Path
+
+import pytest
+
+from crew.model import GroupKind, QualKind, Role, State, TestKind
+from line.catalogue import Message, pick_lang, render
+from line.texts import TEXTS
+from services.health import _DEPENDENCY_PRIORITY
+from simulation.records import LEVELS
+from simulation.verdict import BINDING_RESOURCES, RUN_CODES
+from telemetry.alarm_rules import _STALE_REASONS
+
+ROOT = Path(__file__).resolve().parents[2]
+PACKAGES = (
+    "line",
+    "telemetry",
+    "crew",
+    "simulation",
+    "services",
+    "api",
+    "reports",
+    "feeds",
+    "whatif",
+)
+# the same facts told with a different name: the Vietnamese names the substation by its name,
+# the English by its id (as before the catalogue); a saved alarm's two texts
+OWN_FIELDS = {"alarm.substation.limit", "alarm.substation.stale", "alarm.saved_text"}
+
+
+def _fields(template: str) -> set[str]:
+    return {f for _, f, _, _ in string.Formatter().parse(template) if f}
+
+
+def _templates(code: str) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for lang, t in TEXTS[code].items():
+        out[lang] = [t] if isinstance(t, str) else [t["one"], t["other"]]
+    return out
+
+
+def _codes_in_source() -> set[str]:
+    """Codes written out in the source, and those built from a name the code knows."""
+    found: set[str] = set()
+    for pkg in PACKAGES:
+        for path in (ROOT / pkg).rglob("*.py"):
+            src = path.read_text(encoding="utf-8")
+            found |= set(re.findall(r'Message\(\s*"([a-z0-9_.]+)"', src))
+            found |= set(re.findall(r'"(alarm\.train\.[a-z_]+)", Priority', src))
+            found |= {
+                f"crew.problem.{c}" for c in re.findall(r'_problem\(\s*Reason\.\w+,\s*"(\w+)"', src)
+            }
+    found |= {f"crew.state.{s.value}" for s in State}
+    found |= {f"crew.role.{r.value}" for r in Role}
+    found |= {f"crew.qualification.{q.value}" for q in QualKind}
+    found |= {f"crew.test_kind.{k.value}" for k in TestKind}
+    found |= {f"crew.group_kind.{g.value}" for g in GroupKind}
+    found |= {f"alarm.dependency.{d}" for d in _DEPENDENCY_PRIORITY}
+    found |= {f"alarm.substation.stale.{r}" for r in _STALE_REASONS}
+    found |= {"alarm.headway.gap", "alarm.headway.bunching"}
+    found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
+    found |= {f"verdict.level.{lv}" for lv in LEVELS}
+    found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}
+    return found
+
+
+def test_every_code_has_both_languages_with_the_same_fields() -> None:
+    for code in TEXTS:
+        t = _templates(code)
+        assert set(t) == {"vi", "en"}, code
+        assert all(s.strip() or code == "alarm.detail" for ss in t.values() for s in ss), code
+        if code not in OWN_FIELDS:
+            fields = {lang: set().union(*map(_fields, ss)) for lang, ss in t.items()}
+            assert fields["vi"] == fields["en"], code
+
+
+def test_every_code_raised_is_in_the_catalogue_and_every_text_is_used() -> None:
+    used = _codes_in_source()
+    assert sorted(used - set(TEXTS)) == []
+    assert sorted(set(TEXTS) - used) == []
+
+
+def test_render_fills_fields_nested_messages_lists_and_plurals() -> None:
+    one = Message("alarm.train.seq_loss", {"train": "T06", "n": 1, "ranges": "50001"})
+    assert render(one, "en") == "Train T06: 1 message lost (seq 50001)"
+    many = Message("alarm.train.seq_loss", {"train": "T06", "n": 4, "ranges": "3–4, 7–8"})
+    assert render(many, "en") == "Train T06: 4 messages lost (seq 3–4, 7–8)"
+    assert render(many) == "Tàu T06: mất 4 bản tin (seq 3–4, 7–8)"  # Vietnamese by default
+    f0 = Message("crew.problem.status", {"state": Message("crew.state.f0_isolation")})
+    rest = Message("crew.problem.test_missing", {"hours": 24.0})
+    driver = Message(
+        "alarm.train.driver_not_cleared", {"train": "T02", "driver": "D013", "reasons": (f0, rest)}
+    )
+    assert render(driver, "vi") == (
+        "Tàu T02: lái tàu D013 chưa đủ điều kiện — đang F0 cách ly; "
+        "chưa có xét nghiệm âm tính trong 24 giờ trước ca"
+    )
+    no_detail = Message("alarm.train.fault", {"train": "T01", "fault": "TRC-12", "detail": None})
+    assert render(no_detail, "en") == "Train T01: fault TRC-12"
+
+
+def test_json_round_trip_keeps_nested_messages() -> None:
+    f0 = Message("crew.problem.status", {"state": Message("crew.state.f0_isolation")})
+    m = Message(
+        "alarm.train.driver_not_cleared", {"train": "T02", "driver": "D1", "reasons": (f0,)}
+    )
+    assert Message.from_json(m.to_json()) == m
+
+
+def test_a_missing_text_or_field_shows_the_code_rather_than_failing() -> None:
+    assert render(Message("no.such.code", {"a": 1})) == "no.such.code(a=1)"
+    assert render(Message("alarm.train.offline", {})) == "alarm.train.offline()"
+
+
+@pytest.mark.parametrize(
+    ("header", "lang"),
+    [
+        (None, "vi"),
+        ("", "vi"),
+        ("en", "en"),
+        ("en-GB,en;q=0.9", "en"),
+        ("vi-VN", "vi"),
+        ("fr-FR, en;q=0.5", "en"),
+        ("en;q=0.4, vi;q=0.8", "vi"),
+        ("de", "vi"),
+        ("en;q=abc", "vi"),
+    ],
+)
+def test_request_language_from_accept_language(header: str | None, lang: str) -> None:
+    assert pick_lang(header) == lang
