@@ -30,7 +30,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crew.store.engine import writer
+from storage.engine import writer
 from telemetry.alarms import AlarmBook, AlarmNotFound, Priority
 from telemetry.mqtt import MqttIngest
 from telemetry.sinks.base import Sink

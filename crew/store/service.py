@@ -28,11 +28,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crew.hours import WorkRecord
+from crew.migrations import STREAM
 from crew.model import Cohort, ContactGroup, Roster, Staff, StatusEvent, TestResult
 from crew.rules import ContactTrace, CrewPolicy, declare_f0
 from crew.status import StatusHistory
 from crew.store import codec
-from crew.store.engine import DEFAULT_TIMEOUT_S, make_engine, migrate, writer
 from crew.store.errors import IdConflict, InvalidChange, NotFound, VersionConflict
 from crew.store.records import (
     AuditRecord,
@@ -51,6 +51,8 @@ from crew.store.tables import (
     TestResultRow,
     WorkRow,
 )
+from storage.engine import DEFAULT_TIMEOUT_S, make_engine, writer
+from storage.migrations import migrate
 
 
 def wall_ms() -> int:
@@ -137,7 +139,7 @@ class CrewStore:
     async def __aenter__(self) -> Self:
         engine = make_engine(self.url, busy_timeout_s=self._busy_timeout_s)
         try:
-            await migrate(engine)
+            await migrate(engine, STREAM)
         except BaseException:
             await engine.dispose()
             raise
