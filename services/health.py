@@ -30,6 +30,7 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from line.clock import Clock
 from storage.engine import writer
 from telemetry.alarms import AlarmBook, AlarmNotFound, Priority
 from telemetry.mqtt import MqttIngest
@@ -70,7 +71,7 @@ class DbHealth:
     def __init__(
         self,
         engine: Callable[[], AsyncEngine | None],
-        clock: Callable[[], int],
+        clock: Clock,
         *,
         timeout_s: float = 5.0,
         every_s: float = 2.0,
@@ -123,7 +124,7 @@ class HealthMonitor:
         *,
         state: LineState,
         alarms: AlarmBook,
-        clock: Callable[[], int],
+        clock: Clock,
         ingest: MqttIngest | None,
         db: DbHealth | None,
         sinks: Sequence[Sink],

@@ -24,12 +24,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from typing import Any, Self
 
 import structlog
 from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, String, Table, select
 
+from line.clock import Clock
 from services.migrations import STREAM
 from storage.engine import writer
 from storage.table_store import TableStore
@@ -94,7 +94,7 @@ class OpsRecorder:
         state: LineState,
         alarms: AlarmBook,
         *,
-        clock: Callable[[], int],
+        clock: Clock,
         save_s: float = 1.0,
         timeout_s: float = 5.0,
     ) -> None:

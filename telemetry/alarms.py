@@ -62,6 +62,8 @@ from typing import Any
 
 import structlog
 
+from line.clock import Clock
+
 log = structlog.get_logger(__name__)
 
 RATE_WINDOW_MS = 10 * 60 * 1000
@@ -230,7 +232,7 @@ class AlarmBook:
 
     def __init__(
         self,
-        clock: Callable[[], int],
+        clock: Clock,
         *,
         flood_per_10min: int = 10,
         history_max: int = 10_000,

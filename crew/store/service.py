@@ -17,7 +17,6 @@ to the latest schema; leaving it closes the connections. All writes follow three
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -51,12 +50,9 @@ from crew.store.tables import (
     TestResultRow,
     WorkRow,
 )
+from line.clock import Clock, wall_ms
 from storage.engine import DEFAULT_TIMEOUT_S, make_engine, writer
 from storage.migrations import migrate
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +120,7 @@ class CrewStore:
         url: str,
         *,
         policy: CrewPolicy | None = None,
-        clock: Callable[[], int] = wall_ms,
+        clock: Clock = wall_ms,
         busy_timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.url = url
