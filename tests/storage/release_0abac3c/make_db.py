@@ -1,17 +1,23 @@
-"""Make release 0abac3c's database with its own code: the fixture of the upgrade test.
+"""Make release 0abac3c's database with its own code: the fixtures of the upgrade test.
 
 Run with that release's checkout and virtual environment (not with today's code)::
 
     git worktree add --detach /tmp/rel 0abac3c && (cd /tmp/rel && uv sync --frozen)
-    /tmp/rel/.venv/bin/python tests/storage/release_0abac3c/make_db.py /tmp/rel OUT_DIR \
-        [--db-url postgresql+asyncpg://…]
+    /tmp/rel/.venv/bin/python tests/storage/release_0abac3c/make_db.py /tmp/rel OUT_DIR
+    sqlite3 OUT_DIR/data/metro.db .dump > tests/storage/release_0abac3c/metro.sql
+    cp OUT_DIR/manifest.json tests/storage/release_0abac3c/
+
+For PostgreSQL, give ``--db-url postgresql://postgres@127.0.0.1:PORT/metro`` of a database in a
+private cluster (``tests.fixtures.postgres.private_cluster()`` from today's checkout), then
+write ``PgCluster.dump("metro")`` to ``metro.pg.sql`` and the manifest to ``manifest.pg.json``.
 
 It starts that release's ``metro-ops demo`` (broker, emulator, ingest, API on a free port; it
 seeds a synthetic roster, tests and one user per role) in ``OUT_DIR`` and drives its HTTP API
-as users would: sign-ins, a status event,
-a case with its contact tracing, a work record, a cohort, a situation report, a small what-if
-run, an acknowledged alarm. Ctrl-C then stops the demo, which saves its operating record.
-``OUT_DIR/manifest.json`` lists what was made, for the test to check every row against.
+as users would: sign-ins, a status event, a case with its contact tracing, a work record, a
+cohort, a situation report, a small what-if run, an acknowledged and commented alarm. Ctrl-C
+then stops the demo, which saves its operating record; ``users token`` adds an API token and
+five failed sign-ins of one name a sign-in lock. ``OUT_DIR/manifest.json`` lists what was
+made, for the test to find it again.
 """
 
 from __future__ import annotations
@@ -196,7 +202,8 @@ def main() -> None:
     made["token"] = issued.stdout.split()[-1]
     # a sign-in lock (five failures of one name from one address), through that release's
     # sign-in code: the demo's locks were gone by the time it stopped
-    asyncio.run(_lock(a.db_url or f"sqlite+aiosqlite:///{out / 'data' / 'metro.db'}"))
+    url = a.db_url or f"sqlite+aiosqlite:///{out / 'data' / 'metro.db'}"
+    asyncio.run(_lock(url.replace("postgresql://", "postgresql+asyncpg://", 1)))
     (out / "manifest.json").write_text(json.dumps(made, indent=1) + "\n")
     sys.stdout.write("".join(lines[-5:]))
 
