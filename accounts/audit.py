@@ -15,7 +15,7 @@ Results are short words: ``ok``, ``fail``, ``locked``, ``rate_limited``, ``denie
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -23,6 +23,7 @@ from sqlalchemy import or_, select
 
 from accounts.db import Db
 from accounts.tables import AuditRow
+from line.clock import Clock
 
 MAX_PAGE = 500
 
@@ -68,7 +69,7 @@ def _entry(row: AuditRow) -> AuditEntry:
 class AuditLog:
     """Appends audit records and reads them back with filters."""
 
-    def __init__(self, db: Db, clock: Callable[[], int]) -> None:
+    def __init__(self, db: Db, clock: Clock) -> None:
         self._db = db
         self._clock = clock
 

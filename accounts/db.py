@@ -1,7 +1,7 @@
-"""The security tables' database: the crew store's database (``db.url``), its own migrations.
+"""The security tables' database: the one database (``db.url``), its own migration stream.
 
-It reuses the crew store's engine settings (:func:`crew.store.make_engine`: SQLite in WAL with
-``synchronous=FULL`` and ``BEGIN IMMEDIATE`` for writers; PostgreSQL with pre-ping) and runs
+It opens the engine with :func:`storage.engine.make_engine` (SQLite in WAL with
+``synchronous=FULL`` and ``BEGIN IMMEDIATE`` for writers; PostgreSQL with timeouts) and runs
 the Alembic stream in ``accounts/migrations`` (version table ``security_alembic_version``)
 when opened, so starting the runtime, the demo or a ``users`` command brings it up to date.
 """
@@ -10,50 +10,19 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from pathlib import Path
-from typing import TYPE_CHECKING
 
 from sqlalchemy import event
-from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import ORMExecuteState, Session
 
+from accounts.migrations import STREAM
 from accounts.tables import AuditRow
-from crew.store import engine as store_engine
-from crew.store.engine import make_engine, writer
-
-if TYPE_CHECKING:
-    from alembic.config import Config
-
-MIGRATIONS = Path(__file__).resolve().parent / "migrations"
-_PG_MIGRATE_LOCK = 0x6D6574726F + 1  # the crew store's lock + 1: our stream, our lock
+from storage.engine import make_engine, writer
+from storage.migrations import migrate
 
 
 class AppendOnlyError(RuntimeError):
     """Something tried to change or remove an audit record."""
-
-
-def alembic_config(url: str | None = None) -> Config:
-    """An Alembic config for the security migrations (no ini file needed)."""
-    return store_engine.alembic_config(url, scripts=MIGRATIONS)
-
-
-async def migrate(engine: AsyncEngine, revision: str = "head") -> None:
-    """``alembic upgrade <revision>`` of the security tables on ``engine``, in one transaction."""
-    await store_engine.migrate(engine, revision, scripts=MIGRATIONS, lock_key=_PG_MIGRATE_LOCK)
-
-
-async def downgrade(engine: AsyncEngine, revision: str) -> None:
-    """``alembic downgrade <revision>`` (``"base"`` drops every security table)."""
-    from alembic import command
-
-    def _down(conn: Connection) -> None:
-        cfg = alembic_config()
-        cfg.attributes["connection"] = conn
-        command.downgrade(cfg, revision)
-
-    async with writer(engine).begin() as conn:
-        await conn.run_sync(_down)
 
 
 class _SecuritySession(Session):
@@ -94,7 +63,7 @@ class Db:
     async def open(self) -> None:
         engine = make_engine(self.url, busy_timeout_s=self._busy_timeout_s)
         try:
-            await migrate(engine)
+            await migrate(engine, STREAM)
         except BaseException:
             await engine.dispose()
             raise

@@ -16,10 +16,10 @@ from __future__ import annotations
 
 import collections
 from collections import Counter, OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from accounts.audit import AuditLog
+from line.clock import Clock
 
 TOP_NAMES = 10
 
@@ -43,7 +43,7 @@ class FailureAudit:
         *,
         window_s: int,
         per_window: int,
-        clock: Callable[[], int],
+        clock: Clock,
         max_addresses: int = 10_000,
     ) -> None:
         self._audit = audit

@@ -11,19 +11,18 @@ such rows are deleted as failures come in.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 from sqlalchemy import delete, or_, select
 
 from accounts.db import Db
 from accounts.identity import AuthSettings
 from accounts.tables import SignInLockRow
+from line.clock import Clock
 
 
 class SignInLocks:
     """Failure counts and locks per (user name, source address)."""
 
-    def __init__(self, db: Db, settings: AuthSettings, clock: Callable[[], int]) -> None:
+    def __init__(self, db: Db, settings: AuthSettings, clock: Clock) -> None:
         self._db = db
         self._clock = clock
         self._lock_after = settings.lockout_failures

@@ -21,7 +21,7 @@ from sqlalchemy import and_, delete, func, insert, select
 
 from accounts.db import Db
 from accounts.tables import AuditPrunePermitRow, AuditRow
-from crew.store.engine import writer
+from storage.engine import writer
 
 PAGE = 1000
 

@@ -12,7 +12,6 @@ signing in in a loop does not pile up rows).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, or_, select, update
@@ -21,6 +20,7 @@ from accounts.db import Db
 from accounts.identity import AuthSettings, Principal, SessionView, UserRole
 from accounts.tables import SessionRow, UserRow
 from accounts.tokens import digest, new_secret
+from line.clock import Clock
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,7 +35,7 @@ class NewSession:
 class Sessions:
     """Opening, resolving and ending browser sessions."""
 
-    def __init__(self, db: Db, settings: AuthSettings, clock: Callable[[], int]) -> None:
+    def __init__(self, db: Db, settings: AuthSettings, clock: Clock) -> None:
         self._db = db
         self._clock = clock
         self.idle_ms = settings.idle_timeout_s * 1000

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import enum
 import math
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -33,6 +32,7 @@ from accounts.sessions import NewSession, Sessions
 from accounts.tables import UserRow
 from accounts.throttle import LoginThrottle
 from accounts.users import AccountError, normalize_username
+from line.clock import Clock
 
 
 class LoginOutcome(enum.StrEnum):
@@ -63,7 +63,7 @@ class SignIn:
         passwords: Passwords,
         sessions: Sessions,
         audit: AuditLog,
-        clock: Callable[[], int],
+        clock: Clock,
     ) -> None:
         self._db = db
         self._passwords = passwords

@@ -13,8 +13,6 @@ Build it with the settings, hand its resolvers to the runtime, and open it with 
 from __future__ import annotations
 
 import asyncio
-import time
-from collections.abc import Callable
 from types import TracebackType
 from typing import Self
 
@@ -27,20 +25,15 @@ from accounts.passwords import Passwords
 from accounts.sessions import Sessions
 from accounts.signin import SignIn
 from accounts.users import UserAccounts
+from line.clock import Clock, wall_ms
 
 log = structlog.get_logger(__name__)
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class SecurityStore:
     """Users, sessions, sign-in and audit in the database at ``url`` (``db.url``)."""
 
-    def __init__(
-        self, url: str, settings: AuthSettings, *, clock: Callable[[], int] = wall_ms
-    ) -> None:
+    def __init__(self, url: str, settings: AuthSettings, *, clock: Clock = wall_ms) -> None:
         self.settings = settings
         self.db = Db(url)
         self.passwords = Passwords(settings)

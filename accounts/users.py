@@ -7,7 +7,6 @@ they are stored lower-case. The display name may be anything (Vietnamese with di
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import delete, func, select, update
@@ -18,6 +17,7 @@ from accounts.identity import Principal, UserRole
 from accounts.passwords import Passwords
 from accounts.tables import ApiTokenRow, SessionRow, SignInLockRow, UserRow
 from accounts.tokens import digest, new_api_token
+from line.clock import Clock
 
 USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,63}")
 
@@ -99,7 +99,7 @@ async def _address_locks(s: AsyncSession, now_ms: int) -> dict[str, tuple[int, i
 class UserAccounts:
     """Creating and changing accounts, and resolving their API tokens."""
 
-    def __init__(self, db: Db, passwords: Passwords, clock: Callable[[], int]) -> None:
+    def __init__(self, db: Db, passwords: Passwords, clock: Clock) -> None:
         self._db = db
         self._passwords = passwords
         self._clock = clock

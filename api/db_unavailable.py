@@ -1,7 +1,7 @@
 """One place that turns "the database cannot answer now" into 503 with ``Retry-After``.
 
 A stopped PostgreSQL (connection refused), a frozen one (the engine's connect and statement
-timeouts, :func:`crew.store.engine.make_engine`) and a SQLite database locked by another
+timeouts, :func:`storage.engine.make_engine`) and a SQLite database locked by another
 process (``busy_timeout``) all surface as exceptions from deep inside a route. Without this
 they were 500s, or — before the engine timeouts — a minute's hang. Every route gets the same
 mapping here instead of each catching them, and the database's health learns of it at once

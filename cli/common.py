@@ -69,7 +69,7 @@ def check_database(url: str, timeout_s: float = 15.0) -> None:
     from sqlalchemy import text
     from sqlalchemy.engine import make_url
 
-    from crew.store.engine import make_engine
+    from storage.engine import make_engine
 
     async def probe() -> None:
         engine = make_engine(url)

@@ -91,15 +91,15 @@ def demo(
 
     from api.server import bind_http
     from cli.demo import run_demo
+    from line.clock import HANOI
     from services.runtime import ConfigError
-    from telemetry.state import LOCAL_TZ
 
     settings = _settings(config)
     begin = None
     if start:
         try:
             hh, mm = (int(x) for x in start.split(":"))
-            begin = datetime.now(LOCAL_TZ).replace(hour=hh, minute=mm, second=0, microsecond=0)
+            begin = datetime.now(HANOI).replace(hour=hh, minute=mm, second=0, microsecond=0)
         except ValueError:
             raise fail(f"--start {start!r}: write the local time as HH:MM, e.g. 16:00") from None
     try:
@@ -163,7 +163,8 @@ def emulate(
     from datetime import date, datetime, time
 
     from line import load_line
-    from telemetry.emulator.runner import LOCAL_TZ, Emulator, EmulatorConfig, default_start
+    from line.clock import HANOI
+    from telemetry.emulator.runner import Emulator, EmulatorConfig, default_start
 
     settings = _settings(config)
     url = broker or settings.mqtt.url
@@ -173,7 +174,7 @@ def emulate(
         )
         raise typer.Exit(2)
     try:
-        day = date.fromisoformat(date_) if date_ else datetime.now(LOCAL_TZ).date()
+        day = date.fromisoformat(date_) if date_ else datetime.now(HANOI).date()
         if start:
             at = time.fromisoformat(start)
         else:
@@ -182,7 +183,7 @@ def emulate(
             broker_url=url,
             line=load_line(settings.line.file),
             timetable=timetable,
-            start=datetime.combine(day, at, LOCAL_TZ),
+            start=datetime.combine(day, at, HANOI),
             speed=speed,
             seed=seed,
             publish_hz=publish_hz,

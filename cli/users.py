@@ -21,7 +21,7 @@ import typer
 from accounts import AccountError, PasswordRejected, SecurityStore, User
 from accounts.identity import UserRole
 from cli.common import cli_settings as _settings
-from telemetry.state import LOCAL_TZ
+from line.clock import HANOI
 
 app = typer.Typer(
     name="users",
@@ -85,7 +85,7 @@ def _password(from_stdin: bool) -> str:
 def _when(ms: int | None) -> str:
     if ms is None:
         return "-"
-    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(LOCAL_TZ).strftime("%d/%m/%Y %H:%M")
+    return datetime.fromtimestamp(ms / 1000, UTC).astimezone(HANOI).strftime("%d/%m/%Y %H:%M")
 
 
 def _status(u: User, now_ms: int) -> str:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import math
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, date, datetime
 from typing import Protocol
 
@@ -28,6 +28,7 @@ from crew.store import CrewStore
 from crew.store.outlook import stored_outlook
 from feeds.ids import gtfs_trip_id, service_id_for
 from line import DayPlan, Direction, Line, Timetable, plan_day
+from line.clock import Clock
 
 log = structlog.get_logger(__name__)
 
@@ -84,7 +85,7 @@ class CrewCancellations:
         line: Line,
         timetable: Timetable,
         *,
-        clock: Callable[[], int],
+        clock: Clock,
         standard: StaffingStandard | None = None,
         days: int = 2,
         poll_s: float = 30.0,

@@ -14,8 +14,9 @@ from datetime import date, datetime, time
 
 from feeds.ids import gtfs_trip_id, service_id_for
 from line import DayPlan, Direction, Line, LocationKind, Timetable, Trip, nearest_departure
+from line.clock import HANOI
 from telemetry.alarms import AlarmBook
-from telemetry.state import LOCAL_TZ, LineState, local_service_time
+from telemetry.state import LineState, local_service_time
 
 
 @dataclass(frozen=True, slots=True)
@@ -162,7 +163,7 @@ def match_trips(
 
 def posix_s(service_date: date, local_s: int) -> int:
     """Seconds after local midnight of ``service_date`` → POSIX seconds."""
-    return int(datetime.combine(service_date, time(), LOCAL_TZ).timestamp()) + int(local_s)
+    return int(datetime.combine(service_date, time(), HANOI).timestamp()) + int(local_s)
 
 
 def stop_sequences(line: Line) -> Mapping[Direction, dict[str, int]]:

@@ -8,6 +8,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 
+from line.clock import HANOI_ZONE
+
 
 class ReportSettings(BaseModel):
     """When reports are produced, what they look ahead at, and where they are announced.
@@ -23,7 +25,7 @@ class ReportSettings(BaseModel):
     times: tuple[time, ...] = Field(
         default=(time(7), time(11), time(17)), description="local times of the scheduled reports"
     )
-    timezone: str = Field(default="Asia/Ho_Chi_Minh", description="IANA zone of `times`")
+    timezone: str = Field(default=HANOI_ZONE, description="IANA zone of `times`")
     poll_s: float = Field(
         default=30.0, gt=0, le=3600, description="longest sleep of the scheduler between checks"
     )

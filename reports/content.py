@@ -28,6 +28,7 @@ from crew.status import StatusHistory
 from crew.store import CrewStore
 from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
 from line import Direction, Line
+from line.clock import HANOI_ZONE
 from reports.model import (
     AlarmFacts,
     AlarmLine,
@@ -368,7 +369,7 @@ class Sources:
     line: Line
     timetable: str
     tz: tzinfo
-    timezone: str = "Asia/Ho_Chi_Minh"
+    timezone: str = HANOI_ZONE
     state: LineState | None = None
     crew: CrewStore | None = None
     forecast: ForecastReader | None = None

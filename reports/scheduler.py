@@ -25,6 +25,7 @@ from datetime import datetime, time, timedelta, tzinfo
 
 import structlog
 
+from line.clock import Clock
 from reports.store import SlotTaken
 
 log = structlog.get_logger(__name__)
@@ -68,7 +69,7 @@ class ReportScheduler:
         *,
         produce: Callable[[int], Awaitable[object]],
         reported: Callable[[int], Awaitable[bool]],
-        clock: Callable[[], int],
+        clock: Clock,
         poll_s: float = 30.0,
         catch_up_delay_s: float = 0.0,
     ) -> None:

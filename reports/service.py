@@ -12,15 +12,14 @@ shorten the next scheduled one's period); with none stored, since the slot befor
 from __future__ import annotations
 
 import asyncio
-import time
 import uuid
-from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
 
 import httpx
 import structlog
 
+from line.clock import Clock, wall_ms
 from reports.config import ReportSettings
 from reports.content import Sources, gather
 from reports.layout import layout
@@ -43,10 +42,6 @@ log = structlog.get_logger(__name__)
 DAY_MS = 86_400_000
 
 
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 class ReportNotFound(LookupError):
     """No report has this id."""
 
@@ -64,7 +59,7 @@ class ReportService:
         db_url: str,
         sources: Sources,
         *,
-        clock: Callable[[], int] = wall_ms,
+        clock: Clock = wall_ms,
         announce: bool = True,
         webhook_transport: httpx.AsyncBaseTransport | None = None,
     ) -> None:

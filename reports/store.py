@@ -1,9 +1,8 @@
 """Situation reports in the database: the facts, both renderings, and the webhook's outcome.
 
 One table, ``situation_reports``, in the same database as the crew record (``Settings.db.url``),
-created on first use (``CREATE TABLE IF NOT EXISTS``) as :mod:`whatif.store` does: the
-crew store's Alembic chain compares itself with the crew tables only, and a report is not crew
-data. The HTML and PDF are stored as rendered, so a download is exactly what was announced.
+migrated by its own Alembic stream (``reports/migrations``) when the store opens. The HTML and
+PDF are stored as rendered, so a download is exactly what was announced.
 
 ``slot_ms`` is unique: a scheduled slot is reported once, even with several API replicas
 sharing the database (the second insert fails with :class:`SlotTaken`).
@@ -31,8 +30,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.exc import IntegrityError
 
-from crew.store.engine import writer
+from reports.migrations import STREAM
 from reports.model import ReportKind
+from storage.engine import writer
 from storage.table_store import TableStore
 
 metadata = MetaData()
@@ -136,7 +136,7 @@ def _record(row: Any) -> ReportRecord:
 class ReportStore(TableStore):
     """Async access to ``situation_reports``: ``async with ReportStore(url) as store``."""
 
-    metadata = metadata
+    stream = STREAM
     name = "report"
 
     async def add(self, rec: ReportRecord, *, content: str, html: str, pdf: bytes) -> None:

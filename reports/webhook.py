@@ -26,6 +26,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import structlog
 
+from line.clock import Clock
 from reports.model import SituationReport
 from reports.store import WEBHOOK_FAILED, WEBHOOK_SENT, ReportRecord
 
@@ -79,7 +80,7 @@ class Webhook:
         self,
         url: str,
         *,
-        clock: Callable[[], int],
+        clock: Clock,
         token: str | None = None,
         timeout_s: float = 10.0,
         attempts: int = 3,

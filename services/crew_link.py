@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
@@ -38,6 +37,7 @@ from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
 from crew.store.records import CrewSnapshot
 from line import Line
 from line.catalogue import Message
+from line.clock import Clock
 from telemetry.alarms import AlarmBook, Priority
 from telemetry.state import DriverVerdict, LineState
 
@@ -62,7 +62,7 @@ class CrewLink:
         state: LineState,
         alarms: AlarmBook,
         *,
-        clock: Callable[[], int],
+        clock: Clock,
         standard: StaffingStandard | None = None,
         refresh_s: float = 2.0,
         outlook_every_s: float = 300.0,

@@ -30,8 +30,9 @@ import structlog
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crew.store.engine import writer
 from line.catalogue import Message
+from line.clock import Clock
+from storage.engine import writer
 from telemetry.alarms import AlarmBook, AlarmNotFound, Priority
 from telemetry.mqtt import MqttIngest
 from telemetry.sinks.base import Sink
@@ -79,7 +80,7 @@ class DbHealth:
     def __init__(
         self,
         engine: Callable[[], AsyncEngine | None],
-        clock: Callable[[], int],
+        clock: Clock,
         *,
         timeout_s: float = 5.0,
         every_s: float = 2.0,
@@ -132,7 +133,7 @@ class HealthMonitor:
         *,
         state: LineState,
         alarms: AlarmBook,
-        clock: Callable[[], int],
+        clock: Clock,
         ingest: MqttIngest | None,
         db: DbHealth | None,
         sinks: Sequence[Sink],

@@ -5,10 +5,10 @@ A restart of ``serve`` must not forget today (trips run 21 → 1), drop an opera
 acknowledgement, or hand out an alarm id an earlier process used (the audit's
 ``alarm.ack alarm_id 6`` would then point at another alarm).
 
-One key/value table, ``ops_record (name, version, saved_ms, body JSON)``, created on first use
-like the other tables beside the crew record (:class:`storage.table_store.TableStore`): a change of
-what is saved bumps ``version`` inside one row, never the table's shape (migration-friendly; an
-unknown version is ignored with a warning, not misread). Rows:
+One key/value table, ``ops_record (name, version, saved_ms, body JSON)``, migrated by its own
+Alembic stream (``services/migrations``) when the store opens: a change of what is saved bumps
+``version`` inside one row, never the table's shape (an unknown version is ignored with a
+warning, not misread). Rows:
 
 - ``alarms``: open alarms, the latest history and the rate window (:meth:`AlarmBook.export`);
 - ``trips``: today's trip ledger (:meth:`TripLedger.export`), applied when the live state
@@ -24,13 +24,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
 from typing import Any, Self
 
 import structlog
 from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, String, Table, select
 
-from crew.store.engine import writer
+from line.clock import Clock
+from services.migrations import STREAM
+from storage.engine import writer
 from storage.table_store import TableStore
 from telemetry.alarms import AlarmBook
 from telemetry.state import LineState
@@ -56,7 +57,7 @@ _REFILL_AT = ID_BLOCK // 2  # reserve the next block when fewer than this are le
 class OpsRecordStore(TableStore):
     """``async with OpsRecordStore(url) as store``: load and save named JSON rows."""
 
-    metadata = metadata
+    stream = STREAM
     name = "operating record"
 
     async def load(self) -> dict[str, Any]:
@@ -93,7 +94,7 @@ class OpsRecorder:
         state: LineState,
         alarms: AlarmBook,
         *,
-        clock: Callable[[], int],
+        clock: Clock,
         save_s: float = 1.0,
         timeout_s: float = 5.0,
     ) -> None:

@@ -9,9 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
-import time
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import structlog
 from prometheus_client import CollectorRegistry
@@ -22,6 +20,7 @@ from crew.coverage import SolverSettings
 from crew.store import CrewStore
 from feeds.cancellations import CancelledTrips, CrewCancellations
 from line import Line, load_line
+from line.clock import Clock, wall_ms
 from reports.content import Sources, forecasts_from_service
 from reports.service import ReportService
 from services.crew_link import CrewLink
@@ -48,10 +47,6 @@ from whatif.service import SimulationService
 from whatif.sweeps import SweepService
 
 log = structlog.get_logger(__name__)
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class ConfigError(ValueError):
@@ -88,8 +83,8 @@ class Runtime:
     recorder: OpsRecorder  # today's record saved and restored; run_runtime
     db_health: DbHealth  # the database's state, probed; the API reports into it
     health: HealthMonitor  # every dependency: /healthz, the board, their alarms
-    clock: Callable[[], int] = wall_ms
-    started_ms: int = field(default_factory=wall_ms)
+    clock: Clock  # the one clock every part was built with (tests pass a fake one)
+    started_ms: int  # by that clock
     tick_s: float = 0.5
     freeze_gc: bool = False  # a server process: see run_runtime
 
@@ -119,7 +114,7 @@ def report_sources(
 def build_runtime(
     settings: Settings,
     *,
-    clock: Callable[[], int] = wall_ms,
+    clock: Clock = wall_ms,
     require_broker: bool = True,
 ) -> Runtime:
     """Build (but do not start) the live side. Raises :class:`ConfigError` on unusable settings."""
@@ -237,7 +232,7 @@ def build_runtime(
             crew_store, line, line.timetable(settings.state.timetable), clock=clock
         ),
         simulations=simulations,
-        sweeps=SweepService(line, dask_address=settings.simulation.dask_address),
+        sweeps=SweepService(line, dask_address=settings.simulation.dask_address, clock=clock),
         reports=reports,
         outlooks=OutlookGate(
             cache_s=settings.crew.outlook_cache_s,
@@ -248,6 +243,7 @@ def build_runtime(
         db_health=db_health,
         health=health,
         clock=clock,
+        started_ms=clock(),
     )
 
 

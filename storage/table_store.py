@@ -1,24 +1,21 @@
-"""A store of tables that live beside the crew record but outside its Alembic chain.
-
-Situation reports and simulation runs each keep one table in ``db.url`` and create it on first
-use (``CREATE TABLE IF NOT EXISTS``); this holds the engine's life cycle they share.
+"""The life cycle shared by the stores of one table each (situation reports, simulation runs,
+the operating record): open the engine, bring the table's migration stream to head, dispose.
 """
 
 from __future__ import annotations
 
 from typing import ClassVar, Self
 
-from sqlalchemy import MetaData
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from crew.store import make_engine
-from crew.store.engine import writer
+from storage.engine import make_engine
+from storage.migrations import MigrationStream, migrate
 
 
 class TableStore:
-    """``async with Store(url) as store``: opens the engine and creates ``metadata``'s tables."""
+    """``async with Store(url) as store``: opens the engine and migrates ``stream`` to head."""
 
-    metadata: ClassVar[MetaData]
+    stream: ClassVar[MigrationStream]
     name: ClassVar[str]  # for the "not open" error
 
     def __init__(self, url: str) -> None:
@@ -28,8 +25,7 @@ class TableStore:
     async def __aenter__(self) -> Self:
         engine = make_engine(self._url)
         try:
-            async with writer(engine).begin() as conn:
-                await conn.run_sync(self.metadata.create_all, checkfirst=True)
+            await migrate(engine, self.stream)
         except BaseException:
             await engine.dispose()
             raise

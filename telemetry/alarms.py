@@ -63,6 +63,7 @@ from typing import Any
 import structlog
 
 from line.catalogue import Message, render_both
+from line.clock import Clock
 
 log = structlog.get_logger(__name__)
 
@@ -265,7 +266,7 @@ class AlarmBook:
 
     def __init__(
         self,
-        clock: Callable[[], int],
+        clock: Clock,
         *,
         flood_per_10min: int = 10,
         history_max: int = 10_000,

@@ -17,7 +17,6 @@ stale and then backing off exponentially, capped at ``backoff_max_s``, until it 
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from enum import StrEnum
 from types import TracebackType
@@ -27,6 +26,7 @@ import structlog
 from pymodbus.client import AsyncModbusTcpClient
 from pymodbus.exceptions import ConnectionException, ModbusException, ModbusIOException
 
+from line.clock import Clock, wall_ms
 from telemetry.config import ModbusDevice, ModbusSettings, RegisterMap
 from telemetry.metrics import TelemetryMetrics
 from telemetry.registers import SubstationReading, decode_registers
@@ -34,10 +34,6 @@ from telemetry.registers import SubstationReading, decode_registers
 # slack on top of pymodbus' own timeout, so that its timeout (which keeps its bookkeeping of
 # unanswered requests right) fires first and ours is only a backstop
 _GUARD_SLACK_S = 0.5
-
-
-def _wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class DeviceHealth(StrEnum):
@@ -74,7 +70,7 @@ class ModbusPoller:
         on_health: Callable[[str, DeviceHealth, str], None],
         metrics: TelemetryMetrics,
         *,
-        clock: Callable[[], int] = _wall_ms,
+        clock: Clock = wall_ms,
     ) -> None:
         self.device = device
         self._map = register_map

@@ -6,8 +6,9 @@ children cached — at 100× Line 2A's rate every microsecond here is a message 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 
+from line.clock import Clock
 from telemetry.clock import FieldClock
 from telemetry.metrics import TelemetryMetrics
 from telemetry.registers import SubstationReading
@@ -88,7 +89,7 @@ class Pipeline:
         sinks: Sequence[Sink],
         metrics: TelemetryMetrics,
         rejects: RejectLog,
-        wall_ms: Callable[[], int],
+        wall_ms: Clock,
         *,
         field_clock: FieldClock | None = None,
     ) -> None:

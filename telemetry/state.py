@@ -10,12 +10,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date, timedelta, timezone
+from datetime import date
 from functools import lru_cache
 from typing import Any
 
 from line import DayPlan, Direction, Line, LocationKind, nearest_departure, plan_day
 from line.catalogue import Message
+from line.clock import HANOI_UTC_OFFSET_S as _UTC_OFFSET_S
 from telemetry.alarm_rules import LineAlarms, seq_ranges
 from telemetry.alarms import Alarm, AlarmBook, AlarmState
 from telemetry.config import RegisterMap, StateSettings
@@ -32,13 +33,11 @@ from telemetry.schemas import (
 from telemetry.sequence import SeqTracker, SeqVerdict
 from telemetry.trips import TripLedger
 
-LOCAL_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")
 IN_SERVICE_MODES = frozenset({"ATO", "ATP", "RM"})
 _DIRECTIONS = {1: Direction.OUTBOUND, 2: Direction.INBOUND}
 _RANGES_SHOWN = 5  # lost seq ranges named in one alarm message (the board has the last 20)
 
 
-_UTC_OFFSET_S = 7 * 3600  # Asia/Ho_Chi_Minh has no daylight saving time
 _EPOCH_ORDINAL = date(1970, 1, 1).toordinal()
 
 

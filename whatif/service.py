@@ -25,9 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import threading
-import time
 import uuid
-from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
@@ -39,6 +37,7 @@ import structlog
 
 from crew.store import CrewStore
 from line import Line
+from line.clock import Clock, wall_ms
 from simulation import (
     Cancelled,
     CrewSnapshot,
@@ -58,10 +57,6 @@ log = structlog.get_logger(__name__)
 PROGRESS_WRITE_S = 2.0  # how often a running run's progress is written to its row
 CANCEL_WAIT_S = 5.0  # a cancel answers once the run has stopped, or after this long
 QUEUE_RETRY_AFTER_S = 30  # what a refused submit suggests (a run takes tens of seconds)
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 class RunNotFound(LookupError):
@@ -155,7 +150,7 @@ class SimulationService:
         executor: Executor | None = None,
         workers: int | None = None,
         settings: SimulationSettings | None = None,
-        clock: Callable[[], int] = wall_ms,
+        clock: Clock = wall_ms,
     ) -> None:
         self.line = line
         self._settings = settings or SimulationSettings()

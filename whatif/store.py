@@ -1,9 +1,8 @@
 """Simulation runs in the database: what was asked, by whom, how it went, and the result.
 
 One table, ``simulation_runs``, in the same database as the crew record (``Settings.db.url``).
-It is created on first use (``CREATE TABLE IF NOT EXISTS``) rather than by the crew store's
-Alembic chain: the crew migrations compare their chain with the crew tables' metadata, and a
-what-if result is not crew data. Results are stored as the result's JSON text, so a finished
+It is migrated by its own Alembic stream (``whatif/migrations``) when the store opens.
+Results are stored as the result's JSON text, so a finished
 run survives restarts and reads back exactly as it was computed.
 """
 
@@ -27,8 +26,9 @@ from sqlalchemy import (
     update,
 )
 
-from crew.store.engine import writer
+from storage.engine import writer
 from storage.table_store import TableStore
+from whatif.migrations import STREAM
 
 metadata = MetaData()
 
@@ -109,7 +109,7 @@ def _record(row: Any) -> RunRecord:
 class RunStore(TableStore):
     """Async access to ``simulation_runs``: ``async with RunStore(url) as store``."""
 
-    metadata = metadata
+    stream = STREAM
     name = "run"
 
     async def add(self, rec: RunRecord) -> None:

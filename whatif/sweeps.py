@@ -19,7 +19,6 @@ import asyncio
 import contextlib
 import io
 import threading
-import time
 import uuid
 from collections import OrderedDict
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +28,7 @@ from typing import Any
 import structlog
 
 from line import Line
+from line.clock import Clock, wall_ms
 from simulation import Cancelled, Executor, Scenario
 from simulation.dask_executor import dask_executor
 from simulation.process_pool_scope import shared_pool
@@ -46,10 +46,6 @@ class SweepNotFound(LookupError):
 
 class SweepQueueFull(RuntimeError):
     """Too many sweeps are waiting."""
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
 
 
 @dataclass(eq=False)
@@ -103,9 +99,15 @@ class SweepService:
     """Queue and run sweeps (see the module docstring)."""
 
     def __init__(
-        self, line: Line, *, executor: Executor | None = None, dask_address: str | None = None
+        self,
+        line: Line,
+        *,
+        executor: Executor | None = None,
+        dask_address: str | None = None,
+        clock: Clock = wall_ms,
     ) -> None:
         self.line = line
+        self._clock = clock
         self._executor = executor
         self._dask_address = dask_address
         self._jobs: OrderedDict[str, SweepJob] = OrderedDict()
@@ -130,7 +132,7 @@ class SweepService:
         if sum(j.status == "queued" for j in self._jobs.values()) >= MAX_QUEUED:
             raise SweepQueueFull(f"{MAX_QUEUED} sweeps are already waiting: try again later")
         prepared = prepare_sweep(spec, self.line, base=base)
-        job = SweepJob(uuid.uuid4().hex, prepared, actor, wall_ms())
+        job = SweepJob(uuid.uuid4().hex, prepared, actor, self._clock())
         self._jobs[job.id] = job
         while len(self._jobs) > KEEP:  # forget the oldest finished ones
             oldest = next(
@@ -158,7 +160,7 @@ class SweepService:
             job.status, job.error, job.finished_ms = (
                 "cancelled",
                 "cancelled before it started",
-                wall_ms(),
+                self._clock(),
             )
         job.cancel.set()
         return job
@@ -180,7 +182,7 @@ class SweepService:
                 continue
             if self._threads is None:
                 raise RuntimeError("the sweep service is not open (use `async with`)")
-            job.status, job.started_ms = "running", wall_ms()
+            job.status, job.started_ms = "running", self._clock()
             try:
                 job.result = await asyncio.get_running_loop().run_in_executor(
                     self._threads, self._run_in_thread, job
@@ -195,7 +197,7 @@ class SweepService:
                 job.status, job.error = "failed", str(exc) or type(exc).__name__
                 log.warning("sweep failed", sweep=job.id, error=job.error)
             finally:
-                job.finished_ms = wall_ms()
+                job.finished_ms = self._clock()
 
     def _run_in_thread(self, job: SweepJob) -> dict[str, Any]:
         def runs_done(done: int, _total: int) -> None:

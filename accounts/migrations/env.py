@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
+from accounts.migrations import STREAM
 from accounts.tables import SecurityBase
-from crew.store.alembic_env import run_env
+from storage.alembic_env import run_env
 
-run_env(SecurityBase.metadata, "security_alembic_version")
+run_env(SecurityBase.metadata, STREAM.version_table)

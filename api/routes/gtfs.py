@@ -30,8 +30,8 @@ from feeds.realtime import (
     vehicle_positions,
 )
 from feeds.static import build_static_feed, feed_zip
+from line.clock import HANOI
 from services.runtime import Runtime
-from telemetry.state import LOCAL_TZ
 
 router = APIRouter(tags=["passenger feeds"])
 
@@ -40,7 +40,7 @@ Format = Literal["pb", "json"]
 
 
 def _local_date(ms: int) -> date:
-    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(LOCAL_TZ).date()
+    return datetime.fromtimestamp(ms / 1000, tz=UTC).astimezone(HANOI).date()
 
 
 def _context(rt: Runtime) -> tuple[FeedContext, LiveSnapshot]:

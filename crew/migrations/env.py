@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from crew.store.alembic_env import run_env
+from crew.migrations import STREAM
 from crew.store.tables import Base
+from storage.alembic_env import run_env
 
-run_env(Base.metadata, "crew_alembic_version")
+run_env(Base.metadata, STREAM.version_table)

@@ -5,7 +5,6 @@ the latest Alembic revision on the way in). See :mod:`crew.store.service` for th
 write follows: optimistic concurrency, idempotent appends, an audit record per change.
 """
 
-from crew.store.engine import alembic_config, downgrade, make_engine, migrate
 from crew.store.errors import IdConflict, InvalidChange, NotFound, StoreError, VersionConflict
 from crew.store.outlook import ShiftSummary, ShortLine, shift_summaries, stored_outlook
 from crew.store.records import AuditRecord, CrewSnapshot, Recorded, RosterChange, Versioned
@@ -25,10 +24,6 @@ __all__ = [
     "StoreError",
     "Versioned",
     "VersionConflict",
-    "alembic_config",
-    "downgrade",
-    "make_engine",
-    "migrate",
     "shift_summaries",
     "stored_outlook",
 ]

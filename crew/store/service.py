@@ -17,7 +17,6 @@ to the latest schema; leaving it closes the connections. All writes follow three
 from __future__ import annotations
 
 import contextlib
-import time
 from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -28,11 +27,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crew.hours import WorkRecord
+from crew.migrations import STREAM
 from crew.model import Cohort, ContactGroup, Roster, Staff, StatusEvent, TestResult
 from crew.rules import ContactTrace, CrewPolicy, declare_f0
 from crew.status import StatusHistory
 from crew.store import codec
-from crew.store.engine import DEFAULT_TIMEOUT_S, make_engine, migrate, writer
 from crew.store.errors import IdConflict, InvalidChange, NotFound, VersionConflict
 from crew.store.records import (
     AuditRecord,
@@ -51,10 +50,9 @@ from crew.store.tables import (
     TestResultRow,
     WorkRow,
 )
-
-
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
+from line.clock import Clock, wall_ms
+from storage.engine import DEFAULT_TIMEOUT_S, make_engine, writer
+from storage.migrations import migrate
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,7 +120,7 @@ class CrewStore:
         url: str,
         *,
         policy: CrewPolicy | None = None,
-        clock: Callable[[], int] = wall_ms,
+        clock: Clock = wall_ms,
         busy_timeout_s: float = DEFAULT_TIMEOUT_S,
     ) -> None:
         self.url = url
@@ -137,7 +135,7 @@ class CrewStore:
     async def __aenter__(self) -> Self:
         engine = make_engine(self.url, busy_timeout_s=self._busy_timeout_s)
         try:
-            await migrate(engine)
+            await migrate(engine, STREAM)
         except BaseException:
             await engine.dispose()
             raise

@@ -23,6 +23,7 @@ from typing import Any, Literal
 import orjson
 import structlog
 
+from line.clock import Clock
 from services.live.frames import Board, BoardDiff
 from services.live.metrics import BoardHubMetrics
 from services.settings import WsSettings
@@ -70,7 +71,7 @@ class BoardHub:
         board: Callable[[int], Board],
         settings: WsSettings,
         metrics: BoardHubMetrics,
-        clock: Callable[[], int],
+        clock: Clock,
     ) -> None:
         """``board(now_ms)`` returns the board snapshot (``telemetry.board.board_snapshot``)."""
         self._board = board

@@ -21,7 +21,7 @@ import random
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from datetime import time as dtime
 from pathlib import Path
 from types import TracebackType
@@ -31,6 +31,7 @@ import orjson
 import structlog
 
 from line import DayPlan, Line, load_line, plan_day
+from line.clock import HANOI
 from telemetry.config import ModbusDevice, load_register_maps, parse_mqtt_url
 from telemetry.emulator.demand import Demand
 from telemetry.emulator.onboard import OnboardUnit
@@ -42,7 +43,6 @@ from telemetry.schemas import topic_for
 
 log = structlog.get_logger(__name__)
 
-LOCAL_TZ = timezone(timedelta(hours=7), "Asia/Ho_Chi_Minh")  # ICD: local time is UTC+7
 SERVICE_START = dtime(5, 30)
 SERVICE_END = dtime(22, 0)
 DEMO_START = dtime(7, 30)  # outside service hours a demo starts here, so trains are running
@@ -52,10 +52,10 @@ OFFLINE = b'{"v":1,"online":false}'
 
 def default_start(now: datetime | None = None) -> datetime:
     """Now (local) when within service hours 05:30–22:00, else today at 07:30."""
-    now = (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ)
+    now = (now or datetime.now(HANOI)).astimezone(HANOI)
     if SERVICE_START <= now.time() < SERVICE_END:
         return now
-    return datetime.combine(now.date(), DEMO_START, LOCAL_TZ)
+    return datetime.combine(now.date(), DEMO_START, HANOI)
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,7 +113,7 @@ class SimClock:
         self, start: datetime, speed: float, monotonic: Callable[[], float] = time.monotonic
     ) -> None:
         if start.tzinfo is None:
-            start = start.replace(tzinfo=LOCAL_TZ)
+            start = start.replace(tzinfo=HANOI)
         self.start_ms = int(start.timestamp() * 1000)
         self.speed = speed
         self._mono = monotonic
@@ -125,13 +125,13 @@ class SimClock:
 
 def local_day(ts_ms: int) -> tuple[date, float]:
     """Epoch ms → (local service date, seconds after local midnight)."""
-    dt = datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(LOCAL_TZ)
-    midnight = datetime.combine(dt.date(), dtime(0), LOCAL_TZ)
+    dt = datetime.fromtimestamp(ts_ms / 1000, UTC).astimezone(HANOI)
+    midnight = datetime.combine(dt.date(), dtime(0), HANOI)
     return dt.date(), (ts_ms - midnight.timestamp() * 1000) / 1000
 
 
 def _midnight_ms(d: date) -> int:
-    return int(datetime.combine(d, dtime(0), LOCAL_TZ).timestamp() * 1000)
+    return int(datetime.combine(d, dtime(0), HANOI).timestamp() * 1000)
 
 
 def _poisson(rng: random.Random, lam: float) -> int:
@@ -214,7 +214,7 @@ class Emulator:
         c = self.config
         start = c.start or default_start()
         if start.tzinfo is None:
-            start = start.replace(tzinfo=LOCAL_TZ)
+            start = start.replace(tzinfo=HANOI)
         self._stack = contextlib.AsyncExitStack()
         try:
             if c.modbus:
@@ -308,7 +308,7 @@ class Emulator:
 
     def sim_now(self) -> datetime:
         """The simulated instant as a local datetime."""
-        return datetime.fromtimestamp(self.now_ms() / 1000, LOCAL_TZ)
+        return datetime.fromtimestamp(self.now_ms() / 1000, HANOI)
 
     def plan(self, d: date) -> DayPlan:
         return self.schedule(d).plan

@@ -39,6 +39,7 @@ from typing import Any, Self, TypeVar
 import orjson
 import structlog
 
+from line.clock import Clock, wall_ms
 from telemetry.config import HistorySettings
 from telemetry.metrics import TelemetryMetrics
 from telemetry.sinks.base import HistoryUnavailable, Point, SinkStats
@@ -65,10 +66,6 @@ _MEMORY_BATCHES = 100
 _BUSY_TIMEOUT_MS = 5_000
 
 
-def wall_ms() -> int:
-    return time.time_ns() // 1_000_000
-
-
 def _connect(path: Path) -> sqlite3.Connection:
     conn = sqlite3.connect(path, isolation_level=None)  # explicit BEGIN/COMMIT below
     conn.execute(f"PRAGMA busy_timeout={_BUSY_TIMEOUT_MS}")
@@ -88,7 +85,7 @@ class EmbeddedStore:
         settings: HistorySettings,
         metrics: TelemetryMetrics,
         *,
-        clock: Callable[[], int] = wall_ms,
+        clock: Clock = wall_ms,
         flush_interval_s: float = 0.5,
         batch_size: int = 5_000,
         purge_every_s: float = 60.0,

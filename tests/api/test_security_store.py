@@ -20,11 +20,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from accounts import AppendOnlyError, LoginOutcome, SecurityStore, UserExists
-from accounts.db import downgrade, migrate
 from accounts.identity import AuthSettings, UserRole
+from accounts.migrations import STREAM
 from accounts.passwords import PasswordRejected
 from accounts.tables import AuditRow, SecurityBase, UserRow
-from crew.store import CrewStore, make_engine
+from crew.store import CrewStore
+from storage.engine import make_engine
+from storage.migrations import downgrade, migrate
 from tests.api.authkit import FAST_ARGON2, PASSWORD, FakeClock
 
 TABLES = {
@@ -78,17 +80,17 @@ async def test_migrations_match_the_tables_beside_the_crew_ones(db_url: str) -> 
         pass  # the crew's tables and version table are there too
     engine = make_engine(db_url)
     try:
-        await migrate(engine)
-        await migrate(engine)  # a second start finds nothing to do
+        await migrate(engine, STREAM)
+        await migrate(engine, STREAM)  # a second start finds nothing to do
         async with engine.connect() as conn:
             assert TABLES <= await conn.run_sync(_tables)
             assert await conn.run_sync(_diff) == [], "migration and tables.py disagree"
-        await downgrade(engine, "base")
+        await downgrade(engine, STREAM, "base")
         async with engine.connect() as conn:
             left = await conn.run_sync(_tables)
             assert not (TABLES - {"security_alembic_version"}) & left
             assert "crew_staff" in left, "the crew's tables are not ours to drop"
-        await migrate(engine)
+        await migrate(engine, STREAM)
         async with engine.connect() as conn:
             assert TABLES <= await conn.run_sync(_tables)
     finally:

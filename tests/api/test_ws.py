@@ -21,9 +21,10 @@ from websockets.exceptions import ConnectionClosed
 
 from accounts.identity import UserRole
 from api.server import make_server
+from line.clock import HANOI
 from services.runtime import Runtime, build_runtime
 from services.settings import Settings
-from telemetry.emulator.runner import LOCAL_TZ, Emulator, EmulatorConfig
+from telemetry.emulator.runner import Emulator, EmulatorConfig
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
 
@@ -372,7 +373,7 @@ async def test_emulated_line_over_mqtt_reaches_the_board_socket(
     rt = build_runtime(ws_settings(tmp_path, mqtt_url=mosquitto.url))
     emu_cfg = EmulatorConfig(
         broker_url=mosquitto.url,
-        start=datetime(2026, 11, 23, 8, 0, tzinfo=LOCAL_TZ),  # a Monday morning peak
+        start=datetime(2026, 11, 23, 8, 0, tzinfo=HANOI),  # a Monday morning peak
         speed=10,
         publish_hz=2,
         modbus=False,

@@ -10,8 +10,11 @@ from alembic.migration import MigrationContext
 from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 
-from crew.store import CrewStore, downgrade, make_engine, migrate
+from crew.migrations import STREAM
+from crew.store import CrewStore
 from crew.store.tables import Base
+from storage.engine import make_engine
+from storage.migrations import downgrade, migrate
 
 CREW_TABLES = {
     "crew_meta",
@@ -40,20 +43,20 @@ def _tables(conn: Connection) -> set[str]:
 async def test_migrations_match_the_mapped_tables_and_run_both_ways(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
-        await migrate(engine)
-        await migrate(engine)  # a second start finds nothing to do
+        await migrate(engine, STREAM)
+        await migrate(engine, STREAM)  # a second start finds nothing to do
         async with engine.connect() as conn:
             assert await conn.run_sync(_tables) == CREW_TABLES
             assert await conn.run_sync(_diff) == [], "migration and tables.py disagree"
             rev = (await conn.execute(text("SELECT version_num FROM crew_alembic_version"))).all()
             assert rev == [("c0002",)]
-        await downgrade(engine, "c0001")
+        await downgrade(engine, STREAM, "c0001")
         async with engine.connect() as conn:
             assert await conn.run_sync(_tables) == CREW_TABLES - {"crew_work"}
-        await downgrade(engine, "base")
+        await downgrade(engine, STREAM, "base")
         async with engine.connect() as conn:
             assert await conn.run_sync(_tables) <= {"crew_alembic_version"}
-        await migrate(engine)
+        await migrate(engine, STREAM)
         async with engine.connect() as conn:
             assert await conn.run_sync(_tables) == CREW_TABLES
     finally:

@@ -13,8 +13,9 @@ from typing import Any
 
 import httpx
 
+from line.clock import HANOI
 from services.runtime import build_runtime
-from telemetry.emulator.runner import LOCAL_TZ, Emulator, EmulatorConfig
+from telemetry.emulator.runner import Emulator, EmulatorConfig
 from tests.api.test_serve import serving
 from tests.faults.kit import Feeder, alarms, board_train, running
 from tests.fixtures.mosquitto import Broker
@@ -72,7 +73,7 @@ async def test_emulator_restarted_with_its_clock_set_back_resumes_every_train(
     tmp_path: Path, mosquitto: Broker
 ) -> None:
     rt = build_runtime(app_settings(tmp_path, mosquitto.url, state={"stale_after_s": 3.0}))
-    start = datetime.now(LOCAL_TZ)
+    start = datetime.now(HANOI)
     cfg = EmulatorConfig(broker_url=mosquitto.url, start=start, modbus=False, seed=3)
     async with serving(rt) as http:
 

@@ -20,15 +20,16 @@ import pytest
 from pymodbus.client import AsyncModbusTcpClient
 
 from line import Line, load_line
+from line.clock import HANOI
 from telemetry.config import ModbusDevice, load_register_maps
-from telemetry.emulator.runner import LOCAL_TZ, Emulator, EmulatorConfig
+from telemetry.emulator.runner import Emulator, EmulatorConfig
 from telemetry.registers import SubstationReading, decode_registers
 from telemetry.schemas import Decoded, Decoder, Reject, TrainEvent, TrainStatus, TrainTelemetry
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
 from tests.poll import until, until_sync
 
-MORNING_PEAK = datetime(2026, 11, 23, 8, 0, tzinfo=LOCAL_TZ)  # a Monday, 2026 timetable
+MORNING_PEAK = datetime(2026, 11, 23, 8, 0, tzinfo=HANOI)  # a Monday, 2026 timetable
 
 
 def _cfg(broker: Broker, **kw: object) -> EmulatorConfig:

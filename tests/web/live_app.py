@@ -128,10 +128,10 @@ def wait_until(
 # --- the app side (child process) ------------------------------------------------------------
 def service_start(now: datetime | None = None) -> datetime:
     """A simulated start inside the morning peak of the current Hanoi day: trains running."""
-    from telemetry.emulator.runner import LOCAL_TZ
+    from line.clock import HANOI
 
-    day = (now or datetime.now(LOCAL_TZ)).astimezone(LOCAL_TZ).date()
-    return datetime.combine(day, time(7, 30), LOCAL_TZ)
+    day = (now or datetime.now(HANOI)).astimezone(HANOI).date()
+    return datetime.combine(day, time(7, 30), HANOI)
 
 
 def _settings(tmp: Path, port: int) -> Any:

@@ -11,14 +11,14 @@ from datetime import datetime, time, timedelta
 from playwright.sync_api import expect
 
 from accounts.identity import UserRole
-from telemetry.emulator.runner import LOCAL_TZ
+from line.clock import HANOI
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, wait_until
 
 
 def local_input(t: datetime) -> str:
     """The value of an <input type="datetime-local"> (Hanoi wall clock)."""
-    return t.astimezone(LOCAL_TZ).strftime("%Y-%m-%dT%H:%M")
+    return t.astimezone(HANOI).strftime("%Y-%m-%dT%H:%M")
 
 
 def test_driver_declared_f0_changes_the_operators_board(session: MakeSession, app: LiveApp) -> None:
@@ -45,8 +45,8 @@ def test_driver_declared_f0_changes_the_operators_board(session: MakeSession, ap
     row.get_by_role("button", name="F0").click()
     expect(crew.locator("#c-staff")).to_have_value(driver)
     # the case as of this morning, before the emulated shift's 07:30 (never in the future)
-    now = datetime.now(LOCAL_TZ)
-    at = min(now, datetime.combine(now.date(), time(7, 0), LOCAL_TZ))
+    now = datetime.now(HANOI)
+    at = min(now, datetime.combine(now.date(), time(7, 0), HANOI))
     crew.fill("#c-at", local_input(at))
     crew.get_by_role("button", name="Khai báo F0").click()
     expect(crew.locator("#case-form .form-error.ok")).to_contain_text(
@@ -83,7 +83,7 @@ def test_cohort_warning_comes_in_the_language_of_the_ui(session: MakeSession, ap
         # the form checks members against the roster: wait until it is loaded
         expect(page.locator(f'#roster tr[data-staff="{member}"]')).to_have_count(1)
         page.locator("#cohort-new-box summary").click()
-        start = datetime.now(LOCAL_TZ) + timedelta(days=60)  # clear of other tests' cohorts
+        start = datetime.now(HANOI) + timedelta(days=60)  # clear of other tests' cohorts
         page.fill("#n-id", f"COH-{lang}")
         page.fill("#n-name", "3 on-site, long")
         page.fill("#n-start", local_input(start))
@@ -102,7 +102,7 @@ def test_cohort_changed_meanwhile_answers_reload(session: MakeSession, app: Live
         if s["role"] == "driver"
     ][:3]  # fmt: skip
     page.locator("#cohort-new-box summary").click()
-    start = datetime.now(LOCAL_TZ)
+    start = datetime.now(HANOI)
     page.fill("#n-id", "COH-WEB")
     page.fill("#n-name", "Nhóm A depot Phú Lương")
     page.fill("#n-start", local_input(start))
