@@ -27,6 +27,7 @@ from crew.store import (
     NotFound,
     VersionConflict,
 )
+from line.catalogue import render
 from tests.crew_store.conftest import T0, driver, small_roster
 
 ME = "lan (crew_manager)"
@@ -216,8 +217,9 @@ async def test_declared_case_marks_contacts_once(store: CrewStore) -> None:
     trace, new = await store.declare_case("D1", T0, actor=ME)
     assert trace.contacts == ("D2", "D3", "K1")
     assert new == 4
-    reasons = {m.staff_id: m.reason for m in trace.marks}
-    assert "R101" in reasons["K1"] and "T-A" in reasons["D2"]
+    for lang in ("vi", "en"):  # the reason names the shared room and train, in both languages
+        reasons = {m.staff_id: render(m.reason, lang) for m in trace.marks}
+        assert "R101" in reasons["K1"] and "T-A" in reasons["D2"]
     again, new_again = await store.declare_case("D1", T0, actor=ME)
     assert new_again == 0 and again.contacts == trace.contacts
     snap = await store.snapshot()
