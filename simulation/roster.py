@@ -21,6 +21,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from itertools import filterfalse
+from operator import itemgetter
 
 from crew import Discipline, DutyKind, Role
 from simulation.crewstate import DAY_S, PLAN_AT_S, CrewState
@@ -34,6 +36,8 @@ from simulation.service import (
     ServicePlanner,
 )
 from simulation.setup import Setup
+
+_person = itemgetter(4)  # the person in a flattened rank key (see Rostering._rank_windows)
 
 
 @dataclass(slots=True, eq=False)
@@ -100,6 +104,9 @@ class Rostering:
         wf = crew.workforce
         self.qualified_until = [p.qualified_until for p in wf.people]
         self.needs_site = [p.role in wf.onsite_roles for p in wf.people]
+        # per control-centre post: who holds it, and the last day that stays true (see
+        # :meth:`_post_holders`)
+        self._holders: dict[str, tuple[int, frozenset[int]]] = {}
         # trains that could be ready had none failed (the night inspection's capacity, within
         # the serviceable fleet); the operation sets it
         self.trains_without_failures: Callable[[], int] = lambda: len(setup.units)
@@ -275,7 +282,7 @@ class Rostering:
         result = []
         for keyed in out:
             keyed.sort()
-            result.append([key[4] for key in keyed])
+            result.append(list(map(_person, keyed)))  # the person of each key, in C
         return result
 
     # --- the day ----------------------------------------------------------------------------
@@ -356,7 +363,6 @@ class Rostering:
         slots: list[list[int]] = []
         slot_run: list[DutyRun] = []
         people = wf.by_role[Role.OCC_OPERATOR]
-        people_of = wf.people
         ranked_by_window = self._rank_windows(people, day, [w for w, _ in setup.occ_shifts])
         for (w, posts), ranked in zip(setup.occ_shifts, ranked_by_window, strict=True):
             for post in sorted(posts, key=lambda p: (p not in ess, p)):
@@ -365,8 +371,8 @@ class Rostering:
                     base + w.start_s, base + w.end_s, post=post, needed=posts[post],
                 )  # fmt: skip
                 runs.append(run)
-                # Person.holds_post, inlined (every candidate, every post, every day)
-                cands = [i for i in ranked if people_of[i].post_until.get(post, -1) >= day]
+                # the ranked people who hold the post (a C-level filter: every post, every day)
+                cands = list(filter(self._post_holders(post, day).__contains__, ranked))
                 for _ in range(posts[post]):
                     slots.append(cands)
                     slot_run.append(run)
@@ -377,6 +383,24 @@ class Rostering:
             if run.post in ess and len(run.members) < ess[run.post]
         ]
         return runs, down
+
+    def _post_holders(self, post: str, day: int) -> frozenset[int]:
+        """Control-centre staff who hold ``post`` on ``day`` (:meth:`Person.holds_post`).
+
+        Certificates only lapse during a run (their last days are fixed), and days only move
+        forward: the set is kept until the first of its holders' certificates lapses."""
+        cached = self._holders.get(post)
+        if cached is not None and day <= cached[0]:
+            return cached[1]
+        wf = self.crew.workforce
+        until = {
+            i: u
+            for i in wf.by_role[Role.OCC_OPERATOR]
+            if (u := wf.people[i].post_until.get(post, -1)) >= day
+        }
+        holders = frozenset(until)
+        self._holders[post] = (min(until.values(), default=day), holders)
+        return holders
 
     def _technicians(self, day: int) -> list[DutyRun]:
         """One matching per trade; the night shift (it inspects tomorrow's trains) first."""
@@ -519,7 +543,7 @@ class Rostering:
                     base + w.start_s, base + w.end_s, needed=need,
                 )  # fmt: skip
                 runs.append(run)
-                cands = [i for i in ranked[w.id] if i not in self.rostered]
+                cands = list(filterfalse(self.rostered.__contains__, ranked[w.id]))
                 for _ in range(need):
                     slots.append(cands)
                     slot_run.append(run)
