@@ -99,11 +99,11 @@ class Rostering:
             k: ServicePlanner(setup.line, pat, self.service) for k, pat in setup.patterns.items()
         }
         self.rostered: set[int] = set()
-        # per person, fixed for the run: the last day qualified, and whether the role must be
-        # on site (columns for the ranking loop)
+        # per person, fixed for the run: the last day qualified, and those whose role must be
+        # on site (for the ranking loop)
         wf = crew.workforce
         self.qualified_until = [p.qualified_until for p in wf.people]
-        self.needs_site = [p.role in wf.onsite_roles for p in wf.people]
+        self.site_bound = frozenset(p.index for p in wf.people if p.role in wf.onsite_roles)
         # per control-centre post: who holds it, and the last day that stays true (see
         # :meth:`_post_holders`)
         self._holders: dict[str, tuple[int, frozenset[int]]] = {}
@@ -186,6 +186,8 @@ class Rostering:
     ) -> list[list[int]]:
         """Eligible people for each window, best first (:meth:`preference`, inlined: it runs
         for every person and duty every simulated day)."""
+        if not windows:
+            return []
         crew = self.crew
         led = crew.ledger
         cal = led.calendar
@@ -203,13 +205,14 @@ class Rostering:
         recent_ring, slot, rank = led.recent, day % 7, self.rank
         wf = crew.workforce
         everyone = wf.people
-        rostered = self.rostered
-        absent = crew.absent_today
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
         f1_stays_away = crew.f1_quarantines
-        qualified, needs_site = self.qualified_until, self.needs_site
+        qualified = self.qualified_until
         site = crew.cohort_on_site(day)
         on_site = crew.member_sets[site] if site is not None else frozenset()
+        # who may not work today whatever the window: rostered already, absent, or bound to
+        # a site they are not on (set operations in C, then one look-up per person)
+        skip = self.rostered | crew.absent_today | (self.site_bound - on_site)
         enforce = self.service.enforce_labour_limits
         overtime_ok = self.service.overtime
         rest_s, max_days, max_day_min = self.rest_s, self.max_days, self.max_day_min
@@ -221,10 +224,14 @@ class Rostering:
         # sort keys flattened to (soft, adds overtime, recent minutes, tie-break, person): the
         # same order as ((soft, overtime, recent, tie-break), person), one tuple fewer each
         out: list[list[tuple[int, int, int, int, int]]] = [[] for _ in windows]
-        for i in people:
-            if i in rostered or i in absent:
-                continue
-            if day > qualified[i] or (needs_site[i] and i not in on_site):
+        # the usual person is free, rested and within the normal day and week for every window
+        # of the call: one key, kept once in ``common`` and added to each window's list in C
+        common: list[tuple[int, int, int, int, int]] = []
+        first_start = min(start for start, _, _ in starts)
+        longest = max(minutes for _, minutes, _ in starts)
+        any_too_long = any(soft_w for _, _, soft_w in starts)
+        for i in filterfalse(skip.__contains__, people):
+            if day > qualified[i]:
                 continue
             away = f0[i]
             if leave[i] > away:
@@ -238,6 +245,8 @@ class Rostering:
             else:
                 w_normal = 0
                 soft_p = 1 if 0 >= max_days else 0
+            if soft_p and enforce:
+                continue  # the week's working days are used up: every window breaks the limit
             today = day_key[i] == day
             before = day_min[i] if today else 0
             # a duty of at most ``room`` minutes stays within the normal day and week (no
@@ -246,6 +255,16 @@ class Rostering:
             if nw - w_normal < room:
                 room = nw - w_normal
             rested_from = last_end[i] + rest_s
+            if (
+                not soft_p
+                and away <= first_start
+                and rested_from <= first_start
+                and longest <= room
+                and not any_too_long
+            ):  # the inner loop below would give (0, 0, recent, tie-break, i) for every window
+                ring = recent_ring[i]
+                common.append((0, 0, sum(ring) - (ring[slot] if today else 0), rank[i], i))
+                continue
             recent = -1
             for k, (start, minutes, soft_w) in enumerate(starts):
                 if away > start:
@@ -281,6 +300,7 @@ class Rostering:
                 out[k].append((soft, adds_ot, recent, rank[i], i))
         result = []
         for keyed in out:
+            keyed += common
             keyed.sort()
             result.append(list(map(_person, keyed)))  # the person of each key, in C
         return result
