@@ -15,10 +15,10 @@ what they share and the few rules that join them:
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
@@ -63,7 +63,7 @@ class DriverPool:
             return False
         busy = self.busy
         while busy and busy[0] <= now:
-            heapq.heappop(busy)
+            heappop(busy)
         return self.drivers > len(busy)
 
 
@@ -229,12 +229,11 @@ class Operation(CrewCover):
             day=day,
             pattern=pat,
             planned=self.book.plan(pat.key, pat.planned_headways),
-            operated_seg=[0] * len(roster.plan.headways),
             roster=roster,
             status_at_plan=codes,
             operated=[0] * n,
             trains_max=[0] * n,
-            trains_at=[[] for _ in range(n)],
+            trains_at=[[] for _ in roster.plan.headways],
             trains_ready=ready,
         )
 
@@ -271,7 +270,7 @@ class Operation(CrewCover):
         """Try to run a trip now; count it operated or cancelled (and why).
 
         Runs at every departure of every replication: the control-centre check scans only the
-        shifts that are down, and :meth:`DriverPool.free_at` is inlined."""
+        shifts that are down, and :meth:`DriverPool.free_at` is inlined (lazily)."""
         log = self.log
         assert log is not None
         now = self.env._now  # Environment.now without the property call
@@ -288,19 +287,23 @@ class Operation(CrewCover):
                         break
                 else:
                     continue
+            # drivers busy until their trip's arrival (a heap); the arrivals already past are
+            # dropped only when the pool looks full (fewer entries: the same answer)
             busy = pool.busy
-            while busy and busy[0] <= now:
-                heapq.heappop(busy)
-            if pool.drivers > len(busy):
-                heapq.heappush(busy, log.day * DAY_S + trip[1])
-                break
+            if pool.drivers <= len(busy):
+                while busy and busy[0] <= now:
+                    heappop(busy)
+                if pool.drivers <= len(busy):
+                    continue
+            heappush(busy, pool.base + trip[1])
+            break
         else:
             log.no_driver += 1
             return False
-        log.operated_seg[trip[4]] += 1
         log.departures[trip[2]].append(now)
-        # one entry per trip operated in the period: its count and maximum are taken at close
-        log.trains_at[trip[3]].append(self.trains_running)
+        # one entry per trip operated in the segment: the counts per segment and per period,
+        # and the period's median and maximum, are taken at close
+        log.trains_at[trip[4]].append(self.trains_running)
         return True
 
     def cancel_for_train(self, count: int = 1) -> None:

@@ -59,7 +59,7 @@ class DayLog:
     status_at_plan: list[int]
     operated: list[int]  # filled by close_day from trains_at
     trains_max: list[int]  # filled by close_day from trains_at
-    trains_at: list[list[int]]  # trains in service at each departure, by period
+    trains_at: list[list[int]]  # trains in service at each departure, by segment of the plan
     departures: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
     no_driver: int = 0
     no_train: int = 0
@@ -69,7 +69,6 @@ class DayLog:
     overtime_min: int = 0
     breaches: int = 0
     worked: set[int] = field(default_factory=set)
-    operated_seg: list[int] = field(default_factory=list)  # trips run per segment of the plan
     stations: StationDay | None = None  # station staffing (None: not simulated)
 
 
@@ -139,9 +138,15 @@ def close_day(
     base = log.day * DAY_S
     row: dict[str, float] = {}
     planned = log.planned.trips_by_period
-    # trips operated per period: the departures counted in trains_at (one entry each)
+    # trips operated per segment and per period: the departures counted in trains_at (one
+    # entry each, by segment; a segment is part of one period)
+    segments = pat.variants[roster.plan.variant].segments
+    operated_seg = [len(at) for at in log.trains_at]
+    trains_at: list[list[int]] = [[] for _ in pat.periods]
+    for seg, at in zip(segments, log.trains_at, strict=True):
+        trains_at[seg.period] += at
     operated = log.operated
-    operated[:] = [len(at) for at in log.trains_at]
+    operated[:] = [len(at) for at in trains_at]
     row["trips_planned"] = sum(planned)
     row["trips_operated"] = sum(operated)
     row["trips_cancelled"] = sum(planned) - sum(operated)
@@ -180,7 +185,7 @@ def close_day(
         row[pre + "achieved_headway_s"] = 2 * dur / operated[k] if operated[k] else math.inf
         # typical (median) trains in service at the period's departures: the peak's trains still
         # running in at the start of the next period do not count as that period's
-        at = sorted(log.trains_at[k])
+        at = sorted(trains_at[k])
         row[pre + "trains_in_service"] = at[(len(at) - 1) // 2] if at else 0
         # the most trains in service at one of the period's departures (none: 0)
         log.trains_max[k] = at[-1] if at else 0
@@ -207,7 +212,7 @@ def close_day(
     row["standing_capacity"] = total_ops * (fleet.capacity_normal - fleet.seats_per_train)
     row["mean_wait_s"] = _mean_wait(log.departures, pat, rate, base)
 
-    levels = _levels(pat, roster.plan, log.operated_seg, setup.scenario.service)
+    levels = _levels(pat, roster.plan, operated_seg, setup.scenario.service)
     for name in LEVELS:
         row[f"level.{name}"] = 1.0 if levels[name] else 0.0
     sd = log.stations
