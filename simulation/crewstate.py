@@ -23,6 +23,10 @@ from simulation.workforce import Workforce
 DAY_S = 86_400
 PLAN_AT_S = 3 * 3600  # the control centre plans each day at 03:00
 
+# status codes noted for everyone when the day is planned (F0 > F1 > leave > none, the crew's
+# precedence; the day's record turns them into states)
+NONE, F0, F1, LEAVE = 0, 1, 2, 3
+
 
 @dataclass(slots=True)
 class InitialState:

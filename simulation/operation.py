@@ -27,7 +27,7 @@ from crew import DutyKind
 from simulation.cover import CrewCover
 from simulation.crewstate import DAY_S, CrewState
 from simulation.hours import Calendar
-from simulation.records import F0, F1, LEAVE, NONE, DayLog, close_day
+from simulation.records import DayLog, close_day
 from simulation.roster import DayRoster, DutyRun, Rostering
 from simulation.service import DutyWindow, PlanBook, Trip
 from simulation.setup import Setup
@@ -209,20 +209,6 @@ class Operation(CrewCover):
         for o in occ_by_window.values():
             o.check()
         self._occ_changed()
-        crew = self.crew
-        t = self.env.now
-        codes = []
-        # CrewState.isolating, contact and on_leave, inlined: this runs for everyone every day
-        f0, f1, leave, absent = crew.f0_until, crew.f1_until, crew.leave_until, crew.absent_today
-        for i in range(len(self.setup.workforce)):
-            if f0[i] > t:
-                codes.append(F0)
-            elif f1[i] > t:
-                codes.append(F1)
-            elif i in absent or leave[i] > t:
-                codes.append(LEAVE)
-            else:
-                codes.append(NONE)
         pat = self.setup.patterns[self.setup.day_pattern[day]]
         n = len(pat.periods)
         self.log = DayLog(
@@ -230,7 +216,7 @@ class Operation(CrewCover):
             pattern=pat,
             planned=self.book.plan(pat.key, pat.planned_headways),
             roster=roster,
-            status_at_plan=codes,
+            status_at_plan=roster.status,
             operated=[0] * n,
             trains_max=[0] * n,
             trains_at=[[] for _ in roster.plan.headways],

@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from crew import Role, State
-from simulation.crewstate import DAY_S, CrewState, DayTally
+from simulation.crewstate import DAY_S, F0, F1, LEAVE, NONE, CrewState, DayTally
 from simulation.roster import DayRoster
 from simulation.scenario import ServicePolicy
 from simulation.service import DayPattern, OperatedPlan, Segment
@@ -37,8 +37,6 @@ STATES: tuple[State, ...] = (
     State.AVAILABLE,
 )
 
-# status codes noted for everyone when the day is planned
-NONE, F0, F1, LEAVE = 0, 1, 2, 3
 # the state a status code at plan time gives a person who did not work (a table: every day)
 STATE_OF_CODE = {
     NONE: State.AVAILABLE,

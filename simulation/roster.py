@@ -25,7 +25,7 @@ from itertools import filterfalse
 from operator import itemgetter
 
 from crew import Discipline, DutyKind, Role
-from simulation.crewstate import DAY_S, PLAN_AT_S, CrewState
+from simulation.crewstate import DAY_S, F0, F1, LEAVE, NONE, PLAN_AT_S, CrewState
 from simulation.matching import assign
 from simulation.scenario import ServicePolicy
 from simulation.service import (
@@ -73,6 +73,8 @@ class DayRoster:
     trains_cap: int
     occ_down: list[tuple[float, float]]  # control-centre shifts that cannot be staffed
     available: dict[Role, int]
+    # everyone's status code when the day was planned (crewstate's NONE, F0, F1, LEAVE)
+    status: list[int] = field(default_factory=list)
     breaches_planned: int = 0
     # resources that limited the service adopted (``ServicePlanner.binding``; empty: the
     # timetable in full)
@@ -321,29 +323,8 @@ class Rostering:
         a service short of trains was bound by the technicians). ``closed``: times of the day
         (day-relative s) the line may not run because a station cannot be staffed
         (``StationStaffing.short_station="close_line"``)."""
-        crew = self.crew
         self.rostered = set()
-        t_plan = day * DAY_S + PLAN_AT_S
-        available = {r: 0 for r in Role}
-        # CrewState.excluded and on_site_ok, inlined: this runs for everyone every day
-        f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
-        f1_stays_away, absent = crew.f1_quarantines, crew.absent_today
-        onsite_roles = crew.workforce.onsite_roles
-        site = crew.cohort_on_site(day) if onsite_roles else None
-        on_site = crew.member_sets[site] if site is not None else frozenset()
-        for p in crew.workforce.people:
-            i = p.index
-            if (
-                day <= p.qualified_until
-                and not (
-                    f0[i] > t_plan
-                    or (f1_stays_away[i] and f1[i] > t_plan)
-                    or i in absent
-                    or leave[i] > t_plan
-                )
-                and (p.role not in onsite_roles or i in on_site)
-            ):
-                available[p.role] += 1
+        available, status = self._status(day, day * DAY_S + PLAN_AT_S)
         runs, occ_down = self._control_centre(day)
         if occ_night_down:  # last night's shift could not be staffed: no service before 06:00
             occ_down.append((day * DAY_S - 2 * 3600, day * DAY_S + 6 * 3600))
@@ -361,9 +342,47 @@ class Rostering:
             trains_cap=trains_ready,
             occ_down=occ_down,
             available=available,
+            status=status,
             binding=binding,
             by_plan_fleet=fleet,
         )
+
+    def _status(self, day: int, t: float) -> tuple[dict[Role, int], list[int]]:
+        """People free to work ``day`` by role (qualified, not excluded at ``t``, on site if
+        their role must be), and everyone's status code at ``t`` for the day's record.
+
+        One pass over everyone for both (:meth:`CrewState.excluded`, ``on_site_ok`` and
+        ``state_at``, inlined): it runs every simulated day."""
+        crew = self.crew
+        available = {r: 0 for r in Role}
+        status: list[int] = []
+        f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
+        f1_stays_away, absent = crew.f1_quarantines, crew.absent_today
+        onsite_roles = crew.workforce.onsite_roles
+        site = crew.cohort_on_site(day) if onsite_roles else None
+        on_site = crew.member_sets[site] if site is not None else frozenset()
+        for p in crew.workforce.people:
+            i = p.index
+            if f0[i] > t:
+                status.append(F0)
+                continue
+            away = i in absent or leave[i] > t
+            if f1[i] > t:
+                status.append(F1)
+                if f1_stays_away[i]:
+                    continue
+            elif away:
+                status.append(LEAVE)
+                continue
+            else:
+                status.append(NONE)
+            if (
+                not away
+                and day <= p.qualified_until
+                and (p.role not in onsite_roles or i in on_site)
+            ):
+                available[p.role] += 1
+        return available, status
 
     def _fill(self, slots: list[list[int]], slot_run: list[DutyRun]) -> None:
         """Put the best matching of people to ``slots`` on their duties."""
