@@ -12,8 +12,10 @@ replications into p10/p50/p90 bands with the same names, nested.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from operator import attrgetter
 
 from crew import Role, State
 from simulation.crewstate import DAY_S, F0, F1, LEAVE, NONE, CrewState, DayTally
@@ -37,13 +39,18 @@ STATES: tuple[State, ...] = (
     State.AVAILABLE,
 )
 
-# the state a status code at plan time gives a person who did not work (a table: every day)
-STATE_OF_CODE = {
-    NONE: State.AVAILABLE,
-    F0: State.F0_ISOLATION,
-    F1: State.F1_QUARANTINE,
-    LEAVE: State.LEAVE,
+# the record's code for someone who worked the day, whatever their status code at plan time
+WORKED = 4
+# the status code of each state in the day's record (a person who did not work keeps the code
+# noted at plan time)
+CODE_OF_STATE = {
+    State.F0_ISOLATION: F0,
+    State.F1_QUARANTINE: F1,
+    State.LEAVE: LEAVE,
+    State.ON_SHIFT: WORKED,
+    State.AVAILABLE: NONE,
 }
+_role = attrgetter("role")
 
 
 @dataclass(slots=True)
@@ -240,24 +247,17 @@ def close_day(
         Role.TECHNICIAN: req.technician,
         Role.OCC_OPERATOR: req.occ_operator,
     }
-    wf = crew.workforce
-    assigned = {r: 0 for r in Role}
-    states = {(r, s): 0 for r in Role for s in STATES}
-    worked, status = log.worked, log.status_at_plan
-    for person in wf.people:
-        i = person.index
-        if i in worked:
-            assigned[person.role] += 1
-            st = State.ON_SHIFT
-        else:
-            st = STATE_OF_CODE[status[i]]
-        states[(person.role, st)] += 1
+    # everyone's (role, code) counted in C: this runs for everyone every day
+    codes = list(log.status_at_plan)
+    for i in log.worked:
+        codes[i] = WORKED
+    counts = Counter(zip(map(_role, crew.workforce.people), codes, strict=True))
     for r in Role:
         row[f"staff.{r.value}.available"] = roster.available[r]
         row[f"staff.{r.value}.required"] = required[r]
-        row[f"staff.{r.value}.assigned"] = assigned[r]
+        row[f"staff.{r.value}.assigned"] = counts[(r, WORKED)]
         for s in STATES:
-            row[f"states.{r.value}.{s.value}"] = states[(r, s)]
+            row[f"states.{r.value}.{s.value}"] = counts[(r, CODE_OF_STATE[s])]
 
     led = crew.ledger
     row["overtime_h"] = log.overtime_min / 60
