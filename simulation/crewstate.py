@@ -103,6 +103,10 @@ class CrewState:
         self.trace_p = {k: health.trace_probability.get(k, 1.0) for k in policy.trace_group_kinds}
         self.absent_today: set[int] = set()
         self.member_sets = [frozenset(g.members) for g in workforce.groups]
+        # staff of the roles that must live on site (fixed for the run)
+        self.site_bound = frozenset(
+            p.index for p in workforce.people if p.role in workforce.onsite_roles
+        )
         # cohort on site: index into workforce.rotation and the day it moved in
         self.cohort_turn = 0
         self.cohort_since = 0
@@ -122,6 +126,11 @@ class CrewState:
                 self.immune[i] = True
             for i, day, a, b, minutes in initial.work:
                 self.ledger.book(i, day, a, b, minutes)
+        # the people the daily infection pass looks at, kept up to date by ``infect`` and
+        # ``declare_case`` (it runs every simulated day): infected and not yet found; and never
+        # infected nor immune, in index order (the community's draws are made in that order)
+        self.undetected: set[int] = set()
+        self.at_risk = [i for i in range(n) if self.susceptible(i)]
 
     # --- status ---------------------------------------------------------------------------
     def isolating(self, i: int, t: float) -> bool:
@@ -232,6 +241,8 @@ class CrewState:
         self.infected_day[i] = day
         self.symptomatic[i] = self.rng.random() < self.health.symptomatic_share
         self.detected[i] = False
+        self.undetected.add(i)
+        self.at_risk.remove(i)  # the callers infect only people susceptible
         self.tally(day).infections += 1
 
     def susceptible(self, i: int) -> bool:
@@ -260,6 +271,7 @@ class CrewState:
         if self.detected[i]:
             return
         self.detected[i] = True
+        self.undetected.discard(i)
         day = int(t // DAY_S)
         self.tally(day).cases += 1
         p = self.policy

@@ -101,11 +101,9 @@ class Rostering:
             k: ServicePlanner(setup.line, pat, self.service) for k, pat in setup.patterns.items()
         }
         self.rostered: set[int] = set()
-        # per person, fixed for the run: the last day qualified, and those whose role must be
-        # on site (for the ranking loop)
+        # per person, fixed for the run: the last day qualified (a column for the ranking loop)
         wf = crew.workforce
         self.qualified_until = [p.qualified_until for p in wf.people]
-        self.site_bound = frozenset(p.index for p in wf.people if p.role in wf.onsite_roles)
         # per control-centre post: who holds it, and the last day that stays true (see
         # :meth:`_post_holders`)
         self._holders: dict[str, tuple[int, frozenset[int]]] = {}
@@ -214,7 +212,7 @@ class Rostering:
         on_site = crew.member_sets[site] if site is not None else frozenset()
         # who may not work today whatever the window: rostered already, absent, or bound to
         # a site they are not on (set operations in C, then one look-up per person)
-        skip = self.rostered | crew.absent_today | (self.site_bound - on_site)
+        skip = self.rostered | crew.absent_today | (crew.site_bound - on_site)
         enforce = self.service.enforce_labour_limits
         overtime_ok = self.service.overtime
         rest_s, max_days, max_day_min = self.rest_s, self.max_days, self.max_day_min
