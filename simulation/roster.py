@@ -19,7 +19,7 @@ limits become soft: a person past one is used only when no one else can, and it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import filterfalse
 from operator import itemgetter
@@ -647,7 +647,7 @@ class Rostering:
                 on_site[k] = crew.member_sets[g] if g is not None else frozenset()
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
         f1_stays_away = crew.f1_quarantines
-        everyone = wf.people
+        qualified_until = self.qualified_until
         week_key, week_days = led.week_key, led.week_days
         wk = led.calendar.week(day)
         max_days = self.max_days
@@ -659,15 +659,16 @@ class Rostering:
         site0 = on_site[0]
         absent_any = set().union(*absent)
         supply = 0
-        for i in people:
+        candidates: Iterable[int] = people
+        if same and site0 is not None:  # off site all week: no days (filtered in C)
+            candidates = filter(site0.__contains__, people)
+        for i in candidates:
             left = max_days - (week_days[i] if week_key[i] == wk else 0)
             if left <= 0:
                 continue
-            qualified = everyone[i].qualified_until
+            qualified = qualified_until[i]
             away = max(f0[i], leave[i], f1[i] if f1_stays_away[i] else 0.0)
-            if same and (site0 is not None and i not in site0):
-                n = 0
-            elif same and qualified >= last and away <= first_plan and i not in absent_any:
+            if same and qualified >= last and away <= first_plan and i not in absent_any:
                 n = left if left < n_days else n_days
             else:
                 n = 0
