@@ -19,6 +19,7 @@ limits become soft: a person past one is used only when no one else can, and it 
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import filterfalse
@@ -37,6 +38,7 @@ from simulation.service import (
 )
 from simulation.setup import Setup
 
+_FOREVER = 10**9  # a day index after any run
 _person = itemgetter(4)  # the person in a flattened rank key (see Rostering._rank_windows)
 
 
@@ -104,6 +106,10 @@ class Rostering:
         # per person, fixed for the run: the last day qualified (a column for the ranking loop)
         wf = crew.workforce
         self.qualified_until = [p.qualified_until for p in wf.people]
+        self.role_of = [p.role for p in wf.people]
+        # people whose qualification has lapsed, and the last day that set holds (_lapsed)
+        self._lapsed_set: frozenset[int] = frozenset()
+        self._lapsed_valid_until = -_FOREVER
         # per control-centre post: who holds it, and the last day that stays true (see
         # :meth:`_post_holders`)
         self._holders: dict[str, tuple[int, frozenset[int]]] = {}
@@ -352,15 +358,15 @@ class Rostering:
         One pass over everyone for both (:meth:`CrewState.excluded`, ``on_site_ok`` and
         ``state_at``, inlined): it runs every simulated day."""
         crew = self.crew
-        available = {r: 0 for r in Role}
         status: list[int] = []
+        free: list[int] = []
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
         f1_stays_away, absent = crew.f1_quarantines, crew.absent_today
-        onsite_roles = crew.workforce.onsite_roles
-        site = crew.cohort_on_site(day) if onsite_roles else None
+        site = crew.cohort_on_site(day) if crew.site_bound else None
         on_site = crew.member_sets[site] if site is not None else frozenset()
-        for p in crew.workforce.people:
-            i = p.index
+        # not qualified today, or bound to a site they are not on (set operations in C)
+        barred = self._lapsed(day) | (crew.site_bound - on_site)
+        for i in range(len(f0)):
             if f0[i] > t:
                 status.append(F0)
                 continue
@@ -374,13 +380,20 @@ class Rostering:
                 continue
             else:
                 status.append(NONE)
-            if (
-                not away
-                and day <= p.qualified_until
-                and (p.role not in onsite_roles or i in on_site)
-            ):
-                available[p.role] += 1
+            if not away and i not in barred:
+                free.append(i)
+        available = {r: 0 for r in Role}
+        available.update(Counter(map(self.role_of.__getitem__, free)))  # by role, in C
         return available, status
+
+    def _lapsed(self, day: int) -> frozenset[int]:
+        """People no longer qualified on ``day``: kept until the next qualification lapses
+        (their last days are fixed for the run, and days only move forward)."""
+        if day > self._lapsed_valid_until:
+            last_days = self.qualified_until
+            self._lapsed_set = frozenset(i for i, q in enumerate(last_days) if q < day)
+            self._lapsed_valid_until = min((q for q in last_days if q >= day), default=_FOREVER)
+        return self._lapsed_set
 
     def _fill(self, slots: list[list[int]], slot_run: list[DutyRun]) -> None:
         """Put the best matching of people to ``slots`` on their duties."""
