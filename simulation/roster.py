@@ -22,6 +22,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from itertools import filterfalse
 from operator import itemgetter
 
@@ -452,19 +453,26 @@ class Rostering:
         self._holders[post] = (min(until.values(), default=day), holders)
         return holders
 
-    def _technicians(self, day: int) -> list[DutyRun]:
-        """One matching per trade; the night shift (it inspects tomorrow's trains) first."""
-        setup = self.setup
+    @cached_property
+    def _tech_staff(self) -> tuple[dict[Discipline, list[int]], list[DutyWindow], list[int]]:
+        """Technicians by trade, the technician shifts, and the order they are filled in (the
+        night shift first): fixed for the run."""
         wf = self.crew.workforce
-        base = day * DAY_S
         by_disc: dict[Discipline, list[int]] = {}
         for i in wf.by_role[Role.TECHNICIAN]:
             d = wf.people[i].discipline
             if d is not None:
                 by_disc.setdefault(d, []).append(i)
-        windows = [w for w, _ in setup.tech_shifts]
+        windows = [w for w, _ in self.setup.tech_shifts]
         night = max(range(len(windows)), key=lambda k: windows[k].end_s)
         order = [night, *(k for k in range(len(windows)) if k != night)]
+        return by_disc, windows, order
+
+    def _technicians(self, day: int) -> list[DutyRun]:
+        """One matching per trade; the night shift (it inspects tomorrow's trains) first."""
+        setup = self.setup
+        base = day * DAY_S
+        by_disc, windows, order = self._tech_staff
         runs: list[DutyRun] = []
         weekday = self.crew.ledger.calendar.date(day).weekday()
         for disc in Discipline:
