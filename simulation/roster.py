@@ -214,12 +214,11 @@ class Rostering:
         everyone = wf.people
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
         f1_stays_away = crew.f1_quarantines
-        qualified = self.qualified_until
         site = crew.cohort_on_site(day)
         on_site = crew.member_sets[site] if site is not None else frozenset()
-        # who may not work today whatever the window: rostered already, absent, or bound to
-        # a site they are not on (set operations in C, then one look-up per person)
-        skip = self.rostered | crew.absent_today | (crew.site_bound - on_site)
+        # who may not work today whatever the window: rostered already, absent, not qualified
+        # or bound to a site they are not on (set operations in C, one look-up per person)
+        skip = self.rostered | crew.absent_today | self._lapsed(day) | (crew.site_bound - on_site)
         enforce = self.service.enforce_labour_limits
         overtime_ok = self.service.overtime
         rest_s, max_days, max_day_min = self.rest_s, self.max_days, self.max_day_min
@@ -238,8 +237,6 @@ class Rostering:
         longest = max(minutes for _, minutes, _ in starts)
         any_too_long = any(soft_w for _, _, soft_w in starts)
         for i in filterfalse(skip.__contains__, people):
-            if day > qualified[i]:
-                continue
             away = f0[i]
             if leave[i] > away:
                 away = leave[i]
