@@ -15,6 +15,7 @@ import math
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress
 from operator import attrgetter
 
 from crew import Role, State
@@ -262,10 +263,10 @@ def close_day(
     led = crew.ledger
     row["overtime_h"] = log.overtime_min / 60
     mk = led.calendar.month(log.day)
-    row["overtime_h_max_person"] = (
-        max((ot for k, ot in zip(led.month_key, led.month_ot, strict=True) if k == mk), default=0)
-        / 60
-    )
+    # the most overtime anyone has this month: the month counters of people whose counter is
+    # this month's (the others are stale), selected and compared in C
+    this_month = compress(led.month_ot, map(mk.__eq__, led.month_key))
+    row["overtime_h_max_person"] = max(this_month, default=0) / 60
     row["legal_breaches"] = log.breaches
     row["health.infections"] = tally.infections
     row["health.cases"] = tally.cases
