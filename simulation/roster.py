@@ -123,15 +123,12 @@ class Rostering:
         """How many working-time limits a duty would break (rest, days a week, hours a day,
         overtime allowed, monthly and yearly overtime)."""
         led = self.crew.ledger
-        person = self.crew.workforce.people[i]
         broken = 0
         if led.last_end_s[i] + self.rest_s > start_s:
             broken += 1
         if minutes > self.max_day_min:
             broken += 1
-        cal = led.calendar
-        wk = cal.week(day)
-        if led.week_key[i] == wk:
+        if led.week_key[i] == led.calendar.week(day):
             if led.week_days[i] >= self.max_days and led.day_key[i] != day:
                 broken += 1
             if led.week_normal[i] + minutes <= led.normal_week_min and minutes <= (
@@ -142,6 +139,7 @@ class Rostering:
             return broken
         ot = led.overtime_if(i, day, minutes)
         if ot > 0:
+            person = self.crew.workforce.people[i]  # only here: most duties add no overtime
             if not person.overtime_allowed:
                 broken += 1
             if led.month_overtime(i, day) + ot > person.ot_month_limit_min:
