@@ -190,10 +190,22 @@ class CrewState:
         here = wf.groups[wf.rotation[self.cohort_turn % len(wf.rotation)]].members
         nxt = wf.groups[wf.rotation[(self.cohort_turn + 1) % len(wf.rotation)]].members
 
-        def share_fit(members: tuple[int, ...]) -> float:
-            return sum(1 for m in members if not self.excluded(m, t)) / max(1, len(members))
+        f0, f1, leave = self.f0_until, self.f1_until, self.leave_until
+        f1_stays_away, absent = self.f1_quarantines, self.absent_today
 
-        if share_fit(here) < swap_below_share and share_fit(nxt) > share_fit(here):
+        def share_fit(members: tuple[int, ...]) -> float:
+            # CrewState.excluded, inlined: this runs for the cohort on site every day
+            fit = sum(
+                1
+                for m in members
+                if not (
+                    f0[m] > t or (f1_stays_away[m] and f1[m] > t) or m in absent or leave[m] > t
+                )
+            )
+            return fit / max(1, len(members))
+
+        fit_here = share_fit(here)  # the next cohort is looked at only when this one is short
+        if fit_here < swap_below_share and share_fit(nxt) > fit_here:
             self.cohort_turn += 1
             self.cohort_since = day
             self.set_f1_modes(day)
