@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, timedelta
+from itertools import compress
 
 from crew import CrewPolicy
 
@@ -165,7 +166,6 @@ class Ledger:
     def new_day(self, day: int) -> None:
         """Start ``day`` before anyone works it: its ring slot (a week old) is cleared."""
         slot = day % 7
-        day_key = self.day_key
-        for i, r in enumerate(self.recent):
-            if day_key[i] != day:
-                r[slot] = 0
+        # the rings of everyone not already booked on ``day``, selected in C (every day)
+        for r in compress(self.recent, map(day.__ne__, self.day_key)):
+            r[slot] = 0
