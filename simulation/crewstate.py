@@ -23,6 +23,10 @@ from simulation.workforce import Workforce
 DAY_S = 86_400
 PLAN_AT_S = 3 * 3600  # the control centre plans each day at 03:00
 
+# status codes noted for everyone when the day is planned (F0 > F1 > leave > none, the crew's
+# precedence; the day's record turns them into states)
+NONE, F0, F1, LEAVE = 0, 1, 2, 3
+
 
 @dataclass(slots=True)
 class InitialState:
@@ -99,6 +103,10 @@ class CrewState:
         self.trace_p = {k: health.trace_probability.get(k, 1.0) for k in policy.trace_group_kinds}
         self.absent_today: set[int] = set()
         self.member_sets = [frozenset(g.members) for g in workforce.groups]
+        # staff of the roles that must live on site (fixed for the run)
+        self.site_bound = frozenset(
+            p.index for p in workforce.people if p.role in workforce.onsite_roles
+        )
         # cohort on site: index into workforce.rotation and the day it moved in
         self.cohort_turn = 0
         self.cohort_since = 0
@@ -118,6 +126,11 @@ class CrewState:
                 self.immune[i] = True
             for i, day, a, b, minutes in initial.work:
                 self.ledger.book(i, day, a, b, minutes)
+        # the people the daily infection pass looks at, kept up to date by ``infect`` and
+        # ``declare_case`` (it runs every simulated day): infected and not yet found; and never
+        # infected nor immune, in index order (the community's draws are made in that order)
+        self.undetected: set[int] = set()
+        self.at_risk = [i for i in range(n) if self.susceptible(i)]
 
     # --- status ---------------------------------------------------------------------------
     def isolating(self, i: int, t: float) -> bool:
@@ -177,10 +190,22 @@ class CrewState:
         here = wf.groups[wf.rotation[self.cohort_turn % len(wf.rotation)]].members
         nxt = wf.groups[wf.rotation[(self.cohort_turn + 1) % len(wf.rotation)]].members
 
-        def share_fit(members: tuple[int, ...]) -> float:
-            return sum(1 for m in members if not self.excluded(m, t)) / max(1, len(members))
+        f0, f1, leave = self.f0_until, self.f1_until, self.leave_until
+        f1_stays_away, absent = self.f1_quarantines, self.absent_today
 
-        if share_fit(here) < swap_below_share and share_fit(nxt) > share_fit(here):
+        def share_fit(members: tuple[int, ...]) -> float:
+            # CrewState.excluded, inlined: this runs for the cohort on site every day
+            fit = sum(
+                1
+                for m in members
+                if not (
+                    f0[m] > t or (f1_stays_away[m] and f1[m] > t) or m in absent or leave[m] > t
+                )
+            )
+            return fit / max(1, len(members))
+
+        fit_here = share_fit(here)  # the next cohort is looked at only when this one is short
+        if fit_here < swap_below_share and share_fit(nxt) > fit_here:
             self.cohort_turn += 1
             self.cohort_since = day
             self.set_f1_modes(day)
@@ -228,6 +253,8 @@ class CrewState:
         self.infected_day[i] = day
         self.symptomatic[i] = self.rng.random() < self.health.symptomatic_share
         self.detected[i] = False
+        self.undetected.add(i)
+        self.at_risk.remove(i)  # the callers infect only people susceptible
         self.tally(day).infections += 1
 
     def susceptible(self, i: int) -> bool:
@@ -256,6 +283,7 @@ class CrewState:
         if self.detected[i]:
             return
         self.detected[i] = True
+        self.undetected.discard(i)
         day = int(t // DAY_S)
         self.tally(day).cases += 1
         p = self.policy

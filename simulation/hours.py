@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 from datetime import date, timedelta
+from itertools import compress
 
 from crew import CrewPolicy
 
@@ -130,21 +131,25 @@ class Ledger:
     def book(self, i: int, day: int, start_s: float, end_s: float, minutes: int) -> int:
         """Book a shift (in time order per person); returns the overtime minutes it adds."""
         _, wk, mk, yk = self.calendar._keys(day)  # one look-up for week, month and year
-        if self.week_key[i] != wk:
-            self.week_key[i], self.week_normal[i], self.week_days[i] = wk, 0, 0
-        before = self.day_min[i] if self.day_key[i] == day else 0
+        # each column read and written once (a booking at every sign-on of every replication)
+        if self.week_key[i] == wk:
+            w, days = self.week_normal[i], self.week_days[i]
+        else:
+            self.week_key[i], w, days = wk, 0, 0
+        first_shift_today = self.day_key[i] != day
+        before = 0 if first_shift_today else self.day_min[i]
         nd = self.normal_day_min
         over = before + minutes - nd
         daily = (over if over > 0 else 0) - (before - nd if before > nd else 0)
-        w = self.week_normal[i]
         nw = self.normal_week_min
         wn = w + minutes - daily - nw
         ot = daily + (wn if wn > 0 else 0) - (w - nw if w > nw else 0)
         self.week_normal[i] = w + minutes - daily
-        if self.day_key[i] != day:
-            self.week_days[i] += 1
-            self.day_key[i], self.day_min[i] = day, 0
-        self.day_min[i] += minutes
+        if first_shift_today:
+            self.day_key[i] = day
+            days += 1
+        self.week_days[i] = days
+        self.day_min[i] = before + minutes
         self.recent[i][day % 7] += minutes
         if self.month_key[i] != mk:
             self.month_key[i], self.month_ot[i] = mk, 0
@@ -161,7 +166,6 @@ class Ledger:
     def new_day(self, day: int) -> None:
         """Start ``day`` before anyone works it: its ring slot (a week old) is cleared."""
         slot = day % 7
-        day_key = self.day_key
-        for i, r in enumerate(self.recent):
-            if day_key[i] != day:
-                r[slot] = 0
+        # the rings of everyone not already booked on ``day``, selected in C (every day)
+        for r in compress(self.recent, map(day.__ne__, self.day_key)):
+            r[slot] = 0

@@ -43,15 +43,12 @@ def spread(crew: CrewState, scenario: Scenario, day: int, now: float, community_
     health = scenario.health
     rng = crew.rng
     n = len(crew.workforce)
-    infected_day = crew.infected_day
 
-    # 1. reports and daily tests of contacts working under testing
+    # 1. reports and daily tests of contacts working under testing (people infected and not
+    # yet found, in index order: a report or a positive test draws from the health stream)
     onset = health.symptom_onset_days
-    for i in range(n):
-        d0 = infected_day[i]
-        if d0 < 0 or crew.detected[i]:
-            continue
-        if crew.symptomatic[i] and day == d0 + onset:
+    for i in sorted(crew.undetected):
+        if crew.symptomatic[i] and day == crew.infected_day[i] + onset:
             crew.declare_case(i, now)
         elif not crew.f1_quarantines[i] and crew.contact(i, now):
             crew.test(i, now)
@@ -61,12 +58,7 @@ def spread(crew: CrewState, scenario: Scenario, day: int, now: float, community_
     attack = health.attack_per_day
     site = crew.cohort_on_site(day)
     spreaders = [
-        i
-        for i in range(n)
-        if infected_day[i] >= 0
-        and not crew.detected[i]
-        and crew.infectious(i, day)
-        and not crew.excluded(i, now)
+        i for i in sorted(crew.undetected) if crew.infectious(i, day) and not crew.excluded(i, now)
     ]
     new: list[int] = []
     for j in spreaders:
@@ -90,17 +82,11 @@ def spread(crew: CrewState, scenario: Scenario, day: int, now: float, community_
     rr = health.staff_relative_risk
     p_day = community_p if rr == 1.0 else 1.0 - (1.0 - community_p) ** rr
     if p_day > 0:
-        onsite_roles = wf.onsite_roles
-        factor = health.onsite_hazard_factor
-        members = set(wf.groups[site].members) if site is not None else set()
-        immune = crew.immune
-        for i in range(n):
-            if infected_day[i] >= 0 or immune[i]:  # CrewState.susceptible, inlined
-                continue
-            p = p_day
-            if i in members and wf.people[i].role in onsite_roles:
-                p *= factor
-            if rng.random() < p:
+        # staff of the on-site roles in the cohort on site run a lower risk
+        on_site = crew.member_sets[site] & crew.site_bound if site is not None else frozenset()
+        p_on_site = p_day * health.onsite_hazard_factor
+        for i in list(crew.at_risk):  # everyone susceptible, in order (infect takes them off)
+            if rng.random() < (p_on_site if i in on_site else p_day):
                 crew.infect(i, day)
 
     # 4. index cases

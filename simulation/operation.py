@@ -15,10 +15,10 @@ what they share and the few rules that join them:
 
 from __future__ import annotations
 
-import heapq
 import math
 import random
 from dataclasses import dataclass, field
+from heapq import heappop, heappush
 from typing import Any
 
 import simpy
@@ -27,7 +27,7 @@ from crew import DutyKind
 from simulation.cover import CrewCover
 from simulation.crewstate import DAY_S, CrewState
 from simulation.hours import Calendar
-from simulation.records import F0, F1, LEAVE, NONE, DayLog, close_day
+from simulation.records import DayLog, close_day
 from simulation.roster import DayRoster, DutyRun, Rostering
 from simulation.service import DutyWindow, PlanBook, Trip
 from simulation.setup import Setup
@@ -63,7 +63,7 @@ class DriverPool:
             return False
         busy = self.busy
         while busy and busy[0] <= now:
-            heapq.heappop(busy)
+            heappop(busy)
         return self.drivers > len(busy)
 
 
@@ -209,32 +209,17 @@ class Operation(CrewCover):
         for o in occ_by_window.values():
             o.check()
         self._occ_changed()
-        crew = self.crew
-        t = self.env.now
-        codes = []
-        # CrewState.isolating, contact and on_leave, inlined: this runs for everyone every day
-        f0, f1, leave, absent = crew.f0_until, crew.f1_until, crew.leave_until, crew.absent_today
-        for i in range(len(self.setup.workforce)):
-            if f0[i] > t:
-                codes.append(F0)
-            elif f1[i] > t:
-                codes.append(F1)
-            elif i in absent or leave[i] > t:
-                codes.append(LEAVE)
-            else:
-                codes.append(NONE)
         pat = self.setup.patterns[self.setup.day_pattern[day]]
         n = len(pat.periods)
         self.log = DayLog(
             day=day,
             pattern=pat,
             planned=self.book.plan(pat.key, pat.planned_headways),
-            operated_seg=[0] * len(roster.plan.headways),
             roster=roster,
-            status_at_plan=codes,
+            status_at_plan=roster.status,
             operated=[0] * n,
             trains_max=[0] * n,
-            trains_at=[[] for _ in range(n)],
+            trains_at=[[] for _ in roster.plan.headways],
             trains_ready=ready,
         )
 
@@ -271,7 +256,7 @@ class Operation(CrewCover):
         """Try to run a trip now; count it operated or cancelled (and why).
 
         Runs at every departure of every replication: the control-centre check scans only the
-        shifts that are down, and :meth:`DriverPool.free_at` is inlined."""
+        shifts that are down, and :meth:`DriverPool.free_at` is inlined (lazily)."""
         log = self.log
         assert log is not None
         now = self.env._now  # Environment.now without the property call
@@ -288,19 +273,23 @@ class Operation(CrewCover):
                         break
                 else:
                     continue
+            # drivers busy until their trip's arrival (a heap); the arrivals already past are
+            # dropped only when the pool looks full (fewer entries: the same answer)
             busy = pool.busy
-            while busy and busy[0] <= now:
-                heapq.heappop(busy)
-            if pool.drivers > len(busy):
-                heapq.heappush(busy, log.day * DAY_S + trip[1])
-                break
+            if pool.drivers <= len(busy):
+                while busy and busy[0] <= now:
+                    heappop(busy)
+                if pool.drivers <= len(busy):
+                    continue
+            heappush(busy, pool.base + trip[1])
+            break
         else:
             log.no_driver += 1
             return False
-        log.operated_seg[trip[4]] += 1
         log.departures[trip[2]].append(now)
-        # one entry per trip operated in the period: its count and maximum are taken at close
-        log.trains_at[trip[3]].append(self.trains_running)
+        # one entry per trip operated in the segment: the counts per segment and per period,
+        # and the period's median and maximum, are taken at close
+        log.trains_at[trip[4]].append(self.trains_running)
         return True
 
     def cancel_for_train(self, count: int = 1) -> None:

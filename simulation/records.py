@@ -12,11 +12,14 @@ replications into p10/p50/p90 bands with the same names, nested.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from itertools import compress
+from operator import attrgetter
 
 from crew import Role, State
-from simulation.crewstate import DAY_S, CrewState, DayTally
+from simulation.crewstate import DAY_S, F0, F1, LEAVE, NONE, CrewState, DayTally
 from simulation.roster import DayRoster
 from simulation.scenario import ServicePolicy
 from simulation.service import DayPattern, OperatedPlan, Segment
@@ -37,15 +40,18 @@ STATES: tuple[State, ...] = (
     State.AVAILABLE,
 )
 
-# status codes noted for everyone when the day is planned
-NONE, F0, F1, LEAVE = 0, 1, 2, 3
-# the state a status code at plan time gives a person who did not work (a table: every day)
-STATE_OF_CODE = {
-    NONE: State.AVAILABLE,
-    F0: State.F0_ISOLATION,
-    F1: State.F1_QUARANTINE,
-    LEAVE: State.LEAVE,
+# the record's code for someone who worked the day, whatever their status code at plan time
+WORKED = 4
+# the status code of each state in the day's record (a person who did not work keeps the code
+# noted at plan time)
+CODE_OF_STATE = {
+    State.F0_ISOLATION: F0,
+    State.F1_QUARANTINE: F1,
+    State.LEAVE: LEAVE,
+    State.ON_SHIFT: WORKED,
+    State.AVAILABLE: NONE,
 }
+_role = attrgetter("role")
 
 
 @dataclass(slots=True)
@@ -59,7 +65,7 @@ class DayLog:
     status_at_plan: list[int]
     operated: list[int]  # filled by close_day from trains_at
     trains_max: list[int]  # filled by close_day from trains_at
-    trains_at: list[list[int]]  # trains in service at each departure, by period
+    trains_at: list[list[int]]  # trains in service at each departure, by segment of the plan
     departures: tuple[list[float], list[float]] = field(default_factory=lambda: ([], []))
     no_driver: int = 0
     no_train: int = 0
@@ -69,7 +75,6 @@ class DayLog:
     overtime_min: int = 0
     breaches: int = 0
     worked: set[int] = field(default_factory=set)
-    operated_seg: list[int] = field(default_factory=list)  # trips run per segment of the plan
     stations: StationDay | None = None  # station staffing (None: not simulated)
 
 
@@ -139,9 +144,15 @@ def close_day(
     base = log.day * DAY_S
     row: dict[str, float] = {}
     planned = log.planned.trips_by_period
-    # trips operated per period: the departures counted in trains_at (one entry each)
+    # trips operated per segment and per period: the departures counted in trains_at (one
+    # entry each, by segment; a segment is part of one period)
+    segments = pat.variants[roster.plan.variant].segments
+    operated_seg = [len(at) for at in log.trains_at]
+    trains_at: list[list[int]] = [[] for _ in pat.periods]
+    for seg, at in zip(segments, log.trains_at, strict=True):
+        trains_at[seg.period] += at
     operated = log.operated
-    operated[:] = [len(at) for at in log.trains_at]
+    operated[:] = [len(at) for at in trains_at]
     row["trips_planned"] = sum(planned)
     row["trips_operated"] = sum(operated)
     row["trips_cancelled"] = sum(planned) - sum(operated)
@@ -180,7 +191,7 @@ def close_day(
         row[pre + "achieved_headway_s"] = 2 * dur / operated[k] if operated[k] else math.inf
         # typical (median) trains in service at the period's departures: the peak's trains still
         # running in at the start of the next period do not count as that period's
-        at = sorted(log.trains_at[k])
+        at = sorted(trains_at[k])
         row[pre + "trains_in_service"] = at[(len(at) - 1) // 2] if at else 0
         # the most trains in service at one of the period's departures (none: 0)
         log.trains_max[k] = at[-1] if at else 0
@@ -207,7 +218,7 @@ def close_day(
     row["standing_capacity"] = total_ops * (fleet.capacity_normal - fleet.seats_per_train)
     row["mean_wait_s"] = _mean_wait(log.departures, pat, rate, base)
 
-    levels = _levels(pat, roster.plan, log.operated_seg, setup.scenario.service)
+    levels = _levels(pat, roster.plan, operated_seg, setup.scenario.service)
     for name in LEVELS:
         row[f"level.{name}"] = 1.0 if levels[name] else 0.0
     sd = log.stations
@@ -237,32 +248,25 @@ def close_day(
         Role.TECHNICIAN: req.technician,
         Role.OCC_OPERATOR: req.occ_operator,
     }
-    wf = crew.workforce
-    assigned = {r: 0 for r in Role}
-    states = {(r, s): 0 for r in Role for s in STATES}
-    worked, status = log.worked, log.status_at_plan
-    for person in wf.people:
-        i = person.index
-        if i in worked:
-            assigned[person.role] += 1
-            st = State.ON_SHIFT
-        else:
-            st = STATE_OF_CODE[status[i]]
-        states[(person.role, st)] += 1
+    # everyone's (role, code) counted in C: this runs for everyone every day
+    codes = list(log.status_at_plan)
+    for i in log.worked:
+        codes[i] = WORKED
+    counts = Counter(zip(map(_role, crew.workforce.people), codes, strict=True))
     for r in Role:
         row[f"staff.{r.value}.available"] = roster.available[r]
         row[f"staff.{r.value}.required"] = required[r]
-        row[f"staff.{r.value}.assigned"] = assigned[r]
+        row[f"staff.{r.value}.assigned"] = counts[(r, WORKED)]
         for s in STATES:
-            row[f"states.{r.value}.{s.value}"] = states[(r, s)]
+            row[f"states.{r.value}.{s.value}"] = counts[(r, CODE_OF_STATE[s])]
 
     led = crew.ledger
     row["overtime_h"] = log.overtime_min / 60
     mk = led.calendar.month(log.day)
-    row["overtime_h_max_person"] = (
-        max((ot for k, ot in zip(led.month_key, led.month_ot, strict=True) if k == mk), default=0)
-        / 60
-    )
+    # the most overtime anyone has this month: the month counters of people whose counter is
+    # this month's (the others are stale), selected and compared in C
+    this_month = compress(led.month_ot, map(mk.__eq__, led.month_key))
+    row["overtime_h_max_person"] = max(this_month, default=0) / 60
     row["legal_breaches"] = log.breaches
     row["health.infections"] = tally.infections
     row["health.cases"] = tally.cases

@@ -19,11 +19,15 @@ limits become soft: a person past one is used only when no one else can, and it 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
+from itertools import filterfalse
+from operator import itemgetter
 
 from crew import Discipline, DutyKind, Role
-from simulation.crewstate import DAY_S, PLAN_AT_S, CrewState
+from simulation.crewstate import DAY_S, F0, F1, LEAVE, NONE, PLAN_AT_S, CrewState
 from simulation.matching import assign
 from simulation.scenario import ServicePolicy
 from simulation.service import (
@@ -34,6 +38,9 @@ from simulation.service import (
     ServicePlanner,
 )
 from simulation.setup import Setup
+
+_FOREVER = 10**9  # a day index after any run
+_person = itemgetter(4)  # the person in a flattened rank key (see Rostering._rank_windows)
 
 
 @dataclass(slots=True, eq=False)
@@ -69,6 +76,8 @@ class DayRoster:
     trains_cap: int
     occ_down: list[tuple[float, float]]  # control-centre shifts that cannot be staffed
     available: dict[Role, int]
+    # everyone's status code when the day was planned (crewstate's NONE, F0, F1, LEAVE)
+    status: list[int] = field(default_factory=list)
     breaches_planned: int = 0
     # resources that limited the service adopted (``ServicePlanner.binding``; empty: the
     # timetable in full)
@@ -95,11 +104,16 @@ class Rostering:
             k: ServicePlanner(setup.line, pat, self.service) for k, pat in setup.patterns.items()
         }
         self.rostered: set[int] = set()
-        # per person, fixed for the run: the last day qualified, and whether the role must be
-        # on site (columns for the ranking loop)
+        # per person, fixed for the run: the last day qualified (a column for the ranking loop)
         wf = crew.workforce
         self.qualified_until = [p.qualified_until for p in wf.people]
-        self.needs_site = [p.role in wf.onsite_roles for p in wf.people]
+        self.role_of = [p.role for p in wf.people]
+        # people whose qualification has lapsed, and the last day that set holds (_lapsed)
+        self._lapsed_set: frozenset[int] = frozenset()
+        self._lapsed_valid_until = -_FOREVER
+        # per control-centre post: who holds it, and the last day that stays true (see
+        # :meth:`_post_holders`)
+        self._holders: dict[str, tuple[int, frozenset[int]]] = {}
         # trains that could be ready had none failed (the night inspection's capacity, within
         # the serviceable fleet); the operation sets it
         self.trains_without_failures: Callable[[], int] = lambda: len(setup.units)
@@ -109,15 +123,12 @@ class Rostering:
         """How many working-time limits a duty would break (rest, days a week, hours a day,
         overtime allowed, monthly and yearly overtime)."""
         led = self.crew.ledger
-        person = self.crew.workforce.people[i]
         broken = 0
         if led.last_end_s[i] + self.rest_s > start_s:
             broken += 1
         if minutes > self.max_day_min:
             broken += 1
-        cal = led.calendar
-        wk = cal.week(day)
-        if led.week_key[i] == wk:
+        if led.week_key[i] == led.calendar.week(day):
             if led.week_days[i] >= self.max_days and led.day_key[i] != day:
                 broken += 1
             if led.week_normal[i] + minutes <= led.normal_week_min and minutes <= (
@@ -128,6 +139,7 @@ class Rostering:
             return broken
         ot = led.overtime_if(i, day, minutes)
         if ot > 0:
+            person = self.crew.workforce.people[i]  # only here: most duties add no overtime
             if not person.overtime_allowed:
                 broken += 1
             if led.month_overtime(i, day) + ot > person.ot_month_limit_min:
@@ -179,6 +191,8 @@ class Rostering:
     ) -> list[list[int]]:
         """Eligible people for each window, best first (:meth:`preference`, inlined: it runs
         for every person and duty every simulated day)."""
+        if not windows:
+            return []
         crew = self.crew
         led = crew.ledger
         cal = led.calendar
@@ -196,13 +210,13 @@ class Rostering:
         recent_ring, slot, rank = led.recent, day % 7, self.rank
         wf = crew.workforce
         everyone = wf.people
-        rostered = self.rostered
-        absent = crew.absent_today
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
         f1_stays_away = crew.f1_quarantines
-        qualified, needs_site = self.qualified_until, self.needs_site
         site = crew.cohort_on_site(day)
         on_site = crew.member_sets[site] if site is not None else frozenset()
+        # who may not work today whatever the window: rostered already, absent, not qualified
+        # or bound to a site they are not on (set operations in C, one look-up per person)
+        skip = self.rostered | crew.absent_today | self._lapsed(day) | (crew.site_bound - on_site)
         enforce = self.service.enforce_labour_limits
         overtime_ok = self.service.overtime
         rest_s, max_days, max_day_min = self.rest_s, self.max_days, self.max_day_min
@@ -214,11 +228,13 @@ class Rostering:
         # sort keys flattened to (soft, adds overtime, recent minutes, tie-break, person): the
         # same order as ((soft, overtime, recent, tie-break), person), one tuple fewer each
         out: list[list[tuple[int, int, int, int, int]]] = [[] for _ in windows]
-        for i in people:
-            if i in rostered or i in absent:
-                continue
-            if day > qualified[i] or (needs_site[i] and i not in on_site):
-                continue
+        # the usual person is free, rested and within the normal day and week for every window
+        # of the call: one key, kept once in ``common`` and added to each window's list in C
+        common: list[tuple[int, int, int, int, int]] = []
+        first_start = min(start for start, _, _ in starts)
+        longest = max(minutes for _, minutes, _ in starts)
+        any_too_long = any(soft_w for _, _, soft_w in starts)
+        for i in filterfalse(skip.__contains__, people):
             away = f0[i]
             if leave[i] > away:
                 away = leave[i]
@@ -231,6 +247,8 @@ class Rostering:
             else:
                 w_normal = 0
                 soft_p = 1 if 0 >= max_days else 0
+            if soft_p and enforce:
+                continue  # the week's working days are used up: every window breaks the limit
             today = day_key[i] == day
             before = day_min[i] if today else 0
             # a duty of at most ``room`` minutes stays within the normal day and week (no
@@ -239,6 +257,16 @@ class Rostering:
             if nw - w_normal < room:
                 room = nw - w_normal
             rested_from = last_end[i] + rest_s
+            if (
+                not soft_p
+                and away <= first_start
+                and rested_from <= first_start
+                and longest <= room
+                and not any_too_long
+            ):  # the inner loop below would give (0, 0, recent, tie-break, i) for every window
+                ring = recent_ring[i]
+                common.append((0, 0, sum(ring) - (ring[slot] if today else 0), rank[i], i))
+                continue
             recent = -1
             for k, (start, minutes, soft_w) in enumerate(starts):
                 if away > start:
@@ -274,8 +302,9 @@ class Rostering:
                 out[k].append((soft, adds_ot, recent, rank[i], i))
         result = []
         for keyed in out:
+            keyed += common
             keyed.sort()
-            result.append([key[4] for key in keyed])
+            result.append(list(map(_person, keyed)))  # the person of each key, in C
         return result
 
     # --- the day ----------------------------------------------------------------------------
@@ -294,29 +323,8 @@ class Rostering:
         a service short of trains was bound by the technicians). ``closed``: times of the day
         (day-relative s) the line may not run because a station cannot be staffed
         (``StationStaffing.short_station="close_line"``)."""
-        crew = self.crew
         self.rostered = set()
-        t_plan = day * DAY_S + PLAN_AT_S
-        available = {r: 0 for r in Role}
-        # CrewState.excluded and on_site_ok, inlined: this runs for everyone every day
-        f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
-        f1_stays_away, absent = crew.f1_quarantines, crew.absent_today
-        onsite_roles = crew.workforce.onsite_roles
-        site = crew.cohort_on_site(day) if onsite_roles else None
-        on_site = crew.member_sets[site] if site is not None else frozenset()
-        for p in crew.workforce.people:
-            i = p.index
-            if (
-                day <= p.qualified_until
-                and not (
-                    f0[i] > t_plan
-                    or (f1_stays_away[i] and f1[i] > t_plan)
-                    or i in absent
-                    or leave[i] > t_plan
-                )
-                and (p.role not in onsite_roles or i in on_site)
-            ):
-                available[p.role] += 1
+        available, status = self._status(day, day * DAY_S + PLAN_AT_S)
         runs, occ_down = self._control_centre(day)
         if occ_night_down:  # last night's shift could not be staffed: no service before 06:00
             occ_down.append((day * DAY_S - 2 * 3600, day * DAY_S + 6 * 3600))
@@ -334,9 +342,54 @@ class Rostering:
             trains_cap=trains_ready,
             occ_down=occ_down,
             available=available,
+            status=status,
             binding=binding,
             by_plan_fleet=fleet,
         )
+
+    def _status(self, day: int, t: float) -> tuple[dict[Role, int], list[int]]:
+        """People free to work ``day`` by role (qualified, not excluded at ``t``, on site if
+        their role must be), and everyone's status code at ``t`` for the day's record.
+
+        One pass over everyone for both (:meth:`CrewState.excluded`, ``on_site_ok`` and
+        ``state_at``, inlined): it runs every simulated day."""
+        crew = self.crew
+        status: list[int] = []
+        free: list[int] = []
+        f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
+        f1_stays_away, absent = crew.f1_quarantines, crew.absent_today
+        site = crew.cohort_on_site(day) if crew.site_bound else None
+        on_site = crew.member_sets[site] if site is not None else frozenset()
+        # not qualified today, or bound to a site they are not on (set operations in C)
+        barred = self._lapsed(day) | (crew.site_bound - on_site)
+        for i in range(len(f0)):
+            if f0[i] > t:
+                status.append(F0)
+                continue
+            away = i in absent or leave[i] > t
+            if f1[i] > t:
+                status.append(F1)
+                if f1_stays_away[i]:
+                    continue
+            elif away:
+                status.append(LEAVE)
+                continue
+            else:
+                status.append(NONE)
+            if not away and i not in barred:
+                free.append(i)
+        available = {r: 0 for r in Role}
+        available.update(Counter(map(self.role_of.__getitem__, free)))  # by role, in C
+        return available, status
+
+    def _lapsed(self, day: int) -> frozenset[int]:
+        """People no longer qualified on ``day``: kept until the next qualification lapses
+        (their last days are fixed for the run, and days only move forward)."""
+        if day > self._lapsed_valid_until:
+            last_days = self.qualified_until
+            self._lapsed_set = frozenset(i for i, q in enumerate(last_days) if q < day)
+            self._lapsed_valid_until = min((q for q in last_days if q >= day), default=_FOREVER)
+        return self._lapsed_set
 
     def _fill(self, slots: list[list[int]], slot_run: list[DutyRun]) -> None:
         """Put the best matching of people to ``slots`` on their duties."""
@@ -356,7 +409,6 @@ class Rostering:
         slots: list[list[int]] = []
         slot_run: list[DutyRun] = []
         people = wf.by_role[Role.OCC_OPERATOR]
-        people_of = wf.people
         ranked_by_window = self._rank_windows(people, day, [w for w, _ in setup.occ_shifts])
         for (w, posts), ranked in zip(setup.occ_shifts, ranked_by_window, strict=True):
             for post in sorted(posts, key=lambda p: (p not in ess, p)):
@@ -365,8 +417,8 @@ class Rostering:
                     base + w.start_s, base + w.end_s, post=post, needed=posts[post],
                 )  # fmt: skip
                 runs.append(run)
-                # Person.holds_post, inlined (every candidate, every post, every day)
-                cands = [i for i in ranked if people_of[i].post_until.get(post, -1) >= day]
+                # the ranked people who hold the post (a C-level filter: every post, every day)
+                cands = list(filter(self._post_holders(post, day).__contains__, ranked))
                 for _ in range(posts[post]):
                     slots.append(cands)
                     slot_run.append(run)
@@ -378,19 +430,44 @@ class Rostering:
         ]
         return runs, down
 
-    def _technicians(self, day: int) -> list[DutyRun]:
-        """One matching per trade; the night shift (it inspects tomorrow's trains) first."""
-        setup = self.setup
+    def _post_holders(self, post: str, day: int) -> frozenset[int]:
+        """Control-centre staff who hold ``post`` on ``day`` (:meth:`Person.holds_post`).
+
+        Certificates only lapse during a run (their last days are fixed), and days only move
+        forward: the set is kept until the first of its holders' certificates lapses."""
+        cached = self._holders.get(post)
+        if cached is not None and day <= cached[0]:
+            return cached[1]
         wf = self.crew.workforce
-        base = day * DAY_S
+        until = {
+            i: u
+            for i in wf.by_role[Role.OCC_OPERATOR]
+            if (u := wf.people[i].post_until.get(post, -1)) >= day
+        }
+        holders = frozenset(until)
+        self._holders[post] = (min(until.values(), default=day), holders)
+        return holders
+
+    @cached_property
+    def _tech_staff(self) -> tuple[dict[Discipline, list[int]], list[DutyWindow], list[int]]:
+        """Technicians by trade, the technician shifts, and the order they are filled in (the
+        night shift first): fixed for the run."""
+        wf = self.crew.workforce
         by_disc: dict[Discipline, list[int]] = {}
         for i in wf.by_role[Role.TECHNICIAN]:
             d = wf.people[i].discipline
             if d is not None:
                 by_disc.setdefault(d, []).append(i)
-        windows = [w for w, _ in setup.tech_shifts]
+        windows = [w for w, _ in self.setup.tech_shifts]
         night = max(range(len(windows)), key=lambda k: windows[k].end_s)
         order = [night, *(k for k in range(len(windows)) if k != night)]
+        return by_disc, windows, order
+
+    def _technicians(self, day: int) -> list[DutyRun]:
+        """One matching per trade; the night shift (it inspects tomorrow's trains) first."""
+        setup = self.setup
+        base = day * DAY_S
+        by_disc, windows, order = self._tech_staff
         runs: list[DutyRun] = []
         weekday = self.crew.ledger.calendar.date(day).weekday()
         for disc in Discipline:
@@ -519,7 +596,7 @@ class Rostering:
                     base + w.start_s, base + w.end_s, needed=need,
                 )  # fmt: skip
                 runs.append(run)
-                cands = [i for i in ranked[w.id] if i not in self.rostered]
+                cands = list(filterfalse(self.rostered.__contains__, ranked[w.id]))
                 for _ in range(need):
                     slots.append(cands)
                     slot_run.append(run)
@@ -586,7 +663,7 @@ class Rostering:
                 on_site[k] = crew.member_sets[g] if g is not None else frozenset()
         f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
         f1_stays_away = crew.f1_quarantines
-        everyone = wf.people
+        qualified_until = self.qualified_until
         week_key, week_days = led.week_key, led.week_days
         wk = led.calendar.week(day)
         max_days = self.max_days
@@ -598,15 +675,16 @@ class Rostering:
         site0 = on_site[0]
         absent_any = set().union(*absent)
         supply = 0
-        for i in people:
+        candidates: Iterable[int] = people
+        if same and site0 is not None:  # off site all week: no days (filtered in C)
+            candidates = filter(site0.__contains__, people)
+        for i in candidates:
             left = max_days - (week_days[i] if week_key[i] == wk else 0)
             if left <= 0:
                 continue
-            qualified = everyone[i].qualified_until
+            qualified = qualified_until[i]
             away = max(f0[i], leave[i], f1[i] if f1_stays_away[i] else 0.0)
-            if same and (site0 is not None and i not in site0):
-                n = 0
-            elif same and qualified >= last and away <= first_plan and i not in absent_any:
+            if same and qualified >= last and away <= first_plan and i not in absent_any:
                 n = left if left < n_days else n_days
             else:
                 n = 0

@@ -52,7 +52,7 @@ def train(env: simpy.Environment, ops: Operation, day: int, trips: tuple[Trip, .
                     i += 1
                 continue
             while i < n:  # the block's trips, one timeout each, until a breakdown
-                wait = departs[i] - env.now
+                wait = departs[i] - env._now  # Environment.now without the property call
                 if wait > 0:
                     yield timeout(wait)
                 depart(trips[i])
