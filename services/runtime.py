@@ -32,6 +32,7 @@ from services.settings import Settings
 from telemetry.alarms import AlarmBook
 from telemetry.clock import FieldClock
 from telemetry.config import RegisterMap, load_register_maps
+from telemetry.marey import PathRecorder, PlannedPaths
 from telemetry.metrics import TelemetryMetrics
 from telemetry.modbus import ModbusPoller
 from telemetry.mqtt import MqttIngest
@@ -83,6 +84,8 @@ class Runtime:
     recorder: OpsRecorder  # today's record saved and restored; run_runtime
     db_health: DbHealth  # the database's state, probed; the API reports into it
     health: HealthMonitor  # every dependency: /healthz, the board, their alarms
+    paths: PathRecorder  # the Marey graph's actual paths (fed by the pipeline); run_runtime
+    planned_paths: PlannedPaths  # the Marey graph's planned paths, per day plan (cached)
     clock: Clock  # the one clock every part was built with (tests pass a fake one)
     started_ms: int  # by that clock
     tick_s: float = 0.5
@@ -148,7 +151,12 @@ def build_runtime(
         line.id, frozenset(line.fleet.trains), frozenset(line.station_ids), line.length_m
     )
     field_clock = FieldClock(settings.state, alarms, metrics, tuple(line.fleet.trains))
-    pipeline = Pipeline(decoder, state, sinks, metrics, rejects, clock, field_clock=field_clock)
+    # the Marey graph's recorder sees what the sinks see, but is no history store of its own
+    # (not a /healthz dependency): it keeps today's paths and takes them up from history
+    paths = PathRecorder(line, reader=embedded)
+    pipeline = Pipeline(
+        decoder, state, [*sinks, paths], metrics, rejects, clock, field_clock=field_clock
+    )
     ingest = MqttIngest(settings.mqtt, pipeline.on_mqtt, metrics) if settings.mqtt.url else None
     pollers = [
         ModbusPoller(
@@ -242,6 +250,8 @@ def build_runtime(
         recorder=OpsRecorder(OpsRecordStore(settings.db.url), state, alarms, clock=clock),
         db_health=db_health,
         health=health,
+        paths=paths,
+        planned_paths=PlannedPaths(line),
         clock=clock,
         started_ms=clock(),
     )
@@ -278,6 +288,7 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             for p in rt.pollers:
                 tg.create_task(p.run(), name="modbus-poller")
             tg.create_task(_ticker(rt), name="state-ticker")
+            tg.create_task(rt.paths.run(), name="marey-paths")
             tg.create_task(rt.board_hub.run(), name="board-hub")
             tg.create_task(rt.crew_link.run(), name="crew-link")
             tg.create_task(rt.simulations.run(), name="simulations")

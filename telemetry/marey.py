@@ -121,6 +121,8 @@ class PathRecorder:
                 await self._backfill(self._reader, first_ms)
             except HistoryUnavailable as exc:  # the graph starts now; history says why
                 log.warning("marey: history not readable, paths start now", error=str(exc))
+            except Exception:  # a bug here must not stop the live side: the graph starts now
+                log.exception("marey: taking the day up from history failed")
             pending, self._pending = self._pending, None
             for p in pending:
                 self._point(p)
