@@ -25,7 +25,7 @@ from telemetry.regularity import HourRegularity
 
 router = APIRouter(prefix="/api", tags=["board"])
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
-DirectionQ = Annotated[Literal[0, 1, 2], Query(description="track: 1 outbound, 2 inbound, 0 both")]
+DirectionQ = Annotated[int, Query(ge=0, le=2, description="track: 1 outbound, 2 inbound, 0 both")]
 
 
 class MareyStation(BaseModel):
