@@ -365,9 +365,15 @@ def build_day(
             if not r.closed and pts[-1] != (r.last_t, r.last_pos):
                 pts = [*pts, (r.last_t, r.last_pos)]  # the live head
             actual.append(Path(r.id, r.train, r.track, list(pts), live=not r.closed))
-        deps = {k: sorted(v) for k, v in paths.departures.items() if k[1] in directions}
+        # departures the timetable has: a train leaving its destination terminal for the
+        # depot (standing there first, still in RM) is no passenger departure
+        deps = {
+            k: sorted(v) for k, v in paths.departures.items() if k[1] in directions and k in sched
+        }
     factors: dict[str, float] = {"bunch_factor": bunch_factor, "gap_factor": gap_factor}
-    events = [e for e in headway_events(deps, periods, **factors) if e.kind != "ok"]
+    events = [
+        e for e in headway_events(deps, periods, scheduled=sched, **factors) if e.kind != "ok"
+    ]
     events.sort(key=lambda e: e.t_s)
     keys = [0, *directions]
     return MareyDay(

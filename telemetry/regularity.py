@@ -89,6 +89,20 @@ def headway_in_force(periods: Periods, t_s: float) -> int | None:
     return None
 
 
+def scheduled_headway(plan: Sequence[float], periods: Periods, t_s: float) -> float | None:
+    """The timetable's headway at a station for a departure at ``t_s``: the interval before
+    the planned departure nearest to it (so a headway just after a change of period is judged
+    against the interval the timetable really has there); the period's headway without a plan.
+    """
+    if len(plan) < 2:
+        return headway_in_force(periods, t_s)
+    k = bisect_right(plan, t_s)
+    if k == len(plan) or (k > 0 and t_s - plan[k - 1] <= plan[k] - t_s):
+        k -= 1
+    k = max(k, 1)
+    return plan[k] - plan[k - 1]
+
+
 def classify(
     headway_s: float, scheduled_s: float | None, *, bunch_factor: float, gap_factor: float
 ) -> str:
@@ -106,16 +120,19 @@ def headway_events(
     departures: Mapping[tuple[str, int], Sequence[float]],
     periods: Periods,
     *,
+    scheduled: Mapping[tuple[str, int], Sequence[float]] | None = None,
     bunch_factor: float = 0.5,
     gap_factor: float = 1.5,
 ) -> list[HeadwayEvent]:
-    """Every observed headway, per (station, direction) in the order of ``departures``."""
+    """Every observed headway, per (station, direction) in the order of ``departures``;
+    judged against ``scheduled`` departures when given (see :func:`scheduled_headway`)."""
     out: list[HeadwayEvent] = []
     for (station, direction), times in departures.items():
         ts = sorted(times)
+        plan = sorted((scheduled or {}).get((station, direction), ()))
         for prev, t in zip(ts, ts[1:], strict=False):
             h = t - prev
-            sched = headway_in_force(periods, t)
+            sched = scheduled_headway(plan, periods, t)
             kind = classify(h, sched, bunch_factor=bunch_factor, gap_factor=gap_factor)
             out.append(HeadwayEvent(station, direction, t, h, sched, kind))
     return out
@@ -156,7 +173,7 @@ def _collect(
                 a_list.append(h)
                 kind = classify(
                     h,
-                    headway_in_force(periods, obs[k]),
+                    scheduled_headway(plan, periods, obs[k]),
                     bunch_factor=bunch_factor,
                     gap_factor=gap_factor,
                 )

@@ -10,6 +10,7 @@ is the server's clock, or the field's when the board follows an emulator's clock
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date
 from typing import Annotated, Literal
 
@@ -19,6 +20,7 @@ from pydantic import BaseModel, Field
 from accounts.identity import READERS, Principal
 from api.auth import require_roles
 from api.deps import RuntimeDep
+from line import Line, Trip
 from services.runtime import Runtime
 from telemetry.marey import MareyDay, build_day
 from telemetry.regularity import HourRegularity
@@ -127,12 +129,12 @@ def _hour(h: HourRegularity) -> HourFigures:
     )
 
 
-def _regularity(rt: Runtime, day: MareyDay) -> RegularityView:
+def regularity_of(day: MareyDay, *, bunch_factor: float, gap_factor: float) -> RegularityView:
     return RegularityView(
         service_date=day.service_date,
         now_s=day.now_s,
-        bunch_factor=rt.settings.state.bunch_factor,
-        gap_factor=rt.settings.state.gap_factor,
+        bunch_factor=bunch_factor,
+        gap_factor=gap_factor,
         hours=[_hour(h) for d in sorted(day.hours) for h in day.hours[d]],
         day=[_hour(h) for d in sorted(day.day) if (h := day.day[d]) is not None],
     )
@@ -142,27 +144,25 @@ def _directions(direction: int) -> tuple[int, ...]:
     return (direction,) if direction else (1, 2)
 
 
-@router.get("/marey")
-def get_marey(
-    _: Reader,
-    rt: RuntimeDep,
-    direction: DirectionQ = 0,
-    planned: Annotated[
-        bool, Query(description="include the planned paths (a live client takes them once)")
-    ] = True,
+def view_of(
+    line: Line,
+    day: MareyDay,
+    trips: Sequence[Trip],
+    *,
+    complete: bool,
+    bunch_factor: float,
+    gap_factor: float,
 ) -> MareyView:
-    """The time-distance graph of the service day: planned and actual paths, regularity."""
-    day = marey_day(rt, _directions(direction), with_planned=planned)
-    trips = rt.state.plan_for(_now_ms(rt))[0].trips
+    """The response for ``day`` (also what ``bench/marey.py`` times)."""
     return MareyView(
         service_date=day.service_date,
         timetable=day.timetable,
         now_s=day.now_s,
         start_s=min((t.depart_s for t in trips), default=0),
         end_s=max((t.arrive_s for t in trips), default=86400),
-        complete=rt.paths.backfilled,
+        complete=complete,
         stations=[
-            MareyStation(id=s.id, name=s.name, chainage_m=s.chainage_m) for s in rt.line.stations
+            MareyStation(id=s.id, name=s.name, chainage_m=s.chainage_m) for s in line.stations
         ],
         planned=[
             MareyPath(id=p.id, train=p.train, direction=p.direction, points=p.points)
@@ -183,11 +183,35 @@ def get_marey(
             )
             for e in day.events
         ],
-        regularity=_regularity(rt, day),
+        regularity=regularity_of(day, bunch_factor=bunch_factor, gap_factor=gap_factor),
+    )
+
+
+@router.get("/marey")
+def get_marey(
+    _: Reader,
+    rt: RuntimeDep,
+    direction: DirectionQ = 0,
+    planned: Annotated[
+        bool, Query(description="include the planned paths (a live client takes them once)")
+    ] = True,
+) -> MareyView:
+    """The time-distance graph of the service day: planned and actual paths, regularity."""
+    day = marey_day(rt, _directions(direction), with_planned=planned)
+    st = rt.settings.state
+    return view_of(
+        rt.line,
+        day,
+        rt.state.plan_for(_now_ms(rt))[0].trips,
+        complete=rt.paths.backfilled,
+        bunch_factor=st.bunch_factor,
+        gap_factor=st.gap_factor,
     )
 
 
 @router.get("/regularity")
 def get_regularity(_: Reader, rt: RuntimeDep, direction: DirectionQ = 0) -> RegularityView:
     """Excess waiting time, bunching and gaps per hour and for the day so far."""
-    return _regularity(rt, marey_day(rt, _directions(direction), with_planned=False))
+    day = marey_day(rt, _directions(direction), with_planned=False)
+    st = rt.settings.state
+    return regularity_of(day, bunch_factor=st.bunch_factor, gap_factor=st.gap_factor)

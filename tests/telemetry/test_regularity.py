@@ -118,3 +118,17 @@ def test_headway_events_name_station_time_and_kind() -> None:
         ("LT", 1, TEN + 1000, 940, "gap"),
     ]
     assert events[0].scheduled_s == 360
+
+
+def test_a_change_of_headway_is_judged_against_the_timetable_not_the_new_period() -> None:
+    # 10 minutes until 06:30, then 6: the 06:20 → 06:30 departure is the timetable's own
+    # 10-minute interval, no gap against the 6-minute peak that starts at 06:30
+    periods = [(5 * 3600 + 1800, 6 * 3600 + 1800, 600), (6 * 3600 + 1800, 9 * 3600, 360)]
+    plan = [6 * 3600 + k * 600 for k in range(4)] + [6 * 3600 + 1800 + k * 360 for k in range(1, 5)]
+    obs = {("LT", 1): plan}
+    (h,) = hourly(obs, {("LT", 1): plan}, periods)
+    assert (h.bunching, h.gaps) == (0, 0)
+    assert h.ewt_s == pytest.approx(0.0)
+    assert [e.kind for e in headway_events(obs, periods, scheduled={("LT", 1): plan})] == ["ok"] * 7
+    # judged by the period alone, the 06:30 departure would look like a gap
+    assert "gap" in [e.kind for e in headway_events(obs, periods)]
