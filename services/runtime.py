@@ -98,8 +98,12 @@ def report_sources(
     state: LineState,
     crew: CrewStore,
     simulations: SimulationService,
+    *,
+    paths: PathRecorder | None = None,
+    planned_paths: PlannedPaths | None = None,
 ) -> Sources:
-    """What a running server's situation reports read: its live state, crew store and what-ifs."""
+    """What a running server's situation reports read: its live state, crew store and what-ifs
+    (and the Marey recorder's departures, for headway regularity)."""
     return Sources(
         line=line,
         timetable=settings.state.timetable,
@@ -111,6 +115,8 @@ def report_sources(
         solver=SolverSettings(time_limit_s=settings.crew.solver_time_limit_s),
         outlook_days=settings.reports.outlook_days,
         top_alarms=settings.reports.top_alarms,
+        paths=paths,
+        planned_paths=planned_paths,
     )
 
 
@@ -154,6 +160,7 @@ def build_runtime(
     # the Marey graph's recorder sees what the sinks see, but is no history store of its own
     # (not a /healthz dependency): it keeps today's paths and takes them up from history
     paths = PathRecorder(line, reader=embedded)
+    planned_paths = PlannedPaths(line)
     pipeline = Pipeline(
         decoder, state, [*sinks, paths], metrics, rejects, clock, field_clock=field_clock
     )
@@ -204,7 +211,15 @@ def build_runtime(
     reports = ReportService(
         settings.reports,
         settings.db.url,
-        report_sources(settings, line, state, crew_store, simulations),
+        report_sources(
+            settings,
+            line,
+            state,
+            crew_store,
+            simulations,
+            paths=paths,
+            planned_paths=planned_paths,
+        ),
         clock=clock,
     )
     return Runtime(
@@ -251,7 +266,7 @@ def build_runtime(
         db_health=db_health,
         health=health,
         paths=paths,
-        planned_paths=PlannedPaths(line),
+        planned_paths=planned_paths,
         clock=clock,
         started_ms=clock(),
     )
