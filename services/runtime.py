@@ -159,7 +159,7 @@ def build_runtime(
     field_clock = FieldClock(settings.state, alarms, metrics, tuple(line.fleet.trains))
     # the Marey graph's recorder sees what the sinks see, but is no history store of its own
     # (not a /healthz dependency): it keeps today's paths and takes them up from history
-    paths = PathRecorder(line, reader=embedded)
+    paths = PathRecorder(line, reader=embedded, clock=clock)
     planned_paths = PlannedPaths(line)
     pipeline = Pipeline(
         decoder, state, [*sinks, paths], metrics, rejects, clock, field_clock=field_clock

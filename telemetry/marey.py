@@ -20,7 +20,8 @@ from __future__ import annotations
 
 import asyncio
 import bisect
-from collections.abc import Sequence
+import contextlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import TracebackType
@@ -81,12 +82,16 @@ class PathRecorder:
         line: Line,
         *,
         reader: HistoryReader | None = None,
+        clock: Callable[[], int] | None = None,
         gap_s: float = 120.0,
         backfill_window_s: float = 3600.0,
+        first_wait_s: float = 10.0,
     ) -> None:
         self.line = line
         self.gap_s = gap_s
         self._reader = reader
+        self._clock = clock
+        self._first_wait_s = first_wait_s
         self._window_ms = int(backfill_window_s * 1000)
         self._chainages = [s.chainage_m for s in line.stations]
         self._ids = [s.id for s in line.stations]
@@ -114,9 +119,17 @@ class PathRecorder:
     async def run(self) -> None:
         """Take up the service day so far from history, then keep up with the live points."""
         if self._first is not None and self._reader is not None:
-            await self._first.wait()
+            # the day is the field's (its first position: an emulator may run another day);
+            # a quiet line (night, an outage) takes up the clock's day instead
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(None if self._clock is None else self._first_wait_s):
+                    await self._first.wait()
             assert self._pending is not None
-            first_ms = min(p.ts_ms for p in self._pending)
+            first_ms = (
+                min(p.ts_ms for p in self._pending)
+                if self._pending or self._clock is None
+                else self._clock()
+            )
             try:
                 await self._backfill(self._reader, first_ms)
             except HistoryUnavailable as exc:  # the graph starts now; history says why

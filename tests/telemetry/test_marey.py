@@ -205,3 +205,39 @@ async def test_a_restart_takes_the_day_up_from_history(
     # one path per train and track: the backfill and the live points join up
     live = [p for p in day.actual if p.live]
     assert len({p.train for p in live}) == len(live)
+
+
+async def test_on_a_quiet_line_the_day_is_taken_up_on_the_clocks_day(
+    tmp_path: Path, line: Line, plan: DayPlan
+) -> None:
+    """No train reports after the restart (night, an outage): the graph still shows the day."""
+    store = EmbeddedStore(
+        HistorySettings(embedded_path=tmp_path / "h.sqlite"),
+        TelemetryMetrics(CollectorRegistry()),
+    )
+    cl = line.stations[0].chainage_m
+    async with store:
+        store.write(
+            [
+                Point(
+                    "train",
+                    "T03",
+                    {"pos_m": cl + 10 * k, "track": 1, "mode": "ATO", "speed_kmh": 36.0},
+                    MIDNIGHT_MS + 21 * 3_600_000 + k * 1000,
+                )
+                for k in range(60)
+            ]
+        )
+        await store.flush()
+        rec = PathRecorder(
+            line, reader=store, clock=lambda: MIDNIGHT_MS + 23 * 3_600_000, first_wait_s=0.1
+        )
+        task = asyncio.create_task(rec.run())
+        try:
+            await until(lambda: rec.backfilled, 20, what="the backfill")
+        finally:
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await task
+    paths = rec.day(DAY)
+    assert paths is not None and [r.train for r in paths.runs] == ["T03"]
