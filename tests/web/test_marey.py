@@ -72,6 +72,21 @@ def test_marey_page_draws_planned_and_actual_paths_and_regularity_tiles(
     assert graph.locator("path.planned").count() > 200
     s.shot("marey-en")
 
+    # the layouts a control room and a phone use: the graph fits the page (a phone scrolls it)
+    for w, h_ in ((1600, 900), (3840, 2160), (390, 844)):
+        page.set_viewport_size({"width": w, "height": h_})
+        if w > 900:
+            expect(graph.locator("svg")).to_have_attribute(
+                "width", re.compile(r"^\d+$"), timeout=5_000
+            )
+            page.wait_for_function(
+                "w => Number(document.querySelector('#marey-svg').getAttribute('width')) <= w",
+                arg=w,
+            )
+            assert page.evaluate("document.documentElement.scrollWidth <= innerWidth")
+        s.shot(f"marey-{w}x{h_}")
+    page.set_viewport_size({"width": 1920, "height": 1080})
+
     # one track at a time
     page.select_option("#m-direction", "2")
     expect(graph.locator("path.planned.track-1")).to_have_count(0)

@@ -86,7 +86,7 @@ async function main() {
 
   function geometry() {
     const d = st.data;
-    const width = Math.max(graph.clientWidth, 480);
+    const width = Math.max(graph.clientWidth, 320); // narrower: the graph scrolls
     const span = Number(form.elements.namedItem("span").value);
     let t0;
     let t1;
@@ -308,11 +308,19 @@ async function main() {
     const nowHour = Math.floor(st.data.now_s / 3600);
     const hour = r.hours.find((x) => x.direction === want && x.hour === nowHour) ?? null;
     const waits = (x) =>
-      x ? t("marey.waits", { awt: fmtDuration(x.awt_s), swt: fmtDuration(x.swt_s) }) : t("marey.no_headways");
+      x
+        ? t("marey.waits", { awt: fmtDuration(x.awt_s), swt: fmtDuration(x.swt_s) })
+        : t("marey.no_headways");
     fill(
       $("#marey-kpis"),
       h("h2", { id: "marey-kpis-h", class: "visually-hidden" }, t("marey.regularity")),
-      tile("ewt-hour", ewtClass(hour?.ewt_s), t("marey.ewt_hour"), fmtEwt(hour?.ewt_s), waits(hour)),
+      tile(
+        "ewt-hour",
+        ewtClass(hour?.ewt_s),
+        t("marey.ewt_hour"),
+        fmtEwt(hour?.ewt_s),
+        waits(hour),
+      ),
       tile("ewt-day", ewtClass(day?.ewt_s), t("marey.ewt_day"), fmtEwt(day?.ewt_s), waits(day)),
       tile(
         "bunching",
@@ -340,7 +348,12 @@ async function main() {
 
   function drawLegend() {
     const item = (cls, label) =>
-      h("span", { class: "item" }, h("span", { class: `swatch ${cls}`, "aria-hidden": "true" }), label);
+      h(
+        "span",
+        { class: "item" },
+        h("span", { class: `swatch ${cls}`, "aria-hidden": "true" }),
+        label,
+      );
     fill(
       $("#marey-legend"),
       item("planned", t("marey.legend_planned")),
@@ -359,41 +372,38 @@ async function main() {
       fill($("#marey-hours"), h("p", { class: "muted" }, t("marey.no_headways")));
       return;
     }
-    fill(
-      $("#marey-hours"),
+    const cols = [
+      "marey.col_hour",
+      "marey.col_headways",
+      "marey.col_awt",
+      "marey.col_swt",
+      "marey.col_ewt",
+      "marey.col_bunching",
+      "marey.col_gaps",
+    ];
+    const table = h(
+      "table",
+      { class: "data marey-hours" },
+      h("thead", {}, h("tr", {}, cols.map((k) => h("th", { scope: "col" }, t(k))))),
       h(
-        "table",
-        { class: "data marey-hours" },
-        h(
-          "thead",
-          {},
+        "tbody",
+        {},
+        rows.map((x) =>
           h(
             "tr",
             {},
-            ["marey.col_hour", "marey.col_headways", "marey.col_awt", "marey.col_swt", "marey.col_ewt", "marey.col_bunching", "marey.col_gaps"].map(
-              (k) => h("th", { scope: "col" }, t(k)),
-            ),
-          ),
-        ),
-        h(
-          "tbody",
-          {},
-          rows.map((x) =>
-            h(
-              "tr",
-              {},
-              h("td", {}, `${hhmm(x.hour * 3600)}–${hhmm(x.hour * 3600 + 3600)}`),
-              h("td", {}, fmtNum(x.headways)),
-              h("td", {}, fmtDuration(x.awt_s)),
-              h("td", {}, fmtDuration(x.swt_s)),
-              h("td", { class: ewtClass(x.ewt_s) }, fmtEwt(x.ewt_s)),
-              h("td", {}, fmtNum(x.bunching)),
-              h("td", {}, fmtNum(x.gaps)),
-            ),
+            h("td", {}, `${hhmm(x.hour * 3600)}–${hhmm(x.hour * 3600 + 3600)}`),
+            h("td", {}, fmtNum(x.headways)),
+            h("td", {}, fmtDuration(x.awt_s)),
+            h("td", {}, fmtDuration(x.swt_s)),
+            h("td", { class: ewtClass(x.ewt_s) }, fmtEwt(x.ewt_s)),
+            h("td", {}, fmtNum(x.bunching)),
+            h("td", {}, fmtNum(x.gaps)),
           ),
         ),
       ),
     );
+    fill($("#marey-hours"), h("div", { class: "table-wrap" }, table));
   }
 
   function drawText() {
