@@ -125,3 +125,61 @@ async def test_the_graph_shows_planned_and_actual_paths_and_regularity(
             emu_task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await emu_task
+
+
+async def test_a_restarted_server_shows_the_day_so_far(mosquitto: Broker, tmp_path: Path) -> None:
+    """The paths drawn before a restart come back from the embedded history afterwards."""
+    emu_cfg = EmulatorConfig(
+        broker_url=mosquitto.url,
+        start=datetime(2026, 11, 23, 8, 0, tzinfo=LOCAL_TZ),
+        speed=20,
+        publish_hz=4,
+        modbus=False,
+        fault_rate_per_h=0.0,
+        reconnect_min_s=0.1,
+        reconnect_max_s=0.5,
+        client_id_prefix=f"emu-{free_port()}-",
+    )
+
+    async def graph(base: str) -> dict[str, Any]:
+        async with httpx.AsyncClient(base_url=base, headers=bearer("planner")) as http:
+            r = await http.get("/api/marey", params={"planned": "false"})
+            assert r.status_code == 200, r.text
+            body: dict[str, Any] = r.json()
+            return body
+
+    def start_of(body: dict[str, Any]) -> float:
+        return min((p["points"][0][0] for p in body["actual"]), default=1e9)
+
+    async with Emulator(emu_cfg) as emu:
+        emu_task = asyncio.create_task(emu.run())
+        try:
+            first = build_runtime(settings(tmp_path, mosquitto.url))
+            async with serving(first) as ws_url:
+                base = ws_url.replace("ws://", "http://").split("/ws/")[0]
+
+                async def two_field_minutes() -> bool:
+                    body = await graph(base)
+                    return bool(body["actual"]) and body["now_s"] - start_of(body) > 120
+
+                await until(two_field_minutes, 30, what="two minutes of paths")
+                before = await graph(base)
+            second = build_runtime(settings(tmp_path, mosquitto.url))
+            async with serving(second) as ws_url:
+                base = ws_url.replace("ws://", "http://").split("/ws/")[0]
+
+                async def taken_up() -> bool:
+                    body = await graph(base)
+                    return bool(body["complete"]) and bool(body["actual"])
+
+                await until(taken_up, 30, what="the day taken up from history")
+                after = await graph(base)
+                # the graph begins where it began before the restart, and goes on from there
+                assert start_of(after) <= start_of(before) + 5
+                assert after["now_s"] > before["now_s"]
+                trains_before = {p["train"] for p in before["actual"]}
+                assert trains_before <= {p["train"] for p in after["actual"]}
+        finally:
+            emu_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await emu_task
