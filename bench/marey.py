@@ -23,18 +23,18 @@ import json
 import statistics
 import sys
 import time
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from api.routes.marey import view_of  # noqa: E402
 from line import load_line, plan_day  # noqa: E402
+from line.clock import HANOI  # noqa: E402
 from telemetry.emulator.trains import build_day as emulate_day  # noqa: E402
 from telemetry.marey import PathRecorder, PlannedPaths, build_day  # noqa: E402
 
 DAY = date(2026, 3, 3)  # a Tuesday
-HANOI = timezone(timedelta(hours=7))
 T0, T1 = 5 * 3600, 23 * 3600
 
 

@@ -21,7 +21,7 @@ from __future__ import annotations
 import asyncio
 import bisect
 import contextlib
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from types import TracebackType
@@ -30,6 +30,7 @@ from typing import Self
 import structlog
 
 from line import DayPlan, Direction, Line
+from line.clock import Clock
 from telemetry.regularity import HeadwayEvent, HourRegularity, headway_events, hourly, whole_day
 from telemetry.sinks.base import HistoryReader, HistoryUnavailable, Point, SinkStats
 from telemetry.state import IN_SERVICE_MODES, local_service_time
@@ -82,7 +83,7 @@ class PathRecorder:
         line: Line,
         *,
         reader: HistoryReader | None = None,
-        clock: Callable[[], int] | None = None,
+        clock: Clock | None = None,
         gap_s: float = 120.0,
         backfill_window_s: float = 3600.0,
         first_wait_s: float = 10.0,

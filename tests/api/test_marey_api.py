@@ -18,9 +18,10 @@ import httpx
 import pytest
 
 from line import load_line, plan_day
+from line.clock import HANOI
 from services.runtime import build_runtime
 from services.settings import Settings
-from telemetry.emulator.runner import LOCAL_TZ, Emulator, EmulatorConfig
+from telemetry.emulator.runner import Emulator, EmulatorConfig
 from tests.api.authkit import TOKENS, bearer
 from tests.api.test_ws import serving
 from tests.fixtures.mosquitto import Broker
@@ -29,7 +30,7 @@ from tests.poll import until
 
 # today in Hanoi: history retention is judged on the wall clock, so an emulated day weeks ago
 # would be purged from the embedded store as soon as it is written
-DAY = datetime.now(LOCAL_TZ).date()
+DAY = datetime.now(HANOI).date()
 
 
 def settings(tmp_path: Path, mqtt_url: str) -> Settings:
@@ -51,7 +52,7 @@ async def test_the_graph_shows_planned_and_actual_paths_and_regularity(
     rt = build_runtime(settings(tmp_path, mosquitto.url))
     emu_cfg = EmulatorConfig(
         broker_url=mosquitto.url,
-        start=datetime.combine(DAY, time(7, 30), LOCAL_TZ),
+        start=datetime.combine(DAY, time(7, 30), HANOI),
         speed=20,
         publish_hz=4,  # a sample every 5 field seconds: every dwell is seen
         modbus=False,
@@ -137,7 +138,7 @@ async def test_a_restarted_server_shows_the_day_so_far(mosquitto: Broker, tmp_pa
     """The paths drawn before a restart come back from the embedded history afterwards."""
     emu_cfg = EmulatorConfig(
         broker_url=mosquitto.url,
-        start=datetime.combine(DAY, time(8, 0), LOCAL_TZ),
+        start=datetime.combine(DAY, time(8, 0), HANOI),
         speed=20,
         publish_hz=4,
         modbus=False,

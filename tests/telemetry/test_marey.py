@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry
 
 from line import DayPlan, load_line, plan_day
+from line.clock import HANOI
 from line.model import Line
 from telemetry.config import HistorySettings
 from telemetry.emulator.trains import build_day as emulate_day
@@ -22,7 +23,6 @@ from telemetry.schemas import TrainTelemetry
 from telemetry.sinks import EmbeddedStore, Point
 from tests.poll import until
 
-HANOI = timezone(timedelta(hours=7))
 DAY = date(2026, 3, 3)  # a Tuesday: the 2026 weekday timetable
 MIDNIGHT_MS = int(datetime.combine(DAY, time(), HANOI).timestamp() * 1000)
 
