@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from api import db_unavailable
 from api.body_guard import BodyGuard
-from api.routes import audit, auth, board, crew, gtfs, history, ops, web, ws
+from api.routes import audit, auth, board, crew, gtfs, history, marey, ops, web, ws
 from api.routes import reports as report_routes
 from api.routes import simulations as simulation_routes
 from api.routes import sweeps as sweep_routes
@@ -61,6 +61,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(board.router)
     app.include_router(ws.router)
     app.include_router(history.router)
+    app.include_router(marey.router)  # time-distance graph, headway regularity
     app.include_router(crew.router)
     # sweeps first: /api/simulations/sweeps must not be read as a run id
     app.include_router(sweep_routes.router)  # sensitivity sweeps (planners)

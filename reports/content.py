@@ -44,6 +44,8 @@ from reports.model import (
     LostTrip,
     OutlookDay,
     OutlookFacts,
+    RegularityFacts,
+    RegularityHour,
     ReportKind,
     ServiceFacts,
     ShortShift,
@@ -53,6 +55,8 @@ from reports.model import (
 from simulation import WhatIfResult
 from telemetry.alarms import Alarm, AlarmBook, AlarmState, Priority
 from telemetry.board import board_snapshot
+from telemetry.marey import PathRecorder, PlannedPaths, build_day
+from telemetry.regularity import HourRegularity
 from telemetry.state import LineState
 from telemetry.trips import TripLedger
 from whatif.service import SimulationService
@@ -200,13 +204,74 @@ def alarm_facts(book: AlarmBook, *, since_ms: int, at_ms: int, top: int) -> Alar
     )
 
 
+def _regularity_hour(h: HourRegularity) -> RegularityHour:
+    return RegularityHour(
+        hour=h.hour,
+        direction=h.direction,
+        headways=h.headways,
+        awt_s=h.awt_s,
+        swt_s=h.swt_s,
+        ewt_s=h.ewt_s,
+        bunching=h.bunching,
+        gaps=h.gaps,
+    )
+
+
+def regularity_facts(
+    state: LineState,
+    paths: PathRecorder,
+    planned: PlannedPaths,
+    *,
+    since_ms: int,
+    at_ms: int,
+) -> RegularityFacts | None:
+    """EWT, bunching and gaps of the service day of ``at_ms``: the day so far, and the hours
+    that overlap the report's period. None when no departure has been recorded that day."""
+    plan, now_s = state.plan_for(at_ms)
+    recorded = paths.day(plan.service_date)
+    if recorded is None or not recorded.departures:
+        return None
+    cfg = state.settings
+    day = build_day(
+        planned,
+        plan,
+        recorded,
+        now_s,
+        bunch_factor=cfg.bunch_factor,
+        gap_factor=cfg.gap_factor,
+        with_planned=False,
+    )
+    first_hour = int((now_s - (at_ms - since_ms) / 1000) // 3600)
+    return RegularityFacts(
+        service_date=plan.service_date,
+        bunch_factor=cfg.bunch_factor,
+        gap_factor=cfg.gap_factor,
+        day=tuple(_regularity_hour(h) for d in (0, 1, 2) if (h := day.day.get(d)) is not None),
+        hours=tuple(
+            _regularity_hour(h)
+            for h in day.hours.get(0, [])
+            if first_hour <= h.hour <= int(now_s // 3600)
+        ),
+    )
+
+
 def service_facts(
-    state: LineState, *, since_ms: int, at_ms: int, tz: tzinfo, top_alarms: int = 10
+    state: LineState,
+    *,
+    since_ms: int,
+    at_ms: int,
+    tz: tzinfo,
+    top_alarms: int = 10,
+    paths: PathRecorder | None = None,
+    planned: PlannedPaths | None = None,
 ) -> ServiceFacts:
     return ServiceFacts(
         trips=trip_facts(state.trips, since_ms=since_ms, at_ms=at_ms, tz=tz),
         headway=headway_facts(state, since_ms=since_ms, at_ms=at_ms, tz=tz),
         alarms=alarm_facts(state.alarms, since_ms=since_ms, at_ms=at_ms, top=top_alarms),
+        regularity=regularity_facts(state, paths, planned, since_ms=since_ms, at_ms=at_ms)
+        if paths is not None and planned is not None
+        else None,
     )
 
 
@@ -376,6 +441,8 @@ class Sources:
     solver: SolverSettings | None = None
     outlook_days: int = 3
     top_alarms: int = 10
+    paths: PathRecorder | None = None  # the Marey recorder: departures for regularity
+    planned_paths: PlannedPaths | None = None
 
 
 _NO_LIVE = Gap(
@@ -404,7 +471,13 @@ async def gather(
     else:
         try:
             service = service_facts(
-                src.state, since_ms=since_ms, at_ms=at_ms, tz=src.tz, top_alarms=src.top_alarms
+                src.state,
+                since_ms=since_ms,
+                at_ms=at_ms,
+                tz=src.tz,
+                top_alarms=src.top_alarms,
+                paths=src.paths,
+                planned=src.planned_paths,
             )
         except Exception as exc:  # a bug in one section must not lose the report
             log.exception("report: service facts failed")

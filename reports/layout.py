@@ -18,6 +18,7 @@ from reports.model import (
     ForecastFacts,
     Gap,
     OutlookFacts,
+    RegularityFacts,
     ReportKind,
     ServiceFacts,
     SituationReport,
@@ -223,6 +224,8 @@ def _service(s: ServiceFacts, f: _Fmt) -> tuple[Section, Section]:
                 ),
             )
         )
+    if s.regularity is not None:
+        blocks += _regularity(s.regularity, f)
     service = Section(
         "Tình hình chạy tàu từ báo cáo trước", "Service since the last report", tuple(blocks)
     )
@@ -281,6 +284,77 @@ def _service(s: ServiceFacts, f: _Fmt) -> tuple[Section, Section]:
         )
     alarms = Section("Sự cố và cảnh báo", "Incidents and alarms", tuple(alarm_blocks))
     return service, alarms
+
+
+def _ewt(s: float | None) -> str:
+    if s is None:
+        return NONE
+    return ("+" if s >= 0 else "−") + _Fmt.headway(abs(s))
+
+
+def _regularity(r: RegularityFacts, f: _Fmt) -> list[Block]:
+    """Excess waiting time, bunching and gaps: the day so far, then the period's hours."""
+    names = {0: ("cả hai chiều", "both directions"), **DIRECTIONS}
+    rows = [
+        Row(
+            f"EWT từ đầu ngày, {names[d.direction][0].lower()}",
+            f"EWT today, {names[d.direction][1].lower()}",
+            f"{_ewt(d.ewt_s)} ({f.headway(d.awt_s)} / {f.headway(d.swt_s)})",
+        )
+        for d in r.day
+    ]
+    both = next((d for d in r.day if d.direction == 0), None)
+    if both is not None:
+        rows += [
+            Row(
+                "Dồn tàu từ đầu ngày",
+                "Bunching today",
+                str(both.bunching),
+            ),
+            Row(
+                "Giãn cách lớn từ đầu ngày",
+                "Gaps today",
+                str(both.gaps),
+            ),
+        ]
+    out: list[Block] = [
+        Facts(tuple(rows)),
+        Note(
+            "EWT (thời gian chờ vượt mức) = thời gian chờ trung bình thực tế − theo biểu đồ "
+            "(trong ngoặc: thực tế / biểu đồ), đo từ các lần tàu rời ga ở mọi ga và chiều "
+            f"(định nghĩa của TfL). Dồn tàu: giãn cách dưới {r.bunch_factor:.0%} kế hoạch; "
+            f"giãn cách lớn: trên {r.gap_factor:.0%}.",
+            "EWT (excess waiting time) = actual minus scheduled mean wait (in brackets: actual "
+            "/ scheduled), from the departures at every station and direction (TfL's "
+            f"definition). Bunching: a headway below {r.bunch_factor:.0%} of the timetable's; "
+            f"gap: above {r.gap_factor:.0%}.",
+        ),
+    ]
+    if r.hours:
+        out.append(
+            Table(
+                "Độ đều giãn cách theo giờ",
+                "Headway regularity by hour",
+                (
+                    ("Giờ", "Hour"),
+                    ("Giãn cách đo được", "Headways"),
+                    ("EWT", "EWT"),
+                    ("Dồn tàu", "Bunching"),
+                    ("Giãn cách lớn", "Gaps"),
+                ),
+                tuple(
+                    (
+                        f"{h.hour:02d}:00–{(h.hour + 1) % 24:02d}:00",
+                        str(h.headways),
+                        _ewt(h.ewt_s),
+                        str(h.bunching),
+                        str(h.gaps),
+                    )
+                    for h in r.hours
+                ),
+            )
+        )
+    return out
 
 
 def _crew(c: CrewFacts) -> Section:

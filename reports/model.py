@@ -92,10 +92,35 @@ class AlarmFacts(_M):
         return self.raised_by_priority.get("critical", 0) + self.raised_by_priority.get("high", 0)
 
 
+class RegularityHour(_M):
+    """Headway regularity over one hour (``hour`` −1: the service day so far); ``direction``
+    0 pools both tracks. See :mod:`telemetry.regularity` for the definitions and sources."""
+
+    hour: int
+    direction: int
+    headways: int
+    awt_s: float | None  # actual mean wait
+    swt_s: float | None  # scheduled mean wait
+    ewt_s: float | None  # excess waiting time, AWT − SWT
+    bunching: int
+    gaps: int
+
+
+class RegularityFacts(_M):
+    """Excess waiting time, bunching and gaps from the departures observed at the stations."""
+
+    service_date: date
+    bunch_factor: float
+    gap_factor: float
+    day: tuple[RegularityHour, ...] = ()  # the day so far: both tracks, then each
+    hours: tuple[RegularityHour, ...] = ()  # both tracks, the hours of the report's period
+
+
 class ServiceFacts(_M):
     trips: TripFacts
     headway: HeadwayFacts
     alarms: AlarmFacts
+    regularity: RegularityFacts | None = None  # None: no departures recorded (or offline)
 
 
 # --- crew ------------------------------------------------------------------------------------

@@ -32,6 +32,7 @@ from services.settings import Settings
 from telemetry.alarms import AlarmBook
 from telemetry.clock import FieldClock
 from telemetry.config import RegisterMap, load_register_maps
+from telemetry.marey import PathRecorder, PlannedPaths
 from telemetry.metrics import TelemetryMetrics
 from telemetry.modbus import ModbusPoller
 from telemetry.mqtt import MqttIngest
@@ -83,6 +84,8 @@ class Runtime:
     recorder: OpsRecorder  # today's record saved and restored; run_runtime
     db_health: DbHealth  # the database's state, probed; the API reports into it
     health: HealthMonitor  # every dependency: /healthz, the board, their alarms
+    paths: PathRecorder  # the Marey graph's actual paths (fed by the pipeline); run_runtime
+    planned_paths: PlannedPaths  # the Marey graph's planned paths, per day plan (cached)
     clock: Clock  # the one clock every part was built with (tests pass a fake one)
     started_ms: int  # by that clock
     tick_s: float = 0.5
@@ -95,8 +98,12 @@ def report_sources(
     state: LineState,
     crew: CrewStore,
     simulations: SimulationService,
+    *,
+    paths: PathRecorder | None = None,
+    planned_paths: PlannedPaths | None = None,
 ) -> Sources:
-    """What a running server's situation reports read: its live state, crew store and what-ifs."""
+    """What a running server's situation reports read: its live state, crew store and what-ifs
+    (and the Marey recorder's departures, for headway regularity)."""
     return Sources(
         line=line,
         timetable=settings.state.timetable,
@@ -108,6 +115,8 @@ def report_sources(
         solver=SolverSettings(time_limit_s=settings.crew.solver_time_limit_s),
         outlook_days=settings.reports.outlook_days,
         top_alarms=settings.reports.top_alarms,
+        paths=paths,
+        planned_paths=planned_paths,
     )
 
 
@@ -148,7 +157,13 @@ def build_runtime(
         line.id, frozenset(line.fleet.trains), frozenset(line.station_ids), line.length_m
     )
     field_clock = FieldClock(settings.state, alarms, metrics, tuple(line.fleet.trains))
-    pipeline = Pipeline(decoder, state, sinks, metrics, rejects, clock, field_clock=field_clock)
+    # the Marey graph's recorder sees what the sinks see, but is no history store of its own
+    # (not a /healthz dependency): it keeps today's paths and takes them up from history
+    paths = PathRecorder(line, reader=embedded, clock=clock)
+    planned_paths = PlannedPaths(line)
+    pipeline = Pipeline(
+        decoder, state, [*sinks, paths], metrics, rejects, clock, field_clock=field_clock
+    )
     ingest = MqttIngest(settings.mqtt, pipeline.on_mqtt, metrics) if settings.mqtt.url else None
     pollers = [
         ModbusPoller(
@@ -196,7 +211,15 @@ def build_runtime(
     reports = ReportService(
         settings.reports,
         settings.db.url,
-        report_sources(settings, line, state, crew_store, simulations),
+        report_sources(
+            settings,
+            line,
+            state,
+            crew_store,
+            simulations,
+            paths=paths,
+            planned_paths=planned_paths,
+        ),
         clock=clock,
     )
     return Runtime(
@@ -242,6 +265,8 @@ def build_runtime(
         recorder=OpsRecorder(OpsRecordStore(settings.db.url), state, alarms, clock=clock),
         db_health=db_health,
         health=health,
+        paths=paths,
+        planned_paths=planned_paths,
         clock=clock,
         started_ms=clock(),
     )
@@ -278,6 +303,7 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             for p in rt.pollers:
                 tg.create_task(p.run(), name="modbus-poller")
             tg.create_task(_ticker(rt), name="state-ticker")
+            tg.create_task(rt.paths.run(), name="marey-paths")
             tg.create_task(rt.board_hub.run(), name="board-hub")
             tg.create_task(rt.crew_link.run(), name="crew-link")
             tg.create_task(rt.simulations.run(), name="simulations")

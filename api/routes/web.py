@@ -27,6 +27,7 @@ PAGES = {
     "/crew": "crew.html",
     "/whatif": "whatif.html",
     "/history": "history.html",
+    "/marey": "marey.html",
     "/reports": "reports.html",
     "/audit": "audit.html",
 }

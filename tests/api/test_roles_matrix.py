@@ -57,6 +57,9 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     # history
     ("GET", "/api/history/trains/{train}"): ANY,
     ("GET", "/api/history/substations/{device}"): ANY,
+    # time-distance graph and headway regularity
+    ("GET", "/api/marey"): ANY,
+    ("GET", "/api/regularity"): ANY,
     # crew
     ("GET", "/api/crew/staff"): ANY,
     ("POST", "/api/crew/staff"): CREW,
@@ -118,6 +121,7 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/crew"): PUBLIC,
     ("GET", "/whatif"): PUBLIC,
     ("GET", "/history"): PUBLIC,
+    ("GET", "/marey"): PUBLIC,
     ("GET", "/reports"): PUBLIC,
     ("GET", "/audit"): PUBLIC,
 }

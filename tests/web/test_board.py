@@ -15,11 +15,11 @@ from accounts.identity import UserRole
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, wait_until
 
-ALL_PAGES = {"board", "crew", "whatif", "history", "reports", "audit"}
+ALL_PAGES = {"board", "crew", "whatif", "history", "marey", "reports", "audit"}
 MENU = {
-    UserRole.OPERATOR: {"board", "crew", "history", "reports"},
-    UserRole.PLANNER: {"board", "crew", "whatif", "history", "reports"},
-    UserRole.CREW_MANAGER: {"board", "crew", "history", "reports"},
+    UserRole.OPERATOR: {"board", "crew", "history", "marey", "reports"},
+    UserRole.PLANNER: {"board", "crew", "whatif", "history", "marey", "reports"},
+    UserRole.CREW_MANAGER: {"board", "crew", "history", "marey", "reports"},
     UserRole.ADMIN: ALL_PAGES,
 }
 

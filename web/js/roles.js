@@ -22,6 +22,7 @@ export const PAGES = [
   { id: "crew", href: "/crew", roles: ROLES },
   { id: "whatif", href: "/whatif", roles: ["planner", "admin"] },
   { id: "history", href: "/history", roles: ROLES },
+  { id: "marey", href: "/marey", roles: ROLES },
   { id: "reports", href: "/reports", roles: ROLES },
   { id: "audit", href: "/audit", roles: ["admin"] },
 ];
