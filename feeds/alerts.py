@@ -102,17 +102,16 @@ def _power_loss(line: Line, snap: LiveSnapshot) -> list[tuple[str, rt.Alert]]:
     known = {s.id for s in line.substations}
     first_by_sub: dict[str, AlarmSnapshot] = {}
     for a in snap.alarms:
-        parts = a.key.split(":")
+        dev = a.device
         if (
-            len(parts) == 4
-            and parts[0] == "substation"
-            and parts[1] in known
-            and (parts[2], parts[3]) in TRACTION_LOSS
+            dev in known
+            and dev is not None
+            and tuple(a.kind.split(":")) in TRACTION_LOSS
             and a.priority in PASSENGER_PRIORITIES
         ):
-            held = first_by_sub.get(parts[1])
+            held = first_by_sub.get(dev)
             if held is None or (a.raised_ms, a.id) < (held.raised_ms, held.id):
-                first_by_sub[parts[1]] = a
+                first_by_sub[dev] = a
     out = []
     for sub_id, a in sorted(first_by_sub.items()):
         stations = feeding_section(line, sub_id)

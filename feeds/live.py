@@ -57,6 +57,8 @@ class AlarmSnapshot:
     raised_ms: int
     message: str
     message_en: str
+    device: str | None = None  # the alarm's subject (telemetry.alarms.AlarmSubject)
+    kind: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +91,17 @@ def live_snapshot(state: LineState, alarms: AlarmBook, now_ms: int) -> LiveSnaps
             )
         )
     present = tuple(
-        AlarmSnapshot(a.id, a.key, a.source, int(a.priority), a.raised_ms, a.message, a.message_en)
+        AlarmSnapshot(
+            a.id,
+            a.key,
+            a.source,
+            int(a.priority),
+            a.raised_ms,
+            a.message,
+            a.message_en,
+            device=a.subject.device if a.subject else None,
+            kind=a.subject.kind if a.subject else a.key,
+        )
         for a in alarms.active()
         if a.active
     )

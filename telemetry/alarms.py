@@ -125,6 +125,43 @@ class AlarmEvent:
     detail: str | None = None
 
 
+#: Key scopes whose second segment names a train, and those whose second segment names a
+#: field device or unit (substation, on-board unit clock, system dependency).
+_TRAIN_SCOPES = frozenset({"train", "headway"})
+_DEVICE_SCOPES = frozenset({"substation", "clock", "system"})
+#: Scopes named in ``kind`` (for "train" and "substation" the subject says it already).
+_BARE_SCOPES = frozenset({"train", "substation"})
+
+
+@dataclass(frozen=True, slots=True)
+class AlarmSubject:
+    """What an alarm is about, as fields: the train or the device, and the condition's kind.
+
+    ``kind`` is the key without its subject: ``train:T05:fault:E12`` → train T05, kind
+    ``fault:E12``; ``substation:SS1:dc_voltage_v:low`` → device SS1, kind ``dc_voltage_v:low``;
+    ``headway:T05:gap`` → train T05, kind ``headway:gap``; ``clock:T05-OBU:skew`` → device,
+    kind ``clock:skew``; a key of another form is its own kind. Made once, where the alarm is
+    raised, so no client parses keys.
+    """
+
+    train: str | None
+    device: str | None
+    kind: str
+
+    @classmethod
+    def of_key(cls, key: str) -> AlarmSubject:
+        parts = key.split(":", 2)
+        if len(parts) < 3 or not parts[1]:
+            return cls(None, None, key)
+        scope, who, rest = parts
+        kind = rest if scope in _BARE_SCOPES else f"{scope}:{rest}"
+        if scope in _TRAIN_SCOPES:
+            return cls(who, None, kind)
+        if scope in _DEVICE_SCOPES:
+            return cls(None, who, kind)
+        return cls(None, None, key)
+
+
 @dataclass(slots=True)
 class Alarm:
     """One alarm of one condition, as the operator sees it."""
@@ -147,11 +184,16 @@ class Alarm:
     first_raised_ms: int = 0
     annunciations: int = 1
     events: list[AlarmEvent] = field(default_factory=list)
+    subject: AlarmSubject | None = None  # None: made from the key
     # ``text`` rendered (vi, en), and the message it was rendered from: the board serialises
     # every open alarm on each tick, the text changes only when the condition is raised again
     _rendered: tuple[Message, str, str] | None = field(
         default=None, init=False, repr=False, compare=False
     )
+
+    def __post_init__(self) -> None:
+        if self.subject is None:
+            self.subject = AlarmSubject.of_key(self.key)
 
     def _texts(self) -> tuple[Message, str, str]:
         r = self._rendered
@@ -176,9 +218,13 @@ class Alarm:
         ``message_en`` are it rendered, both: the board's frames are serialised once for
         every client, and each client's language switch picks one.
         """
+        subject = self.subject or AlarmSubject.of_key(self.key)
         return {
             "id": self.id,
             "key": self.key,
+            "train": subject.train,
+            "device": subject.device,
+            "kind": subject.kind,
             "source": self.source,
             "priority": int(self.priority),
             "priority_name": self.priority.name.lower(),
@@ -292,8 +338,18 @@ class AlarmBook:
         self._annunciated: deque[int] = deque()  # timestamps within the rate window
 
     # --- the field side ----------------------------------------------------------------------
-    def raise_alarm(self, key: str, priority: Priority, source: str, text: Message) -> Alarm | None:
+    def raise_alarm(
+        self,
+        key: str,
+        priority: Priority,
+        source: str,
+        text: Message,
+        *,
+        subject: AlarmSubject | None = None,
+    ) -> Alarm | None:
         """The condition ``key`` is present. Returns the alarm if this annunciated it.
+
+        ``subject`` (train or device, and kind) defaults to :meth:`AlarmSubject.of_key`.
 
         None when nothing was annunciated: the condition is already active (no duplicates), or
         its alarm is shelved (the return is tracked, the operator is not disturbed). A condition
@@ -313,6 +369,7 @@ class AlarmBook:
                 state=AlarmState.UNACK,
                 active=True,
                 first_raised_ms=now,
+                subject=subject,
             )
             self._journal(a, AlarmEvent(now, "raised"))
             self._open[a.id] = a

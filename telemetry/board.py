@@ -5,6 +5,7 @@ from __future__ import annotations
 from statistics import mean
 from typing import Any
 
+from telemetry.alarms import AlarmSubject
 from telemetry.state import LineState, TrainView
 
 ON_TIME_EARLY_S = -60.0
@@ -72,7 +73,8 @@ def board_snapshot(state: LineState, now_ms: int) -> dict[str, Any]:
             "stale_reason": sv.stale_reason,
             "values": sv.values,
             "bits": sv.bits,
-            "alarms": sorted(k.split(":", 2)[2] for k in sv.active_violations),
+            # the violated point and limit ("dc_voltage_v:low"): the alarm's kind
+            "alarms": sorted(AlarmSubject.of_key(k).kind for k in sv.active_violations),
         }
         for sv in state.substations.values()
     ]

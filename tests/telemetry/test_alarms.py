@@ -28,6 +28,7 @@ from telemetry.alarms import (
     InvalidRequest,
     InvalidTransition,
     Priority,
+    alarm_from_dict,
 )
 
 T0 = 1_795_000_000_000  # an arbitrary field time, ms
@@ -103,6 +104,34 @@ def test_raise_shows_unacknowledged_alarm_with_both_languages(
     assert d["message_en"] == "Train T05: no telemetry for 12 s"
     assert d["state"] == "unack" and d["priority"] == 2 and d["priority_name"] == "high"
     assert rec.seen == [(a.id, AlarmState.UNACK, True)]
+
+
+@pytest.mark.parametrize(
+    ("key", "train", "device", "kind"),
+    [
+        (STALE, "T05", None, "stale"),
+        ("train:T05:fault:E12", "T05", None, "fault:E12"),
+        ("train:T05:driver_not_cleared", "T05", None, "driver_not_cleared"),
+        ("headway:T07:gap", "T07", None, "headway:gap"),
+        (DC_LOW, None, "SS2", "dc_bus_voltage:low"),
+        ("substation:SS2:stale", None, "SS2", "stale"),
+        ("clock:T05:skew", None, "T05", "clock:skew"),
+        ("system:broker:down", None, "broker", "system:down"),
+        ("crew:next_shift:shortfall", None, None, "crew:next_shift:shortfall"),
+        ("odd", None, None, "odd"),
+    ],
+)
+def test_alarm_says_its_train_or_device_and_kind_as_fields(
+    book: AlarmBook, key: str, train: str | None, device: str | None, kind: str
+) -> None:
+    a = book.raise_alarm(
+        key, Priority.LOW, "x", Message("alarm.saved_text", {"vi": "vi", "en": "en"})
+    )
+    assert a is not None
+    d = a.to_dict()
+    assert (d["train"], d["device"], d["kind"]) == (train, device, kind)
+    # a restored alarm book says the same
+    assert alarm_from_dict(d).to_dict() == d
 
 
 def test_no_second_alarm_while_condition_stays_active(book: AlarmBook, clock: Clock) -> None:

@@ -11,6 +11,7 @@ import { can } from "./roles.js";
 import { hideBanner, initPage, showBanner } from "./shell.js";
 import { CrewTile } from "./crewtile.js";
 
+const DRIVER_KINDS = new Set(["driver_not_cleared", "no_driver"]); // telemetry/alarm_rules.py
 const me = await initPage("board");
 if (me) main(me); // not awaited: the page counts as loaded while its data arrives
 
@@ -106,7 +107,7 @@ async function main(me) {
   // --- rendering -------------------------------------------------------------------------
   function render() {
     if (!board) return;
-    const issues = driverIssues(board.alarms ?? []);
+    const issues = driverIssues(board.alarms);
     diagram.update(board, issues, selected);
     renderKpis(board);
     renderHeadways(board);
@@ -119,11 +120,11 @@ async function main(me) {
       : "";
   }
 
+  /** Driver alarms by train, from each alarm's own train and kind fields. */
   function driverIssues(alarms) {
     const out = new Map();
     for (const a of alarms) {
-      const m = /^train:([^:]+):(driver_not_cleared|no_driver)$/.exec(a.key ?? "");
-      if (m && a.active !== false) out.set(m[1], { kind: m[2], message: msg(a) });
+      if (a.train && DRIVER_KINDS.has(a.kind) && a.active) out.set(a.train, { kind: a.kind, message: msg(a) });
     }
     return out;
   }
