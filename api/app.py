@@ -12,7 +12,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from api import db_unavailable
+from api import db_unavailable, openapi
 from api.body_guard import BodyGuard
 from api.routes import audit, auth, board, crew, gtfs, history, marey, ops, web, ws
 from api.routes import reports as report_routes
@@ -56,6 +56,7 @@ def create_app(runtime: Runtime) -> FastAPI:
         docs_url=None,
         redoc_url=None,
     )
+    openapi.install(app)  # with the /ws/board frames
     app.add_exception_handler(RequestValidationError, _invalid_request)
     app.include_router(ops.router)
     app.include_router(board.router)

@@ -33,7 +33,13 @@ from crew import (
 )
 from crew.store import CrewStore
 from crew.store.errors import StoreError
-from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
+from crew.store.outlook import (
+    capacity_rows,
+    shift_rows,
+    shift_summaries,
+    state_counts,
+    stored_outlook,
+)
 from crew.store.records import CrewSnapshot
 from line import Line
 from line.catalogue import Message
@@ -246,12 +252,10 @@ class CrewLink:
     def _board_summary(
         self, snap: CrewSnapshot, outlook: CrewOutlook, now: datetime
     ) -> dict[str, Any]:
-        """Today's shifts, crew-constrained capacity and head counts by state."""
+        """Today's shifts, crew-constrained capacity and head counts by state (the board's
+        ``crew``: ``api.schemas.board.CrewSummary``; shifts as ``/api/crew/coverage`` has them)."""
         today = outlook.days[0]
-        counts: dict[str, int] = {}
-        for person in snap.roster.staff:
-            st = snap.history.state_at(person.id, now).value
-            counts[st] = counts.get(st, 0) + 1
+        counts = state_counts(snap, now)
         on_site = {
             m for c in snap.roster.cohorts if c.start <= now < c.planned_end for m in c.members
         }
@@ -263,20 +267,9 @@ class CrewLink:
             "first_unstaffable": _iso(outlook.first_unstaffable),
             "first_degraded": _iso(outlook.first_degraded),
             "staff": len(snap.roster.staff),
-            "by_state": counts,
+            "counts": counts,
             "on_site": len(on_site),
-            "shifts": [
-                {
-                    "shift": s.shift_id,
-                    "start_ms": int(s.start.timestamp() * 1000),
-                    "end_ms": int(s.end.timestamp() * 1000),
-                    "required": s.required,
-                    "assigned": s.assigned,
-                    "missing": s.missing,
-                    "missing_by_role": s.by_role(),
-                }
-                for s in shift_summaries(today.coverage)
-            ],
+            "shifts": shift_rows(today.coverage),
             "capacity": capacity_rows(today),
         }
 

@@ -10,13 +10,14 @@ from accounts.audit import MAX_PAGE
 from accounts.identity import Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
+from api.schemas.accounts import AuditPage
 
 router = APIRouter(prefix="/api", tags=["audit"])
 _MAX = 2**62  # integers the databases store (a larger one would be a 500, not an empty page)
 Admin = Annotated[Principal, Depends(require_roles(UserRole.ADMIN))]
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=AuditPage)
 async def audit_log(
     _: Admin,
     rt: RuntimeDep,

@@ -37,6 +37,8 @@ from api.auth import (
 )
 from api.deps import RuntimeDep
 from api.http_audit import audit_request
+from api.schemas.accounts import SignedOut
+from api.schemas.base import Wire
 from services.runtime import Runtime
 
 router = APIRouter(prefix="/api/auth", tags=["auth"])
@@ -50,7 +52,9 @@ class LoginBody(BaseModel):
     password: str = Field(min_length=1, max_length=MAX_PASSWORD_CHARS)
 
 
-class Me(BaseModel):
+class Me(Wire):
+    """Who is signed in, and the CSRF token their unsafe requests carry."""
+
     user: str
     role: str
     display_name: str = ""
@@ -115,7 +119,7 @@ async def login(body: LoginBody, request: Request, response: Response, rt: Runti
     )
 
 
-@router.post("/logout")
+@router.post("/logout", response_model=SignedOut)
 async def logout(request: Request, response: Response, rt: RuntimeDep) -> dict[str, Any]:
     """End the browser session (needs ``X-CSRF-Token`` when signed in); clears the cookies."""
     security = _security(rt)

@@ -18,6 +18,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.schemas import board as schemas
 from services.live_board import live_board
 from telemetry.alarms import AlarmError, AlarmNotFound, InvalidRequest
 
@@ -38,13 +39,13 @@ class CommentBody(BaseModel):
     text: str = Field(min_length=1, max_length=2000)
 
 
-@router.get("/board")
+@router.get("/board", response_model=schemas.Board)
 def get_board(_: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """Snapshot of the line: trains, tracks with headways, substations, alarms, KPIs."""
     return live_board(rt.state, rt.crew_link, rt.clock(), rt.health)
 
 
-@router.get("/alarms")
+@router.get("/alarms", response_model=schemas.AlarmList, response_model_exclude_none=False)
 def get_alarms(
     _: Reader,
     rt: RuntimeDep,
@@ -90,7 +91,7 @@ async def _alarm_call(
     return dict(alarm.to_dict())
 
 
-@router.post("/alarms/{alarm_id}/ack")
+@router.post("/alarms/{alarm_id}/ack", response_model=schemas.Alarm)
 async def ack_alarm(
     alarm_id: AlarmId, who: Operator, request: Request, rt: RuntimeDep
 ) -> dict[str, Any]:
@@ -101,7 +102,7 @@ async def ack_alarm(
     )  # fmt: skip
 
 
-@router.post("/alarms/{alarm_id}/shelve")
+@router.post("/alarms/{alarm_id}/shelve", response_model=schemas.Alarm)
 async def shelve_alarm(
     alarm_id: AlarmId, body: ShelveBody, who: Operator, request: Request, rt: RuntimeDep
 ) -> dict[str, Any]:
@@ -114,7 +115,7 @@ async def shelve_alarm(
     )  # fmt: skip
 
 
-@router.post("/alarms/{alarm_id}/unshelve")
+@router.post("/alarms/{alarm_id}/unshelve", response_model=schemas.Alarm)
 async def unshelve_alarm(
     alarm_id: AlarmId, who: Operator, request: Request, rt: RuntimeDep
 ) -> dict[str, Any]:
@@ -125,7 +126,7 @@ async def unshelve_alarm(
     )  # fmt: skip
 
 
-@router.post("/alarms/{alarm_id}/comment")
+@router.post("/alarms/{alarm_id}/comment", response_model=schemas.Alarm)
 async def comment_alarm(
     alarm_id: AlarmId, body: CommentBody, who: Operator, request: Request, rt: RuntimeDep
 ) -> dict[str, Any]:
@@ -136,7 +137,7 @@ async def comment_alarm(
     )  # fmt: skip
 
 
-@router.get("/rejects")
+@router.get("/rejects", response_model=schemas.Rejects)
 def get_rejects(_: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """Rejected field messages: counts by reason and recent samples for diagnosis."""
     return rt.rejects.to_dict()

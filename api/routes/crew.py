@@ -24,6 +24,8 @@ from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audited_roles
 from api.lang import LangDep
+from api.schemas import crew as out
+from api.schemas.base import CSV
 from crew.coverage import SolverSettings
 from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
 from crew.hours import WorkRecord
@@ -46,7 +48,7 @@ from crew.store import (
     VersionConflict,
     Versioned,
 )
-from crew.store.outlook import capacity_rows, shift_summaries, stored_outlook
+from crew.store.outlook import capacity_rows, shift_rows, state_counts, stored_outlook
 from line.catalogue import Lang, render
 from whatif.outlook_gate import RateLimited
 
@@ -183,13 +185,13 @@ def _now(store: CrewStore) -> datetime:
 
 
 # --- staff -----------------------------------------------------------------------------------
-@router.get("/staff")
+@router.get("/staff", response_model=list[out.StaffOut])
 async def list_staff(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
     """Everyone on the roster, with their versions."""
     return [_out(v) for v in await store.staff()]
 
 
-@router.post("/staff", status_code=201)
+@router.post("/staff", status_code=201, response_model=out.StaffOut)
 async def create_staff(
     body: Staff, who: Writer, store: StoreDep, response: Response
 ) -> dict[str, Any]:
@@ -197,7 +199,7 @@ async def create_staff(
         return _out(await store.create_staff(body, actor=who.actor), response)
 
 
-@router.get("/staff/{staff_id}")
+@router.get("/staff/{staff_id}", response_model=out.StaffOut)
 async def get_staff(
     staff_id: str, _: Reader, store: StoreDep, response: Response
 ) -> dict[str, Any]:
@@ -205,7 +207,7 @@ async def get_staff(
         return _out(await store.get_staff(staff_id), response)
 
 
-@router.put("/staff/{staff_id}")
+@router.put("/staff/{staff_id}", response_model=out.StaffOut)
 async def update_staff(
     staff_id: str,
     body: Staff,
@@ -232,7 +234,7 @@ async def delete_staff(
     return Response(status_code=204)
 
 
-@router.get("/staff/{staff_id}/history")
+@router.get("/staff/{staff_id}/history", response_model=out.StaffHistory)
 async def staff_history(staff_id: str, _: Reader, store: StoreDep) -> dict[str, Any]:
     """A person's status events and tests, and their state now."""
     with _store_errors():
@@ -254,12 +256,12 @@ async def staff_history(staff_id: str, _: Reader, store: StoreDep) -> dict[str, 
 
 
 # --- contact groups and cohorts --------------------------------------------------------------
-@router.get("/groups")
+@router.get("/groups", response_model=list[out.GroupOut])
 async def list_groups(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
     return [_out(v) for v in await store.groups()]
 
 
-@router.post("/groups", status_code=201)
+@router.post("/groups", status_code=201, response_model=out.GroupOut)
 async def create_group(
     body: ContactGroup, who: Writer, store: StoreDep, response: Response
 ) -> dict[str, Any]:
@@ -267,7 +269,7 @@ async def create_group(
         return _out(await store.create_group(body, actor=who.actor), response)
 
 
-@router.get("/groups/{group_id}")
+@router.get("/groups/{group_id}", response_model=out.GroupOut)
 async def get_group(
     group_id: str, _: Reader, store: StoreDep, response: Response
 ) -> dict[str, Any]:
@@ -275,7 +277,7 @@ async def get_group(
         return _out(await store.get_group(group_id), response)
 
 
-@router.put("/groups/{group_id}")
+@router.put("/groups/{group_id}", response_model=out.GroupOut)
 async def update_group(
     group_id: str,
     body: ContactGroup,
@@ -315,13 +317,13 @@ async def _cohort_warnings(store: CrewStore, cohort_id: str, lang: Lang) -> dict
     }
 
 
-@router.get("/cohorts")
+@router.get("/cohorts", response_model=list[out.CohortOut])
 async def list_cohorts(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
     """3-on-site cohorts: members, start, planned end, beds."""
     return [_out(v) for v in await store.cohorts()]
 
 
-@router.post("/cohorts", status_code=201)
+@router.post("/cohorts", status_code=201, response_model=out.CohortSaved)
 async def create_cohort(
     body: Cohort, who: Writer, store: StoreDep, response: Response, lang: LangDep
 ) -> dict[str, Any]:
@@ -330,7 +332,7 @@ async def create_cohort(
     return {**_out(v, response), **await _cohort_warnings(store, v.item.id, lang)}
 
 
-@router.get("/cohorts/{cohort_id}")
+@router.get("/cohorts/{cohort_id}", response_model=out.CohortOut)
 async def get_cohort(
     cohort_id: str, _: Reader, store: StoreDep, response: Response
 ) -> dict[str, Any]:
@@ -338,7 +340,7 @@ async def get_cohort(
         return _out(await store.get_cohort(cohort_id), response)
 
 
-@router.put("/cohorts/{cohort_id}")
+@router.put("/cohorts/{cohort_id}", response_model=out.CohortSaved)
 async def update_cohort(
     cohort_id: str,
     body: Cohort,
@@ -366,7 +368,7 @@ async def delete_cohort(
 
 
 # --- status, tests, cases --------------------------------------------------------------------
-@router.get("/status")
+@router.get("/status", response_model=out.StatusNow)
 async def status_now(
     _: Reader,
     store: StoreDep,
@@ -376,10 +378,8 @@ async def status_now(
     snap = await store.snapshot()
     t = at or _now(store)
     people = []
-    counts: dict[str, int] = {s.value: 0 for s in State}
     for s in snap.roster.staff:
         av = snap.history.status_at(s.id, t)
-        counts[av.state.value] += 1
         people.append(
             {
                 "staff_id": s.id,
@@ -391,17 +391,18 @@ async def status_now(
                 "awaiting_release_test": av.awaiting_release_test,
             }
         )
+    counts = state_counts(snap, t)
     return {"at": t, "revision": snap.revision, "counts": counts, "staff": people}
 
 
-@router.get("/status-events")
+@router.get("/status-events", response_model=list[StatusEvent])
 async def list_status_events(
     _: Reader, store: StoreDep, staff_id: str | None = None
 ) -> list[dict[str, Any]]:
     return [e.model_dump(mode="json") for e in await store.status_events(staff_id)]
 
 
-@router.post("/status-events", status_code=201)
+@router.post("/status-events", status_code=201, response_model=StatusEvent)
 async def record_status_event(
     body: StatusEventIn, who: Writer, store: StoreDep, response: Response
 ) -> dict[str, Any]:
@@ -417,14 +418,14 @@ async def record_status_event(
     return rec.item.model_dump(mode="json")
 
 
-@router.get("/tests")
+@router.get("/tests", response_model=list[TestResult])
 async def list_tests(
     _: Reader, store: StoreDep, staff_id: str | None = None
 ) -> list[dict[str, Any]]:
     return [t.model_dump(mode="json") for t in await store.test_results(staff_id)]
 
 
-@router.post("/tests", status_code=201)
+@router.post("/tests", status_code=201, response_model=TestResult)
 async def record_test(
     body: TestResultIn, who: Writer, store: StoreDep, response: Response
 ) -> dict[str, Any]:
@@ -440,7 +441,7 @@ async def record_test(
     return rec.item.model_dump(mode="json")
 
 
-@router.post("/cases", status_code=201)
+@router.post("/cases", status_code=201, response_model=out.CaseDeclared)
 async def declare_case(
     body: CaseIn, who: Writer, store: StoreDep, response: Response, lang: LangDep
 ) -> dict[str, Any]:
@@ -470,7 +471,7 @@ def _contact(m: ContactMark, lang: Lang) -> dict[str, Any]:
     }
 
 
-@router.get("/work")
+@router.get("/work", response_model=list[out.Work])
 async def list_work(
     _: Reader,
     store: StoreDep,
@@ -490,7 +491,7 @@ async def list_work(
     ]
 
 
-@router.post("/work", status_code=201)
+@router.post("/work", status_code=201, response_model=out.Work)
 async def record_work(
     body: WorkIn, who: Writer, store: StoreDep, response: Response
 ) -> dict[str, Any]:
@@ -561,7 +562,7 @@ async def _outlook(
         raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
 
 
-@router.get("/coverage")
+@router.get("/coverage", response_model=out.Coverage)
 async def coverage(
     who: Reader,
     rt: RuntimeDep,
@@ -575,34 +576,11 @@ async def coverage(
     snap, outlook = await _outlook(rt, store, who, start, days)
     out_days = []
     for d in outlook.days:
-        shifts = []
-        for s in shift_summaries(d.coverage):
-            shifts.append(
-                {
-                    "shift": s.shift_id,
-                    "start": s.start,
-                    "end": s.end,
-                    "required": s.required,
-                    "assigned": s.assigned,
-                    "missing": s.missing,
-                    "missing_by_role": s.by_role(),
-                    "shortfall": [
-                        {
-                            "role": x.role,
-                            "detail": x.detail,
-                            "kind": x.kind.value,
-                            "missing": x.missing,
-                            "essential": x.essential,
-                        }
-                        for x in s.short
-                    ],
-                }
-            )
         day: dict[str, Any] = {
             "date": d.service_date,
             "staffable": d.coverage.staffable,
             "solver_status": d.coverage.solver_status,
-            "shifts": shifts,
+            "shifts": shift_rows(d.coverage),
             "capacity": capacity_rows(d),
         }
         if assignments:
@@ -645,7 +623,7 @@ async def coverage(
     }
 
 
-@router.get("/capacity")
+@router.get("/capacity", response_model=out.Capacity)
 async def capacity(
     who: Reader, rt: RuntimeDep, store: StoreDep, start: FromQ = None, days: DaysQ = 15
 ) -> dict[str, Any]:
@@ -659,7 +637,7 @@ async def capacity(
 
 
 # --- roster CSV and audit --------------------------------------------------------------------
-@router.get("/roster.csv")
+@router.get("/roster.csv", response_class=Response, responses=CSV)
 async def export_roster(_: Reader, store: StoreDep) -> Response:
     """The roster (staff and contact groups) as CSV."""
     text = write_roster_csv(await store.roster())
@@ -670,7 +648,7 @@ async def export_roster(_: Reader, store: StoreDep) -> Response:
     )
 
 
-@router.post("/roster.csv")
+@router.post("/roster.csv", response_model=out.RosterImported)
 async def import_roster(
     request: Request,
     who: Writer,
@@ -715,7 +693,7 @@ async def import_roster(
     }
 
 
-@router.get("/audit")
+@router.get("/audit", response_model=list[out.CrewChange])
 async def audit(
     _: Reader,
     store: StoreDep,

@@ -13,13 +13,14 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, date, datetime
-from typing import Literal
+from typing import Any, Literal
 
 from fastapi import APIRouter, HTTPException, Request, Response
 from fastapi.responses import JSONResponse
 from google.transit import gtfs_realtime_pb2 as rt_pb
 
 from api.deps import RuntimeDep
+from api.schemas.base import file_response
 from feeds.geo import NoCoordinates
 from feeds.live import LiveSnapshot, live_snapshot
 from feeds.realtime import (
@@ -36,6 +37,14 @@ from services.runtime import Runtime
 router = APIRouter(tags=["passenger feeds"])
 
 PROTOBUF = "application/x-protobuf"
+#: Not pydantic models: the shapes are the GTFS and GTFS-Realtime standards (gtfs.org).
+GTFS_ZIP = file_response("application/zip", "the GTFS static feed (zip of CSV files)")
+GTFS_RT: dict[int | str, dict[str, Any]] = {
+    200: {
+        "description": "a GTFS-Realtime FeedMessage: protobuf, or ?format=json its JSON mapping",
+        "content": {PROTOBUF: {}, "application/json": {}},
+    }
+}
 Format = Literal["pb", "json"]
 
 
@@ -67,7 +76,7 @@ def _feed(
     )
 
 
-@router.get("/gtfs/static.zip", response_class=Response)
+@router.get("/gtfs/static.zip", response_class=Response, responses=GTFS_ZIP)
 def gtfs_static(rt: RuntimeDep, request: Request) -> Response:
     """The GTFS static feed of the line (zip of CSV files)."""
     timetable = rt.line.timetable(rt.settings.state.timetable)
@@ -90,19 +99,19 @@ def gtfs_static(rt: RuntimeDep, request: Request) -> Response:
     return Response(body, media_type="application/zip", headers=headers)
 
 
-@router.get("/gtfs-rt/vehicle-positions", response_class=Response)
+@router.get("/gtfs-rt/vehicle-positions", response_class=Response, responses=GTFS_RT)
 def gtfs_rt_vehicle_positions(rt: RuntimeDep, format: Format = "pb") -> Response:
     """GTFS-Realtime VehiclePositions of the trains in passenger service."""
     return _feed(rt, vehicle_positions, format)
 
 
-@router.get("/gtfs-rt/trip-updates", response_class=Response)
+@router.get("/gtfs-rt/trip-updates", response_class=Response, responses=GTFS_RT)
 def gtfs_rt_trip_updates(rt: RuntimeDep, format: Format = "pb") -> Response:
     """GTFS-Realtime TripUpdates: delays of running trips, cancelled trips."""
     return _feed(rt, trip_updates, format)
 
 
-@router.get("/gtfs-rt/alerts", response_class=Response)
+@router.get("/gtfs-rt/alerts", response_class=Response, responses=GTFS_RT)
 def gtfs_rt_alerts(rt: RuntimeDep, format: Format = "pb") -> Response:
     """GTFS-Realtime Alerts for passengers, in Vietnamese and English."""
     return _feed(rt, service_alerts, format)

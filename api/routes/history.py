@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query
 from accounts.identity import READERS, Principal
 from api.auth import require_roles
 from api.deps import RuntimeDep
+from api.schemas.ops import History
 from telemetry.sinks.base import HistoryUnavailable
 
 router = APIRouter(prefix="/api/history", tags=["history"])
@@ -33,7 +34,7 @@ async def _recent(
     return {"entity": entity, "measurement": measurement, "since_ms": since, "rows": rows}
 
 
-@router.get("/trains/{train}")
+@router.get("/trains/{train}", response_model=History)
 async def train_history(
     train: str, _: Reader, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
 ) -> dict[str, Any]:
@@ -47,7 +48,7 @@ async def train_history(
     return await _recent(rt, "train", train, minutes, fields, now)
 
 
-@router.get("/substations/{device}")
+@router.get("/substations/{device}", response_model=History)
 async def substation_history(
     device: str, _: Reader, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
 ) -> dict[str, Any]:

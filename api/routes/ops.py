@@ -9,11 +9,13 @@ from fastapi import APIRouter, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api.deps import RuntimeDep
+from api.schemas.base import file_response
+from api.schemas.ops import Healthz
 
 router = APIRouter(tags=["ops"])
 
 
-@router.get("/healthz")
+@router.get("/healthz", response_model=Healthz, responses={503: {"model": Healthz}})
 def healthz(rt: RuntimeDep, response: Response) -> dict[str, Any]:
     """Every dependency's state (``ok`` / ``degraded`` / ``down``) and the overall one.
 
@@ -35,7 +37,11 @@ def healthz(rt: RuntimeDep, response: Response) -> dict[str, Any]:
     return body
 
 
-@router.get("/metrics")
+@router.get(
+    "/metrics",
+    response_class=Response,
+    responses=file_response(CONTENT_TYPE_LATEST, "Prometheus text exposition format"),
+)
 def metrics(rt: RuntimeDep) -> Response:
     """Prometheus metrics. Deliberately anonymous, like ``/healthz``: Prometheus scrapes it
     without credentials, and it holds counters and gauges only (no names, no crew data).

@@ -22,6 +22,8 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request
+from api.schemas import reports as out
+from api.schemas.base import HTML, PDF
 from reports.model import ReportKind
 from reports.service import ReportNotFound, ReportService
 from reports.store import ReportRecord
@@ -58,7 +60,7 @@ async def _record(svc: ReportService, report_id: str) -> ReportRecord:
         raise HTTPException(404, str(exc)) from exc
 
 
-@router.post("", status_code=201)
+@router.post("", status_code=201, response_model=out.Report)
 async def make_report(who: Producer, svc: ServiceDep, request: Request) -> Response:
     """Make a situation report now: the period since the last scheduled report, facts as of
     now. Takes a few seconds (the coverage outlook is solved)."""
@@ -67,7 +69,7 @@ async def make_report(who: Producer, svc: ServiceDep, request: Request) -> Respo
     return _json(rec.as_dict(), 201, {"Location": f"/api/reports/{rec.id}"})
 
 
-@router.get("")
+@router.get("", response_model=list[out.Report])
 async def list_reports(
     _who: Reader, svc: ServiceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> Response:
@@ -75,7 +77,7 @@ async def list_reports(
     return _json([r.as_dict() for r in await svc.list(limit)])
 
 
-@router.get("/{report_id}.html")
+@router.get("/{report_id}.html", response_class=Response, responses=HTML)
 async def report_html(report_id: ReportId, _who: Reader, svc: ServiceDep) -> Response:
     """The report as a self-contained page."""
     rec = await _record(svc, report_id)
@@ -86,7 +88,7 @@ async def report_html(report_id: ReportId, _who: Reader, svc: ServiceDep) -> Res
     )
 
 
-@router.get("/{report_id}.pdf")
+@router.get("/{report_id}.pdf", response_class=Response, responses=PDF)
 async def report_pdf(report_id: ReportId, _who: Reader, svc: ServiceDep) -> Response:
     """The report as a PDF download."""
     rec = await _record(svc, report_id)
@@ -97,7 +99,7 @@ async def report_pdf(report_id: ReportId, _who: Reader, svc: ServiceDep) -> Resp
     )
 
 
-@router.get("/{report_id}")
+@router.get("/{report_id}", response_model=out.ReportWithContent)
 async def get_report(report_id: ReportId, _who: Reader, svc: ServiceDep) -> Response:
     """One report: its record and every fact it states."""
     rec = await _record(svc, report_id)

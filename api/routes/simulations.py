@@ -27,6 +27,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.schemas import simulations as out
 from simulation import PRESETS, Scenario, WhatIfResult, scenario_from_data, scenario_preset
 from simulation.verdict import with_verdict
 from whatif.service import QueueFull, RunNotFinished, RunNotFound, RunView, SimulationService
@@ -121,7 +122,7 @@ def _with_result(view: RunView, result: str | None) -> Response:
     return Response(head[:-1] + b',"result":' + tail + b"}", media_type="application/json")
 
 
-@router.get("/scenarios")
+@router.get("/scenarios", response_model=list[out.Preset])
 async def scenarios(_who: Reader) -> Response:
     """The preset scenarios, with every parameter."""
     out = []
@@ -133,7 +134,7 @@ async def scenarios(_who: Reader) -> Response:
     return _json(out)
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, response_model=out.Run)
 async def submit(body: SimulationIn, who: Planner, svc: ServiceDep, request: Request) -> Response:
     """Queue a what-if run; follow it at ``Location``."""
     detail: dict[str, Any] = {
@@ -163,7 +164,7 @@ async def submit(body: SimulationIn, who: Planner, svc: ServiceDep, request: Req
     return _json(view.as_dict(), 202, {"Location": f"/api/simulations/{view.id}"})
 
 
-@router.get("")
+@router.get("", response_model=list[out.Run])
 async def list_runs(
     _who: Reader, svc: ServiceDep, limit: Annotated[int, Query(ge=1, le=1000)] = 100
 ) -> Response:
@@ -171,7 +172,7 @@ async def list_runs(
     return _json([v.as_dict() for v in await svc.list(limit)])
 
 
-@router.get("/compare")
+@router.get("/compare", response_model=out.Comparison)
 async def compare(
     _who: Reader,
     svc: ServiceDep,
@@ -187,7 +188,7 @@ async def compare(
         raise HTTPException(409, str(exc)) from exc
 
 
-@router.get("/{run_id}")
+@router.get("/{run_id}", response_model=out.RunWithResult)
 async def get_run(run_id: str, _who: Reader, svc: ServiceDep) -> Response:
     """Status, progress, and the result once the run is done."""
     try:
@@ -197,7 +198,7 @@ async def get_run(run_id: str, _who: Reader, svc: ServiceDep) -> Response:
     return _with_result(view, await svc.result_json(run_id))
 
 
-@router.post("/{run_id}/cancel")
+@router.post("/{run_id}/cancel", response_model=out.Run)
 async def cancel(run_id: str, who: Planner, svc: ServiceDep, request: Request) -> Response:
     """Stop a queued or running run: its workers are terminated, and the answer says
     ``cancelled`` once it has stopped."""

@@ -25,6 +25,8 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.schemas import simulations as out
+from api.schemas.base import PNG
 from simulation import Scenario, scenario_from_data, scenario_preset
 from simulation.sweep import SweepSpec
 from whatif.sweeps import SweepNotFound, SweepQueueFull, SweepService
@@ -72,7 +74,7 @@ def _base(spec: SweepSpec) -> Scenario:
         ) from exc
 
 
-@router.post("", status_code=202)
+@router.post("", status_code=202, response_model=out.Sweep)
 async def submit(body: SweepSpec, who: Planner, svc: ServiceDep, request: Request) -> Response:
     """Queue a sweep; follow it at ``Location``."""
     detail: dict[str, Any] = {
@@ -105,13 +107,13 @@ async def submit(body: SweepSpec, who: Planner, svc: ServiceDep, request: Reques
     return _json(job.as_dict(), 202, {"Location": f"/api/simulations/sweeps/{job.id}"})
 
 
-@router.get("")
+@router.get("", response_model=list[out.Sweep])
 async def list_sweeps(_who: Reader, svc: ServiceDep) -> Response:
     """The latest sweeps first (without their results)."""
     return _json([j.as_dict() for j in svc.list()])
 
 
-@router.get("/{sweep_id}")
+@router.get("/{sweep_id}", response_model=out.SweepWithResult)
 async def get_sweep(sweep_id: str, _who: Reader, svc: ServiceDep) -> Response:
     """Status, progress, and the result once the sweep is done."""
     try:
@@ -121,7 +123,7 @@ async def get_sweep(sweep_id: str, _who: Reader, svc: ServiceDep) -> Response:
     return _json({**job.as_dict(), "result": job.result})
 
 
-@router.get("/{sweep_id}/tornado.png")
+@router.get("/{sweep_id}/tornado.png", response_class=Response, responses=PNG)
 async def tornado(sweep_id: str, _who: Reader, svc: ServiceDep) -> Response:
     """The tornado chart of a finished sweep (409 until it is done)."""
     try:
@@ -133,7 +135,7 @@ async def tornado(sweep_id: str, _who: Reader, svc: ServiceDep) -> Response:
     return Response(png, media_type="image/png")
 
 
-@router.post("/{sweep_id}/cancel")
+@router.post("/{sweep_id}/cancel", response_model=out.Sweep)
 async def cancel(sweep_id: str, who: Planner, svc: ServiceDep, request: Request) -> Response:
     """Stop a queued or running sweep (it reports ``cancelled`` once its workers stop)."""
     try:

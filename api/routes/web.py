@@ -17,6 +17,7 @@ from fastapi.staticfiles import StaticFiles
 from accounts.identity import READERS, Principal
 from api.auth import require_roles
 from api.deps import RuntimeDep
+from api.schemas.ops import LineGeometry
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
@@ -56,7 +57,7 @@ async def root() -> RedirectResponse:
     return RedirectResponse("/board", status_code=307)
 
 
-@router.get("/api/line", tags=["board"])
+@router.get("/api/line", tags=["board"], response_model=LineGeometry)
 def line_geometry(_: Reader, rt: RuntimeDep) -> dict[str, Any]:
     """What the line diagram draws: stations, substations and the depot with chainages (m)."""
     line = rt.line

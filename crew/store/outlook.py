@@ -16,6 +16,7 @@ from functools import partial
 from crew.coverage import DayCoverage, SolverSettings
 from crew.duties import DutyKind, StaffingStandard
 from crew.forecast import CrewOutlook, DayOutlook, crew_outlook
+from crew.model import State
 from crew.store.records import CrewSnapshot
 from crew.store.service import CrewStore
 from line import Line, Timetable
@@ -161,3 +162,40 @@ def capacity_rows(day: DayOutlook) -> list[dict[str, object]]:
         }
         for c in day.capacity
     ]
+
+
+def shift_rows(day: DayCoverage) -> list[dict[str, object]]:
+    """JSON-ready shift summaries of ``day`` (:func:`shift_summaries`): the one shape of a
+    shift's coverage, for the coverage API and the board's crew tile alike (ISO 8601 times
+    with their offset)."""
+    return [
+        {
+            "shift": s.shift_id,
+            "start": s.start.isoformat(),
+            "end": s.end.isoformat(),
+            "required": s.required,
+            "assigned": s.assigned,
+            "missing": s.missing,
+            "missing_by_role": s.by_role(),
+            "shortfall": [
+                {
+                    "role": x.role,
+                    "detail": x.detail,
+                    "kind": x.kind.value,
+                    "missing": x.missing,
+                    "essential": x.essential,
+                }
+                for x in s.short
+            ],
+        }
+        for s in shift_summaries(day)
+    ]
+
+
+def state_counts(snap: CrewSnapshot, at: datetime) -> dict[str, int]:
+    """Head counts by state at ``at``, every state named (0 included): ``/api/crew/status``
+    and the board's crew tile count the same way."""
+    counts = {s.value: 0 for s in State}
+    for person in snap.roster.staff:
+        counts[snap.history.state_at(person.id, at).value] += 1
+    return counts

@@ -131,7 +131,7 @@ async def test_f0_driver_at_the_cab_raises_a_critical_alarm(
             # the board's crew picture follows the record within seconds, not at the next solve
             async def crew_shows_f0() -> dict[str, Any] | None:
                 crew = (await http.get("/api/board", headers=OP)).json()["crew"]
-                return crew if crew and crew["by_state"].get("f0_isolation") == 1 else None
+                return crew if crew and crew["counts"]["f0_isolation"] == 1 else None
 
             crew = await until(crew_shows_f0, timeout_s=20)
             assert crew["staff"] == 2 and crew["capacity"], crew
@@ -185,9 +185,16 @@ async def test_logons_are_booked_once_and_next_shift_shortfall_warns(tmp_path: P
         await link.check_next_shift()
         assert not [a for a in alarms.active() if a.key.startswith("crew:")]
         assert link.summary is not None
-        later = [x for x in link.summary["shifts"] if x["start_ms"] > clock_ms]
+        later = [
+            x
+            for x in link.summary["shifts"]
+            if datetime.fromisoformat(x["start"]).timestamp() * 1000 > clock_ms
+        ]
         assert later and all(x["missing"] == 0 for x in later), later
-        assert link.summary["by_state"] == {"available": len(roster.staff)}
+        counts = link.summary["counts"]
+        assert (
+            counts["available"] == len(roster.staff) and sum(counts.values()) == counts["available"]
+        )
         drivers = [p.id for p in roster.staff if p.role.value == "driver"]
         for sid in drivers[:50]:
             await store.declare_case(sid, now - timedelta(hours=1), actor="test")
@@ -198,7 +205,7 @@ async def test_logons_are_booked_once_and_next_shift_shortfall_warns(tmp_path: P
         assert re.search(r"short of staff: driver \d+", warn.message_en), warn.message_en
         assert re.search(r"thiếu người: lái tàu \d+", warn.message), warn.message
         summary = link.summary
-        assert summary is not None and summary["by_state"]["f0_isolation"] == 50
+        assert summary is not None and summary["counts"]["f0_isolation"] == 50
         degraded = [c for c in summary["capacity"] if c["degraded"]]
         assert degraded, summary["capacity"]
         assert all(c["trains"] < c["planned_trains"] for c in degraded)
