@@ -12,7 +12,8 @@ from pydantic.json_schema import models_json_schema
 from api.schemas.board import DeltaFrame, HeartbeatFrame, ResyncRequest, SnapshotFrame
 
 #: Models only a websocket carries (server → client frames, and the client's one request).
-WS_MODELS = (SnapshotFrame, DeltaFrame, HeartbeatFrame, ResyncRequest)
+FRAMES = (SnapshotFrame, DeltaFrame, HeartbeatFrame)
+WS_MODELS = (*FRAMES, ResyncRequest)
 
 
 def install(app: FastAPI) -> None:
@@ -33,6 +34,11 @@ def install(app: FastAPI) -> None:
             schemas = doc.setdefault("components", {}).setdefault("schemas", {})
             for name, schema in defs.get("$defs", {}).items():
                 schemas.setdefault(name, schema)
+            schemas["BoardFrame"] = {
+                "description": "Every frame the server sends on /ws/board (by its type).",
+                "oneOf": [{"$ref": f"#/components/schemas/{m.__name__}"} for m in FRAMES],
+                "discriminator": {"propertyName": "type"},
+            }
             app.openapi_schema = doc
         return app.openapi_schema
 

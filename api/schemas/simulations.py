@@ -66,6 +66,7 @@ class RunWithResult(Run):
 
 
 class RunMeta(Wire):
+    id: str = Field(description="the run's id")
     scenario: str
     seed: int
     replications: int

@@ -11,6 +11,9 @@ import { can } from "./roles.js";
 import { hideBanner, initPage, showBanner } from "./shell.js";
 import { CrewTile } from "./crewtile.js";
 
+/** @typedef {import("./types.js").Board} Board */
+/** @typedef {import("./types.js").Alarm} Alarm */
+
 const DRIVER_KINDS = new Set(["driver_not_cleared", "no_driver"]); // telemetry/alarm_rules.py
 const me = await initPage("board");
 if (me) main(me); // not awaited: the page counts as loaded while its data arrives
@@ -120,7 +123,8 @@ async function main(me) {
       : "";
   }
 
-  /** Driver alarms by train, from each alarm's own train and kind fields. */
+  /** Driver alarms by train, from each alarm's own train and kind fields.
+   * @param {Alarm[]} alarms */
   function driverIssues(alarms) {
     const out = new Map();
     for (const a of alarms) {
@@ -143,16 +147,17 @@ async function main(me) {
     );
   }
 
+  /** @param {Board} b */
   function renderKpis(b) {
-    const k = b.kpis ?? {};
+    const k = b.kpis;
     const planned = k.trains_planned;
-    const inService = k.trains_in_service ?? 0;
-    const hw = k.mean_headway_s ?? {};
+    const inService = k.trains_in_service;
+    const hw = k.mean_headway_s;
     const ph = k.planned_headway_s;
     const hwCls = (v) => (v && ph && v > ph * 1.5 ? "warn" : "");
-    const al = k.alarms ?? {};
-    const trips = k.trips ?? null; // {due, run, lost, …} since monitoring began today
-    const lost = trips?.lost ?? null;
+    const al = k.alarms;
+    const trips = k.trips; // since monitoring began today
+    const lost = trips.lost;
     const punct = k.punctuality_pct;
     fill(
       $("#kpis"),
@@ -188,30 +193,30 @@ async function main(me) {
       tile(
         "lost",
         t("kpi.trips_lost"),
-        lost === null ? "—" : fmtNum(lost),
-        trips ? t("kpi.trips_run", { run: trips.run ?? 0, due: trips.due ?? 0 }) : t("kpi.trips_lost_extra"),
+        fmtNum(lost),
+        t("kpi.trips_run", { run: trips.run, due: trips.due }),
         lost ? "warn" : "",
       ),
       tile(
         "alarms",
         t("kpi.alarms"),
-        `${al.unacked ?? 0} / ${al.shown ?? 0}`,
-        t("kpi.alarms_extra", { rate: al.rate_per_10min ?? 0 }),
+        `${al.unacked} / ${al.shown}`,
+        t("kpi.alarms_extra", { rate: al.rate_per_10min }),
         al.unacked ? "alert" : "",
       ),
       tile(
         "telemetry",
         t("kpi.telemetry"),
-        `${k.trains_reporting ?? 0} / ${line.trains.length}`,
-        t("kpi.telemetry_extra", { n: k.stale_substations ?? 0 }),
-        (k.trains_reporting ?? 0) < line.trains.length || k.stale_substations ? "warn" : "",
+        `${k.trains_reporting} / ${line.trains.length}`,
+        t("kpi.telemetry_extra", { n: k.stale_substations }),
+        k.trains_reporting < line.trains.length || k.stale_substations ? "warn" : "",
       ),
     );
     const flood = al.flood;
     if (flood) {
       showBanner(
         "flood",
-        t("alarm.flood", { n: al.rate_per_10min, limit: al.flood_per_10min ?? 10 }),
+        t("alarm.flood", { n: al.rate_per_10min, limit: al.flood_per_10min }),
         "error",
       );
     } else hideBanner("flood");
@@ -219,7 +224,7 @@ async function main(me) {
     // cannot be trusted, naming what failed
     const hl = b.health;
     if (hl && hl.status !== "ok") {
-      const bad = Object.entries(hl.dependencies ?? {})
+      const bad = Object.entries(hl.dependencies)
         .filter(([, d]) => d.status !== "ok")
         .map(([name, d]) => `${name}: ${t(`health.status.${d.status}`)}`);
       showBanner(
@@ -231,9 +236,9 @@ async function main(me) {
   }
 
   function renderHeadways(b) {
-    const rows = (b.tracks ?? []).map((tr) => {
+    const rows = b.tracks.map((tr) => {
       const planned = tr.planned_headway_s;
-      const chips = (tr.headways ?? []).map((hw) => {
+      const chips = tr.headways.map((hw) => {
         const ratio = planned ? Math.min(2, hw.headway_s / planned) : 1;
         return h(
           "li",
@@ -267,18 +272,14 @@ async function main(me) {
   let alarmSig = "";
 
   function renderAlarms(b) {
-    const k = b.kpis?.alarms ?? {};
-    $("#alarm-summary").textContent = t("alarm.summary", {
-      shown: k.shown ?? 0,
-      unacked: k.unacked ?? 0,
-      shelved: k.shelved ?? 0,
-    });
+    const k = b.kpis.alarms;
+    $("#alarm-summary").textContent = t("alarm.summary", { shown: k.shown, unacked: k.unacked, shelved: k.shelved });
     shelvedBtn.hidden = !k.shelved && shelvedBox.hidden;
-    shelvedBtn.textContent = t("alarm.shelved_list", { n: k.shelved ?? 0 });
-    const alarms = [...(b.alarms ?? [])].sort(
+    shelvedBtn.textContent = t("alarm.shelved_list", { n: k.shelved });
+    const alarms = [...b.alarms].sort(
       (x, y) => x.priority - y.priority || y.raised_ms - x.raised_ms,
     );
-    const sig = JSON.stringify(alarms.map((a) => [a.id, a.state, a.active, a.raised_ms, a.comments?.length]));
+    const sig = JSON.stringify(alarms.map((a) => [a.id, a.state, a.active, a.raised_ms, a.comments.length]));
     if (sig === alarmSig) return; // keep focus and hover where they are
     alarmSig = sig;
     const focused = document.activeElement?.dataset?.focusKey;
@@ -418,7 +419,7 @@ async function main(me) {
     }
     const state = t(`alarm.state_${a.state}`);
     const who = a.acked_by ? ` · ${a.acked_by}` : "";
-    const comments = (a.comments ?? []).map((c) =>
+    const comments = a.comments.map((c) =>
       h("div", { class: "comment" }, `${fmtTime(c.ts_ms)} ${c.user}: ${c.text}`),
     );
     return h(
@@ -527,7 +528,7 @@ async function main(me) {
 
   function renderTrains(b, issues) {
     const body = $("#trains tbody");
-    const trains = [...(b.trains ?? [])].sort((x, y) => x.train.localeCompare(y.train));
+    const trains = [...b.trains].sort((x, y) => x.train.localeCompare(y.train));
     for (const tr of trains) {
       let row = trainRows.get(tr.train);
       if (!row) {
@@ -560,7 +561,7 @@ async function main(me) {
       load.textContent = noData ? "—" : `${fmtNum(tr.load_pct)}%`;
       load.className = `num ${loadClass(tr.load_pct)}`;
       const issue = issues.get(tr.train);
-      const faults = tr.faults ?? [];
+      const faults = tr.faults;
       fill(
         driver,
         tr.driver ?? "—",
@@ -580,21 +581,21 @@ async function main(me) {
 
   // --- substations -------------------------------------------------------------------------
   function renderSubstations(b) {
-    const now = b.now_ms ?? Date.now();
-    const rows = (b.substations ?? []).map((ss) => {
-      const v = ss.values ?? {};
-      const bits = ss.bits ?? {};
+    const now = b.now_ms;
+    const rows = b.substations.map((ss) => {
+      const v = ss.values;
+      const bits = ss.bits;
       const dot = (on, label) =>
         h("span", { class: `bit ${on ? "on" : "off"}`, title: `${label}: ${on ? t("ss.closed") : t("ss.open")}` }, on ? "●" : "○");
       const age = ss.ts_ms ? (now - ss.ts_ms) / 1000 : null;
       const status = ss.stale
         ? t("ss.stale", { age: fmtAge(age) })
-        : ss.alarms?.length
+        : ss.alarms.length
           ? ss.alarms.map(violationText).join(", ")
           : t("ss.ok");
       return h(
         "tr",
-        { class: ss.stale ? "stale" : ss.alarms?.length ? "alarm" : "", dataset: { ss: ss.id } },
+        { class: ss.stale ? "stale" : ss.alarms.length ? "alarm" : "", dataset: { ss: ss.id } },
         h("th", { scope: "row", title: ss.name }, ss.id, h("span", { class: "muted small" }, ` ${ss.name}`)),
         h("td", { class: "num" }, fmtNum(v.dc_bus_voltage)),
         h("td", { class: "num" }, fmtNum(v.feeder_current)),

@@ -10,6 +10,10 @@
 // Train ages: a train in a frame carries its age as of that frame's ts_ms and is resent only
 // when it changes, so the age shown is age_s + (latest frame ts − the train's frame ts).
 
+/** @typedef {import("./types.js").Board} Board */
+/** @typedef {import("./types.js").BoardFrame} BoardFrame */
+/** @typedef {import("./types.js").DeltaFrame} DeltaFrame */
+
 export class BoardSocket {
   /**
    * @param {object} o
@@ -95,15 +99,16 @@ export class BoardSocket {
     };
   }
 
+  /** @param {BoardFrame} msg */
   _handle(msg) {
     if (typeof msg.ts_ms === "number") this.frameTs = msg.ts_ms;
     if (msg.type === "snapshot") {
       clearTimeout(this.resyncTimer);
       this.resyncing = false;
       this.seq = msg.seq;
-      const ts = msg.ts_ms ?? msg.board.now_ms;
+      const ts = msg.ts_ms;
       this.board = msg.board;
-      this.trains = new Map((msg.board.trains ?? []).map((tr) => [tr.train, { ...tr, _ts: ts }]));
+      this.trains = new Map(msg.board.trains.map((tr) => [tr.train, { ...tr, _ts: ts }]));
       this.board.trains = [...this.trains.values()];
       this.attempt = 0;
       this._setState("live");
@@ -149,12 +154,13 @@ export class BoardSocket {
     }, 3000);
   }
 
+  /** @param {DeltaFrame} delta */
   _apply(delta) {
     const ts = delta.ts_ms;
-    for (const tr of delta.trains ?? []) {
-      this.trains.set(tr.train, { ...(this.trains.get(tr.train) ?? {}), ...tr, _ts: ts });
+    for (const tr of delta.trains) {
+      this.trains.set(tr.train, { ...tr, _ts: ts }); // a train in a delta is whole
     }
-    for (const id of delta.removed_trains ?? []) this.trains.delete(id);
+    for (const id of delta.removed_trains) this.trains.delete(id);
     const next = { ...this.board, trains: [...this.trains.values()] };
     for (const [k, v] of Object.entries(delta)) {
       if (!["type", "seq", "ts_ms", "trains", "removed_trains"].includes(k)) next[k] = v;

@@ -35,9 +35,12 @@ async function main(me) {
   if (editor) $("#entry-forms").hidden = false;
   else for (const el of $$(".editor-only")) el.remove(); // no control that could only fail
 
+  /** @type {import("./types.js").StaffOut[]} */
   let staff = [];
+  /** @type {import("./types.js").StatusNow | {staff: [], revision: null}} */
   let status = { staff: [], revision: null };
   let cohorts = [];
+  /** @type {import("./types.js").Coverage | null} */
   let coverage = null;
   let coverageError = null;
   let coverageRevision;
@@ -55,7 +58,7 @@ async function main(me) {
       fill($("#roster tbody"), h("tr", {}, h("td", { colspan: 7, class: "error" }, describeError(err))));
       return;
     }
-    $("#crew-revision").textContent = t("crew.revision", { rev: status.revision ?? "—" });
+    $("#crew-revision").textContent = t("crew.revision", { rev: status.revision });
     fill($("#staff-ids"), staff.map((s) => h("option", { value: s.id }, s.name)));
     renderRoster();
     renderCohorts();
@@ -279,7 +282,7 @@ async function main(me) {
           method: "POST",
           body: { staff_id: v.staff_id, at: v.at ? fromLocalInput(v.at) : null },
         });
-        const contacts = out.contacts ?? [];
+        const contacts = out.contacts;
         showMessage(form, t("crew.case_done", { id: v.staff_id, n: contacts.length }), true);
         fill(
           $("#case-result"),
@@ -474,7 +477,7 @@ async function main(me) {
       coverage.days.map((d) => {
         const missing = {};
         for (const s of d.shifts) {
-          for (const [role, n] of Object.entries(s.missing_by_role ?? {})) missing[role] = (missing[role] ?? 0) + n;
+          for (const [role, n] of Object.entries(s.missing_by_role)) missing[role] = (missing[role] ?? 0) + n;
         }
         const degraded = d.capacity.filter((p) => p.degraded);
         const short = Object.values(missing).some((n) => n > 0);
@@ -560,7 +563,7 @@ async function main(me) {
     renderRoster();
     renderCohorts();
     renderCoverage();
-    $("#crew-revision").textContent = t("crew.revision", { rev: status.revision ?? "—" });
+    $("#crew-revision").textContent = t("crew.revision", { rev: status.revision ?? "—" }); // not loaded yet
   });
 
   await loadAll();

@@ -3,7 +3,8 @@
 //
 // When the board frames carry a "crew" key the tile draws from it; until the first such frame
 // it asks the crew API itself: the cheap /status every few seconds, and /coverage again only
-// when the crew record's revision has moved.
+// when the crew record's revision has moved. Both carry the same shift and capacity shapes
+// (types.js: Shift, CapacityPeriod) and counts by state with every state named.
 
 import { api, describeError } from "./api.js";
 import { fill, h } from "./dom.js";
@@ -29,7 +30,7 @@ export class CrewTile {
       this.fromFrames = true;
       clearInterval(this.timer);
     }
-    const m = normalise(crew);
+    const m = fromSummary(crew);
     const sig = JSON.stringify(m);
     if (sig !== this.sig) {
       this.sig = sig;
@@ -44,13 +45,12 @@ export class CrewTile {
     this.busy = true;
     try {
       const status = await api("/api/crew/status");
-      const counts = countsOf(status.staff ?? []);
       if (status.revision !== this.revision || !this.model) {
         const cov = await api("/api/crew/coverage?days=1");
         this.revision = status.revision;
-        this.model = normalise({ counts, coverage: cov });
+        this.model = fromApi(status, cov);
       } else {
-        this.model = { ...this.model, counts };
+        this.model = { ...this.model, counts: status.counts };
       }
       this.error = null;
     } catch (err) {
@@ -67,12 +67,12 @@ export class CrewTile {
       fill(this.host, h("p", { class: "muted" }, this.error ?? t("crew.loading")));
       return;
     }
-    const counts = m.counts ?? {};
+    const counts = m.counts;
     const out = OUT_STATES.map((s) =>
       h(
         "li",
         { class: `count ${s} ${counts[s] ? "nonzero" : ""}`, dataset: { state: s } },
-        h("span", { class: "n" }, fmtNum(counts[s] ?? 0)),
+        h("span", { class: "n" }, fmtNum(counts[s])),
         " ",
         t(`state.${s}`),
       ),
@@ -90,8 +90,8 @@ export class CrewTile {
           h("td", { class: "num missing" }, fmtNum(s.missing)),
         ),
       );
-    const required = m.shifts.reduce((n, s) => n + (s.required ?? 0), 0);
-    const assigned = m.shifts.reduce((n, s) => n + (s.assigned ?? 0), 0);
+    const required = m.shifts.reduce((n, s) => n + s.required, 0);
+    const assigned = m.shifts.reduce((n, s) => n + s.assigned, 0);
     const periods = m.periods.map((p) =>
       h(
         "li",
@@ -107,10 +107,10 @@ export class CrewTile {
       ),
     );
     const degraded = m.periods.filter((p) => p.degraded).length;
-    const missing = m.shifts.reduce((n, s) => n + (s.missing ?? 0), 0);
+    const missing = m.shifts.reduce((n, s) => n + s.missing, 0);
     this.host.dataset.missing = String(missing);
     this.host.dataset.degraded = String(degraded);
-    this.host.dataset.f0 = String(counts.f0_isolation ?? 0);
+    this.host.dataset.f0 = String(counts.f0_isolation);
     fill(
       this.host,
       h(
@@ -157,39 +157,38 @@ export class CrewTile {
   }
 }
 
-function countsOf(staff) {
-  const c = {};
-  for (const p of staff) c[p.state] = (c[p.state] ?? 0) + 1;
-  return c;
+/** @typedef {import("./types.js").CrewSummary} CrewSummary */
+/** @typedef {import("./types.js").Coverage} Coverage */
+/** @typedef {import("./types.js").StatusNow} StatusNow */
+
+/**
+ * The tile's model from the board's crew key.
+ * @param {CrewSummary} crew
+ */
+export function fromSummary(crew) {
+  return {
+    date: crew.service_date,
+    counts: crew.counts,
+    onSite: crew.on_site,
+    firstDegraded: crew.first_degraded,
+    shifts: crew.shifts,
+    periods: crew.capacity,
+  };
 }
 
-/** Accepts /api/crew/coverage's first day, or the board's crew key, in a few shapes. */
-export function normalise(crew) {
-  const cov = crew.coverage ?? crew;
-  const day = Array.isArray(cov.days) ? cov.days[0] ?? {} : cov;
-  const shifts = (day.shifts ?? crew.shifts ?? []).map((s) => ({
-    shift: s.shift ?? s.shift_id,
-    required: s.required,
-    assigned: s.assigned,
-    missing: s.missing,
-  }));
-  let periods = day.capacity ?? crew.capacity ?? crew.periods ?? [];
-  if (!Array.isArray(periods)) periods = periods.periods ?? periods.days?.[0]?.periods ?? [];
+/**
+ * The tile's model from the crew API: head counts now, and one day of coverage.
+ * @param {StatusNow} status
+ * @param {Coverage} coverage
+ */
+export function fromApi(status, coverage) {
+  const day = coverage.days[0];
   return {
-    date: day.date ?? crew.service_date ?? crew.date ?? null,
-    counts: crew.by_state ?? crew.counts ?? crew.status_counts ?? {},
-    onSite: crew.on_site ?? null,
-    firstDegraded: crew.first_degraded ?? cov.first_degraded ?? null,
-    shifts,
-    periods: periods.map((p) => ({
-      period: p.period,
-      start: p.start,
-      end: p.end,
-      trains: p.trains,
-      planned_trains: p.planned_trains,
-      headway_s: p.headway_s,
-      planned_headway_s: p.planned_headway_s,
-      degraded: Boolean(p.degraded),
-    })),
+    date: day.date,
+    counts: status.counts,
+    onSite: null,
+    firstDegraded: coverage.first_degraded,
+    shifts: day.shifts,
+    periods: day.capacity,
   };
 }
