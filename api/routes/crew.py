@@ -12,11 +12,12 @@ record since — reload and redo). Status events and test results carry the clie
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, HTTPException, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, ValidationError
 
 from accounts.identity import READERS, Principal, UserRole
@@ -184,54 +185,126 @@ def _now(store: CrewStore) -> datetime:
     return datetime.now(UTC).astimezone(store.policy.tz)
 
 
-# --- staff -----------------------------------------------------------------------------------
-@router.get("/staff", response_model=list[out.StaffOut])
-async def list_staff(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
-    """Everyone on the roster, with their versions."""
-    return [_out(v) for v in await store.staff()]
+# --- staff, contact groups and cohorts: versioned records, one set of routes each -----------
+@dataclass(frozen=True, slots=True)
+class _Records:
+    """One kind of versioned record: its URL, body and answer models, and the store's calls
+    (unbound :class:`CrewStore` methods). ``warnings``: creating or changing one answers what
+    the policy says against it (cohorts)."""
+
+    path: str  # "/staff"
+    one: str  # route names say create_<one>, get_<one>, …: the audit's action names
+    id_name: str  # the path parameter: "staff_id"
+    model: type[BaseModel]
+    out: type[BaseModel]
+    list_all: Callable[[CrewStore], Awaitable[list[Versioned[Any]]]]
+    get: Callable[[CrewStore, str], Awaitable[Versioned[Any]]]
+    create: Callable[..., Awaitable[Versioned[Any]]]
+    update: Callable[..., Awaitable[Versioned[Any]]]
+    delete: Callable[..., Awaitable[None]]
+    saved: type[BaseModel] | None = None  # the create/update answer (default: ``out``)
+    warnings: bool = False
 
 
-@router.post("/staff", status_code=201, response_model=out.StaffOut)
-async def create_staff(
-    body: Staff, who: Writer, store: StoreDep, response: Response
-) -> dict[str, Any]:
-    with _store_errors():
-        return _out(await store.create_staff(body, actor=who.actor), response)
+def _record_routes(r: _Records) -> None:
+    """List, create, read, replace (``If-Match``) and delete (``If-Match``) one kind of record."""
+    one_path = f"{r.path}/{{{r.id_name}}}"
+    record_id = Annotated[str, Path(alias=r.id_name)]
+
+    async def answer(
+        store: CrewStore, v: Versioned[Any], response: Response, lang: Lang
+    ) -> dict[str, Any]:
+        body = _out(v, response)
+        if r.warnings:
+            body.update(await _cohort_warnings(store, v.item.id, lang))
+        return body
+
+    async def list_all(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
+        return [_out(v) for v in await r.list_all(store)]
+
+    async def create(
+        body: BaseModel, who: Writer, store: StoreDep, response: Response, lang: LangDep
+    ) -> dict[str, Any]:
+        with _store_errors():
+            v = await r.create(store, body, actor=who.actor)
+        return await answer(store, v, response, lang)
+
+    async def get(rid: str, _: Reader, store: StoreDep, response: Response) -> dict[str, Any]:
+        with _store_errors():
+            return _out(await r.get(store, rid), response)
+
+    async def update(
+        rid: str,
+        body: BaseModel,
+        who: Writer,
+        store: StoreDep,
+        response: Response,
+        lang: LangDep,
+        if_match: IfMatch = None,
+    ) -> dict[str, Any]:
+        _same_id(rid, str(getattr(body, "id", "")))
+        expected = _expected_version(if_match)
+        with _store_errors():
+            v = await r.update(store, body, expected_version=expected, actor=who.actor)
+        return await answer(store, v, response, lang)
+
+    async def delete(rid: str, who: Writer, store: StoreDep, if_match: IfMatch = None) -> Response:
+        expected = _expected_version(if_match)
+        with _store_errors():
+            await r.delete(store, rid, expected_version=expected, actor=who.actor)
+        return Response(status_code=204)
+
+    # the annotations are strings (postponed): the ones made here are given as objects
+    create.__annotations__["body"] = update.__annotations__["body"] = r.model
+    for annotated in (get.__annotations__, update.__annotations__, delete.__annotations__):
+        annotated["rid"] = record_id
+    saved = r.saved or r.out
+    plural = r.path.strip("/")
+    routes: tuple[tuple[Callable[..., Any], str, str, str, Any, int, str], ...] = (
+        (list_all, f"list_{plural}", r.path, "GET", list[r.out], 200,  # type: ignore[name-defined]
+         f"Every {r.one} record, with its version."),
+        (create, f"create_{r.one}", r.path, "POST", saved, 201, f"Add a {r.one} record."),
+        (get, f"get_{r.one}", one_path, "GET", r.out, 200,
+         f"One {r.one} record; its ETag is the version to send back in If-Match."),
+        (update, f"update_{r.one}", one_path, "PUT", saved, 200,
+         f"Replace a {r.one} record (If-Match: the version you edited; 409 if it moved)."),
+        (delete, f"delete_{r.one}", one_path, "DELETE", None, 204,
+         f"Delete a {r.one} record (If-Match: the version you saw)."),
+    )  # fmt: skip
+    for fn, name, path, method, model, status, doc in routes:
+        fn.__name__ = fn.__qualname__ = name  # the audit names the action after the route
+        fn.__doc__ = doc
+        router.add_api_route(
+            path, fn, methods=[method], status_code=status, response_model=model, name=name
+        )
 
 
-@router.get("/staff/{staff_id}", response_model=out.StaffOut)
-async def get_staff(
-    staff_id: str, _: Reader, store: StoreDep, response: Response
-) -> dict[str, Any]:
-    with _store_errors():
-        return _out(await store.get_staff(staff_id), response)
+async def _cohort_warnings(store: CrewStore, cohort_id: str, lang: Lang) -> dict[str, Any]:
+    """What the policy says against a cohort (too long, a member in two cohorts at once):
+    ``warnings`` as text in the request's language, ``warning_messages`` as codes."""
+    found = [
+        p.text
+        for p in cohort_problems(await store.roster(), store.policy)
+        if cohort_id in p.cohorts
+    ]
+    return {
+        "warnings": [render(m, lang) for m in found],
+        "warning_messages": [m.to_json() for m in found],
+    }
 
 
-@router.put("/staff/{staff_id}", response_model=out.StaffOut)
-async def update_staff(
-    staff_id: str,
-    body: Staff,
-    who: Writer,
-    store: StoreDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> dict[str, Any]:
-    _same_id(staff_id, body.id)
-    expected = _expected_version(if_match)
-    with _store_errors():
-        v = await store.update_staff(body, expected_version=expected, actor=who.actor)
-    return _out(v, response)
-
-
-@router.delete("/staff/{staff_id}", status_code=204)
-async def delete_staff(
-    staff_id: str, who: Writer, store: StoreDep, if_match: IfMatch = None
-) -> Response:
-    """Delete a person (they leave their groups and cohorts; their history stays)."""
-    expected = _expected_version(if_match)
-    with _store_errors():
-        await store.delete_staff(staff_id, expected_version=expected, actor=who.actor)
-    return Response(status_code=204)
+for _records in (
+    _Records("/staff", "staff", "staff_id", Staff, out.StaffOut, CrewStore.staff,
+             CrewStore.get_staff, CrewStore.create_staff, CrewStore.update_staff,
+             CrewStore.delete_staff),
+    _Records("/groups", "group", "group_id", ContactGroup, out.GroupOut, CrewStore.groups,
+             CrewStore.get_group, CrewStore.create_group, CrewStore.update_group,
+             CrewStore.delete_group),
+    _Records("/cohorts", "cohort", "cohort_id", Cohort, out.CohortOut, CrewStore.cohorts,
+             CrewStore.get_cohort, CrewStore.create_cohort, CrewStore.update_cohort,
+             CrewStore.delete_cohort, saved=out.CohortSaved, warnings=True),
+):  # fmt: skip
+    _record_routes(_records)
 
 
 @router.get("/staff/{staff_id}/history", response_model=out.StaffHistory)
@@ -253,118 +326,6 @@ async def staff_history(staff_id: str, _: Reader, store: StoreDep) -> dict[str, 
         "events": [e.model_dump(mode="json") for e in snap.history.events_of(staff_id)],
         "tests": [t.model_dump(mode="json") for t in snap.history.tests_of(staff_id)],
     }
-
-
-# --- contact groups and cohorts --------------------------------------------------------------
-@router.get("/groups", response_model=list[out.GroupOut])
-async def list_groups(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
-    return [_out(v) for v in await store.groups()]
-
-
-@router.post("/groups", status_code=201, response_model=out.GroupOut)
-async def create_group(
-    body: ContactGroup, who: Writer, store: StoreDep, response: Response
-) -> dict[str, Any]:
-    with _store_errors():
-        return _out(await store.create_group(body, actor=who.actor), response)
-
-
-@router.get("/groups/{group_id}", response_model=out.GroupOut)
-async def get_group(
-    group_id: str, _: Reader, store: StoreDep, response: Response
-) -> dict[str, Any]:
-    with _store_errors():
-        return _out(await store.get_group(group_id), response)
-
-
-@router.put("/groups/{group_id}", response_model=out.GroupOut)
-async def update_group(
-    group_id: str,
-    body: ContactGroup,
-    who: Writer,
-    store: StoreDep,
-    response: Response,
-    if_match: IfMatch = None,
-) -> dict[str, Any]:
-    _same_id(group_id, body.id)
-    expected = _expected_version(if_match)
-    with _store_errors():
-        v = await store.update_group(body, expected_version=expected, actor=who.actor)
-    return _out(v, response)
-
-
-@router.delete("/groups/{group_id}", status_code=204)
-async def delete_group(
-    group_id: str, who: Writer, store: StoreDep, if_match: IfMatch = None
-) -> Response:
-    expected = _expected_version(if_match)
-    with _store_errors():
-        await store.delete_group(group_id, expected_version=expected, actor=who.actor)
-    return Response(status_code=204)
-
-
-async def _cohort_warnings(store: CrewStore, cohort_id: str, lang: Lang) -> dict[str, Any]:
-    """What the policy says against a cohort (too long, a member in two cohorts at once):
-    ``warnings`` as text in the request's language, ``warning_messages`` as codes."""
-    found = [
-        p.text
-        for p in cohort_problems(await store.roster(), store.policy)
-        if cohort_id in p.cohorts
-    ]
-    return {
-        "warnings": [render(m, lang) for m in found],
-        "warning_messages": [m.to_json() for m in found],
-    }
-
-
-@router.get("/cohorts", response_model=list[out.CohortOut])
-async def list_cohorts(_: Reader, store: StoreDep) -> list[dict[str, Any]]:
-    """3-on-site cohorts: members, start, planned end, beds."""
-    return [_out(v) for v in await store.cohorts()]
-
-
-@router.post("/cohorts", status_code=201, response_model=out.CohortSaved)
-async def create_cohort(
-    body: Cohort, who: Writer, store: StoreDep, response: Response, lang: LangDep
-) -> dict[str, Any]:
-    with _store_errors():
-        v = await store.create_cohort(body, actor=who.actor)
-    return {**_out(v, response), **await _cohort_warnings(store, v.item.id, lang)}
-
-
-@router.get("/cohorts/{cohort_id}", response_model=out.CohortOut)
-async def get_cohort(
-    cohort_id: str, _: Reader, store: StoreDep, response: Response
-) -> dict[str, Any]:
-    with _store_errors():
-        return _out(await store.get_cohort(cohort_id), response)
-
-
-@router.put("/cohorts/{cohort_id}", response_model=out.CohortSaved)
-async def update_cohort(
-    cohort_id: str,
-    body: Cohort,
-    who: Writer,
-    store: StoreDep,
-    response: Response,
-    lang: LangDep,
-    if_match: IfMatch = None,
-) -> dict[str, Any]:
-    _same_id(cohort_id, body.id)
-    expected = _expected_version(if_match)
-    with _store_errors():
-        v = await store.update_cohort(body, expected_version=expected, actor=who.actor)
-    return {**_out(v, response), **await _cohort_warnings(store, v.item.id, lang)}
-
-
-@router.delete("/cohorts/{cohort_id}", status_code=204)
-async def delete_cohort(
-    cohort_id: str, who: Writer, store: StoreDep, if_match: IfMatch = None
-) -> Response:
-    expected = _expected_version(if_match)
-    with _store_errors():
-        await store.delete_cohort(cohort_id, expected_version=expected, actor=who.actor)
-    return Response(status_code=204)
 
 
 # --- status, tests, cases --------------------------------------------------------------------

@@ -10,6 +10,10 @@ Protocol (server → client, JSON text frames; ``seq`` is +1 per snapshot/delta 
   only when its value changed; the key's value replaces the client's copy whole;
 * ``{"type": "heartbeat", "seq": <last seq>, "ts_ms": …}`` when nothing changed for a while.
 
+The frames' shapes are ``api.schemas.board`` (``SnapshotFrame``, ``DeltaFrame``,
+``HeartbeatFrame``, in ``/openapi.json`` as ``BoardFrame``); the hub sends plain dicts (no model
+on this path) and ``tests/api/test_contracts.py`` holds the two together.
+
 A client that sees a delta whose seq is not its last seq + 1 reconnects (or sends
 ``{"type": "resync"}``); a snapshot always replaces everything, whatever its seq.
 
