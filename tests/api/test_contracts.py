@@ -162,7 +162,14 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
         await call("GET", "/api/rejects", OP)
         await call("GET", "/api/line", OP)
         await call("GET", "/healthz", {})
-        await call("GET", "/api/history/trains/T01?minutes=5", OP)
+
+        async def stored_rows() -> Any:
+            r = await http.get("/api/history/trains/T01?minutes=5", headers=OP)
+            return r.json()["rows"] or None
+
+        await until(stored_rows, timeout_s=30, what="T01's telemetry in the history store")
+        history = await call("GET", "/api/history/trains/T01?minutes=5", OP)
+        assert history["rows"][0]["faults"] == ""
         await call("GET", "/api/history/substations/SS1?minutes=5", OP)
 
         # --- the crew record ---------------------------------------------------------------
