@@ -76,7 +76,8 @@ def js_type(schema: dict[str, Any]) -> str:
         return "null"
     if kind == "array":
         if "prefixItems" in schema:
-            return "Array<" + "|".join(js_type(s) for s in schema["prefixItems"]) + ">"
+            items = list(dict.fromkeys(js_type(s) for s in schema["prefixItems"]))
+            return "Array<" + "|".join(items) + ">"
         return f"Array<{js_type(schema.get('items', {}))}>"
     if kind == "object" or "properties" in schema:
         extra = schema.get("additionalProperties")

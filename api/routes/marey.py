@@ -15,11 +15,12 @@ from datetime import date
 from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import BaseModel, Field
+from pydantic import Field
 
 from accounts.identity import READERS, Principal
 from api.auth import require_roles
 from api.deps import RuntimeDep
+from api.schemas.base import Wire
 from line import Line, Trip
 from services.runtime import Runtime
 from telemetry.marey import MareyDay, build_day
@@ -30,13 +31,13 @@ Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 DirectionQ = Annotated[int, Query(ge=0, le=2, description="track: 1 outbound, 2 inbound, 0 both")]
 
 
-class MareyStation(BaseModel):
+class MareyStation(Wire):
     id: str
     name: str
     chainage_m: float
 
 
-class MareyPath(BaseModel):
+class MareyPath(Wire):
     id: str = Field(description="planned: the trip id; actual: train and run number")
     train: str
     direction: int = Field(description="ICD track: 1 outbound, 2 inbound")
@@ -44,7 +45,7 @@ class MareyPath(BaseModel):
     live: bool = Field(default=False, description="the train is on this path now")
 
 
-class HeadwayMark(BaseModel):
+class HeadwayMark(Wire):
     """An observed headway out of bounds, at the departure that ended it."""
 
     station: str
@@ -55,7 +56,7 @@ class HeadwayMark(BaseModel):
     kind: Literal["bunching", "gap"]
 
 
-class HourFigures(BaseModel):
+class HourFigures(Wire):
     """Regularity of one hour (``hour`` −1: the day so far), ``direction`` 0 for both."""
 
     hour: int
@@ -68,7 +69,7 @@ class HourFigures(BaseModel):
     gaps: int = Field(description="headways above gap_factor × scheduled")
 
 
-class RegularityView(BaseModel):
+class RegularityView(Wire):
     service_date: date
     now_s: float
     bunch_factor: float
@@ -77,7 +78,7 @@ class RegularityView(BaseModel):
     day: list[HourFigures] = Field(description="the day so far, per direction (0, 1, 2)")
 
 
-class MareyView(BaseModel):
+class MareyView(Wire):
     service_date: date
     timetable: str
     now_s: float

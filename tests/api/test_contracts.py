@@ -161,6 +161,8 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
         await call("POST", f"/api/alarms/{alarm_id}/unshelve", OP)
         await call("GET", "/api/rejects", OP)
         await call("GET", "/api/line", OP)
+        await call("GET", "/api/marey", OP)
+        await call("GET", "/api/regularity?direction=1", OP)
         await call("GET", "/healthz", {})
 
         async def stored_rows() -> Any:

@@ -459,6 +459,16 @@
  * @property {Array<DirectionHeadway>} [by_direction]
  */
 /**
+ * An observed headway out of bounds, at the departure that ended it.
+ * @typedef {Object} HeadwayMark
+ * @property {string} station
+ * @property {number} direction
+ * @property {number} t_s
+ * @property {number} headway_s
+ * @property {(number|null)} scheduled_s
+ * @property {("bunching"|"gap")} kind
+ */
+/**
  * How staff catch the virus, how it is found, and how long it lasts (days are whole days).
  * @typedef {Object} Health
  * @property {number} [staff_relative_risk]
@@ -509,6 +519,18 @@
  * @property {string} measurement
  * @property {number} since_ms
  * @property {Array<Object<string, (number|string|boolean|null)>>} rows - {"ts_ms": …, field: value, …}
+ */
+/**
+ * Regularity of one hour (``hour`` −1: the day so far), ``direction`` 0 for both.
+ * @typedef {Object} HourFigures
+ * @property {number} hour
+ * @property {number} direction
+ * @property {number} headways - observed headways (departures per station, direction)
+ * @property {(number|null)} awt_s - actual mean wait, s
+ * @property {(number|null)} swt_s - scheduled mean wait, s
+ * @property {(number|null)} ewt_s - excess waiting time AWT − SWT, s
+ * @property {number} bunching - headways below bunch_factor × scheduled
+ * @property {number} gaps - headways above gap_factor × scheduled
  */
 /**
  * Community incidence: reported new cases per 100 000 people per day. With ``series`` (a file in ``simulation/data/incidence``, e.g. ``"hanoi-2022"``) the reported daily cases of that series drive it directly, per ``population`` and times ``series_scale``; after the series ends it halves every ``halving_days``. Otherwise it grows exponentially from ``start_per_100k`` (doubling every ``doubling_days``, or give the growth rate instead: ``growth_per_day`` = r in e^(r·t), doubling = ln 2 / r) up to ``peak_per_100k``, stays there ``plateau_days``, then halves every ``halving_days``. Reported cases undercount infections; ``infections_per_case`` scales them back up.
@@ -572,6 +594,34 @@
  * @property {number} direction
  * @property {string} origin
  * @property {number} depart_ms
+ */
+/**
+ * @typedef {Object} MareyPath
+ * @property {string} id - planned: the trip id; actual: train and run number
+ * @property {string} train
+ * @property {number} direction - ICD track: 1 outbound, 2 inbound
+ * @property {Array<Array<number>>} points - (seconds after midnight, chainage m)
+ * @property {boolean} [live] - the train is on this path now
+ */
+/**
+ * @typedef {Object} MareyStation
+ * @property {string} id
+ * @property {string} name
+ * @property {number} chainage_m
+ */
+/**
+ * @typedef {Object} MareyView
+ * @property {string} service_date
+ * @property {string} timetable
+ * @property {number} now_s
+ * @property {number} start_s - the service day's first planned departure
+ * @property {number} end_s - its last planned arrival
+ * @property {boolean} complete - false while today's earlier paths are still being read from history
+ * @property {Array<MareyStation>} stations
+ * @property {Array<MareyPath>} planned
+ * @property {Array<MareyPath>} actual
+ * @property {Array<HeadwayMark>} marks
+ * @property {RegularityView} regularity
  */
 /**
  * Who is signed in, and the CSRF token their unsafe requests carry.
@@ -646,6 +696,36 @@
  * @property {string} scope
  * @property {string} valid_until
  * @property {(string|null)} [valid_from]
+ */
+/**
+ * Excess waiting time, bunching and gaps from the departures observed at the stations.
+ * @typedef {Object} RegularityFacts
+ * @property {string} service_date
+ * @property {number} bunch_factor
+ * @property {number} gap_factor
+ * @property {Array<RegularityHour>} [day]
+ * @property {Array<RegularityHour>} [hours]
+ */
+/**
+ * Headway regularity over one hour (``hour`` −1: the service day so far); ``direction`` 0 pools both tracks. See :mod:`telemetry.regularity` for the definitions and sources.
+ * @typedef {Object} RegularityHour
+ * @property {number} hour
+ * @property {number} direction
+ * @property {number} headways
+ * @property {(number|null)} awt_s
+ * @property {(number|null)} swt_s
+ * @property {(number|null)} ewt_s
+ * @property {number} bunching
+ * @property {number} gaps
+ */
+/**
+ * @typedef {Object} RegularityView
+ * @property {string} service_date
+ * @property {number} now_s
+ * @property {number} bunch_factor
+ * @property {number} gap_factor
+ * @property {Array<HourFigures>} hours - per hour and direction (0, 1, 2)
+ * @property {Array<HourFigures>} day - the day so far, per direction (0, 1, 2)
  */
 /**
  * @typedef {Object} RejectSample
@@ -812,6 +892,7 @@
  * @property {TripFacts} trips
  * @property {HeadwayFacts} headway
  * @property {AlarmFacts} alarms
+ * @property {(RegularityFacts|null)} [regularity]
  */
 /**
  * What the control centre does when crews or trains run short. * ``priority="keep_peak"``: plans are ranked by peak trips first, so off-peak periods thin before a peak does; ``"uniform"`` ranks by total trips. * ``peak_duties``: on a short day, drivers may work a split peak duty (both peaks, the off-peak in between as a break) instead of a straight shift, which keeps the peaks with fewer drivers. * ``headway_rule="even"``: a period short of trains runs the even headway the trains there are can keep, ceil(cycle / trains) rounded up to ``headway_granularity_s``; ``"steps"``: the first of ``headway_steps_s`` (6 → 10 → 15 min) the trains can run, then even. Below ``floor_trains`` trains, the part of the period is suspended. * periods are cut at the driver shift changes; with ``long_shifts`` a shift may be lengthened to ``long_shift_h`` (default and at most the crew policy's daily maximum) when that serves more of the day or a better peak (its overtime is counted). * a split peak duty signs on ``peak_lead_s`` before a peak and takes departures until ``peak_tail_depart_s`` after it, ending ``peak_tail_end_s`` after it. * a service level holds in operation while each part of a period runs the trips its headway limit implies less ``max(level_slack_trips, level_slack_share × those trips)``. * ``overtime``: staff may be rostered into overtime within the Labour Code limits (with ``enforce_labour_limits=False`` the limits become soft and breaches are counted). * control-centre posts in ``occ_essential_posts`` must be staffed, or service stops; the outgoing controller of a post whose relief did not come holds over (``occ_holdover``) until a call-in arrives, within the day's hours and the overtime limits.
