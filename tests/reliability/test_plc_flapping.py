@@ -142,4 +142,6 @@ async def test_flapping_plc_is_marked_stale_and_recovers_each_time(tmp_path: Pat
     # nothing accumulates from one outage to the next
     assert max(tasks) - min(tasks) <= 1 and tasks[-1] <= tasks[0] + 1, tasks
     assert fds[-1] <= fds[0] + 2, fds
-    assert threads[-1] <= threads[0], threads
+    # a thread per outage would grow by 5; one more, once, is a pool worker started on demand
+    # (asyncio's default executor, aiosqlite) by the periodic work running beside the test
+    assert max(threads) - min(threads) <= 1, threads
