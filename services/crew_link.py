@@ -31,6 +31,7 @@ from crew import (
     WorkRecord,
     clearance,
 )
+from crew.rules import CrewPolicy
 from crew.store import CrewStore
 from crew.store.errors import StoreError
 from crew.store.outlook import (
@@ -58,8 +59,73 @@ class _Logon:
     end: datetime
 
 
+class DriverClearance:
+    """Answers :data:`telemetry.state.DriverCheck` at cab log-on from the crew snapshot that
+    :class:`CrewLink` keeps loaded; the log-ons it clears are queued for booking as work.
+
+    Built before the live state (which calls :meth:`check`) and given to the crew link (which
+    fills :attr:`snapshot` and drains :attr:`logons`), so neither needs wiring afterwards.
+    """
+
+    def __init__(self, line: Line, policy: CrewPolicy, standard: StaffingStandard) -> None:
+        self._line = line
+        self._policy = policy
+        self.standard = standard
+        #: The crew record as last loaded; None until the first load.
+        self.snapshot: CrewSnapshot | None = None
+        self.logons: asyncio.Queue[_Logon] = asyncio.Queue(maxsize=10_000)
+
+    # --- the synchronous check the live state calls ---------------------------------------
+    def check(self, driver: str, train: str, ts_ms: int) -> DriverVerdict | None:
+        snap = self.snapshot
+        if snap is None:
+            return None  # crew record not loaded yet: say nothing rather than guess
+        person = snap.roster.by_id.get(driver)
+        if person is None:
+            return DriverVerdict(False, (Message("crew.problem.not_on_roster"),))
+        at = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
+        # Outside every rostered shift (a depot move at night) the health, test and
+        # qualification rules still apply: check against a nominal one-hour duty.
+        window = self._shift_window(at)
+        start, end = window or (at, at + timedelta(hours=1))
+        policy = self._policy
+        ledger = HoursLedger(policy, [w for w in snap.work if not _is_same_shift(w, driver, start)])
+        verdict = clearance(
+            person,
+            DutySpec(
+                role=Role.DRIVER, line_id=self._line.id, rolling_stock=self.standard.rolling_stock
+            ),
+            start,
+            end,
+            roster=snap.roster,
+            history=snap.history,
+            ledger=ledger,
+            policy=policy,
+            as_of=at,
+        )
+        if window is not None:  # book rostered shifts only, not depot moves
+            try:
+                self.logons.put_nowait(_Logon(driver, train, start, end))
+            except asyncio.QueueFull:  # dropping a booking beats blocking ingest
+                log.warning("logon booking queue full: booking dropped", driver=driver)
+        if verdict.ok:
+            return DriverVerdict(True)
+        return DriverVerdict(False, tuple(p.text for p in verdict.problems))
+
+    def _shift_window(self, at: datetime) -> tuple[datetime, datetime] | None:
+        tz = self._policy.tz
+        local = at.astimezone(tz)
+        for day in (local.date(), local.date() - timedelta(days=1)):
+            for sh in self.standard.driver_shifts:
+                start, end = sh.window(day, tz)
+                if start <= at < end:
+                    return start, end
+        return None
+
+
 class CrewLink:
-    """Answers :data:`telemetry.state.DriverCheck` from a cached snapshot of the crew store."""
+    """Keeps the driver clearance's crew snapshot fresh, books cleared log-ons as work and
+    watches the next shift's coverage (alarms, the board's crew summary)."""
 
     def __init__(
         self,
@@ -67,9 +133,9 @@ class CrewLink:
         line: Line,
         state: LineState,
         alarms: AlarmBook,
+        clearance: DriverClearance,
         *,
         clock: Clock,
-        standard: StaffingStandard | None = None,
         refresh_s: float = 2.0,
         outlook_every_s: float = 300.0,
     ) -> None:
@@ -78,11 +144,10 @@ class CrewLink:
         self._state = state
         self._alarms = alarms
         self._clock = clock
-        self._std = standard or StaffingStandard()
+        self._clearance = clearance
+        self._std = clearance.standard
         self._refresh_s = refresh_s
         self._outlook_every_s = outlook_every_s
-        self._snap: CrewSnapshot | None = None
-        self._logons: asyncio.Queue[_Logon] = asyncio.Queue(maxsize=10_000)
         self._changed = asyncio.Event()  # the crew record moved: re-solve the outlook soon
         #: Today's crew picture for the board (see :meth:`board_summary`); None until solved.
         self.summary: dict[str, Any] | None = None
@@ -104,53 +169,6 @@ class CrewLink:
             log.info("crew link working again", down_ms=self._clock() - (self.error_since_ms or 0))
         self.error = self.error_since_ms = None
 
-    # --- the synchronous check the live state calls ---------------------------------------
-    def check(self, driver: str, train: str, ts_ms: int) -> DriverVerdict | None:
-        snap = self._snap
-        if snap is None:
-            return None  # crew record not loaded yet: say nothing rather than guess
-        person = snap.roster.by_id.get(driver)
-        if person is None:
-            return DriverVerdict(False, (Message("crew.problem.not_on_roster"),))
-        at = datetime.fromtimestamp(ts_ms / 1000, tz=UTC)
-        # Outside every rostered shift (a depot move at night) the health, test and
-        # qualification rules still apply: check against a nominal one-hour duty.
-        window = self._shift_window(at)
-        start, end = window or (at, at + timedelta(hours=1))
-        policy = self._store.policy
-        ledger = HoursLedger(policy, [w for w in snap.work if not _is_same_shift(w, driver, start)])
-        verdict = clearance(
-            person,
-            DutySpec(
-                role=Role.DRIVER, line_id=self._line.id, rolling_stock=self._std.rolling_stock
-            ),
-            start,
-            end,
-            roster=snap.roster,
-            history=snap.history,
-            ledger=ledger,
-            policy=policy,
-            as_of=at,
-        )
-        if window is not None:  # book rostered shifts only, not depot moves
-            try:
-                self._logons.put_nowait(_Logon(driver, train, start, end))
-            except asyncio.QueueFull:  # dropping a booking beats blocking ingest
-                log.warning("logon booking queue full: booking dropped", driver=driver)
-        if verdict.ok:
-            return DriverVerdict(True)
-        return DriverVerdict(False, tuple(p.text for p in verdict.problems))
-
-    def _shift_window(self, at: datetime) -> tuple[datetime, datetime] | None:
-        tz = self._store.policy.tz
-        local = at.astimezone(tz)
-        for day in (local.date(), local.date() - timedelta(days=1)):
-            for sh in self._std.driver_shifts:
-                start, end = sh.window(day, tz)
-                if start <= at < end:
-                    return start, end
-        return None
-
     @staticmethod
     def _work_id(driver: str, start: datetime) -> str:
         return f"logon:{driver}:{start.astimezone(UTC):%Y%m%dT%H%MZ}"
@@ -163,11 +181,12 @@ class CrewLink:
     async def reload(self) -> bool:
         """Load a fresh snapshot if the store changed; True when it did."""
         rev = await self._store.revision()
-        if self._snap is not None and self._snap.revision == rev:
+        snap = self._clearance.snapshot
+        if snap is not None and snap.revision == rev:
             return False
         since = datetime.fromtimestamp(self._clock() / 1000, tz=UTC) - timedelta(days=8)
-        first = self._snap is None
-        self._snap = await self._store.snapshot(work_since=since)
+        first = snap is None
+        self._clearance.snapshot = await self._store.snapshot(work_since=since)
         self._state.recheck_drivers()
         if not first:
             self._changed.set()
@@ -184,7 +203,7 @@ class CrewLink:
 
     async def _book_loop(self) -> None:
         while True:
-            lo = await self._logons.get()
+            lo = await self._clearance.logons.get()
             while True:
                 try:
                     await self._store.record_work(

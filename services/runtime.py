@@ -16,6 +16,7 @@ from prometheus_client import CollectorRegistry
 
 from accounts import AuditLog, SecurityStore
 from accounts.identity import FirstResolver, PrincipalResolver, SessionResolver, TokenResolver
+from crew import StaffingStandard
 from crew.coverage import SolverSettings
 from crew.store import CrewStore
 from feeds.cancellations import CancelledTrips, CrewCancellations
@@ -23,7 +24,7 @@ from line import Line, load_line
 from line.clock import Clock, wall_ms
 from reports.content import Sources, forecasts_from_service
 from reports.service import ReportService
-from services.crew_link import CrewLink
+from services.crew_link import CrewLink, DriverClearance
 from services.health import DbHealth, Dependency, HealthMonitor, Level
 from services.live import BoardHub, BoardHubMetrics
 from services.live_board import live_board
@@ -147,7 +148,10 @@ def build_runtime(
                 f"(known: {', '.join(sorted(maps))})"
             )
         devices[dev.id] = (dev.name or sub_names.get(dev.id, dev.id), maps[dev.map])
-    state = LineState(line, settings.state, alarms, metrics, devices)
+    crew_policy = settings.crew.crew_policy()
+    # the live state asks the crew record at each cab log-on; the crew link keeps it loaded
+    clearance = DriverClearance(line, crew_policy, StaffingStandard())
+    state = LineState(line, settings.state, alarms, metrics, devices, driver_check=clearance.check)
     rejects = RejectLog()
     embedded = EmbeddedStore(settings.history, metrics)
     sinks: list[Sink] = [embedded]
@@ -178,10 +182,9 @@ def build_runtime(
         for dev in settings.modbus.devices
     ]
     crew_store = CrewStore(
-        settings.db.url, policy=settings.crew.crew_policy(), busy_timeout_s=settings.db.timeout_s
+        settings.db.url, policy=crew_policy, busy_timeout_s=settings.db.timeout_s
     )
-    crew_link = CrewLink(crew_store, line, state, alarms, clock=clock)
-    state.driver_check = crew_link.check
+    crew_link = CrewLink(crew_store, line, state, alarms, clearance, clock=clock)
     security = SecurityStore(settings.db.url, settings.auth, clock=clock)
     db_health = DbHealth(
         lambda: crew_store.engine if crew_store.is_open else None,

@@ -19,10 +19,10 @@ import httpx
 import pytest
 from prometheus_client import CollectorRegistry
 
-from crew import synthetic_roster
+from crew import StaffingStandard, synthetic_roster
 from crew.store import CrewStore
 from line import load_line
-from services.crew_link import CrewLink
+from services.crew_link import CrewLink, DriverClearance
 from services.runtime import build_runtime
 from services.settings import Settings
 from telemetry.alarms import AlarmBook
@@ -161,12 +161,13 @@ async def test_logons_are_booked_once_and_next_shift_shortfall_warns(tmp_path: P
     async with CrewStore(f"sqlite+aiosqlite:///{tmp_path}/c.db") as store:
         roster = synthetic_roster(1, reference=now.date())
         await store.replace_roster(roster, actor="test", context="test roster")
-        link = CrewLink(store, line, state, alarms, clock=lambda: clock_ms)
+        clearance = DriverClearance(line, store.policy, StaffingStandard())
+        link = CrewLink(store, line, state, alarms, clearance, clock=lambda: clock_ms)
         await link.reload()
         driver = next(p.id for p in roster.staff if p.role.value == "driver")
 
         for _ in range(3):  # the same logon repeated (retained message, reconnect, …)
-            link.check(driver, "T05", clock_ms)
+            clearance.check(driver, "T05", clock_ms)
         booker = asyncio.create_task(link.run())
         try:
 

@@ -80,6 +80,19 @@ def test_board_shows_the_13_trains_moving(session: MakeSession, app: LiveApp) ->
     assert len(wait_until(lambda: moved() if len(moved()) >= 3 else None, timeout_s=15)) >= 3
     # the KPI tile counts what the diagram shows
     expect(page.locator("#kpi-telemetry .kpi-value")).to_have_text("13 / 13")
+    # a frame touches only what changed: train rows are patched in place, unchanged tiles and
+    # headings stay the same DOM nodes (a redraw would lose focus, hover and clicks)
+    kept_js = "#trains tbody tr, #kpi-telemetry, #kpis h2"
+    page.evaluate(f"() => document.querySelectorAll('{kept_js}').forEach((el) => (el.kept = 1))")
+    before = positions(page)
+    wait_until(
+        lambda: any(abs(p - before.get(t, p)) > 1.0 for t, p in positions(page).items()) or None,
+        what="a later frame moving a train",
+    )
+    kept = page.evaluate(
+        f"() => [...document.querySelectorAll('{kept_js}')].map((el) => el.kept === 1)"
+    )
+    assert len(kept) == 15 and all(kept), kept
     # every train is keyboard-reachable and says where it is
     label = trains.first.get_attribute("aria-label") or ""
     assert label.startswith("T01"), label

@@ -3,7 +3,7 @@
 import { api, describeError, request } from "./api.js";
 import { BoardSocket } from "./boardsocket.js";
 import { LineDiagram, deviationClass, loadClass, onLine } from "./diagram.js";
-import { $, fill, h } from "./dom.js";
+import { $, fill, forgetKeyed, h, keyed } from "./dom.js";
 import { fmtAge, fmtDeviation, fmtDuration, fmtNum, fmtTime } from "./fmt.js";
 import { clearErrors, showErrors, values } from "./forms.js";
 import { getLang, has, t } from "./i18n.js";
@@ -101,8 +101,9 @@ async function main(me) {
   window.addEventListener("langchange", () => {
     diagram.relabel();
     drawLegend();
-    alarmSig = "";
-    alarmRows.clear();
+    for (const sel of ["#kpis", "#headways", "#alarms tbody", "#trains tbody", "#subs tbody"]) {
+      forgetKeyed($(sel));
+    }
     crew.render();
     render();
   });
@@ -137,14 +138,20 @@ async function main(me) {
     return getLang() === "en" && a.message_en ? a.message_en : a.message;
   }
 
+  /** A KPI tile as a keyed item: rebuilt only when what it shows changes. */
   function tile(id, label, value, extra = "", cls = "") {
-    return h(
-      "div",
-      { class: `kpi ${cls}`, id: `kpi-${id}` },
-      h("div", { class: "kpi-label" }, label),
-      h("div", { class: "kpi-value" }, value),
-      extra ? h("div", { class: "kpi-extra" }, extra) : null,
-    );
+    return {
+      key: id,
+      version: JSON.stringify([label, value, extra, cls]),
+      build: () =>
+        h(
+          "div",
+          { class: `kpi ${cls}`, id: `kpi-${id}` },
+          h("div", { class: "kpi-label" }, label),
+          h("div", { class: "kpi-value" }, value),
+          extra ? h("div", { class: "kpi-extra" }, extra) : null,
+        ),
+    };
   }
 
   /** @param {Board} b */
@@ -159,9 +166,12 @@ async function main(me) {
     const trips = k.trips; // since monitoring began today
     const lost = trips.lost;
     const punct = k.punctuality_pct;
-    fill(
-      $("#kpis"),
-      h("h2", { id: "kpis-h", class: "visually-hidden" }, t("board.kpis")),
+    keyed($("#kpis"), [
+      {
+        key: "heading",
+        version: t("board.kpis"),
+        build: () => h("h2", { id: "kpis-h", class: "visually-hidden" }, t("board.kpis")),
+      },
       tile(
         "trains",
         t("kpi.trains"),
@@ -211,7 +221,7 @@ async function main(me) {
         t("kpi.telemetry_extra", { n: k.stale_substations }),
         k.trains_reporting < line.trains.length || k.stale_substations ? "warn" : "",
       ),
-    );
+    ]);
     const flood = al.flood;
     if (flood) {
       showBanner(
@@ -236,41 +246,45 @@ async function main(me) {
   }
 
   function renderHeadways(b) {
-    const rows = b.tracks.map((tr) => {
-      const planned = tr.planned_headway_s;
-      const chips = tr.headways.map((hw) => {
-        const ratio = planned ? Math.min(2, hw.headway_s / planned) : 1;
-        return h(
-          "li",
-          {
-            class: `hw ${hw.status}`,
-            title: t(`headway.${hw.status}`, { leader: hw.leader, follower: hw.follower }),
-          },
-          h("span", { class: "hw-pair" }, `${hw.leader}›${hw.follower}`),
-          h("span", { class: "hw-val" }, fmtDuration(hw.headway_s)),
-          h("span", { class: "hw-bar", style: { width: `${(ratio * 50).toFixed(0)}%` } }),
-        );
-      });
+    const rows = b.tracks.map((tr) => ({
+      key: tr.track,
+      version: JSON.stringify([getLang(), tr]),
+      build: () => headwayRow(tr),
+    }));
+    keyed($("#headways"), rows);
+  }
+
+  function headwayRow(tr) {
+    const planned = tr.planned_headway_s;
+    const chips = tr.headways.map((hw) => {
+      const ratio = planned ? Math.min(2, hw.headway_s / planned) : 1;
       return h(
-        "div",
-        { class: "hw-row", dataset: { track: tr.track } },
-        h(
-          "h3",
-          {},
-          `${t(`board.track${tr.track}`)} · ${t("headway.mean_vs_plan", {
-            mean: fmtDuration(tr.mean_headway_s),
-            plan: fmtDuration(planned),
-          })}`,
-        ),
-        chips.length ? h("ul", { class: "hw-list" }, chips) : h("p", { class: "muted" }, t("headway.none")),
+        "li",
+        {
+          class: `hw ${hw.status}`,
+          title: t(`headway.${hw.status}`, { leader: hw.leader, follower: hw.follower }),
+        },
+        h("span", { class: "hw-pair" }, `${hw.leader}›${hw.follower}`),
+        h("span", { class: "hw-val" }, fmtDuration(hw.headway_s)),
+        h("span", { class: "hw-bar", style: { width: `${(ratio * 50).toFixed(0)}%` } }),
       );
     });
-    fill($("#headways"), rows);
+    return h(
+      "div",
+      { class: "hw-row", dataset: { track: tr.track } },
+      h(
+        "h3",
+        {},
+        `${t(`board.track${tr.track}`)} · ${t("headway.mean_vs_plan", {
+          mean: fmtDuration(tr.mean_headway_s),
+          plan: fmtDuration(planned),
+        })}`,
+      ),
+      chips.length ? h("ul", { class: "hw-list" }, chips) : h("p", { class: "muted" }, t("headway.none")),
+    );
   }
 
   // --- alarms ------------------------------------------------------------------------------
-  let alarmSig = "";
-
   function renderAlarms(b) {
     const k = b.kpis.alarms;
     $("#alarm-summary").textContent = t("alarm.summary", { shown: k.shown, unacked: k.unacked, shelved: k.shelved });
@@ -279,36 +293,29 @@ async function main(me) {
     const alarms = [...b.alarms].sort(
       (x, y) => x.priority - y.priority || y.raised_ms - x.raised_ms,
     );
-    const sig = JSON.stringify(alarms.map((a) => [a.id, a.state, a.active, a.raised_ms, a.comments.length]));
-    if (sig === alarmSig) return; // keep focus and hover where they are
-    alarmSig = sig;
     const focused = document.activeElement?.dataset?.focusKey;
     const body = $("#alarms tbody");
-    if (!alarms.length) {
-      alarmRows.clear();
-      fill(body, h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("alarm.none"))));
-      return;
-    }
     // Rows whose alarm did not change stay the same DOM nodes, and stay put unless the order
     // changed: a redraw between an operator's mouse-down and mouse-up would lose the click.
-    const wanted = alarms.map(cachedRow);
-    const keep = new Set(wanted);
-    for (const [id, r] of alarmRows) if (!keep.has(r.tr)) alarmRows.delete(id);
-    for (const el of [...body.children]) if (!keep.has(el)) el.remove();
-    wanted.forEach((tr, i) => {
-      if (body.children[i] !== tr) body.insertBefore(tr, body.children[i] ?? null);
-    });
-    if (focused) body.querySelector(`[data-focus-key="${focused}"]`)?.focus();
-  }
-
-  const alarmRows = new Map(); // alarm id → {sig, tr}
-  function cachedRow(a) {
-    const sig = JSON.stringify([a.state, a.active, a.acked_by, a.raised_ms, a.comments?.length, a.message]);
-    const had = alarmRows.get(a.id);
-    if (had && had.sig === sig) return had.tr;
-    const tr = alarmRow(a);
-    alarmRows.set(a.id, { sig, tr });
-    return tr;
+    keyed(
+      body,
+      alarms.length
+        ? alarms.map((a) => ({
+            key: a.id,
+            version: JSON.stringify([a.state, a.active, a.acked_by, a.raised_ms, a.comments.length, msg(a)]),
+            build: () => alarmRow(a),
+          }))
+        : [
+            {
+              key: "none",
+              version: t("alarm.none"),
+              build: () => h("tr", {}, h("td", { colspan: 5, class: "muted" }, t("alarm.none"))),
+            },
+          ],
+    );
+    if (focused && document.activeElement?.dataset?.focusKey !== focused) {
+      body.querySelector(`[data-focus-key="${focused}"]`)?.focus();
+    }
   }
 
   // shelved alarms are off the list; this shows them, with who, why and until when
@@ -444,7 +451,6 @@ async function main(me) {
   async function ack(a) {
     try {
       await api(`/api/alarms/${a.id}/ack`, { method: "POST" });
-      alarmSig = ""; // redraw even before the next frame says so
     } catch (err) {
       rowError(a, err);
     }
@@ -497,7 +503,6 @@ async function main(me) {
         body: { reason: v.reason, minutes },
       });
       $("#shelve-dialog").close();
-      alarmSig = "";
     } catch (err) {
       showErrors(form, err);
     }
@@ -517,100 +522,122 @@ async function main(me) {
         body: { text: v.text },
       });
       $("#comment-dialog").close();
-      alarmSig = "";
     } catch (err) {
       showErrors(form, err);
     }
   });
 
   // --- trains table --------------------------------------------------------------------------
-  const trainRows = new Map();
-
   function renderTrains(b, issues) {
-    const body = $("#trains tbody");
     const trains = [...b.trains].sort((x, y) => x.train.localeCompare(y.train));
-    for (const tr of trains) {
-      let row = trainRows.get(tr.train);
-      if (!row) {
-        const btn = h(
-          "button",
-          { type: "button", class: "linklike", onclick: () => { selected = selected === tr.train ? null : tr.train; render(); } },
-          tr.train,
-        );
-        row = { tr: h("tr", { dataset: { train: tr.train } }), btn, cells: [] };
-        row.cells = Array.from({ length: 6 }, () => h("td"));
-        row.tr.append(h("th", { scope: "row" }, btn), ...row.cells);
-        body.append(row.tr);
-        trainRows.set(tr.train, row);
-      }
-      const stale = tr.stale || tr.online === false;
-      const noData = !tr.ts_ms;
-      row.tr.className = [noData ? "nodata" : stale ? "stale" : "", selected === tr.train ? "selected" : ""].join(" ");
-      row.btn.setAttribute("aria-pressed", selected === tr.train ? "true" : "false");
-      const [where, speed, dev, load, driver, age] = row.cells;
-      const arrow = tr.track === 1 ? "→" : tr.track === 2 ? "←" : "";
-      where.textContent = !onLine(tr)
-        ? noData
-          ? t("board.no_data")
-          : t(`train.mode_${tr.mode}`)
-        : `${arrow} ${tr.station ? names[tr.station] ?? tr.station : `${names[tr.prev_station] ?? "…"} – ${names[tr.next_station] ?? "…"}`}`;
-      speed.textContent = noData ? "—" : fmtNum(tr.speed_kmh);
-      speed.className = "num";
-      dev.textContent = fmtDeviation(tr.deviation_s);
-      dev.className = `num ${deviationClass(tr.deviation_s)}`;
-      load.textContent = noData ? "—" : `${fmtNum(tr.load_pct)}%`;
-      load.className = `num ${loadClass(tr.load_pct)}`;
-      const issue = issues.get(tr.train);
-      const faults = tr.faults;
-      fill(
-        driver,
-        tr.driver ?? "—",
-        issue ? h("span", { class: "tag driver-tag", title: issue.message }, t(`train.${issue.kind}`)) : null,
-        faults.length ? h("span", { class: "tag fault-tag", title: faults.join(", ") }, faults.join(" ")) : null,
-      );
-      age.textContent = noData ? "—" : fmtAge(tr.age_s);
-      age.className = `num ${stale ? "stale-age" : ""}`;
-    }
-    for (const [id, row] of trainRows) {
-      if (!trains.some((x) => x.train === id)) {
-        row.tr.remove();
-        trainRows.delete(id);
-      }
-    }
+    keyed(
+      $("#trains tbody"),
+      trains.map((tr) => {
+        const issue = issues.get(tr.train);
+        return {
+          key: tr.train,
+          version: JSON.stringify([tr, issue, selected === tr.train]),
+          build: () => trainRow(tr.train),
+          update: (row) => fillTrainRow(row, tr, issue),
+        };
+      }),
+    );
+  }
+
+  /** A train's row: its button, then six cells that fillTrainRow keeps up to date in place. */
+  function trainRow(train) {
+    const btn = h(
+      "button",
+      { type: "button", class: "linklike", onclick: () => { selected = selected === train ? null : train; render(); } },
+      train,
+    );
+    return h(
+      "tr",
+      { dataset: { train } },
+      h("th", { scope: "row" }, btn),
+      Array.from({ length: 6 }, () => h("td")),
+    );
+  }
+
+  function fillTrainRow(row, tr, issue) {
+    const stale = tr.stale || tr.online === false;
+    const noData = !tr.ts_ms;
+    row.className = [noData ? "nodata" : stale ? "stale" : "", selected === tr.train ? "selected" : ""].join(" ");
+    row.querySelector("button").setAttribute("aria-pressed", selected === tr.train ? "true" : "false");
+    const [where, speed, dev, load, driver, age] = row.querySelectorAll("td");
+    const arrow = tr.track === 1 ? "→" : tr.track === 2 ? "←" : "";
+    where.textContent = !onLine(tr)
+      ? noData
+        ? t("board.no_data")
+        : t(`train.mode_${tr.mode}`)
+      : `${arrow} ${tr.station ? names[tr.station] ?? tr.station : `${names[tr.prev_station] ?? "…"} – ${names[tr.next_station] ?? "…"}`}`;
+    speed.textContent = noData ? "—" : fmtNum(tr.speed_kmh);
+    speed.className = "num";
+    dev.textContent = fmtDeviation(tr.deviation_s);
+    dev.className = `num ${deviationClass(tr.deviation_s)}`;
+    load.textContent = noData ? "—" : `${fmtNum(tr.load_pct)}%`;
+    load.className = `num ${loadClass(tr.load_pct)}`;
+    const faults = tr.faults;
+    fill(
+      driver,
+      tr.driver ?? "—",
+      issue ? h("span", { class: "tag driver-tag", title: issue.message }, t(`train.${issue.kind}`)) : null,
+      faults.length ? h("span", { class: "tag fault-tag", title: faults.join(", ") }, faults.join(" ")) : null,
+    );
+    age.textContent = noData ? "—" : fmtAge(tr.age_s);
+    age.className = `num ${stale ? "stale-age" : ""}`;
   }
 
   // --- substations -------------------------------------------------------------------------
   function renderSubstations(b) {
     const now = b.now_ms;
     const rows = b.substations.map((ss) => {
-      const v = ss.values;
-      const bits = ss.bits;
-      const dot = (on, label) =>
-        h("span", { class: `bit ${on ? "on" : "off"}`, title: `${label}: ${on ? t("ss.closed") : t("ss.open")}` }, on ? "●" : "○");
       const age = ss.ts_ms ? (now - ss.ts_ms) / 1000 : null;
       const status = ss.stale
         ? t("ss.stale", { age: fmtAge(age) })
         : ss.alarms.length
           ? ss.alarms.map(violationText).join(", ")
           : t("ss.ok");
-      return h(
-        "tr",
-        { class: ss.stale ? "stale" : ss.alarms.length ? "alarm" : "", dataset: { ss: ss.id } },
-        h("th", { scope: "row", title: ss.name }, ss.id, h("span", { class: "muted small" }, ` ${ss.name}`)),
-        h("td", { class: "num" }, fmtNum(v.dc_bus_voltage)),
-        h("td", { class: "num" }, fmtNum(v.feeder_current)),
-        h("td", { class: "num" }, fmtNum(v.transformer_temp, 1)),
-        h(
-          "td",
-          {},
-          dot(bits.main_breaker_closed, t("ss.main")),
-          dot(bits.feeder1_closed, t("ss.f1")),
-          dot(bits.feeder2_closed, t("ss.f2")),
-        ),
-        h("td", {}, status),
-      );
+      return {
+        key: ss.id,
+        // what the row shows: readings as displayed, so sensor noise below the shown digits
+        // does not rebuild it
+        version: JSON.stringify([
+          fmtNum(ss.values.dc_bus_voltage),
+          fmtNum(ss.values.feeder_current),
+          fmtNum(ss.values.transformer_temp, 1),
+          ss.bits,
+          ss.stale,
+          status,
+          getLang(),
+        ]),
+        build: () => substationRow(ss, status),
+      };
     });
-    fill($("#subs tbody"), rows);
+    keyed($("#subs tbody"), rows);
+  }
+
+  function substationRow(ss, status) {
+    const v = ss.values;
+    const bits = ss.bits;
+    const dot = (on, label) =>
+      h("span", { class: `bit ${on ? "on" : "off"}`, title: `${label}: ${on ? t("ss.closed") : t("ss.open")}` }, on ? "●" : "○");
+    return h(
+      "tr",
+      { class: ss.stale ? "stale" : ss.alarms.length ? "alarm" : "", dataset: { ss: ss.id } },
+      h("th", { scope: "row", title: ss.name }, ss.id, h("span", { class: "muted small" }, ` ${ss.name}`)),
+      h("td", { class: "num" }, fmtNum(v.dc_bus_voltage)),
+      h("td", { class: "num" }, fmtNum(v.feeder_current)),
+      h("td", { class: "num" }, fmtNum(v.transformer_temp, 1)),
+      h(
+        "td",
+        {},
+        dot(bits.main_breaker_closed, t("ss.main")),
+        dot(bits.feeder1_closed, t("ss.f1")),
+        dot(bits.feeder2_closed, t("ss.f2")),
+      ),
+      h("td", {}, status),
+    );
   }
 
   function violationText(v) {

@@ -41,3 +41,47 @@ export function fill(el, ...children) {
 
 export const $ = (sel, root = document) => root.querySelector(sel);
 export const $$ = (sel, root = document) => [...root.querySelectorAll(sel)];
+
+/** container → Map(key → {version, node}): what `keyed` drew there last time. */
+const KEYED = new WeakMap();
+
+/**
+ * The one way lists are drawn: make ``container``'s children match ``items``, each
+ * ``{key, version, build, update?}``. A child whose key and version are unchanged stays the
+ * same DOM node, so focus, hover, text selection and a click between mouse-down and mouse-up
+ * survive a redraw; a changed version is patched by ``update(node)`` when given, else rebuilt
+ * with ``build()``; children of gone keys are removed; nodes move only when out of order.
+ * A board frame therefore touches only what changed.
+ */
+export function keyed(container, items) {
+  const had = KEYED.get(container) ?? new Map();
+  const next = new Map();
+  for (const it of items) {
+    const old = had.get(it.key);
+    let node;
+    if (old && old.version === it.version) node = old.node;
+    else if (old && it.update) {
+      node = old.node;
+      it.update(node);
+    } else {
+      node = it.build();
+      it.update?.(node);
+    }
+    next.set(it.key, { version: it.version, node });
+  }
+  const wanted = new Set([...next.values()].map((e) => e.node));
+  for (const el of [...container.children]) if (!wanted.has(el)) el.remove();
+  let i = 0;
+  for (const { node } of next.values()) {
+    const at = container.children[i];
+    if (at !== node) container.insertBefore(node, at ?? null);
+    i += 1;
+  }
+  KEYED.set(container, next);
+  return container;
+}
+
+/** Forget what `keyed` drew in ``container`` (e.g. after a language change: rebuild all). */
+export function forgetKeyed(container) {
+  KEYED.delete(container);
+}
