@@ -1,0 +1,54 @@
+"""What the alarm book writes in the shift log by itself: one entry per P1/P2 annunciation and
+per shelve; acknowledgements, comments, clears and lower priorities write nothing; the entries
+are written by the log's writer in order, author ``system``."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+from line.catalogue import Message
+from services.shiftlog_feed import AlarmFeed
+from shiftlog import LogEntry, ShiftLog
+from telemetry.alarms import AlarmBook, Priority
+from tests.api.authkit import FakeClock
+from tests.poll import until
+
+
+async def test_p1_p2_raises_and_shelves_are_logged_once(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = ShiftLog(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", clock=clock)
+    book = AlarmBook(clock, on_change=AlarmFeed(log, frozenset({"T03"})))
+    brake = Message("alarm.train.emergency_brake", {"train": "T03"})
+    a = book.raise_alarm("train:T03:eb", Priority.CRITICAL, "T03", brake)
+    assert a is not None
+    book.comment(a.id, "dd01", "đã báo lái tàu")
+    book.ack(a.id, "dd01")
+    book.raise_alarm(
+        "x:low", Priority.LOW, "SS1", Message("alarm.train.stale", {"train": "T01", "age_s": 9})
+    )
+    door = Message("alarm.train.door_obstruction", {"train": "T03"})
+    b = book.raise_alarm("train:T03:door", Priority.HIGH, "T03", door)
+    assert b is not None
+    book.shelve(b.id, "dd01", "đội kỹ thuật đang xử lý", clock() + 30 * 60_000)
+    book.comment(b.id, "dd01", "vẫn tạm ẩn")
+
+    async with log:
+        writer = asyncio.create_task(log.run())
+        try:
+            page = await until(lambda: _three(log), what="three system entries")
+        finally:
+            writer.cancel()
+    texts = [e.text_en for e in reversed(page)]
+    assert texts == [
+        f"P1 alarm #{a.id}: Train T03: emergency brake",
+        f"P2 alarm #{b.id}: Train T03: door obstruction",
+        f"Alarm #{b.id} shelved by dd01 for 30 min (đội kỹ thuật đang xử lý): "
+        "Train T03: door obstruction",
+    ]
+    assert {e.author for e in page} == {"system"} and {e.train for e in page} == {"T03"}
+
+
+async def _three(log: ShiftLog) -> list[LogEntry] | None:
+    entries = (await log.store.page()).entries
+    return entries if len(entries) >= 3 else None
