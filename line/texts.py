@@ -294,6 +294,11 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Báo động #{alarm_id} được {user} tạm ẩn {minutes} phút ({reason}): {text}",
         "Alarm #{alarm_id} shelved by {user} for {minutes} min ({reason}): {text}",
     ),
+    "log.crew.status": _t(
+        "{staff} {name}: {state} từ {effective}{source}",
+        "{staff} {name}: {state} from {effective}{source}",
+    ),
+    "log.crew.source": _t(" ({text})", " ({text})"),
     "log.trips.cancelled": _t(
         "Ngày {date}: {n} chuyến bị hủy do thiếu lái tàu (thêm {added}, chạy lại {restored})",
         {

@@ -29,7 +29,7 @@ from services.live import BoardHub, BoardHubMetrics
 from services.live_board import live_board
 from services.ops_record import OpsRecorder, OpsRecordStore
 from services.settings import Settings
-from services.shiftlog_feed import AlarmFeed, CancellationFeed
+from services.shiftlog_feed import AlarmFeed, CancellationFeed, CrewStatusFeed
 from shiftlog import ShiftLog
 from telemetry.alarms import AlarmBook
 from telemetry.clock import FieldClock
@@ -90,6 +90,7 @@ class Runtime:
     planned_paths: PlannedPaths  # the Marey graph's planned paths, per day plan (cached)
     shift_log: ShiftLog  # the shift log; opened by run_runtime, fed by the alarm book
     shift_log_cancellations: CancellationFeed  # cancelled trips into the shift log
+    shift_log_crew: CrewStatusFeed  # F0/F1 declared and cleared into the shift log
     clock: Clock  # the one clock every part was built with (tests pass a fake one)
     started_ms: int  # by that clock
     tick_s: float = 0.5
@@ -279,6 +280,7 @@ def build_runtime(
         planned_paths=planned_paths,
         shift_log=shift_log,
         shift_log_cancellations=CancellationFeed(shift_log, cancellations, clock=clock),
+        shift_log_crew=CrewStatusFeed(shift_log, crew_store, clock=clock),
         clock=clock,
         started_ms=clock(),
     )
@@ -329,6 +331,7 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
             tg.create_task(rt.shift_log.run(), name="shift-log")  # the system's entries
             tg.create_task(rt.shift_log_cancellations.run(), name="shift-log-cancellations")
+            tg.create_task(rt.shift_log_crew.run(), name="shift-log-crew")
             if isinstance(rt.cancellations, CrewCancellations):
                 tg.create_task(rt.cancellations.run(), name="crew-cancellations")
             log.info(

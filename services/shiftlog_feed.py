@@ -1,6 +1,7 @@
 """What the live line writes in the shift log by itself: P1/P2 alarms annunciated and alarm
-shelves (from the alarm book's ``on_change``), and the crew-constrained cancellations of the
-day's trips (followed from :class:`feeds.cancellations.CancelledTrips`).
+shelves (from the alarm book's ``on_change``), the crew-constrained cancellations of the day's
+trips (followed from :class:`feeds.cancellations.CancelledTrips`), and crew status changes
+(F0/F1 declared, and cleared: back to available; followed from the crew store).
 
 It lives in ``services`` because it joins the domain (telemetry's alarm book, the feeds) to an
 application package (``shiftlog``): neither needs to know the other. The entries are catalogue
@@ -16,9 +17,11 @@ from datetime import date
 
 import structlog
 
+from crew import State
+from crew.store import CrewStore
 from feeds.cancellations import CancelledTrips
 from line.catalogue import Message, Param
-from line.clock import Clock, hanoi_time
+from line.clock import Clock, hanoi_time, wall_ms
 from shiftlog import SYSTEM_AUTHOR, Category, NewEntry, ShiftLog
 from telemetry.alarms import Alarm, AlarmEvent, Priority
 
@@ -137,4 +140,77 @@ class CancellationFeed:
                 self.check()
             except Exception:  # a failing source must not stop the log
                 log.exception("cancelled trips check failed")
+            await asyncio.sleep(self._poll_s)
+
+
+LOGGED_STATES = (State.F0_ISOLATION, State.F1_QUARANTINE, State.AVAILABLE)
+
+
+class CrewStatusFeed:
+    """Writes an entry per crew status event recorded as F0, F1 or available (cleared).
+
+    It follows the crew store's revision and writes the events recorded after the newest crew
+    entry the system wrote before (so a restart neither repeats nor misses them); on a log with
+    none, after the moment it started (the roster's past is not news).
+    """
+
+    def __init__(
+        self, log_: ShiftLog, crew: CrewStore, *, clock: Clock = wall_ms, poll_s: float = 5.0
+    ) -> None:
+        self._log = log_
+        self._crew = crew
+        self._clock = clock
+        self._poll_s = poll_s
+        self._revision: int | None = None
+        self._after_ms: int | None = None
+        self._seen: set[str] = set()
+
+    async def check(self) -> None:
+        if self._after_ms is None:
+            latest = await self._log.store.latest_at(author=SYSTEM_AUTHOR, category=Category.CREW)
+            self._after_ms = self._clock() if latest is None else latest
+        rev = await self._crew.revision()
+        if rev == self._revision:
+            return
+        names = {v.item.id: v.item.name for v in await self._crew.staff()}
+        events = await self._crew.status_events()
+        for ev in sorted(events, key=lambda e: e.recorded_at):
+            recorded_ms = int(ev.recorded_at.timestamp() * 1000)
+            if ev.event_id in self._seen or recorded_ms <= self._after_ms:
+                continue
+            self._seen.add(ev.event_id)
+            if ev.state not in LOGGED_STATES:
+                continue
+            effective = hanoi_time(int(ev.effective.timestamp() * 1000))
+            self._log.post(
+                NewEntry(
+                    author=SYSTEM_AUTHOR,
+                    category=Category.CREW,
+                    message=Message(
+                        "log.crew.status",
+                        {
+                            "staff": ev.staff_id,
+                            "name": names.get(ev.staff_id, ""),
+                            "state": Message(f"crew.state.{ev.state.value}"),
+                            "effective": f"{effective:%d/%m %H:%M}",
+                            "source": Message("log.crew.source", {"text": ev.source})
+                            if ev.source
+                            else None,
+                        },
+                    ),
+                    staff_id=ev.staff_id,
+                )
+            )
+        self._revision = rev
+
+    async def run(self) -> None:
+        logged = False
+        while True:
+            try:
+                await self.check()
+                logged = False
+            except Exception:  # the crew store may be away: try again, say so once
+                if not logged:
+                    log.exception("crew status check for the shift log failed")
+                    logged = True
             await asyncio.sleep(self._poll_s)

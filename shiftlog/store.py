@@ -26,6 +26,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     select,
 )
 
@@ -161,6 +162,14 @@ class ShiftLogStore(TableStore):
         if row is None:
             raise EntryNotFound(f"no shift log entry {entry_id}")
         return _entry(row)
+
+    async def latest_at(self, *, author: str, category: Category) -> int | None:
+        """``at_ms`` of the newest entry by ``author`` in ``category`` (None: there is none)."""
+        c = shift_log.c
+        q = select(func.max(c.at_ms)).where(c.author == author, c.category == category.value)
+        async with self.engine.connect() as conn:
+            value = (await conn.execute(q)).scalar_one_or_none()
+        return None if value is None else int(value)
 
     async def page(
         self,

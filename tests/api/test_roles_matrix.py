@@ -126,6 +126,7 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/history"): PUBLIC,
     ("GET", "/marey"): PUBLIC,
     ("GET", "/reports"): PUBLIC,
+    ("GET", "/shiftlog"): PUBLIC,
     ("GET", "/audit"): PUBLIC,
 }
 

@@ -15,7 +15,7 @@ import aiomqtt
 import httpx
 
 from services.settings import Settings
-from tests.api.authkit import FAST_ARGON2, TOKENS, bearer, serving
+from tests.api.authkit import FAST_ARGON2, TOKENS, bearer, make_settings, serving
 from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
 from tests.poll import until
@@ -142,3 +142,54 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
     async with serving(settings(tmp_path, mosquitto.url)) as srv, srv.client() as http:
         texts = [e["text"] for e in await entries(http)]
         assert "Sửa: tại Thái Hà" in texts and len(texts) == 4
+
+
+async def test_crew_status_changes_write_entries_once(tmp_path: Path) -> None:
+    """F1 declared and cleared through the crew API: each is a crew entry by the system, with
+    the person linked; a restart writes none of them again."""
+    cm = bearer("crew_manager")
+    staff = {
+        "id": "D12",
+        "name": "Nguyễn Văn An",
+        "role": "driver",
+        "line_id": "2a",
+        "qualifications": [{"kind": "line_licence", "scope": "2a", "valid_until": "2030-01-01"}],
+    }
+    events = [
+        {"event_id": "t:1", "staff_id": "D12", "state": "f1_quarantine",
+         "effective": "2026-03-02T08:00:00+07:00", "until": "2026-03-09T08:00:00+07:00",
+         "source": "phone call"},
+        {"event_id": "t:2", "staff_id": "D12", "state": "available",
+         "effective": "2026-03-09T08:00:00+07:00"},
+    ]  # fmt: skip
+
+    async def crew_entries(http: httpx.AsyncClient) -> list[dict[str, Any]]:
+        return await entries(http, category="crew")
+
+    s = make_settings(tmp_path)  # no broker needed: crew only
+    async with serving(s) as srv, srv.client() as http:
+        assert (await http.post("/api/crew/staff", json=staff, headers=cm)).status_code == 201
+        for ev in events:
+            r = await http.post("/api/crew/status-events", json=ev, headers=cm)
+            assert r.status_code == 201, r.text
+        got = await until(
+            lambda: _at_least(crew_entries(http), 2),
+            timeout_s=20,  # the feed looks every 5 s
+            what="two crew status entries",
+        )
+        assert sorted(e["text"] for e in got) == [
+            "D12 Nguyễn Văn An: F1 cách ly từ 02/03 08:00 (phone call)",
+            "D12 Nguyễn Văn An: sẵn sàng từ 09/03 08:00",
+        ]
+        assert {e["staff_id"] for e in got} == {"D12"} and {e["author"] for e in got} == {"system"}
+        assert any("F1 in quarantine from 02/03 08:00" in e["text_en"] for e in got)
+
+    async with serving(s) as srv, srv.client() as http:
+        # the feed has looked at the store (its revision known) and written nothing new
+        await until(lambda: srv.rt.shift_log_crew._revision is not None, what="a crew check")  # type: ignore[attr-defined]
+        assert len(await crew_entries(http)) == 2
+
+
+async def _at_least(got: Any, n: int) -> list[dict[str, Any]] | None:
+    items: list[dict[str, Any]] = await got
+    return items if len(items) >= n else None
