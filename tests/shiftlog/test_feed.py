@@ -8,7 +8,7 @@ import asyncio
 from pathlib import Path
 
 from line.catalogue import Message
-from services.shiftlog_feed import AlarmFeed
+from services.shiftlog_feed import AlarmFeed, CancellationFeed
 from shiftlog import LogEntry, ShiftLog
 from telemetry.alarms import AlarmBook, Priority
 from tests.api.authkit import FakeClock
@@ -52,3 +52,44 @@ async def test_p1_p2_raises_and_shelves_are_logged_once(tmp_path: Path) -> None:
 async def _three(log: ShiftLog) -> list[LogEntry] | None:
     entries = (await log.store.page()).entries
     return entries if len(entries) >= 3 else None
+
+
+class Cancelled:
+    """A :class:`feeds.cancellations.CancelledTrips` whose answer the test sets."""
+
+    def __init__(self) -> None:
+        self.trips: set[str] = set()
+
+    def cancelled_trips(self, service_date: object) -> set[str]:
+        return set(self.trips)
+
+
+async def test_cancelled_trips_are_logged_when_they_change(tmp_path: Path) -> None:
+    clock = FakeClock()
+    log = ShiftLog(f"sqlite+aiosqlite:///{tmp_path / 'm.db'}", clock=clock)
+    source = Cancelled()
+    source.trips = {"a", "b"}
+    feed = CancellationFeed(log, source, clock=clock)
+    # T0 is 03:26 on 29/05 in Hanoi (the date the crew cancellations are kept by)
+    feed.check()  # the first look takes what is cancelled as known (a restart repeats nothing)
+    feed.check()
+    source.trips = {"a", "b", "c", "d", "e"}
+    feed.check()
+    feed.check()  # unchanged: nothing
+    source.trips = {"a"}
+    feed.check()
+    async with log:
+        writer = asyncio.create_task(log.run())
+        try:
+            await until(lambda: _count(log, 2), what="two entries")
+        finally:
+            writer.cancel()
+        got = [e.text_en for e in reversed((await log.store.page()).entries)]
+    assert got == [
+        "29/05/2026: 5 trips cancelled for want of drivers (3 more, 0 restored)",
+        "29/05/2026: 1 trip cancelled for want of drivers (0 more, 4 restored)",
+    ]
+
+
+async def _count(log: ShiftLog, n: int) -> bool:
+    return len((await log.store.page()).entries) >= n
