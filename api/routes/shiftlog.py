@@ -26,6 +26,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from line.catalogue import render_both
 from shiftlog import Category, EntryNotFound, InvalidEntry, LogEntry, NewEntry
 from shiftlog.model import MAX_TEXT
 from shiftlog.store import MAX_PAGE
@@ -88,14 +89,15 @@ class LogPage(BaseModel):
 
 def _out(e: LogEntry) -> EntryOut:
     msg = e.message.to_json() if e.message is not None else None
+    text, text_en = (e.text, e.text_en) if e.message is None else render_both(e.message)
     return EntryOut(
         id=e.id,
         at_ms=e.at_ms,
         author=e.author,
         system=e.system,
         category=e.category,
-        text=e.text,
-        text_en=e.text_en,
+        text=text,  # the system's words rendered now, from the catalogue (stored: for search)
+        text_en=text_en,
         code=None if msg is None else msg["code"],
         params=None if msg is None else msg["params"],
         train=e.train,
