@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
@@ -48,17 +48,31 @@ WRITERS: dict[Category, frozenset[UserRole]] = {
 }
 
 
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
+
+
+def _no_nul(v: str | None) -> str | None:
+    # PostgreSQL cannot store NUL in text: refused here as bad input, not a server error
+    if v is not None and "\x00" in v:
+        raise ValueError("must not contain NUL characters")
+    return v
+
+
+Clean = Annotated[str, AfterValidator(_no_nul)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
 class EntryIn(BaseModel):
     """A new entry. ``category`` may be left out of a correction (it keeps the original's)."""
 
     model_config = ConfigDict(extra="forbid")
 
-    text: str = Field(min_length=1, max_length=MAX_TEXT)
+    text: Clean = Field(min_length=1, max_length=MAX_TEXT)
     category: Category | None = None
-    train: str | None = Field(default=None, min_length=1, max_length=16)
-    alarm_id: int | None = Field(default=None, ge=1)
-    staff_id: str | None = Field(default=None, min_length=1, max_length=64)
-    corrects: int | None = Field(default=None, ge=1, description="the id of the entry corrected")
+    train: Clean | None = Field(default=None, min_length=1, max_length=16)
+    alarm_id: Id | None = None
+    staff_id: Clean | None = Field(default=None, min_length=1, max_length=64)
+    corrects: Id | None = Field(default=None, description="the id of the entry corrected")
 
 
 class EntryOut(BaseModel):
@@ -118,9 +132,11 @@ async def list_entries(
     since: Annotated[AwareDatetime | None, Query(description="written at or after")] = None,
     until: Annotated[AwareDatetime | None, Query(description="written before")] = None,
     category: Category | None = None,
-    q: Annotated[str | None, Query(max_length=200, description="text contained")] = None,
-    before: Annotated[int | None, Query(ge=1)] = None,
-    after: Annotated[int | None, Query(ge=0)] = None,
+    q: Annotated[
+        str | None, AfterValidator(_no_nul), Query(max_length=200, description="text contained")
+    ] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> LogPage:
     """Entries newest first, with their corrections."""

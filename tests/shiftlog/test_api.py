@@ -109,6 +109,8 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
             ("operator", {"text": "x", "category": "other", "train": "T99"}, 422, "T99"),
             ("operator", {"text": "x", "category": "other", "alarm_id": 9999}, 422, "9999"),
             ("operator", {"text": "x", "corrects": 9999}, 404, "9999"),
+            ("operator", {"text": "a\x00b", "category": "other"}, 422, "NUL"),
+            ("operator", {"text": "x", "corrects": 2**40}, 422, "corrects"),
             ("operator", {"text": "x", "corrects": first["id"], "category": "safety"}, 422,
              "keeps the category"),
         ]  # fmt: skip
@@ -125,6 +127,15 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
         assert [e["staff_id"] for e in await entries(http, category="crew")] == ["D12"]
         r = await http.get("/api/log", params={"since": "2026-01-01T00:00:00"}, headers=op)
         assert r.status_code == 422  # a time without its offset is ambiguous
+        for bad in ({"before": 2**40}, {"q": "a\x00"}, {"limit": 0}, {"category": "weather"}):
+            r = await http.get("/api/log", params=bad, headers=op)
+            assert r.status_code == 422, (bad, r.text)
+        r = await http.get(
+            "/api/log",
+            params={"since": "2026-05-02T10:00:00+07:00", "until": "2026-05-02T09:00:00+07:00"},
+            headers=op,
+        )
+        assert r.status_code == 422 and "until must be after since" in r.text
 
         # there is no way to change or delete an entry
         for method in ("PUT", "PATCH", "DELETE"):
@@ -132,10 +143,11 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
             assert r.status_code in (404, 405)
 
         # every write the route saw is audited, refused ones too (the sign-in check and body
-        # validation refuse before the route: the planner, the empty text, the unknown category)
+        # validation refuse before the route: the planner, the empty text, the unknown category,
+        # the NUL, the id out of range)
         audit = (await srv.rt.audit.query(action="log.write", limit=100)).entries
         results = [a.result for a in audit]
-        assert results.count("ok") == 3 and len(results) == 3 + len(refused) - 3
+        assert results.count("ok") == 3 and len(results) == 3 + len(refused) - 5
         assert {a.user for a in audit if a.result == "ok"} == {"operator-bot", "crew_manager-bot"}
 
     # acknowledged entries are there after a restart
