@@ -17,7 +17,11 @@ from sqlalchemy.exc import DBAPIError
 
 from line.catalogue import Message
 from shiftlog import SYSTEM_AUTHOR, Category, EntryNotFound, InvalidEntry, NewEntry, ShiftLogStore
-from storage.engine import writer
+from shiftlog.migrations import STREAM
+from shiftlog.store import metadata
+from storage.engine import make_engine, writer
+from storage.migrations import downgrade, migrate
+from tests.storage.test_table_migrations import Case, _diff, _tables
 
 
 class Clock:
@@ -112,3 +116,24 @@ async def test_append_only_corrections_and_search(db_url: str) -> None:
     async with ShiftLogStore(db_url) as again:
         assert (await again.get(first.id)).text == "Tàu T05 dừng ở ga Láng 3 phút"
         assert len((await again.page()).entries) == 4
+
+
+async def test_migration_makes_exactly_the_mapped_table_and_runs_both_ways(db_url: str) -> None:
+    case = Case(STREAM, metadata, ShiftLogStore, "s0001")
+    engine = make_engine(db_url)
+    try:
+        await migrate(engine, STREAM)
+        await migrate(engine, STREAM)  # a second start finds nothing to do
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_diff, case) == [], "migration and table disagree"
+        await downgrade(engine, STREAM, "base")  # the table, its triggers (and function) go
+        async with engine.connect() as conn:
+            assert "shift_log" not in await conn.run_sync(_tables)
+        await migrate(engine, STREAM)
+    finally:
+        await engine.dispose()
+    async with ShiftLogStore(db_url) as store:  # and the triggers are back
+        await store.append(op("again"))
+        with pytest.raises(DBAPIError, match="append-only"):
+            async with writer(store.engine).begin() as conn:
+                await conn.execute(text("DELETE FROM shift_log"))
