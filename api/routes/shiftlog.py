@@ -26,8 +26,10 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.schemas.shiftlog import ListedLogEntry, LogEntry, LogPage
 from line.catalogue import render_both
-from shiftlog import Category, EntryNotFound, InvalidEntry, LogEntry, NewEntry
+from shiftlog import Category, EntryNotFound, InvalidEntry, NewEntry
+from shiftlog import LogEntry as StoredEntry
 from shiftlog.model import MAX_TEXT
 from shiftlog.store import MAX_PAGE
 from telemetry.alarms import AlarmNotFound
@@ -75,36 +77,10 @@ class EntryIn(BaseModel):
     corrects: Id | None = Field(default=None, description="the id of the entry corrected")
 
 
-class EntryOut(BaseModel):
-    id: int
-    at_ms: int
-    author: str
-    system: bool = Field(description="written by the system itself (author 'system')")
-    category: Category
-    text: str = Field(description="the author's words, or the system's message in Vietnamese")
-    text_en: str | None = Field(description="the system's message in English")
-    code: str | None = Field(description="the system's message as a catalogue code")
-    params: dict[str, Any] | None
-    train: str | None
-    alarm_id: int | None
-    staff_id: str | None
-    corrects: int | None
-
-
-class ListedEntry(EntryOut):
-    corrected_by: list[int] = Field(description="ids of the entries correcting this one")
-    corrects_entry: EntryOut | None = Field(description="the entry this one corrects")
-
-
-class LogPage(BaseModel):
-    entries: list[ListedEntry]
-    next_before: int | None = Field(description="pass as `before` for the next, older page")
-
-
-def _out(e: LogEntry) -> EntryOut:
+def _out(e: StoredEntry) -> LogEntry:
     msg = e.message.to_json() if e.message is not None else None
     text, text_en = (e.text, e.text_en) if e.message is None else render_both(e.message)
-    return EntryOut(
+    return LogEntry(
         id=e.id,
         at_ms=e.at_ms,
         author=e.author,
@@ -152,11 +128,11 @@ async def list_entries(
         limit=limit,
     )
     by_id = {e.id: e for e in page.entries} | page.corrected
-    entries = []
+    entries: list[ListedLogEntry] = []
     for e in page.entries:
         target = by_id.get(e.corrects) if e.corrects is not None else None
         entries.append(
-            ListedEntry(
+            ListedLogEntry(
                 **_out(e).model_dump(),
                 corrected_by=page.corrections.get(e.id, []),
                 corrects_entry=None if target is None else _out(target),
@@ -205,7 +181,9 @@ async def _checked(body: EntryIn, who: Principal, rt: Any) -> NewEntry:
 
 
 @router.post("", status_code=201)
-async def write_entry(body: EntryIn, who: Writer, request: Request, rt: RuntimeDep) -> ListedEntry:
+async def write_entry(
+    body: EntryIn, who: Writer, request: Request, rt: RuntimeDep
+) -> ListedLogEntry:
     """Write an entry as the signed-in user; stored (on disk) before the answer."""
     detail: dict[str, Any] = {"category": body.category, "corrects": body.corrects}
     try:
@@ -223,7 +201,7 @@ async def write_entry(body: EntryIn, who: Writer, request: Request, rt: RuntimeD
     detail.update(id=entry.id, category=entry.category.value)
     await audit_request(request, who, "log.write", "ok", detail)
     target = await rt.shift_log.store.get(entry.corrects) if entry.corrects is not None else None
-    return ListedEntry(
+    return ListedLogEntry(
         **_out(entry).model_dump(),
         corrected_by=[],
         corrects_entry=None if target is None else _out(target),

@@ -9,6 +9,10 @@ import { clearErrors, showErrors, showMessage, values } from "./forms.js";
 import { getLang, t } from "./i18n.js";
 import { initPage } from "./shell.js";
 
+/** @typedef {import("./types.js").LogPage} LogPage */
+/** @typedef {import("./types.js").ListedLogEntry} ListedLogEntry */
+/** @typedef {import("./types.js").LogEntry} LogEntry */
+
 const POLL_MS = 3000;
 const CATEGORIES = ["operations", "crew", "equipment", "safety", "other"];
 // who writes which category (the server checks it: 403 otherwise)
@@ -31,6 +35,7 @@ const catName = (c) => t(CATEGORY_KEYS[c] ?? "log.cat_other");
 const me = await initPage("shiftlog");
 if (me) main();
 
+/** @param {LogEntry} e @param {string} lang */
 function textOf(e, lang) {
   return lang === "en" && e.text_en ? e.text_en : e.text;
 }
@@ -42,6 +47,7 @@ async function main() {
   const more = $("#log-more");
   const mayWrite = (c) => (WRITERS[c] ?? []).includes(me.role);
   const lang = getLang;
+  /** @type {Map<number, ListedLogEntry>} */
   let entries = new Map(); // id → entry as last received
   let newest = 0;
   let nextBefore = null;
@@ -62,6 +68,7 @@ async function main() {
     return out;
   }
 
+  /** @param {ListedLogEntry} e */
   function item(e) {
     const original = e.corrects_entry;
     const li = h(
@@ -141,6 +148,7 @@ async function main() {
   }
 
   async function load() {
+    /** @type {LogPage} */
     let page;
     try {
       page = await api(`/api/log?${params({ limit: 100 })}`);
@@ -158,6 +166,7 @@ async function main() {
 
   async function older() {
     if (nextBefore === null) return;
+    /** @type {LogPage} */
     const page = await api(`/api/log?${params({ limit: 100, before: nextBefore })}`);
     for (const e of page.entries) entries.set(e.id, e);
     list.append(...page.entries.map(item));
@@ -185,6 +194,7 @@ async function main() {
 
   async function poll() {
     try {
+      /** @type {LogPage} */
       const page = await api(`/api/log?${params({ after: newest, limit: 500 })}`);
       arrived(page.entries);
     } catch {
