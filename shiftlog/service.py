@@ -23,6 +23,10 @@ from shiftlog.store import InvalidEntry, ShiftLogStore
 log = structlog.get_logger(__name__)
 
 
+#: How long a stop waits for queued system entries to be written.
+FLUSH_S = 5.0
+
+
 class ShiftLog:
     """``async with ShiftLog(url)`` opens (and migrates) the store; run :meth:`run` beside it."""
 
@@ -46,7 +50,28 @@ class ShiftLog:
         return self
 
     async def __aexit__(self, *exc: object) -> None:
-        await self.store.__aexit__(*exc)
+        try:
+            await self._write_pending()
+        finally:
+            await self.store.__aexit__(*exc)
+
+    async def _write_pending(self) -> None:
+        """At shutdown: write the system entries still queued (a stop must not lose them),
+        within :data:`FLUSH_S`; what cannot be written is named in the log."""
+        try:
+            async with asyncio.timeout(FLUSH_S):
+                while self._pending:
+                    await self.store.append(self._pending[0])
+                    self._pending.pop(0)
+        except InvalidEntry:
+            log.exception("system shift log entry refused")
+        except Exception:  # the database is away or slow: say what is lost
+            if self._pending:
+                log.error(
+                    "shift log entries not written at shutdown",
+                    lost=len(self._pending),
+                    first=self._pending[0].texts()[0][:200],
+                )
 
     def post(self, entry: NewEntry) -> None:
         """Queue a system entry (never blocks, never raises)."""
@@ -77,6 +102,7 @@ class ShiftLog:
         self._pending.clear()
         self._queue = queue
         failing = False
+        entry: NewEntry | None = None
         try:
             while True:
                 entry = await queue.get()
@@ -92,11 +118,14 @@ class ShiftLog:
                             log.exception("shift log write failed; retrying")
                             failing = True
                         await asyncio.sleep(self._retry_s)
+                entry = None  # written (or refused): nothing in hand
                 if failing:
                     log.info("shift log writes again")
                     failing = False
         finally:
             self._queue = None
+            if entry is not None:  # stopped while writing it: it may not be stored yet
+                self._pending.append(entry)
             with contextlib.suppress(asyncio.QueueEmpty):
                 while True:
                     self._pending.append(queue.get_nowait())

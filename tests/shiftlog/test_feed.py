@@ -5,6 +5,7 @@ are written by the log's writer in order, author ``system``."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from pathlib import Path
 
 from line.catalogue import Message
@@ -93,3 +94,22 @@ async def test_cancelled_trips_are_logged_when_they_change(tmp_path: Path) -> No
 
 async def _count(log: ShiftLog, n: int) -> bool:
     return len((await log.store.page()).entries) >= n
+
+
+async def test_entries_still_queued_at_a_stop_are_written(tmp_path: Path) -> None:
+    """An alarm raised just before the server stops still reaches the log."""
+    clock = FakeClock()
+    url = f"sqlite+aiosqlite:///{tmp_path / 'm.db'}"
+    log = ShiftLog(url, clock=clock)
+    book = AlarmBook(clock, on_change=AlarmFeed(log, frozenset({"T03"})))
+    async with log:
+        writer = asyncio.create_task(log.run())
+        await asyncio.sleep(0)  # the writer is waiting for entries
+        brake = Message("alarm.train.emergency_brake", {"train": "T03"})
+        assert book.raise_alarm("train:T03:eb", Priority.CRITICAL, "T03", brake) is not None
+        writer.cancel()  # the stop comes before the writer had its turn
+        with contextlib.suppress(asyncio.CancelledError):
+            await writer
+    async with ShiftLog(url, clock=clock) as again:
+        entries = (await again.store.page()).entries
+    assert [e.text_en for e in entries] == ["P1 alarm #1: Train T03: emergency brake"]
