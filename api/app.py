@@ -16,6 +16,7 @@ from api import db_unavailable, openapi
 from api.body_guard import BodyGuard
 from api.routes import audit, auth, board, crew, gtfs, history, marey, ops, web, ws
 from api.routes import reports as report_routes
+from api.routes import shiftlog as shiftlog_routes
 from api.routes import simulations as simulation_routes
 from api.routes import sweeps as sweep_routes
 from api.security_headers import SecurityHeaders
@@ -71,6 +72,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(audit.router)
     app.include_router(gtfs.router)  # public passenger feeds (GTFS, GTFS-Realtime)
     app.include_router(report_routes.router)  # situation reports (HTML/PDF)
+    app.include_router(shiftlog_routes.router)  # the shift log
     web.mount_web(app)  # the control-room UI: pages, /static, /api/line
     http = runtime.settings.http
     app.add_middleware(

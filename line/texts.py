@@ -282,4 +282,30 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "nhóm {a} và {b} trùng thời gian và có chung người: {members}",
         "cohorts {a} and {b} overlap in time and share {members}",
     ),
+    # --- the shift log's own entries (services.shiftlog_feed) ------------------------------
+    "log.alarm.raised": _t(
+        "Báo động P{priority} #{alarm_id}: {text}", "P{priority} alarm #{alarm_id}: {text}"
+    ),
+    "log.alarm.reactivated": _t(
+        "Báo động P{priority} #{alarm_id} lại xuất hiện: {text}",
+        "P{priority} alarm #{alarm_id} again: {text}",
+    ),
+    "log.alarm.shelved": _t(
+        "Báo động #{alarm_id} được {user} tạm ẩn {minutes} phút ({reason}): {text}",
+        "Alarm #{alarm_id} shelved by {user} for {minutes} min ({reason}): {text}",
+    ),
+    "log.crew.status": _t(
+        "{staff} {name}: {state} từ {effective}{source}",
+        "{staff} {name}: {state} from {effective}{source}",
+    ),
+    "log.crew.source": _t(" ({text})", " ({text})"),
+    "log.trips.cancelled": _t(
+        "Ngày {date}: {n} chuyến bị hủy do thiếu lái tàu (thêm {added}, chạy lại {restored})",
+        {
+            "one": "{date}: {n} trip cancelled for want of drivers "
+            "({added} more, {restored} restored)",
+            "other": "{date}: {n} trips cancelled for want of drivers "
+            "({added} more, {restored} restored)",
+        },
+    ),
 }

@@ -30,6 +30,8 @@ from services.live import BoardHub, BoardHubMetrics
 from services.live_board import live_board
 from services.ops_record import OpsRecorder, OpsRecordStore
 from services.settings import Settings
+from services.shiftlog_feed import AlarmFeed, CancellationFeed, CrewStatusFeed
+from shiftlog import ShiftLog
 from telemetry.alarms import AlarmBook
 from telemetry.clock import FieldClock
 from telemetry.config import RegisterMap, load_register_maps
@@ -87,6 +89,9 @@ class Runtime:
     health: HealthMonitor  # every dependency: /healthz, the board, their alarms
     paths: PathRecorder  # the Marey graph's actual paths (fed by the pipeline); run_runtime
     planned_paths: PlannedPaths  # the Marey graph's planned paths, per day plan (cached)
+    shift_log: ShiftLog  # the shift log; opened by run_runtime, fed by the alarm book
+    shift_log_cancellations: CancellationFeed  # cancelled trips into the shift log
+    shift_log_crew: CrewStatusFeed  # F0/F1 declared and cleared into the shift log
     clock: Clock  # the one clock every part was built with (tests pass a fake one)
     started_ms: int  # by that clock
     tick_s: float = 0.5
@@ -137,7 +142,12 @@ def build_runtime(
     line = load_line(settings.line.file)
     registry = CollectorRegistry()
     metrics = TelemetryMetrics(registry)
-    alarms = AlarmBook(clock, flood_per_10min=settings.state.flood_per_10min)
+    shift_log = ShiftLog(settings.db.url, clock=clock)
+    alarms = AlarmBook(
+        clock,
+        flood_per_10min=settings.state.flood_per_10min,
+        on_change=AlarmFeed(shift_log, frozenset(line.fleet.trains)),  # P1/P2, shelves
+    )
     maps = load_register_maps(settings.modbus.maps_file)
     sub_names = {s.id: s.name for s in line.substations}
     devices: dict[str, tuple[str, RegisterMap]] = {}
@@ -225,6 +235,9 @@ def build_runtime(
         ),
         clock=clock,
     )
+    cancellations = CrewCancellations(
+        crew_store, line, line.timetable(settings.state.timetable), clock=clock
+    )
     return Runtime(
         settings,
         line,
@@ -254,9 +267,7 @@ def build_runtime(
             BoardHubMetrics(registry),
             clock,
         ),
-        cancellations=CrewCancellations(
-            crew_store, line, line.timetable(settings.state.timetable), clock=clock
-        ),
+        cancellations=cancellations,
         simulations=simulations,
         sweeps=SweepService(line, dask_address=settings.simulation.dask_address, clock=clock),
         reports=reports,
@@ -270,6 +281,9 @@ def build_runtime(
         health=health,
         paths=paths,
         planned_paths=planned_paths,
+        shift_log=shift_log,
+        shift_log_cancellations=CancellationFeed(shift_log, cancellations, clock=clock),
+        shift_log_crew=CrewStatusFeed(shift_log, crew_store, clock=clock),
         clock=clock,
         started_ms=clock(),
     )
@@ -291,6 +305,7 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
         # back before anything can raise an alarm
         for part in (rt.crew, rt.security, rt.simulations, rt.sweeps, rt.reports, rt.outlooks):
             await stack.enter_async_context(part)
+        await stack.enter_async_context(rt.shift_log)
         await stack.enter_async_context(rt.recorder)
         for s in rt.sinks:
             await stack.enter_async_context(s)
@@ -317,6 +332,9 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             tg.create_task(rt.db_health.run(), name="db-probe")
             tg.create_task(rt.health.run(), name="health")
             tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook
+            tg.create_task(rt.shift_log.run(), name="shift-log")  # the system's entries
+            tg.create_task(rt.shift_log_cancellations.run(), name="shift-log-cancellations")
+            tg.create_task(rt.shift_log_crew.run(), name="shift-log-crew")
             if isinstance(rt.cancellations, CrewCancellations):
                 tg.create_task(rt.cancellations.run(), name="crew-cancellations")
             log.info(

@@ -30,6 +30,7 @@ PAGES = {
     "/history": "history.html",
     "/marey": "marey.html",
     "/reports": "reports.html",
+    "/shiftlog": "shiftlog.html",
     "/audit": "audit.html",
 }
 

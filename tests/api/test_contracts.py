@@ -252,6 +252,19 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
         await call("GET", "/api/simulations/sweeps", OP)
         await call("POST", f"/api/simulations/sweeps/{sweep['id']}/cancel", PL)
 
+        # --- the shift log: a person's entry, its correction, the system's (the P2 above) -----
+        entry = {"text": "SS1 kiểm tra", "category": "equipment", "alarm_id": alarm_id}
+        first = await call("POST", "/api/log", OP, 201, json=entry)
+        await call("POST", "/api/log", OP, 201, json={"text": "SS2", "corrects": first["id"]})
+
+        async def system_entry() -> Any:
+            r = await http.get("/api/log?q=ss1", headers=OP)
+            return any(e["system"] for e in r.json()["entries"])
+
+        await until(system_entry, what="the P2 alarm's shift log entry")
+        log = await call("GET", "/api/log?limit=2", OP)
+        assert log["entries"][0]["corrects_entry"]["id"] == first["id"]
+
         # --- a situation report, accounts, audit -------------------------------------------
         rep = await call("POST", "/api/reports", OP, 201)
         await call("GET", "/api/reports", OP)

@@ -102,6 +102,9 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/api/simulations/sweeps/{sweep_id}"): ANY,
     ("GET", "/api/simulations/sweeps/{sweep_id}/tornado.png"): ANY,
     ("POST", "/api/simulations/sweeps/{sweep_id}/cancel"): PLAN,
+    # shift log: everyone reads; operators and crew managers write (the category decides which)
+    ("GET", "/api/log"): ANY,
+    ("POST", "/api/log"): frozenset({OP, CM, AD}),
     # situation reports: everyone reads; those who act on them make one on demand
     ("GET", "/api/reports"): ANY,
     ("POST", "/api/reports"): frozenset({OP, CM, AD}),
@@ -123,6 +126,7 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/history"): PUBLIC,
     ("GET", "/marey"): PUBLIC,
     ("GET", "/reports"): PUBLIC,
+    ("GET", "/shiftlog"): PUBLIC,
     ("GET", "/audit"): PUBLIC,
 }
 

@@ -27,6 +27,7 @@ PACKAGES = (
     "reports",
     "feeds",
     "whatif",
+    "shiftlog",
 )
 # the same facts told with a different name: the Vietnamese names the substation by its name,
 # the English by its id (as before the catalogue); a saved alarm's two texts

@@ -15,11 +15,11 @@ from accounts.identity import UserRole
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, wait_until
 
-ALL_PAGES = {"board", "crew", "whatif", "history", "marey", "reports", "audit"}
+ALL_PAGES = {"board", "crew", "whatif", "history", "marey", "reports", "shiftlog", "audit"}
 MENU = {
-    UserRole.OPERATOR: {"board", "crew", "history", "marey", "reports"},
-    UserRole.PLANNER: {"board", "crew", "whatif", "history", "marey", "reports"},
-    UserRole.CREW_MANAGER: {"board", "crew", "history", "marey", "reports"},
+    UserRole.OPERATOR: {"board", "crew", "history", "marey", "reports", "shiftlog"},
+    UserRole.PLANNER: {"board", "crew", "whatif", "history", "marey", "reports", "shiftlog"},
+    UserRole.CREW_MANAGER: {"board", "crew", "history", "marey", "reports", "shiftlog"},
     UserRole.ADMIN: ALL_PAGES,
 }
 

@@ -24,5 +24,6 @@ export const PAGES = [
   { id: "history", href: "/history", roles: ROLES },
   { id: "marey", href: "/marey", roles: ROLES },
   { id: "reports", href: "/reports", roles: ROLES },
+  { id: "shiftlog", href: "/shiftlog", roles: ROLES },
   { id: "audit", href: "/audit", roles: ["admin"] },
 ];

@@ -201,6 +201,9 @@
  * @property {Object<string, (string|number|boolean|CatalogueMessage|Array<CatalogueMessage>|null)>} params
  */
 /**
+ * @typedef {("operations"|"crew"|"equipment"|"safety"|"other")} Category
+ */
+/**
  * A 3-on-site cohort ("3 tại chỗ": work, eat and rest at the workplace). Members live at the depot from ``start`` until ``planned_end``; each needs a bed, so the cohort is valid only when the members fit the beds available.
  * @typedef {Object} Cohort
  * @property {string} id
@@ -386,6 +389,16 @@
 /**
  * A technician's trade.
  * @typedef {("rolling_stock"|"signalling"|"power"|"track"|"station_systems")} Discipline
+ */
+/**
+ * A new entry. ``category`` may be left out of a correction (it keeps the original's).
+ * @typedef {Object} EntryIn
+ * @property {string} text
+ * @property {(Category|null)} [category]
+ * @property {(string|null)} [train]
+ * @property {(number|null)} [alarm_id]
+ * @property {(string|null)} [staff_id]
+ * @property {(number|null)} [corrects] - the id of the entry corrected
  */
 /**
  * What a close contact (F1) does.
@@ -582,6 +595,48 @@
  * @property {string} id
  * @property {string} name
  * @property {number} length_m
+ */
+/**
+ * An entry with its corrections: the ids of the entries correcting it and, when it is a correction itself, the entry it corrects.
+ * @typedef {Object} ListedLogEntry
+ * @property {number} id
+ * @property {number} at_ms
+ * @property {string} author
+ * @property {boolean} system - written by the system itself (author 'system')
+ * @property {Category} category
+ * @property {string} text - the author's words, or the system's message in Vietnamese
+ * @property {(string|null)} text_en - the system's message in English
+ * @property {(string|null)} code - the system's message as a catalogue code
+ * @property {(Object<string, (string|number|boolean|CatalogueMessage|Array<CatalogueMessage>|null)>|null)} params
+ * @property {(string|null)} train
+ * @property {(number|null)} alarm_id
+ * @property {(string|null)} staff_id
+ * @property {(number|null)} corrects - the id of the entry this one corrects
+ * @property {Array<number>} corrected_by - ids of the entries correcting this one
+ * @property {(LogEntry|null)} corrects_entry - the entry this one corrects
+ */
+/**
+ * One entry. A person's words are ``text``; the system's entries (``system``) are a catalogue message (``code``, ``params``) rendered as ``text`` (Vietnamese) and ``text_en``.
+ * @typedef {Object} LogEntry
+ * @property {number} id
+ * @property {number} at_ms
+ * @property {string} author
+ * @property {boolean} system - written by the system itself (author 'system')
+ * @property {Category} category
+ * @property {string} text - the author's words, or the system's message in Vietnamese
+ * @property {(string|null)} text_en - the system's message in English
+ * @property {(string|null)} code - the system's message as a catalogue code
+ * @property {(Object<string, (string|number|boolean|CatalogueMessage|Array<CatalogueMessage>|null)>|null)} params
+ * @property {(string|null)} train
+ * @property {(number|null)} alarm_id
+ * @property {(string|null)} staff_id
+ * @property {(number|null)} corrects - the id of the entry this one corrects
+ */
+/**
+ * Entries newest first.
+ * @typedef {Object} LogPage
+ * @property {Array<ListedLogEntry>} entries
+ * @property {(number|null)} next_before - pass as `before` for the next, older page
  */
 /**
  * @typedef {Object} LoginBody

@@ -1,0 +1,208 @@
+"""The shift log API (``/api/log``).
+
+* ``GET  /api/log`` — entries newest first, filtered by time (``since``/``until``, ISO 8601 with
+  an offset), ``category`` and search text ``q``; paged with ``before`` (the previous page's
+  ``next_before``); ``after`` gives only what is newer than an id (the page's poll). Each entry
+  carries the ids of the entries correcting it (``corrected_by``) and, when it is itself a
+  correction, the entry it corrects (``corrects_entry``), so both are shown together.
+* ``POST /api/log`` — write an entry (201); a correction is ``{"corrects": id, "text": …}``.
+
+Everyone signed in reads. Who writes which category: crew entries are for crew managers,
+operations, equipment and safety entries for operators, ``other`` for either; administrators
+write any. A correction keeps the category of the entry it corrects. Entries cannot be changed
+or deleted (there is no such route, and the table refuses it). Every write is audited
+(``log.write``), refused ones too.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
+
+from accounts.identity import READERS, Principal, UserRole
+from api.auth import require_roles
+from api.deps import RuntimeDep
+from api.http_audit import audit_request, result_of
+from api.schemas.shiftlog import ListedLogEntry, LogEntry, LogPage
+from line.catalogue import render_both
+from shiftlog import Category, EntryNotFound, InvalidEntry, NewEntry
+from shiftlog import LogEntry as StoredEntry
+from shiftlog.model import MAX_TEXT
+from shiftlog.store import MAX_PAGE
+from telemetry.alarms import AlarmNotFound
+
+router = APIRouter(prefix="/api/log", tags=["shift log"])
+
+OP, CM, AD = UserRole.OPERATOR, UserRole.CREW_MANAGER, UserRole.ADMIN
+Reader = Annotated[Principal, Depends(require_roles(*READERS))]
+Writer = Annotated[Principal, Depends(require_roles(OP, CM, AD))]
+
+#: who writes each category (administrators: all)
+WRITERS: dict[Category, frozenset[UserRole]] = {
+    Category.OPERATIONS: frozenset({OP, AD}),
+    Category.EQUIPMENT: frozenset({OP, AD}),
+    Category.SAFETY: frozenset({OP, AD}),
+    Category.CREW: frozenset({CM, AD}),
+    Category.OTHER: frozenset({OP, CM, AD}),
+}
+
+
+MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
+
+
+def _no_nul(v: str | None) -> str | None:
+    # PostgreSQL cannot store NUL in text: refused here as bad input, not a server error
+    if v is not None and "\x00" in v:
+        raise ValueError("must not contain NUL characters")
+    return v
+
+
+Clean = Annotated[str, AfterValidator(_no_nul)]
+Id = Annotated[int, Field(ge=1, le=MAX_ID)]
+
+
+class EntryIn(BaseModel):
+    """A new entry. ``category`` may be left out of a correction (it keeps the original's)."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    text: Clean = Field(min_length=1, max_length=MAX_TEXT)
+    category: Category | None = None
+    train: Clean | None = Field(default=None, min_length=1, max_length=16)
+    alarm_id: Id | None = None
+    staff_id: Clean | None = Field(default=None, min_length=1, max_length=64)
+    corrects: Id | None = Field(default=None, description="the id of the entry corrected")
+
+
+def _out(e: StoredEntry) -> LogEntry:
+    msg = e.message.to_json() if e.message is not None else None
+    text, text_en = (e.text, e.text_en) if e.message is None else render_both(e.message)
+    return LogEntry(
+        id=e.id,
+        at_ms=e.at_ms,
+        author=e.author,
+        system=e.system,
+        category=e.category,
+        text=text,  # the system's words rendered now, from the catalogue (stored: for search)
+        text_en=text_en,
+        code=None if msg is None else msg["code"],
+        params=None if msg is None else msg["params"],
+        train=e.train,
+        alarm_id=e.alarm_id,
+        staff_id=e.staff_id,
+        corrects=e.corrects,
+    )
+
+
+def _ms(t: datetime | None) -> int | None:
+    return None if t is None else int(t.timestamp() * 1000)
+
+
+@router.get("")
+async def list_entries(
+    _who: Reader,
+    rt: RuntimeDep,
+    since: Annotated[AwareDatetime | None, Query(description="written at or after")] = None,
+    until: Annotated[AwareDatetime | None, Query(description="written before")] = None,
+    category: Category | None = None,
+    q: Annotated[
+        str | None, AfterValidator(_no_nul), Query(max_length=200, description="text contained")
+    ] = None,
+    before: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    after: Annotated[int | None, Query(ge=0, le=MAX_ID)] = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
+) -> LogPage:
+    """Entries newest first, with their corrections."""
+    if since is not None and until is not None and until <= since:
+        raise HTTPException(422, "until must be after since")
+    page = await rt.shift_log.store.page(
+        since_ms=_ms(since),
+        until_ms=_ms(until),
+        category=category,
+        q=q.strip() if q else None,
+        before=before,
+        after=after,
+        limit=limit,
+    )
+    by_id = {e.id: e for e in page.entries} | page.corrected
+    entries: list[ListedLogEntry] = []
+    for e in page.entries:
+        target = by_id.get(e.corrects) if e.corrects is not None else None
+        entries.append(
+            ListedLogEntry(
+                **_out(e).model_dump(),
+                corrected_by=page.corrections.get(e.id, []),
+                corrects_entry=None if target is None else _out(target),
+            )
+        )
+    return LogPage(entries=entries, next_before=page.next_before)
+
+
+async def _checked(body: EntryIn, who: Principal, rt: Any) -> NewEntry:
+    category = body.category
+    if body.corrects is not None:
+        try:
+            original = await rt.shift_log.store.get(body.corrects)
+        except EntryNotFound as exc:
+            raise HTTPException(404, str(exc)) from exc
+        if category is not None and category is not original.category:
+            raise HTTPException(
+                422,
+                f"a correction keeps the category of the entry it corrects "
+                f"({original.category.value}), not {category.value}",
+            )
+        category = original.category
+    if category is None:
+        raise HTTPException(422, "category is required: " + ", ".join(c.value for c in Category))
+    if who.role not in WRITERS[category]:
+        allowed = ", ".join(sorted(r.value for r in WRITERS[category]))
+        raise HTTPException(
+            403, f"{category.value} entries are written by {allowed}, not {who.role.value}"
+        )
+    if body.train is not None and body.train not in rt.line.fleet.trains:
+        raise HTTPException(422, f"unknown train {body.train!r}")
+    if body.alarm_id is not None:
+        try:
+            rt.alarms.get(body.alarm_id)
+        except AlarmNotFound as exc:
+            raise HTTPException(422, f"no alarm {body.alarm_id} to link to") from exc
+    return NewEntry(
+        author=who.user,
+        category=category,
+        text=body.text,
+        train=body.train,
+        alarm_id=body.alarm_id,
+        staff_id=body.staff_id,
+        corrects=body.corrects,
+    )
+
+
+@router.post("", status_code=201)
+async def write_entry(
+    body: EntryIn, who: Writer, request: Request, rt: RuntimeDep
+) -> ListedLogEntry:
+    """Write an entry as the signed-in user; stored (on disk) before the answer."""
+    detail: dict[str, Any] = {"category": body.category, "corrects": body.corrects}
+    try:
+        entry = await rt.shift_log.write(await _checked(body, who, rt))
+    except HTTPException as exc:
+        detail["error"] = str(exc.detail)
+        await audit_request(request, who, "log.write", result_of(exc.status_code), detail)
+        raise
+    except (InvalidEntry, EntryNotFound) as exc:
+        code = 404 if isinstance(exc, EntryNotFound) else 422
+        await audit_request(
+            request, who, "log.write", result_of(code), {**detail, "error": str(exc)}
+        )
+        raise HTTPException(code, str(exc)) from exc
+    detail.update(id=entry.id, category=entry.category.value)
+    await audit_request(request, who, "log.write", "ok", detail)
+    target = await rt.shift_log.store.get(entry.corrects) if entry.corrects is not None else None
+    return ListedLogEntry(
+        **_out(entry).model_dump(),
+        corrected_by=[],
+        corrects_entry=None if target is None else _out(target),
+    )
