@@ -205,16 +205,7 @@ def alarm_facts(book: AlarmBook, *, since_ms: int, at_ms: int, top: int) -> Alar
 
 
 def _regularity_hour(h: HourRegularity) -> RegularityHour:
-    return RegularityHour(
-        hour=h.hour,
-        direction=h.direction,
-        headways=h.headways,
-        awt_s=h.awt_s,
-        swt_s=h.swt_s,
-        ewt_s=h.ewt_s,
-        bunching=h.bunching,
-        gaps=h.gaps,
-    )
+    return RegularityHour.model_validate(h, from_attributes=True)  # the same fields, by name
 
 
 def regularity_facts(

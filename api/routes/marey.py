@@ -118,16 +118,7 @@ def marey_day(rt: Runtime, directions: tuple[int, ...], *, with_planned: bool = 
 
 
 def _hour(h: HourRegularity) -> HourFigures:
-    return HourFigures(
-        hour=h.hour,
-        direction=h.direction,
-        headways=h.headways,
-        awt_s=h.awt_s,
-        swt_s=h.swt_s,
-        ewt_s=h.ewt_s,
-        bunching=h.bunching,
-        gaps=h.gaps,
-    )
+    return HourFigures.model_validate(h, from_attributes=True)  # the same fields, by name
 
 
 def regularity_of(day: MareyDay, *, bunch_factor: float, gap_factor: float) -> RegularityView:
