@@ -208,7 +208,11 @@ def emulate(
         task = asyncio.current_task()
         assert task is not None
         loop = asyncio.get_running_loop()
+        # Ctrl-C and SIGTERM stop it cleanly (offline status from every train). SIGINT is set
+        # here too, as uvicorn does for serve: a process started in the background by a
+        # script inherits SIGINT ignored, and asyncio.run then leaves it ignored
         loop.add_signal_handler(signal.SIGTERM, task.cancel)
+        loop.add_signal_handler(signal.SIGINT, task.cancel)
         async with emulator as emu:
             ln = emu.line
             typer.echo(

@@ -398,7 +398,7 @@ class _Cli:
         return "".join(self.lines)
 
 
-def _start_cli(broker: Broker, *extra: str) -> _Cli:
+def _start_cli(broker: Broker, *extra: str, sigint_ignored: bool = False) -> _Cli:
     env = {**os.environ, "METRO_LOG_LEVEL": "warning"}
     proc = subprocess.Popen(
         _emulate_cmd(broker, *extra),
@@ -406,6 +406,8 @@ def _start_cli(broker: Broker, *extra: str) -> _Cli:
         stderr=subprocess.STDOUT,
         text=True,
         env=env,
+        # as a script's background job starts it: SIGINT ignored from the start
+        preexec_fn=_ignore_sigint if sigint_ignored else None,
     )
     cli = _Cli(proc)
     cli.reader = threading.Thread(target=cli.read, name="emulate-output", daemon=True)
@@ -413,6 +415,10 @@ def _start_cli(broker: Broker, *extra: str) -> _Cli:
     until_sync(lambda: "emulating" in cli.output or proc.poll() is not None, 60, what="the banner")
     assert "emulating" in cli.output, cli.output
     return cli
+
+
+def _ignore_sigint() -> None:
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
 
 
 def _stop(cli: _Cli, sig: int) -> tuple[int, str]:
@@ -446,9 +452,14 @@ async def test_cli_killed_abruptly_leaves_the_last_will(mosquitto: Broker) -> No
     assert all(not s.online and s.ts is None for s in dead.values())  # the will, not a goodbye
 
 
-async def test_cli_stops_cleanly_on_ctrl_c(mosquitto: Broker) -> None:
+@pytest.mark.parametrize("sigint_ignored", [False, True], ids=["terminal", "background-job"])
+async def test_cli_stops_cleanly_on_ctrl_c(mosquitto: Broker, sigint_ignored: bool) -> None:
+    """Also when started with SIGINT ignored (a script's background job, or a test runner
+    started that way): it handles SIGINT itself, as `serve` (uvicorn) does."""
     async with _subscribe(mosquitto) as cap:
-        proc = await asyncio.to_thread(_start_cli, mosquitto, "--fault-rate", "0")
+        proc = await asyncio.to_thread(
+            _start_cli, mosquitto, "--fault-rate", "0", sigint_ignored=sigint_ignored
+        )
         trains = set(load_line().fleet.trains)
         try:
             # stop once every train has reported (a loaded machine takes longer to start up)
