@@ -17,8 +17,8 @@ from sqlalchemy.orm import ORMExecuteState, Session
 
 from accounts.migrations import STREAM
 from accounts.tables import AuditRow
-from storage.engine import make_engine, writer
-from storage.migrations import migrate
+from storage.engine import writer
+from storage.migrations import open_migrated
 
 
 class AppendOnlyError(RuntimeError):
@@ -61,12 +61,7 @@ class Db:
         self._write: async_sessionmaker[AsyncSession] | None = None
 
     async def open(self) -> None:
-        engine = make_engine(self.url, busy_timeout_s=self._busy_timeout_s)
-        try:
-            await migrate(engine, STREAM)
-        except BaseException:
-            await engine.dispose()
-            raise
+        engine = await open_migrated(self.url, STREAM, busy_timeout_s=self._busy_timeout_s)
         self._engine = engine
         self._read = async_sessionmaker(
             engine, expire_on_commit=False, sync_session_class=_SecuritySession

@@ -23,7 +23,7 @@ from sqlalchemy import inspect, text
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.engine import writer
+from storage.engine import DEFAULT_TIMEOUT_S, make_engine, writer
 
 if TYPE_CHECKING:
     from alembic.config import Config
@@ -67,6 +67,19 @@ async def migrate(engine: AsyncEngine, stream: MigrationStream, revision: str = 
         if engine.dialect.name == "postgresql":
             await conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": stream.lock_key})
         await conn.run_sync(_upgrade)
+
+
+async def open_migrated(
+    url: str, stream: MigrationStream, *, busy_timeout_s: float = DEFAULT_TIMEOUT_S
+) -> AsyncEngine:
+    """An engine for ``url`` with ``stream`` migrated to head; disposed again if that fails."""
+    engine = make_engine(url, busy_timeout_s=busy_timeout_s)
+    try:
+        await migrate(engine, stream)
+    except BaseException:
+        await engine.dispose()
+        raise
+    return engine
 
 
 async def downgrade(engine: AsyncEngine, stream: MigrationStream, revision: str) -> None:

@@ -8,8 +8,7 @@ from typing import ClassVar, Self
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from storage.engine import make_engine
-from storage.migrations import MigrationStream, migrate
+from storage.migrations import MigrationStream, open_migrated
 
 
 class TableStore:
@@ -23,12 +22,7 @@ class TableStore:
         self._engine: AsyncEngine | None = None
 
     async def __aenter__(self) -> Self:
-        engine = make_engine(self._url)
-        try:
-            await migrate(engine, self.stream)
-        except BaseException:
-            await engine.dispose()
-            raise
+        engine = await open_migrated(self._url, self.stream)
         self._engine = engine
         return self
 

@@ -51,8 +51,8 @@ from crew.store.tables import (
     WorkRow,
 )
 from line.clock import Clock, wall_ms
-from storage.engine import DEFAULT_TIMEOUT_S, make_engine, writer
-from storage.migrations import migrate
+from storage.engine import DEFAULT_TIMEOUT_S, writer
+from storage.migrations import open_migrated
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,12 +133,7 @@ class CrewStore:
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
-        engine = make_engine(self.url, busy_timeout_s=self._busy_timeout_s)
-        try:
-            await migrate(engine, STREAM)
-        except BaseException:
-            await engine.dispose()
-            raise
+        engine = await open_migrated(self.url, STREAM, busy_timeout_s=self._busy_timeout_s)
         self._engine = engine
         self._read = async_sessionmaker(engine, expire_on_commit=False)
         self._write = async_sessionmaker(writer(engine), expire_on_commit=False)
