@@ -6,6 +6,7 @@ import asyncio
 import faulthandler
 import sys
 import threading
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
@@ -17,6 +18,7 @@ from cli.common import cli_settings as _settings
 from cli.crew import app as crew_app
 from cli.reports import report
 from cli.users import app as users_app
+from line.clock import HANOI
 from simulation.cli import app as simulate_app
 
 app = typer.Typer(
@@ -76,10 +78,33 @@ def serve(config: ConfigOpt = None) -> None:
     asyncio.run(serve_http(rt, sock))
 
 
+def _local_start(date_: str | None, start: str | None) -> datetime | None:
+    """The emulated start from ``--date``/``--start`` (Hanoi time); None when neither is given."""
+    from telemetry.emulator.runner import default_start
+
+    if date_ is None and start is None:
+        return None
+    try:
+        day = date.fromisoformat(date_) if date_ else datetime.now(HANOI).date()
+    except ValueError:
+        raise fail(
+            f"--date {date_!r}: write the service date as YYYY-MM-DD, e.g. 2022-03-08"
+        ) from None
+    try:
+        at = time.fromisoformat(start) if start else default_start().time()
+    except ValueError:
+        raise fail(f"--start {start!r}: write the local time as HH:MM, e.g. 16:00") from None
+    return datetime.combine(day, at.replace(second=0, microsecond=0), HANOI)
+
+
 @app.command()
 def demo(
     config: ConfigOpt = None,
     speed: Annotated[float, typer.Option(help="emulated time runs this many times faster")] = 1.0,
+    date_: Annotated[
+        str | None,
+        typer.Option("--date", help="emulated service date YYYY-MM-DD (default: today)"),
+    ] = None,
     start: Annotated[
         str | None, typer.Option(help="emulated local start time HH:MM (default: now, or 07:30)")
     ] = None,
@@ -87,21 +112,13 @@ def demo(
 ) -> None:
     """One command, no configuration: broker, emulator, ingest, state, history, HTTP."""
     import asyncio
-    from datetime import datetime
 
     from api.server import bind_http
     from cli.demo import run_demo
-    from line.clock import HANOI
     from services.runtime import ConfigError
 
     settings = _settings(config)
-    begin = None
-    if start:
-        try:
-            hh, mm = (int(x) for x in start.split(":"))
-            begin = datetime.now(HANOI).replace(hour=hh, minute=mm, second=0, microsecond=0)
-        except ValueError:
-            raise fail(f"--start {start!r}: write the local time as HH:MM, e.g. 16:00") from None
+    begin = _local_start(date_, start)
     try:
         # the port first: nothing is created or printed (passwords) when it is taken
         sock = bind_http(settings.http.host, settings.http.port)
@@ -160,10 +177,8 @@ def emulate(
     """Run the field emulator: trains over MQTT and substation PLCs over Modbus TCP."""
     import asyncio
     import signal
-    from datetime import date, datetime, time
 
     from line import load_line
-    from line.clock import HANOI
     from telemetry.emulator.runner import Emulator, EmulatorConfig, default_start
 
     settings = _settings(config)
@@ -173,17 +188,13 @@ def emulate(
             "error: no MQTT broker: pass --broker mqtt://host:port or set METRO_MQTT_URL", err=True
         )
         raise typer.Exit(2)
+    begin = _local_start(date_, start) or default_start().replace(microsecond=0)
     try:
-        day = date.fromisoformat(date_) if date_ else datetime.now(HANOI).date()
-        if start:
-            at = time.fromisoformat(start)
-        else:
-            at = default_start().time().replace(microsecond=0)
         cfg = EmulatorConfig(
             broker_url=url,
             line=load_line(settings.line.file),
             timetable=timetable,
-            start=datetime.combine(day, at, HANOI),
+            start=begin,
             speed=speed,
             seed=seed,
             publish_hz=publish_hz,

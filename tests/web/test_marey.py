@@ -7,11 +7,14 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import date
 
 import pytest
 from playwright.sync_api import expect
 
 from accounts.identity import UserRole
+from line import load_line
+from line.timetable import plan_day
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, live_app
 
@@ -34,8 +37,14 @@ def test_marey_page_draws_planned_and_actual_paths_and_regularity_tiles(
     expect(page.locator("h1")).to_have_text("Biểu đồ chạy tàu (thời gian – quãng đường)")
     graph = page.locator("#marey-graph")
     # the timetable's day: every planned trip, dashed; the trains' paths, solid, growing
-    expect(graph.locator("path.planned").first).to_be_attached(timeout=20_000)
-    assert graph.locator("path.planned").count() > 200
+    # one dashed path per trip of the day shown: 2026 timetable, weekday or weekend pattern
+    shown = page.request.get(page.url.replace("/marey", "/api/marey")).json()
+    line = load_line()
+    trips = len(
+        plan_day(line, line.timetable("2026"), date.fromisoformat(shown["service_date"])).trips
+    )
+    assert trips > 190  # a whole day of service, both directions
+    expect(graph.locator("path.planned")).to_have_count(trips, timeout=20_000)
     expect(graph.locator("path.actual").nth(4)).to_be_attached(timeout=30_000)
     expect(graph.locator("g.head").nth(4)).to_be_visible()
     expect(graph.locator("text.station-label").first).to_have_text("Cát Linh")
@@ -69,7 +78,7 @@ def test_marey_page_draws_planned_and_actual_paths_and_regularity_tiles(
     expect(page.locator("#kpi-gaps .kpi-label")).to_have_text("Gaps today")
     expect(page.locator("#marey-legend")).to_contain_text("Planned (timetable)")
     expect(page.locator("table.marey-hours th").first).to_have_text("Hour")
-    assert graph.locator("path.planned").count() > 200
+    expect(graph.locator("path.planned")).to_have_count(trips)
     s.shot("marey-en")
 
     # the layouts a control room and a phone use: the graph fits the page (a phone scrolls it)
