@@ -301,6 +301,36 @@ def test_lost_connection_shows_a_banner_and_the_board_reconnects(session: MakeSe
     expect(banner).to_have_count(0)
 
 
+def test_a_blocked_live_connection_is_loud_at_once_and_unknown_is_never_green(
+    session: MakeSession,
+) -> None:
+    """A proxy that accepts the websocket but passes nothing, and no HTTP either: within a few
+    seconds a loud error banner, the board greyed, and no substation drawn green (nothing is
+    known about it). When HTTP comes back the board fills by polling, under a warning."""
+    s = session(UserRole.OPERATOR)
+    page = s.page
+    page.route_web_socket(re.compile(r"/ws/board$"), lambda ws: None)  # open, silent
+    board_api = re.compile(r"/api/board$")
+    page.route(board_api, lambda route: route.abort())
+    s.login()
+    banner = page.locator('#banners [data-banner="conn"]')
+    expect(banner).to_contain_text("KHÔNG CÓ DỮ LIỆU TRỰC TIẾP", timeout=6_000)
+    expect(banner).to_have_class(re.compile(r"\berror\b"))
+    expect(page.locator("body")).to_have_class(re.compile(r"\bnolive\b"))
+    green = "rgb(63, 185, 80)"  # --ok
+    fills = page.locator("svg.line-diagram .ss").evaluate_all(
+        "els => els.map(e => getComputedStyle(e).fill)"
+    )
+    assert len(fills) == 5 and green not in fills, fills
+    s.shot("board-no-live-data")
+
+    page.unroute(board_api)
+    expect(page.locator("svg.line-diagram g.train")).to_have_count(13, timeout=15_000)
+    expect(banner).to_have_class(re.compile(r"\bwarn\b"))
+    expect(banner).to_contain_text("cập nhật 2 giây một lần")
+    expect(page.locator("body")).not_to_have_class(re.compile(r"\bnolive\b"))
+
+
 def test_stale_telemetry_is_greyed_with_its_age(session: MakeSession, app: LiveApp) -> None:
     s = session(UserRole.OPERATOR)
     page = s.login()

@@ -47,44 +47,64 @@ async function main(me) {
   // screen does not freeze behind a proxy that drops websockets; the banner stays up.
   let pollTimer = null;
   let polledOk = false;
+  let lastDataMs = null; // wall time the data on screen arrived
   async function pollBoard() {
     try {
       const b = await api("/api/board");
       if (socket.state !== "live") {
         board = b;
         polledOk = true;
-        document.body.classList.remove("disconnected");
+        lastDataMs = Date.now();
+        document.body.classList.remove("disconnected", "nolive");
         showBanner("conn", t("board.conn_polling"), "warn");
         schedule();
       }
     } catch {
       polledOk = false;
-      document.body.classList.add("disconnected");
+      noLiveData();
     }
     if (socket.state !== "live") pollTimer = setTimeout(pollBoard, 2000);
   }
 
+  /** Neither the websocket nor polling brings data: say so loudly, grey out what is shown
+   * (a quiet line and a dead connection must never look alike). */
+  function noLiveData() {
+    const since = lastDataMs ? t("board.no_live_since", { time: fmtTime(lastDataMs) }) : "";
+    showBanner("conn", `${t("board.no_live")}${since}`, "error");
+    document.body.classList.add("disconnected", "nolive");
+  }
+
+  function startPolling() {
+    if (pollTimer === null) pollTimer = setTimeout(pollBoard, 0);
+  }
+
+  // a first snapshot is expected within a few seconds of opening the page
+  setTimeout(() => {
+    if (socket.state !== "live" && !polledOk) {
+      noLiveData();
+      startPolling();
+    }
+  }, 3000);
+
   const socket = new BoardSocket({
     onBoard: (b) => {
       board = b;
+      lastDataMs = Date.now();
       schedule();
     },
     onState: (state, info) => {
       const conn = $("#conn");
       conn.dataset.state = state;
       conn.textContent = t(`board.conn_${state}`);
-      if (state === "reconnecting" && (board || info.attempt > 1)) {
-        if (!polledOk) {
-          showBanner("conn", t("board.conn_lost", { n: info.attempt }), "error");
-          document.body.classList.add("disconnected");
-        }
-        if (pollTimer === null) pollTimer = setTimeout(pollBoard, 0);
+      if (state === "reconnecting") {
+        if (!polledOk) noLiveData();
+        startPolling();
       } else if (state === "live") {
         clearTimeout(pollTimer);
         pollTimer = null;
         polledOk = false;
         hideBanner("conn");
-        document.body.classList.remove("disconnected");
+        document.body.classList.remove("disconnected", "nolive");
       }
     },
     stillSignedIn: async () => {

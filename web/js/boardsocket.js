@@ -1,8 +1,9 @@
 // The live board over WS /ws/board: a snapshot, then deltas in sequence, heartbeats between.
 //
 // A gap in ``seq`` (a delta lost) asks the server for a fresh snapshot ({"type": "resync"});
-// no snapshot within 3 s, or more than ``silenceMs`` without any frame, means the copy here can
-// no longer be trusted: the socket is closed and opened again (capped exponential backoff with
+// no snapshot within 3 s, more than ``silenceMs`` without any frame, or a new connection that has
+// not delivered its snapshot after ``firstFrameMs`` (a proxy that holds the handshake or blocks
+// the frames) means the copy here can no longer be trusted: the socket is closed and opened again (capped exponential backoff with
 // jitter), and the server answers a new connection with a fresh snapshot. The page is told the
 // state ("connecting", "live", "reconnecting", "signed_out") to show a banner. Close code 4401
 // (not signed in) sends the page to the login form instead of retrying.
@@ -21,12 +22,22 @@ export class BoardSocket {
    * @param {(state: string, info: object) => void} o.onState  connection state changes
    * @param {() => Promise<boolean>} [o.stillSignedIn]  asked after repeated failures
    */
-  constructor({ onBoard, onState, stillSignedIn, path = "/ws/board", silenceMs = 12000 }) {
+  constructor({
+    onBoard,
+    onState,
+    stillSignedIn,
+    path = "/ws/board",
+    silenceMs = 12000,
+    firstFrameMs = 5000,
+  }) {
     this.onBoard = onBoard;
     this.onState = onState;
     this.stillSignedIn = stillSignedIn;
     this.url = `${location.protocol === "https:" ? "wss" : "ws"}://${location.host}${path}`;
     this.silenceMs = silenceMs;
+    this.firstFrameMs = firstFrameMs;
+    this.openedAt = 0;
+    this.gotSnapshot = false;
     this.minDelayMs = 500;
     this.maxDelayMs = 10000;
     this.ws = null;
@@ -73,6 +84,8 @@ export class BoardSocket {
     this.seq = null;
     this.resyncing = false;
     this.lastFrameMs = Date.now();
+    this.openedAt = Date.now();
+    this.gotSnapshot = false;
     ws.onmessage = (ev) => {
       if (ws !== this.ws) return;
       this.lastFrameMs = Date.now();
@@ -108,6 +121,7 @@ export class BoardSocket {
       this.seq = msg.seq;
       const ts = msg.ts_ms;
       this.board = msg.board;
+      this.gotSnapshot = true;
       this.trains = new Map(msg.board.trains.map((tr) => [tr.train, { ...tr, _ts: ts }]));
       this.board.trains = [...this.trains.values()];
       this.attempt = 0;
@@ -169,6 +183,10 @@ export class BoardSocket {
   }
 
   _checkSilence() {
+    if (this.ws && !this.gotSnapshot && Date.now() - this.openedAt > this.firstFrameMs) {
+      this._drop("no snapshot");
+      return;
+    }
     if (this.ws && this.ws.readyState === WebSocket.OPEN) {
       if (Date.now() - this.lastFrameMs > this.silenceMs) this._drop("silence");
     }

@@ -276,7 +276,8 @@ export class LineDiagram {
     for (const sub of board.substations ?? []) {
       const m = this.subs.get(sub.id);
       if (!m) continue;
-      const cls = sub.stale ? "stale" : sub.alarms?.length ? "alarm" : "ok";
+      const cls =
+        sub.ts_ms == null ? "unknown" : sub.stale ? "stale" : sub.alarms?.length ? "alarm" : "ok";
       m.mark.setAttribute("class", `ss ${cls}`);
       m.title.textContent = `${sub.id} ${sub.name}: ${t(`board.ss_${cls}`)}`;
     }
