@@ -288,7 +288,7 @@ class CrewLink:
             "staff": len(snap.roster.staff),
             "counts": counts,
             "on_site": len(on_site),
-            "shifts": shift_rows(today.coverage),
+            "shifts": shift_rows(today.coverage, snap),
             "capacity": capacity_rows(today),
         }
 

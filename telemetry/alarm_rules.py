@@ -43,6 +43,10 @@ def seq_ranges(ranges: list[tuple[int, int]] | list[list[int]]) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges)
 
 
+#: Kinds of the alarms saying a train's driver may not drive it (the crew screens show them).
+DRIVER_ALARM_KINDS = frozenset({"driver_not_cleared", "no_driver"})
+
+
 class LineAlarms:
     """The alarm rules of the live line, raising and clearing on ``book``."""
 

@@ -40,7 +40,7 @@ from crew.model import (
     TestOutcome,
     TestResult,
 )
-from crew.rules import ContactMark, cohort_problems
+from crew.rules import ContactMark, cohort_problems, trace_contacts
 from crew.store import (
     CrewStore,
     IdConflict,
@@ -51,6 +51,8 @@ from crew.store import (
 )
 from crew.store.outlook import capacity_rows, shift_rows, state_counts, stored_outlook
 from line.catalogue import Lang, render
+from telemetry.alarm_rules import DRIVER_ALARM_KINDS
+from telemetry.alarms import AlarmSubject
 from whatif.outlook_gate import RateLimited
 
 router = APIRouter(prefix="/api/crew", tags=["crew"])
@@ -332,10 +334,14 @@ async def staff_history(staff_id: str, _: Reader, store: StoreDep) -> dict[str, 
 @router.get("/status", response_model=out.StatusNow)
 async def status_now(
     _: Reader,
+    rt: RuntimeDep,
     store: StoreDep,
+    lang: LangDep,
     at: Annotated[AwareDatetime | None, Query(description="instant (default: now)")] = None,
 ) -> dict[str, Any]:
-    """Everyone's state at ``at``, with counts per state."""
+    """Everyone's state at ``at``, with counts per state, and the trains whose driver the
+    board's alarms say is not cleared right now (the crew screens turn red on them as the
+    board does)."""
     snap = await store.snapshot()
     t = at or _now(store)
     people = []
@@ -353,7 +359,27 @@ async def status_now(
             }
         )
     counts = state_counts(snap, t)
-    return {"at": t, "revision": snap.revision, "counts": counts, "staff": people}
+    drivers = {tv.train: tv.driver for tv in rt.state.trains.values()}
+    not_cleared = []
+    for a in rt.alarms.active(include_shelved=True):
+        sub = AlarmSubject.of_key(a.key) if a.subject is None else a.subject
+        if sub.train and sub.kind in DRIVER_ALARM_KINDS and a.active:
+            not_cleared.append(
+                {
+                    "train": sub.train,
+                    "driver": drivers.get(sub.train),
+                    "kind": sub.kind,
+                    "message": a.message_en if lang == "en" else a.message,
+                    "alarm_id": a.id,
+                }
+            )
+    return {
+        "at": t,
+        "revision": snap.revision,
+        "counts": counts,
+        "staff": people,
+        "drivers_not_cleared": sorted(not_cleared, key=lambda d: d["train"]),
+    }
 
 
 @router.get("/status-events", response_model=list[StatusEvent])
@@ -418,6 +444,59 @@ async def declare_case(
         "not_marked": [_contact(m, lang) for m in trace.not_marked],
         "events": [e.model_dump(mode="json") for e in trace.events],
         "new_events": new,
+    }
+
+
+@router.get("/cases/preview", response_model=out.CasePreview)
+async def preview_case(
+    who: Reader,
+    rt: RuntimeDep,
+    store: StoreDep,
+    lang: LangDep,
+    staff_id: Annotated[str, Query(description="the person who tested positive")],
+    at: Annotated[AwareDatetime | None, Query(description="when (default: now)")] = None,
+) -> dict[str, Any]:
+    """What declaring this F0 would do, written nowhere (a GET, for every reader: it shows only
+    what the status and groups already do): who would be marked F1 and why, and who of them
+    (the case too) is driving a train or rostered on a shift at that moment — the crew manager
+    confirms with this in front of them, then ``POST /cases``."""
+    body = CaseIn(staff_id=staff_id, at=at)
+    at = body.at or _now(store)
+    snap = await store.snapshot()
+    if body.staff_id not in snap.roster.by_id:
+        raise HTTPException(404, f"staff {body.staff_id!r} not found")
+    marks, skipped = trace_contacts(snap.roster, snap.history, body.staff_id, at, store.policy)
+    driving = {tv.driver: tv.train for tv in rt.state.trains.values() if tv.driver}
+    day = at.astimezone(store.policy.tz).date()
+    # today: the crew page's own 14-day outlook, most likely solved and cached already
+    today = day == _now(store).date()
+    _, outlook = await _outlook(rt, store, who, None if today else day, 14 if today else 1)
+    on_shift = {
+        a.staff_id: a.shift_id
+        for d in outlook.days
+        for a in d.coverage.assignments
+        if a.start <= at < a.end
+    }
+
+    def person(staff_id: str) -> dict[str, Any]:
+        p = snap.roster.by_id.get(staff_id)
+        return {
+            "staff_id": staff_id,
+            "name": p.name if p else staff_id,
+            "role": p.role.value if p else None,
+            "on_train": driving.get(staff_id),
+            "on_shift": on_shift.get(staff_id),
+        }
+
+    contacts = [person(m.staff_id) | _contact(m, lang) for m in marks]
+    on_duty = [c for c in [person(body.staff_id), *contacts] if c["on_train"] or c["on_shift"]]
+    return {
+        "at": at,
+        "case": person(body.staff_id),
+        "contacts": contacts,
+        "not_marked": [person(m.staff_id) | _contact(m, lang) for m in skipped],
+        "on_duty_now": len({c["staff_id"] for c in on_duty}),
+        "on_trains_now": sorted({c["on_train"] for c in on_duty if c["on_train"]}),
     }
 
 
@@ -541,7 +620,7 @@ async def coverage(
             "date": d.service_date,
             "staffable": d.coverage.staffable,
             "solver_status": d.coverage.solver_status,
-            "shifts": shift_rows(d.coverage),
+            "shifts": shift_rows(d.coverage, snap),
             "capacity": capacity_rows(d),
         }
         if assignments:

@@ -219,6 +219,17 @@ class Shortfall(Wire):
     essential: bool
 
 
+class RoleCover(Wire):
+    """One role in one shift: needed, assigned, missing, and spare (not out, no duty that
+    day: could be called in)."""
+
+    role: str
+    required: int
+    assigned: int
+    missing: int
+    spare: int
+
+
 class Shift(Wire):
     """One shift's coverage (``crew.store.outlook.shift_rows``): the board and
     ``/api/crew/coverage`` alike."""
@@ -230,6 +241,7 @@ class Shift(Wire):
     assigned: int
     missing: int
     missing_by_role: dict[str, int]
+    by_role: list[RoleCover]
     shortfall: list[Shortfall]
 
 

@@ -62,6 +62,16 @@ class StaffStatus(Wire):
     awaiting_release_test: bool
 
 
+class DriverNotCleared(Wire):
+    """An open alarm saying a train's driver may not drive it."""
+
+    train: str
+    driver: str | None
+    kind: str = Field(description="driver_not_cleared or no_driver")
+    message: str = Field(description="the alarm's text in the request's language")
+    alarm_id: int
+
+
 class StatusNow(Wire):
     """Everyone's state at ``at``, with head counts per state (every state named)."""
 
@@ -74,6 +84,9 @@ class StatusNow(Wire):
                     "staff": [{"staff_id": "D017", "name": "Nguyễn Văn A", "role": "driver",
                                "state": "available", "since": None, "until": None,
                                "awaiting_release_test": False}],
+                    "drivers_not_cleared": [{"train": "T05", "driver": "D017",
+                                             "kind": "driver_not_cleared", "alarm_id": 41,
+                                             "message": "T05: lái tàu D017 chưa đủ điều kiện"}],
                 }
             ]
         }
@@ -83,6 +96,9 @@ class StatusNow(Wire):
     revision: int
     counts: dict[str, int]
     staff: list[StaffStatus]
+    drivers_not_cleared: list[DriverNotCleared] = Field(
+        description="trains whose driver the board's open alarms say may not drive it"
+    )
 
 
 class ContactMark(Wire):
@@ -91,6 +107,31 @@ class ContactMark(Wire):
     reason: str = Field(description="why, in the request's language")
     reason_code: str
     reason_params: dict[str, CatalogueParam]
+
+
+class PersonNow(Wire):
+    """Someone an F0 declaration touches, and where they are at its moment."""
+
+    staff_id: str
+    name: str
+    role: str | None
+    on_train: str | None = Field(description="the train they are logged on to, live")
+    on_shift: str | None = Field(description="the shift they are rostered on at that moment")
+
+
+class ContactNow(PersonNow, ContactMark):
+    """A contact who would be marked F1, with why and where they are."""
+
+
+class CasePreview(Wire):
+    """``POST /api/crew/cases/preview``: what declaring the F0 would do; nothing is written."""
+
+    at: datetime
+    case: PersonNow
+    contacts: list[ContactNow]
+    not_marked: list[ContactNow] = Field(description="already F0: left as they are")
+    on_duty_now: int = Field(description="the case and contacts on a train or shift at ``at``")
+    on_trains_now: list[str] = Field(description="trains whose driver is among them")
 
 
 class CaseDeclared(Wire):

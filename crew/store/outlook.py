@@ -164,10 +164,58 @@ def capacity_rows(day: DayOutlook) -> list[dict[str, object]]:
     ]
 
 
-def shift_rows(day: DayCoverage) -> list[dict[str, object]]:
+#: States in which a person cannot be called in (an F1 in an on-site cohort may work a rostered
+#: duty under the policy, but is not counted as a reserve: a call-in should not need that rule).
+OUT_STATES = frozenset({State.F0_ISOLATION, State.F1_QUARANTINE, State.SICK_OTHER, State.LEAVE})
+
+
+@dataclass(frozen=True, slots=True)
+class RoleLine:
+    """One role in one shift: needed, assigned, and spare — staff of the role who are not out
+    at the shift's start and have no duty that service day, so could be called in (rest and
+    hours limits are checked when they are assigned, not here)."""
+
+    role: str
+    required: int
+    assigned: int
+    spare: int
+
+    @property
+    def missing(self) -> int:
+        return max(0, self.required - self.assigned)
+
+
+def role_lines(day: DayCoverage, snap: CrewSnapshot) -> dict[str, list[RoleLine]]:
+    """Per shift of ``day``: needed, assigned and spare by role (roles in a fixed order)."""
+    busy = {a.staff_id for a in day.assignments}
+    need: dict[str, dict[str, list[int]]] = {}
+    starts: dict[str, datetime] = {}
+    for rc in day.requirements:
+        r = rc.requirement
+        starts[r.shift_id] = r.start
+        row = need.setdefault(r.shift_id, {}).setdefault(r.spec.role.value, [0, 0])
+        row[0] += r.count
+        row[1] += len(rc.assigned)
+    out: dict[str, list[RoleLine]] = {}
+    for shift_id, roles in need.items():
+        at = starts[shift_id]
+        free: dict[str, int] = {}
+        for person in snap.roster.staff:
+            if person.id in busy or snap.history.state_at(person.id, at) in OUT_STATES:
+                continue
+            free[person.role.value] = free.get(person.role.value, 0) + 1
+        out[shift_id] = [
+            RoleLine(role, req, got, free.get(role, 0))
+            for role, (req, got) in sorted(roles.items())
+        ]
+    return out
+
+
+def shift_rows(day: DayCoverage, snap: CrewSnapshot) -> list[dict[str, object]]:
     """JSON-ready shift summaries of ``day`` (:func:`shift_summaries`): the one shape of a
     shift's coverage, for the coverage API and the board's crew tile alike (ISO 8601 times
     with their offset)."""
+    roles = role_lines(day, snap)
     return [
         {
             "shift": s.shift_id,
@@ -177,6 +225,16 @@ def shift_rows(day: DayCoverage) -> list[dict[str, object]]:
             "assigned": s.assigned,
             "missing": s.missing,
             "missing_by_role": s.by_role(),
+            "by_role": [
+                {
+                    "role": r.role,
+                    "required": r.required,
+                    "assigned": r.assigned,
+                    "missing": r.missing,
+                    "spare": r.spare,
+                }
+                for r in roles.get(s.shift_id, [])
+            ],
             "shortfall": [
                 {
                     "role": x.role,

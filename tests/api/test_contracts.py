@@ -202,6 +202,7 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
                 "taken_at": iso}  # fmt: skip
         await call("POST", "/api/crew/tests", CM, 201, json=test)
         await call("GET", "/api/crew/tests", OP)
+        await call("GET", "/api/crew/cases/preview", OP, 200, params={"staff_id": "D1", "at": iso})
         await call("POST", "/api/crew/cases", CM, 201, json={"staff_id": "D1", "at": iso})
         work = {"work_id": "w1", "staff_id": "D2",
                 "start": (now - timedelta(days=1, hours=8)).isoformat(),

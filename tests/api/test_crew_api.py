@@ -391,3 +391,53 @@ async def test_ids_follow_one_pattern_and_odd_names_export(http: httpx.AsyncClie
     got = (await http.get("/api/crew/staff/D2", headers=CM)).json()
     assert got["name"] == '=HYPERLINK("http://x.example")'
     assert (await http.get("/api/crew/groups/T-A", headers=CM)).json()["name"] == odd["name"]
+
+
+async def test_f0_preview_names_the_contacts_and_who_is_on_shift_and_writes_nothing(
+    http: httpx.AsyncClient,
+) -> None:
+    roster = synthetic_roster(5, reference=date.today())
+    r = await http.post(
+        "/api/crew/roster.csv", content=write_roster_csv(roster).encode(), headers=CM
+    )
+    assert r.status_code == 200
+    day = date.today() + timedelta(days=3)
+    while day.weekday() != 2:  # a Wednesday: the weekday timetable
+        day += timedelta(days=1)
+    q = f"?from={day.isoformat()}&days=1&assignments=true"
+    cov = (await http.get("/api/crew/coverage" + q, headers=CM)).json()
+    early = next(s for s in cov["days"][0]["shifts"] if s["shift"] == "early")
+    drivers = next(r for r in early["by_role"] if r["role"] == "driver")
+    # the whole early shift is covered, and the drivers left over are its spare
+    assert drivers["assigned"] == drivers["required"] > 9 and drivers["missing"] == 0
+    busy = {a["staff_id"] for a in cov["days"][0]["assignments"]}
+    all_drivers = [p for p in roster.staff if p.role.value == "driver"]
+    assert drivers["spare"] == len([p for p in all_drivers if p.id not in busy])
+
+    # a driver rostered on the early shift, declared F0 during it
+    on_early = next(
+        a for a in cov["days"][0]["assignments"]
+        if a["shift"] == "early" and a["staff_id"].startswith("D")
+    )  # fmt: skip
+    at = (datetime.fromisoformat(on_early["start"]) + timedelta(hours=1)).isoformat()
+    before = (await http.get("/api/crew/status", headers=CM)).json()
+    body = {"staff_id": on_early["staff_id"], "at": at}
+    r = await http.get("/api/crew/cases/preview", params=body, headers=CM)
+    assert r.status_code == 200, r.text
+    p = r.json()
+    assert p["case"]["staff_id"] == on_early["staff_id"]
+    assert p["case"]["on_shift"] == "early" and p["case"]["on_train"] is None  # no live train
+    assert p["contacts"], "a driver team shares the case's contact group"
+    assert all(on_early["staff_id"] in c["reason"] for c in p["contacts"])
+    on_shift = {c["staff_id"] for c in p["contacts"] if c["on_shift"]}
+    rostered = {a["staff_id"] for a in cov["days"][0]["assignments"]
+                if a["start"] <= at < a["end"]}  # fmt: skip
+    assert on_shift == {c["staff_id"] for c in p["contacts"]} & rostered
+    assert p["on_duty_now"] == len(on_shift) + 1
+    # nothing written: same revision, nobody F0 or F1
+    after = (await http.get("/api/crew/status", headers=CM)).json()
+    assert after["revision"] == before["revision"]
+    assert after["counts"]["f0_isolation"] == 0 == after["counts"]["f1_quarantine"]
+    # unknown staff is a 404 naming them
+    r = await http.get("/api/crew/cases/preview", params={"staff_id": "NOPE"}, headers=CM)
+    assert r.status_code == 404 and "NOPE" in r.text

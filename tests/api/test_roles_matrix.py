@@ -83,6 +83,7 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/api/crew/tests"): ANY,
     ("POST", "/api/crew/tests"): CREW,
     ("POST", "/api/crew/cases"): CREW,
+    ("GET", "/api/crew/cases/preview"): ANY,
     ("GET", "/api/crew/work"): ANY,
     ("POST", "/api/crew/work"): CREW,
     ("GET", "/api/crew/coverage"): ANY,

@@ -48,7 +48,21 @@ def test_driver_declared_f0_changes_the_operators_board(session: MakeSession, ap
     now = datetime.now(HANOI)
     at = min(now, datetime.combine(now.date(), time(7, 0), HANOI))
     crew.fill("#c-at", local_input(at))
-    crew.get_by_role("button", name="Khai báo F0").click()
+    # first a confirmation: who goes F1, and that the case is driving a train right now
+    declare = crew.locator("#case-form").get_by_role("button", name="Khai báo F0")
+    declare.click()
+    dialog = crew.locator("#case-dialog")
+    expect(dialog).to_be_visible(timeout=30_000)  # a coverage solve, when not cached
+    expect(dialog.locator("#case-self-duty")).to_contain_text(f"đang lái tàu {train}")
+    expect(dialog.locator("#case-on-duty")).to_contain_text(train)
+    expect(dialog.locator("#case-contacts li").first).to_contain_text(f"với F0 {driver}")
+    cm.shot("crew-f0-confirm")
+    dialog.get_by_role("button", name="Huỷ").click()  # cancelled: nothing is written
+    expect(dialog).to_be_hidden()
+    expect(crew.locator("#case-form .form-error")).not_to_contain_text("Đã khai báo")
+    expect(row).to_have_attribute("data-state", "available")
+    declare.click()
+    dialog.get_by_role("button", name="Xác nhận khai báo F0").click()
     expect(crew.locator("#case-form .form-error.ok")).to_contain_text(
         f"Đã khai báo F0 cho {driver}"
     )
@@ -66,7 +80,18 @@ def test_driver_declared_f0_changes_the_operators_board(session: MakeSession, ap
     alarm = board.locator(f'#alarms tr[data-key="train:{train}:driver_not_cleared"]')
     expect(alarm).to_contain_text(f"lái tàu {driver} chưa đủ điều kiện — đang F0 cách ly đến")
     expect(board.locator(f'#trains tr[data-train="{train}"] .driver-tag')).to_be_visible()
+    # the crew tile beside it does not say "staffed": it names the train
+    expect(tile.locator(".crew-verdict.alert")).to_contain_text(train)
+    assert int(tile.get_attribute("data-driver-issues") or 0) >= 1
     op.shot("board-after-f0")
+    # and the crew manager's screen says so too: a banner and today's calendar day in red
+    expect(crew.locator(f'#driver-alerts li[data-train="{train}"]')).to_contain_text(driver)
+    today = crew.locator("#calendar .cal-day").first
+    expect(today).to_have_class(re.compile(r"\bshort\b"))
+    expect(today.locator(".verdict")).to_contain_text("lái tàu chưa đủ điều kiện")
+    expect(today.locator('.cal-roles tr[data-role="driver"] td.spare')).to_have_text(
+        re.compile(r"^\d+$")
+    )
     # the same alarm after the English switch, without a reload
     board.click("#lang-switch")
     expect(alarm).to_contain_text(f"driver {driver} not cleared — F0 in isolation until")

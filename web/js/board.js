@@ -138,6 +138,7 @@ async function main(me) {
     renderAlarms(board);
     renderTrains(board, issues);
     renderSubstations(board);
+    crew.setDriverIssues(issues);
     if (board.crew) crew.fromBoard(board.crew);
     $("#field-time").textContent = board.field_ts_ms
       ? t("board.field_time", { time: fmtTime(board.field_ts_ms) })

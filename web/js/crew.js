@@ -277,11 +277,15 @@ async function main(me) {
       const problems = [];
       checkStaff(v, problems);
       if (problems.length) return showErrors(form, { fields: problems });
+      const body = { staff_id: v.staff_id, at: v.at ? fromLocalInput(v.at) : null };
       try {
-        const out = await api("/api/crew/cases", {
-          method: "POST",
-          body: { staff_id: v.staff_id, at: v.at ? fromLocalInput(v.at) : null },
-        });
+        // who would be marked F1, and who of them is driving or on shift now: confirm first
+        showMessage(form, t("crew.case_checking"), true);
+        const q = new URLSearchParams({ staff_id: body.staff_id, ...(body.at ? { at: body.at } : {}) });
+        const preview = await api(`/api/crew/cases/preview?${q}`);
+        clearErrors(form);
+        if (!(await confirmCase(preview))) return;
+        const out = await api("/api/crew/cases", { method: "POST", body });
         const contacts = out.contacts;
         showMessage(form, t("crew.case_done", { id: v.staff_id, n: contacts.length }), true);
         fill(
@@ -295,6 +299,55 @@ async function main(me) {
         showErrors(form, err);
       }
     });
+  }
+
+  /** The F0 confirmation: the contacts to be marked F1, those on a train or shift first.
+   * @param {import("./types.js").CasePreview} p  @returns {Promise<boolean>} */
+  function confirmCase(p) {
+    const dialog = $("#case-dialog");
+    const where = (c) =>
+      [
+        c.on_train ? t("crew.on_train", { train: c.on_train }) : "",
+        c.on_shift ? t("crew.on_shift", { shift: shiftName(c.on_shift) }) : "",
+      ]
+        .filter(Boolean)
+        .join(", ");
+    const row = (c) =>
+      h(
+        "li",
+        { class: c.on_train || c.on_shift ? "on-duty" : "", dataset: { staff: c.staff_id } },
+        h("strong", {}, `${c.name} (${c.staff_id})`),
+        where(c) ? h("span", { class: "duty" }, ` — ${where(c)}`) : null,
+        c.reason ? h("div", { class: "small muted" }, c.reason) : null,
+      );
+    const onDuty = p.contacts.filter((c) => c.on_train || c.on_shift);
+    const rest = p.contacts.filter((c) => !onDuty.includes(c));
+    $("#case-dialog-h").textContent = t("crew.case_confirm_title", { name: p.case.name, id: p.case.staff_id });
+    fill(
+      $("#case-preview"),
+      where(p.case)
+        ? h("p", { class: "warn-text", id: "case-self-duty" }, t("crew.case_self_duty", { name: p.case.name, where: where(p.case) }))
+        : null,
+      p.on_duty_now
+        ? h("p", { class: "error", id: "case-on-duty" }, t("crew.case_on_duty", { n: p.on_duty_now, trains: p.on_trains_now.join(", ") || "—" }))
+        : null,
+      h("p", {}, p.contacts.length ? t("crew.case_contacts", { n: p.contacts.length }) : t("crew.case_no_contacts")),
+      p.contacts.length ? h("ul", { id: "case-contacts" }, [...onDuty, ...rest].map(row)) : null,
+      p.not_marked.length ? h("p", { class: "small muted" }, t("crew.case_not_marked", { n: p.not_marked.length })) : null,
+    );
+    return new Promise((resolve) => {
+      dialog.returnValue = "";
+      dialog.addEventListener("close", () => resolve(dialog.returnValue === "ok"), { once: true });
+      for (const b of dialog.querySelectorAll("[data-close]")) b.onclick = () => dialog.close("");
+      dialog.showModal();
+      dialog.querySelector("[data-close]").focus(); // the safe choice has the focus
+    });
+  }
+
+  function shiftName(id) {
+    const key = `shift.${id}`;
+    const name = t(key);
+    return name === key ? id : name;
   }
 
   // --- cohorts ---------------------------------------------------------------------------------
@@ -462,7 +515,43 @@ async function main(me) {
   }
 
   // --- coverage --------------------------------------------------------------------------------
+  /** Per role over a day's shifts: needed and assigned summed, spare at the tightest shift. */
+  function dayRoles(d) {
+    const by = new Map();
+    for (const s of d.shifts) {
+      for (const r of s.by_role) {
+        const x = by.get(r.role) ?? { role: r.role, required: 0, assigned: 0, spare: Infinity };
+        x.required += r.required;
+        x.assigned += r.assigned;
+        x.spare = Math.min(x.spare, r.spare);
+        by.set(r.role, x);
+      }
+    }
+    return [...by.values()].map((x) => ({ ...x, spare: Number.isFinite(x.spare) ? x.spare : 0 }));
+  }
+
+  function driversNotCleared() {
+    return status.drivers_not_cleared ?? [];
+  }
+
+  /** Trains whose driver may not drive them (the board's alarms), above the calendar. */
+  function renderDriverAlerts() {
+    const list = driversNotCleared();
+    fill(
+      $("#driver-alerts"),
+      list.length
+        ? h(
+            "div",
+            { class: "banner error" },
+            h("strong", {}, t("crew.drivers_alert", { n: list.length })),
+            h("ul", {}, list.map((d) => h("li", { dataset: { train: d.train } }, d.message))),
+          )
+        : null,
+    );
+  }
+
   function renderCoverage() {
+    renderDriverAlerts();
     if (!coverage) {
       fill($("#calendar"), h("p", { class: "error" }, coverageError ?? t("crew.calculating")));
       fill($("#degraded"));
@@ -474,24 +563,54 @@ async function main(me) {
     $("#coverage-note").textContent = note.join(" · ") || t("crew.all_staffed");
     fill(
       $("#calendar"),
-      coverage.days.map((d) => {
+      coverage.days.map((d, i) => {
         const missing = {};
         for (const s of d.shifts) {
           for (const [role, n] of Object.entries(s.missing_by_role)) missing[role] = (missing[role] ?? 0) + n;
         }
+        const roles = dayRoles(d);
         const degraded = d.capacity.filter((p) => p.degraded);
         const short = Object.values(missing).some((n) => n > 0);
+        const notCleared = i === 0 ? driversNotCleared() : [];
+        const tight = !short && roles.some((r) => r.required && r.spare === 0);
+        const cls = [short || notCleared.length ? "short" : "", degraded.length ? "degraded" : "", tight ? "tight" : ""];
         return h(
           "div",
-          {
-            class: `cal-day ${short ? "short" : ""} ${degraded.length ? "degraded" : ""}`,
-            dataset: { date: d.date },
-          },
+          { class: `cal-day ${cls.join(" ")}`, dataset: { date: d.date } },
           h("h3", {}, fmtDay(d.date)),
           h(
             "p",
-            { class: "small" },
-            short || !d.staffable ? t("crew.day_short") : t("crew.day_ok"),
+            { class: "small verdict" },
+            notCleared.length
+              ? t("crew.day_driver_issue", { n: notCleared.length })
+              : short || !d.staffable
+                ? t("crew.day_short")
+                : tight
+                  ? t("crew.day_tight")
+                  : t("crew.day_ok"),
+          ),
+          h(
+            "table",
+            { class: "mini cal-roles" },
+            h(
+              "thead",
+              {},
+              h("tr", {}, ...["crew.role", "crew.required", "crew.assigned", "crew.spare"].map((k) => h("th", { scope: "col" }, t(k)))),
+            ),
+            h(
+              "tbody",
+              {},
+              roles.map((r) =>
+                h(
+                  "tr",
+                  { dataset: { role: r.role } },
+                  h("th", { scope: "row" }, t(`staffrole.${r.role}`)),
+                  h("td", { class: "num required" }, fmtNum(r.required)),
+                  h("td", { class: `num assigned ${r.assigned < r.required ? "missing" : ""}` }, fmtNum(r.assigned)),
+                  h("td", { class: `num spare ${r.spare === 0 ? "missing" : ""}` }, fmtNum(r.spare)),
+                ),
+              ),
+            ),
           ),
           short
             ? h(
@@ -565,6 +684,22 @@ async function main(me) {
     renderCoverage();
     $("#crew-revision").textContent = t("crew.revision", { rev: status.revision ?? "—" }); // not loaded yet
   });
+
+  // the line moves without this page: a driver alarm, a change made elsewhere
+  setInterval(async () => {
+    try {
+      const now = await api("/api/crew/status");
+      const sig = (x) => JSON.stringify(x.drivers_not_cleared ?? []);
+      if (now.revision !== status.revision) {
+        await loadAll();
+      } else if (sig(now) !== sig(status)) {
+        status = now;
+        renderCoverage();
+      }
+    } catch {
+      // the next tick tries again; errors show where the user acts
+    }
+  }, 5000);
 
   await loadAll();
 }

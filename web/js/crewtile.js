@@ -20,6 +20,8 @@ export class CrewTile {
     this.error = null;
     this.revision = null;
     this.fromFrames = false;
+    /** trains whose driver may not drive them: train → text (the board's alarms) */
+    this.driverIssues = new Map();
     this.timer = setInterval(() => this.poll(), pollMs);
     this.poll();
   }
@@ -40,6 +42,15 @@ export class CrewTile {
     }
   }
 
+  /** The board's open driver alarms: the tile must not say "staffed" beside them. */
+  setDriverIssues(issues) {
+    const sig = [...issues.keys()].sort().join(",");
+    if (sig === this.issueSig) return;
+    this.issueSig = sig;
+    this.driverIssues = new Map([...issues].map(([train, i]) => [train, i.message]));
+    this.render();
+  }
+
   async poll() {
     if (this.fromFrames || this.busy) return;
     this.busy = true;
@@ -52,6 +63,7 @@ export class CrewTile {
       } else {
         this.model = { ...this.model, counts: status.counts };
       }
+      this.driverIssues = new Map(status.drivers_not_cleared.map((d) => [d.train, d.message]));
       this.error = null;
     } catch (err) {
       this.error = describeError(err);
@@ -108,18 +120,50 @@ export class CrewTile {
     );
     const degraded = m.periods.filter((p) => p.degraded).length;
     const missing = m.shifts.reduce((n, s) => n + s.missing, 0);
+    const issues = [...this.driverIssues.keys()].sort();
+    const nowRoles = rolesAt(m.shifts, m.asOfMs ?? Date.now());
+    this.host.dataset.driverIssues = String(issues.length);
     this.host.dataset.missing = String(missing);
     this.host.dataset.degraded = String(degraded);
     this.host.dataset.f0 = String(counts.f0_isolation);
     fill(
       this.host,
-      h(
-        "p",
-        { class: `crew-verdict ${missing || degraded ? "warn" : "ok"}` },
-        missing || degraded
-          ? t("crew.verdict_short", { missing, degraded })
-          : t("crew.verdict_ok"),
-      ),
+      issues.length
+        ? h(
+            "p",
+            { class: "crew-verdict alert" },
+            t("crew.verdict_drivers", { n: issues.length, trains: issues.join(", ") }),
+          )
+        : h(
+            "p",
+            { class: `crew-verdict ${missing || degraded ? "warn" : "ok"}` },
+            missing || degraded ? t("crew.verdict_short", { missing, degraded }) : t("crew.verdict_ok"),
+          ),
+      nowRoles.length
+        ? h(
+            "table",
+            { class: "mini now-roles", "aria-label": t("crew.shift_now") },
+            h(
+              "thead",
+              {},
+              h("tr", {}, ...["crew.shift_now", "crew.required", "crew.assigned", "crew.spare"].map((k) => h("th", { scope: "col" }, t(k)))),
+            ),
+            h(
+              "tbody",
+              {},
+              nowRoles.map((r) =>
+                h(
+                  "tr",
+                  { dataset: { role: r.role } },
+                  h("th", { scope: "row" }, t(`staffrole.${r.role}`)),
+                  h("td", { class: "num" }, fmtNum(r.required)),
+                  h("td", { class: `num ${r.assigned < r.required ? "missing" : ""}` }, fmtNum(r.assigned)),
+                  h("td", { class: `num ${r.spare === 0 ? "missing" : ""}` }, fmtNum(r.spare)),
+                ),
+              ),
+            ),
+          )
+        : null,
       h("ul", { class: "counts", "aria-label": t("crew.out_now") }, out),
       m.onSite ? h("p", { class: "small muted" }, t("crew.on_site_n", { n: m.onSite })) : null,
       m.firstDegraded
@@ -167,6 +211,7 @@ export class CrewTile {
  */
 export function fromSummary(crew) {
   return {
+    asOfMs: crew.as_of_ms,
     date: crew.service_date,
     counts: crew.counts,
     onSite: crew.on_site,
@@ -191,4 +236,21 @@ export function fromApi(status, coverage) {
     shifts: day.shifts,
     periods: day.capacity,
   };
+}
+
+/** Needed, assigned and spare by role over the shifts running at ``ms`` (several shifts of
+ * different roles run at once; spare is the tightest). */
+export function rolesAt(shifts, ms) {
+  const by = new Map();
+  for (const s of shifts) {
+    if (!(Date.parse(s.start) <= ms && ms < Date.parse(s.end))) continue;
+    for (const r of s.by_role) {
+      const x = by.get(r.role) ?? { role: r.role, required: 0, assigned: 0, spare: Infinity };
+      x.required += r.required;
+      x.assigned += r.assigned;
+      x.spare = Math.min(x.spare, r.spare);
+      by.set(r.role, x);
+    }
+  }
+  return [...by.values()].map((x) => ({ ...x, spare: Number.isFinite(x.spare) ? x.spare : 0 }));
 }

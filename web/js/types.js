@@ -195,6 +195,16 @@
  * @property {(string|null)} [at]
  */
 /**
+ * ``POST /api/crew/cases/preview``: what declaring the F0 would do; nothing is written.
+ * @typedef {Object} CasePreview
+ * @property {string} at
+ * @property {PersonNow} case
+ * @property {Array<ContactNow>} contacts
+ * @property {Array<ContactNow>} not_marked - already F0: left as they are
+ * @property {number} on_duty_now - the case and contacts on a train or shift at ``at``
+ * @property {Array<string>} on_trains_now - trains whose driver is among them
+ */
+/**
  * A user-facing text as data (``line.catalogue.Message``): its catalogue code and the parameters it is filled with; a parameter may itself be a message, or a list of them.
  * @typedef {Object} CatalogueMessage
  * @property {string} code
@@ -265,6 +275,19 @@
  * @property {string} reason - why, in the request's language
  * @property {string} reason_code
  * @property {Object<string, (string|number|boolean|CatalogueMessage|Array<CatalogueMessage>|null)>} reason_params
+ */
+/**
+ * A contact who would be marked F1, with why and where they are.
+ * @typedef {Object} ContactNow
+ * @property {string} staff_id
+ * @property {string} group_id
+ * @property {string} reason - why, in the request's language
+ * @property {string} reason_code
+ * @property {Object<string, (string|number|boolean|CatalogueMessage|Array<CatalogueMessage>|null)>} reason_params
+ * @property {string} name
+ * @property {(string|null)} role
+ * @property {(string|null)} on_train - the train they are logged on to, live
+ * @property {(string|null)} on_shift - the shift they are rostered on at that moment
  */
 /**
  * @typedef {Object} Coverage
@@ -389,6 +412,15 @@
 /**
  * A technician's trade.
  * @typedef {("rolling_stock"|"signalling"|"power"|"track"|"station_systems")} Discipline
+ */
+/**
+ * An open alarm saying a train's driver may not drive it.
+ * @typedef {Object} DriverNotCleared
+ * @property {string} train
+ * @property {(string|null)} driver
+ * @property {string} kind - driver_not_cleared or no_driver
+ * @property {string} message - the alarm's text in the request's language
+ * @property {number} alarm_id
  */
 /**
  * A new entry. ``category`` may be left out of a correction (it keeps the original's).
@@ -729,6 +761,15 @@
  * @property {number} max_day_limit_h
  */
 /**
+ * Someone an F0 declaration touches, and where they are at its moment.
+ * @typedef {Object} PersonNow
+ * @property {string} staff_id
+ * @property {string} name
+ * @property {(string|null)} role
+ * @property {(string|null)} on_train - the train they are logged on to, live
+ * @property {(string|null)} on_shift - the shift they are rostered on at that moment
+ */
+/**
  * @typedef {Object} Place
  * @property {string} id
  * @property {string} name
@@ -841,6 +882,15 @@
  */
 /**
  * @typedef {("driver"|"technician"|"occ_operator")} Role
+ */
+/**
+ * One role in one shift: needed, assigned, missing, and spare (not out, no duty that day: could be called in).
+ * @typedef {Object} RoleCover
+ * @property {string} role
+ * @property {number} required
+ * @property {number} assigned
+ * @property {number} missing
+ * @property {number} spare
  */
 /**
  * @typedef {Object} RosterImported
@@ -987,6 +1037,7 @@
  * @property {number} assigned
  * @property {number} missing
  * @property {Object<string, number>} missing_by_role
+ * @property {Array<RoleCover>} by_role
  * @property {Array<Shortfall>} shortfall
  */
 /**
@@ -1150,6 +1201,7 @@
  * @property {number} revision
  * @property {Object<string, number>} counts
  * @property {Array<StaffStatus>} staff
+ * @property {Array<DriverNotCleared>} drivers_not_cleared - trains whose driver the board's open alarms say may not drive it
  */
 /**
  * @typedef {Object} Substation
