@@ -24,7 +24,7 @@ from telemetry.alarms import Alarm, AlarmBook, AlarmNotFound
 from telemetry.state import LineState
 
 #: journal lines the catalogue names; any other (a future kind) is shown as its code
-_KNOWN_WHAT = frozenset(
+KNOWN_WHAT = frozenset(
     {
         "raised",
         "reactivated",
@@ -68,7 +68,7 @@ class AlarmJournal:
                 if not start_ms <= e.ts_ms < end_ms:
                     continue
                 what: Message | str = (
-                    Message(f"incident.what.{e.what}") if e.what in _KNOWN_WHAT else e.what
+                    Message(f"incident.what.{e.what}") if e.what in KNOWN_WHAT else e.what
                 )
                 msg = Message(
                     "incident.alarm",
@@ -114,8 +114,15 @@ class AlarmJournal:
         return out
 
 
+def _shown(key: str, v: Any) -> str:
+    # times in an audit detail are epoch milliseconds: an operator reads Hanoi time
+    if key.endswith("_ms") and isinstance(v, int) and not isinstance(v, bool) and v > 0:
+        return f"{key.removesuffix('_ms')}={hanoi_time(v):%d/%m %H:%M:%S}"
+    return f"{key}={v}"
+
+
 def _detail_text(detail: dict[str, Any]) -> str:
-    shown = ", ".join(f"{k}={v}" for k, v in detail.items() if v not in (None, "", [], {}))
+    shown = ", ".join(_shown(k, v) for k, v in detail.items() if v not in (None, "", [], {}))
     return f" — {shown}" if shown else ""
 
 
