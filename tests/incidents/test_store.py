@@ -13,7 +13,10 @@ import math
 from pathlib import Path
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
 from sqlalchemy import inspect
+from sqlalchemy.engine import Connection
 
 from incidents import (
     AlreadyClosed,
@@ -24,6 +27,7 @@ from incidents import (
     Status,
 )
 from incidents.migrations import STREAM
+from incidents.store import metadata
 from storage.engine import make_engine
 from storage.migrations import downgrade, migrate
 
@@ -119,13 +123,27 @@ async def test_bad_windows_store_nothing(
         assert await store.search() == []
 
 
-async def test_stream_down_and_up(db_url: str) -> None:
+def _diff(conn: Connection) -> list[object]:
+    ctx = MigrationContext.configure(
+        conn,
+        opts={
+            "version_table": STREAM.version_table,
+            "compare_type": True,
+            "include_name": lambda name, type_, _p: type_ != "table" or name in metadata.tables,
+        },
+    )
+    return list(compare_metadata(ctx, metadata))
+
+
+async def test_stream_makes_the_mapped_tables_down_and_up(db_url: str) -> None:
     engine = make_engine(db_url)
     try:
         await migrate(engine, STREAM)
         async with engine.connect() as conn:
             names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
         assert {"incidents", "incident_notes", "incidents_alembic_version"} <= names
+        async with engine.connect() as conn:
+            assert await conn.run_sync(_diff) == [], "migration and tables disagree"
         await downgrade(engine, STREAM, "base")
         async with engine.connect() as conn:
             names = await conn.run_sync(lambda c: set(inspect(c).get_table_names()))
