@@ -74,20 +74,12 @@ def note_events(incident: Incident) -> list[TimelineEvent]:
     ]
 
 
-def _rows(incident: Incident, timeline: Timeline) -> list[TimelineEvent]:
-    # notes written after the window (the usual case: an incident is annotated later) are
-    # still part of the record: after the window's events, in the order written
-    inside = timeline.events
-    later = [e for e in note_events(incident) if not timeline.start_ms <= e.at_ms < timeline.end_ms]
-    return [*inside, *later]
-
-
-def to_csv(incident: Incident, timeline: Timeline) -> str:
-    """The timeline (and every note) as CSV text, a header row first."""
+def to_csv(timeline: Timeline) -> str:
+    """The timeline (with the incident's notes in it) as CSV text, a header row first."""
     out = io.StringIO()
     w = csv.writer(out, lineterminator="\r\n")
     w.writerow(CSV_HEADER)
-    for e in _rows(incident, timeline):
+    for e in timeline.events:
         cells = [
             _hanoi(e.at_ms),
             str(e.at_ms),
@@ -195,7 +187,7 @@ class IncidentPdf:
             row = table.row()
             for cell in ("Giờ\nTime", "Nguồn\nSource", "Sự kiện\nEvent", "Liên quan\nLinks"):
                 row.cell(cell)
-            for e in _rows(incident, timeline):
+            for e in timeline.events:
                 vi, en = SOURCE_NAMES[e.source]
                 text = e.text if e.text == e.text_en else f"{e.text}\n{e.text_en}"
                 row = table.row()

@@ -43,10 +43,12 @@ class TimelineBuilder:
     async def build(
         self, start_ms: float, end_ms: float, extra: list[TimelineEvent] | None = None
     ) -> Timeline:
-        """The window's events by time (ties: by source, then as each source gave them);
-        ``extra`` (the incident's notes) joins them. :class:`InvalidWindow` for a bad window."""
+        """The window's events by time (ties: by source, then as each source gave them).
+        ``extra`` (the incident's notes) joins them whenever written — usually after the
+        window, when the incident is written up — and is never cut by the bound.
+        :class:`InvalidWindow` for a bad window."""
         start, end = check_window(start_ms, end_ms)
-        found: list[TimelineEvent] = [e for e in extra or [] if start <= e.at_ms < end]
+        found: list[TimelineEvent] = []
         failed: list[str] = []
         for src in self._sources:
             try:
@@ -57,4 +59,6 @@ class TimelineBuilder:
                 continue
             found.extend(e for e in got if start <= e.at_ms < end)
         found.sort(key=lambda e: (e.at_ms, e.source.value))
-        return Timeline(start, end, found[: self._max], len(found) > self._max, failed)
+        kept = [*found[: self._max], *(extra or [])]
+        kept.sort(key=lambda e: (e.at_ms, e.source.value))
+        return Timeline(start, end, kept, len(found) > self._max, failed)

@@ -324,10 +324,10 @@ async def export_csv(
     incident_id: IncidentId, who: Operator, request: Request, rt: RuntimeDep
 ) -> Response:
     """The timeline and notes as CSV (spreadsheet formulas neutralised)."""
-    incident, built = await _export(incident_id, "csv", who, request, rt)
+    _, built = await _export(incident_id, "csv", who, request, rt)
     return Response(
         # a BOM, so a spreadsheet opens the Vietnamese text as UTF-8
-        "\ufeff" + to_csv(incident, built),
+        "\ufeff" + to_csv(built),
         media_type="text/csv; charset=utf-8",
         headers=_disposition(incident_id, "csv"),
     )

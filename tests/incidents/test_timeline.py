@@ -34,14 +34,14 @@ class Broken:
 async def test_merged_in_order_inside_the_window_with_a_failed_source_named() -> None:
     alarms = Fixed("alarms", [ev(300, Source.ALARM), ev(100, Source.ALARM), ev(999, Source.ALARM)])
     log = Fixed("shift log", [ev(200), ev(50)])
-    got = await TimelineBuilder([alarms, Broken(), log]).build(
-        100, 999, extra=[ev(150, Source.NOTE)]
-    )
+    notes = [ev(150, Source.NOTE), ev(5000, Source.NOTE)]  # one written after the window
+    got = await TimelineBuilder([alarms, Broken(), log]).build(100, 999, extra=notes)
     assert [(e.at_ms, e.source) for e in got.events] == [
         (100, Source.ALARM),
         (150, Source.NOTE),
         (200, Source.LOG),
         (300, Source.ALARM),
+        (5000, Source.NOTE),
     ]
     assert got.failed == ["audit"] and not got.truncated
     assert alarms.asked == [(100, 999)]
@@ -49,8 +49,8 @@ async def test_merged_in_order_inside_the_window_with_a_failed_source_named() ->
 
 async def test_bounded_and_bad_windows() -> None:
     many = Fixed("log", [ev(t) for t in range(10, 0, -1)])
-    got = await TimelineBuilder([many], max_events=3).build(0, 100)
-    assert [e.at_ms for e in got.events] == [1, 2, 3] and got.truncated
+    got = await TimelineBuilder([many], max_events=3).build(0, 100, extra=[ev(200, Source.NOTE)])
+    assert [e.at_ms for e in got.events] == [1, 2, 3, 200] and got.truncated
     with pytest.raises(InvalidWindow, match="end after"):
         await TimelineBuilder([many]).build(100, 100)
     assert len(many.asked) == 1  # the bad window asked nobody
