@@ -296,13 +296,14 @@ def _esc(value: str) -> str:
     return value.replace("\\", "\\\\").replace(";", "\\;").replace(":", "\\:")
 
 
-def _formula_safe(cell: str) -> str:
-    """A cell a spreadsheet shows as text: ``'`` before a leading ``= + - @`` tab or CR."""
+def formula_safe(cell: str) -> str:
+    """A cell a spreadsheet shows as text: ``'`` before a leading ``= + - @`` tab or CR (also
+    used by the incident export: every CSV this project writes neutralises formulas this way)."""
     return "'" + cell if _FORMULA.match(cell) else cell
 
 
 def _unformula(cell: str) -> str:
-    """:func:`_formula_safe` undone (one ``'`` less)."""
+    """:func:`formula_safe` undone (one ``'`` less)."""
     return cell[1:] if _FORMULA.match(cell) and cell.startswith("'") else cell
 
 
@@ -414,7 +415,7 @@ def write_roster_csv(roster: Roster) -> str:
             "; ".join(quals),
             "; ".join(refs),
         ]
-        w.writerow([_formula_safe(c) for c in cells])
+        w.writerow([formula_safe(c) for c in cells])
     return out.getvalue()
 
 

@@ -299,6 +299,33 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "{staff} {name}: {state} from {effective}{source}",
     ),
     "log.crew.source": _t(" ({text})", " ({text})"),
+    # --- incident timelines (services.incident_sources) ------------------------------------
+    "incident.alarm": _t(
+        "Cảnh báo #{alarm_id} (P{priority}) {what}{user}: {text}{detail}",
+        "Alarm #{alarm_id} (P{priority}) {what}{user}: {text}{detail}",
+    ),
+    "incident.alarm.by": _t(" bởi {user}", " by {user}"),
+    "incident.alarm.comment": _t(
+        "{user} ghi chú cảnh báo #{alarm_id}: {comment}",
+        "{user} commented on alarm #{alarm_id}: {comment}",
+    ),
+    "incident.what.raised": _t("xuất hiện", "raised"),
+    "incident.what.reactivated": _t("xuất hiện lại", "raised again"),
+    "incident.what.cleared": _t("hết", "cleared"),
+    "incident.what.acked": _t("được xác nhận", "acknowledged"),
+    "incident.what.shelved": _t("bị tạm ẩn", "shelved"),
+    "incident.what.unshelved": _t("hết tạm ẩn", "unshelved"),
+    "incident.what.shelve_expired": _t("hết hạn tạm ẩn", "shelve expired"),
+    "incident.what.returned_while_shelved": _t(
+        "xuất hiện lại khi đang tạm ẩn", "returned while shelved"
+    ),
+    "incident.what.grouped": _t("gộp cảnh báo liên quan", "grouped consequential alarms"),
+    "incident.audit": _t(
+        "{user}: {action} ({result}){detail}", "{user}: {action} ({result}){detail}"
+    ),
+    "incident.trip.lost": _t(
+        "Chuyến {trip} ({origin} {depart}) không chạy", "Trip {trip} ({origin} {depart}) not run"
+    ),
     "log.trips.cancelled": _t(
         "Ngày {date}: {n} chuyến bị hủy do thiếu lái tàu (thêm {added}, chạy lại {restored})",
         {

@@ -20,12 +20,22 @@ from crew import StaffingStandard
 from crew.coverage import SolverSettings
 from crew.store import CrewStore
 from feeds.cancellations import CancelledTrips, CrewCancellations
+from incidents import IncidentStore, TimelineBuilder
+from incidents.export import IncidentPdf
 from line import Line, load_line
 from line.clock import Clock, wall_ms
 from reports.content import Sources, forecasts_from_service
+from reports.render_pdf import find_fonts
 from reports.service import ReportService
 from services.crew_link import CrewLink, DriverClearance
 from services.health import DbHealth, Dependency, HealthMonitor, Level
+from services.incident_sources import (
+    AlarmJournal,
+    AuditTrail,
+    CrewChanges,
+    LostTrips,
+    ShiftLogEntries,
+)
 from services.live import BoardHub, BoardHubMetrics
 from services.live_board import live_board
 from services.ops_record import OpsRecorder, OpsRecordStore
@@ -92,6 +102,9 @@ class Runtime:
     shift_log: ShiftLog  # the shift log; opened by run_runtime, fed by the alarm book
     shift_log_cancellations: CancellationFeed  # cancelled trips into the shift log
     shift_log_crew: CrewStatusFeed  # F0/F1 declared and cleared into the shift log
+    incidents: IncidentStore  # stored incidents and their notes; opened by run_runtime
+    timeline: TimelineBuilder  # an incident's timeline, from every source above
+    incident_pdf: IncidentPdf  # the incident export as PDF (the reports' font)
     clock: Clock  # the one clock every part was built with (tests pass a fake one)
     started_ms: int  # by that clock
     tick_s: float = 0.5
@@ -284,6 +297,17 @@ def build_runtime(
         shift_log=shift_log,
         shift_log_cancellations=CancellationFeed(shift_log, cancellations, clock=clock),
         shift_log_crew=CrewStatusFeed(shift_log, crew_store, clock=clock),
+        incidents=IncidentStore(settings.db.url, clock=clock),
+        timeline=TimelineBuilder(
+            [
+                AlarmJournal(alarms),
+                AuditTrail(security.audit, alarms),
+                CrewChanges(crew_store),
+                LostTrips(state, line),
+                ShiftLogEntries(shift_log.store),
+            ]
+        ),
+        incident_pdf=IncidentPdf(lambda: find_fonts(settings.reports.font_file)),
         clock=clock,
         started_ms=clock(),
     )
@@ -306,6 +330,7 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
         for part in (rt.crew, rt.security, rt.simulations, rt.sweeps, rt.reports, rt.outlooks):
             await stack.enter_async_context(part)
         await stack.enter_async_context(rt.shift_log)
+        await stack.enter_async_context(rt.incidents)
         await stack.enter_async_context(rt.recorder)
         for s in rt.sinks:
             await stack.enter_async_context(s)

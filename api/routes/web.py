@@ -31,6 +31,7 @@ PAGES = {
     "/marey": "marey.html",
     "/reports": "reports.html",
     "/shiftlog": "shiftlog.html",
+    "/incidents": "incidents.html",
     "/audit": "audit.html",
 }
 

@@ -266,6 +266,17 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
         log = await call("GET", "/api/log?limit=2", OP)
         assert log["entries"][0]["corrects_entry"]["id"] == first["id"]
 
+        # --- an incident from the P2 alarm above: its timeline, a note, closed -------------
+        inc = await call("POST", "/api/incidents", OP, 201,
+                         json={"title": "SS1 mất liên lạc", "alarm_id": alarm_id})  # fmt: skip
+        await call("GET", "/api/incidents?q=ss1", OP)
+        await call("GET", f"/api/incidents/{inc['id']}", PL)
+        tl = await call("GET", f"/api/incidents/{inc['id']}/timeline", PL)
+        assert any(e["alarm_id"] == alarm_id for e in tl["events"])
+        await call("GET", f"/api/timeline?start_ms={inc['start_ms']}&end_ms={inc['end_ms']}", CM)
+        await call("POST", f"/api/incidents/{inc['id']}/notes", OP, 201, json={"text": "xong"})
+        await call("POST", f"/api/incidents/{inc['id']}/close", AD)
+
         # --- a situation report, accounts, audit -------------------------------------------
         rep = await call("POST", "/api/reports", OP, 201)
         await call("GET", "/api/reports", OP)

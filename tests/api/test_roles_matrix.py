@@ -106,6 +106,16 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     # shift log: everyone reads; operators and crew managers write (the category decides which)
     ("GET", "/api/log"): ANY,
     ("POST", "/api/log"): frozenset({OP, CM, AD}),
+    # incidents: everyone reads; operators create, annotate, close and export them
+    ("GET", "/api/timeline"): ANY,
+    ("GET", "/api/incidents"): ANY,
+    ("POST", "/api/incidents"): OPS,
+    ("GET", "/api/incidents/{incident_id}"): ANY,
+    ("GET", "/api/incidents/{incident_id}/timeline"): ANY,
+    ("POST", "/api/incidents/{incident_id}/notes"): OPS,
+    ("POST", "/api/incidents/{incident_id}/close"): OPS,
+    ("GET", "/api/incidents/{incident_id}/timeline.csv"): OPS,
+    ("GET", "/api/incidents/{incident_id}/timeline.pdf"): OPS,
     # situation reports: everyone reads; those who act on them make one on demand
     ("GET", "/api/reports"): ANY,
     ("POST", "/api/reports"): frozenset({OP, CM, AD}),
@@ -128,11 +138,12 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/marey"): PUBLIC,
     ("GET", "/reports"): PUBLIC,
     ("GET", "/shiftlog"): PUBLIC,
+    ("GET", "/incidents"): PUBLIC,
     ("GET", "/audit"): PUBLIC,
 }
 
 # Values for path parameters: real ids where one exists, else a name nobody uses.
-PARAMS = {"alarm_id": "1", "train": "T01", "device": "SS1"}
+PARAMS = {"alarm_id": "1", "train": "T01", "device": "SS1", "incident_id": "1"}
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
 
 

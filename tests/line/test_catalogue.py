@@ -12,6 +12,7 @@ from crew.model import GroupKind, QualKind, Role, State, TestKind
 from line.catalogue import Message, pick_lang, render
 from line.texts import TEXTS
 from services.health import _DEPENDENCY_PRIORITY
+from services.incident_sources import KNOWN_WHAT
 from simulation.records import LEVELS
 from simulation.verdict import BINDING_RESOURCES, RUN_CODES
 from telemetry.alarm_rules import _STALE_REASONS
@@ -28,6 +29,7 @@ PACKAGES = (
     "feeds",
     "whatif",
     "shiftlog",
+    "incidents",
 )
 # the same facts told with a different name: the Vietnamese names the substation by its name,
 # the English by its id (as before the catalogue); a saved alarm's two texts
@@ -64,6 +66,7 @@ def _codes_in_source() -> set[str]:
     found |= {f"alarm.dependency.{d}" for d in _DEPENDENCY_PRIORITY}
     found |= {f"alarm.substation.stale.{r}" for r in _STALE_REASONS}
     found |= {"alarm.headway.gap", "alarm.headway.bunching"}
+    found |= {f"incident.what.{w}" for w in KNOWN_WHAT}
     found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
     found |= {f"verdict.level.{lv}" for lv in LEVELS}
     found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}

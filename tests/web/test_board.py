@@ -15,11 +15,30 @@ from accounts.identity import UserRole
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, wait_until
 
-ALL_PAGES = {"board", "crew", "whatif", "history", "marey", "reports", "shiftlog", "audit"}
+ALL_PAGES = {
+    "board", "crew", "whatif", "history", "marey", "reports", "shiftlog", "incidents", "audit",
+}  # fmt: skip
 MENU = {
-    UserRole.OPERATOR: {"board", "crew", "history", "marey", "reports", "shiftlog"},
-    UserRole.PLANNER: {"board", "crew", "whatif", "history", "marey", "reports", "shiftlog"},
-    UserRole.CREW_MANAGER: {"board", "crew", "history", "marey", "reports", "shiftlog"},
+    UserRole.OPERATOR: {"board", "crew", "history", "marey", "reports", "shiftlog", "incidents"},
+    UserRole.PLANNER: {
+        "board",
+        "crew",
+        "whatif",
+        "history",
+        "marey",
+        "reports",
+        "shiftlog",
+        "incidents",
+    },
+    UserRole.CREW_MANAGER: {
+        "board",
+        "crew",
+        "history",
+        "marey",
+        "reports",
+        "shiftlog",
+        "incidents",
+    },
     UserRole.ADMIN: ALL_PAGES,
 }
 

@@ -25,5 +25,6 @@ export const PAGES = [
   { id: "marey", href: "/marey", roles: ROLES },
   { id: "reports", href: "/reports", roles: ROLES },
   { id: "shiftlog", href: "/shiftlog", roles: ROLES },
+  { id: "incidents", href: "/incidents", roles: ROLES },
   { id: "audit", href: "/audit", roles: ["admin"] },
 ];

@@ -591,6 +591,56 @@
  * @property {number} [series_scale]
  */
 /**
+ * An incident with its notes, oldest first.
+ * @typedef {Object} Incident
+ * @property {number} id
+ * @property {string} title
+ * @property {number} start_ms - the window's start (inclusive), ms since the epoch
+ * @property {number} end_ms - the window's end (exclusive)
+ * @property {Status} status
+ * @property {(number|null)} alarm_id - the alarm it was started from
+ * @property {string} created_by
+ * @property {number} created_ms
+ * @property {(string|null)} closed_by
+ * @property {(number|null)} closed_ms
+ * @property {Array<IncidentNote>} notes
+ */
+/**
+ * A new incident: a window (``start_ms``, ``end_ms``), or an alarm to start from.
+ * @typedef {Object} IncidentIn
+ * @property {string} title
+ * @property {(number|null)} [start_ms] - ms since the epoch
+ * @property {(number|null)} [end_ms]
+ * @property {(number|null)} [alarm_id]
+ * @property {number} [margin_min] - around the alarm's span
+ */
+/**
+ * Incidents newest first.
+ * @typedef {Object} IncidentList
+ * @property {Array<IncidentSummary>} incidents
+ */
+/**
+ * @typedef {Object} IncidentNote
+ * @property {number} id
+ * @property {number} at_ms
+ * @property {string} author
+ * @property {string} text
+ */
+/**
+ * An incident as listed (without its notes).
+ * @typedef {Object} IncidentSummary
+ * @property {number} id
+ * @property {string} title
+ * @property {number} start_ms - the window's start (inclusive), ms since the epoch
+ * @property {number} end_ms - the window's end (exclusive)
+ * @property {Status} status
+ * @property {(number|null)} alarm_id - the alarm it was started from
+ * @property {string} created_by
+ * @property {number} created_ms
+ * @property {(string|null)} closed_by
+ * @property {(number|null)} closed_ms
+ */
+/**
  * @typedef {Object} Kpis
  * @property {number} trains_in_service
  * @property {(number|null)} trains_planned
@@ -719,6 +769,10 @@
  * @property {(string|null)} csrf_token
  * @property {number} idle_timeout_s
  * @property {string} [via]
+ */
+/**
+ * @typedef {Object} NoteIn
+ * @property {string} text
  */
 /**
  * 3-on-site ("3 tại chỗ") cohorts for the crew module's ``onsite_required_roles``. Staff of ``roles`` are split, in roster order, into cohorts of the given sizes; cohorts take turns living at the depot for ``cohort_days`` (default: the policy's). Only the cohort on site may work. With ``swap_on_outbreak`` the next cohort comes in early when fewer than ``swap_below_share`` of the one on site may still work.
@@ -1106,6 +1160,10 @@
  * @property {Board} board
  */
 /**
+ * Where a timeline event comes from.
+ * @typedef {("alarm"|"audit"|"crew"|"trip"|"log"|"note")} Source
+ */
+/**
  * One member of staff. ``discipline`` is set for technicians and only for them.
  * @typedef {Object} Staff
  * @property {string} id
@@ -1170,6 +1228,9 @@
  * @property {boolean} [redeploy]
  * @property {("close_station"|"close_line")} [short_station]
  * @property {Array<StationAbsence>} [absences]
+ */
+/**
+ * @typedef {("open"|"closed")} Status
  */
 /**
  * One appended fact: from ``effective`` (until ``until``, if given) the person is ``state``. ``event_id`` is the client's id for the fact, so a retried write is applied once. ``recorded_at`` orders events with the same ``effective`` time (the later record wins). ``source`` says where it came from, e.g. ``"tracing: F0 D012 via team DT-A"``.
@@ -1312,6 +1373,31 @@
  * @property {TestKind} kind
  * @property {TestOutcome} outcome
  * @property {string} taken_at
+ */
+/**
+ * Every event of a window, oldest first (an incident's notes among them).
+ * @typedef {Object} Timeline
+ * @property {(number|null)} incident_id
+ * @property {number} start_ms
+ * @property {number} end_ms
+ * @property {Array<TimelineEvent>} events
+ * @property {boolean} truncated - more events than one timeline holds: the earliest kept
+ * @property {Array<string>} failed - sources that could not answer (the rest are shown)
+ */
+/**
+ * One event of a timeline. ``kind`` is a stable code (``alarm.raised``, ``alarm.acked``, ``audit.log.write``, ``crew.f1_quarantine``, ``trip.lost``, ``log.operations``, ``note``…); ``text`` says what happened in Vietnamese, ``text_en`` in English.
+ * @typedef {Object} TimelineEvent
+ * @property {number} at_ms
+ * @property {string} hanoi - the time in Hanoi, YYYY-MM-DD HH:MM:SS
+ * @property {Source} source
+ * @property {string} kind
+ * @property {string} text
+ * @property {string} text_en
+ * @property {(string|null)} user - who did it (None: the field or the system)
+ * @property {(string|null)} train
+ * @property {(number|null)} alarm_id
+ * @property {(string|null)} staff_id
+ * @property {(string|null)} ref - the record in its source: 'alarm 12', 'log 7'…
  */
 /**
  * @typedef {Object} Track
