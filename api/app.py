@@ -14,7 +14,19 @@ from fastapi.responses import JSONResponse
 
 from api import db_unavailable, openapi
 from api.body_guard import BodyGuard
-from api.routes import audit, auth, board, crew, gtfs, history, marey, ops, web, ws
+from api.routes import (
+    alarm_performance,
+    audit,
+    auth,
+    board,
+    crew,
+    gtfs,
+    history,
+    marey,
+    ops,
+    web,
+    ws,
+)
 from api.routes import incidents as incident_routes
 from api.routes import reports as report_routes
 from api.routes import shiftlog as shiftlog_routes
@@ -75,6 +87,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(report_routes.router)  # situation reports (HTML/PDF)
     app.include_router(shiftlog_routes.router)  # the shift log
     app.include_router(incident_routes.router)  # incidents and their timelines
+    app.include_router(alarm_performance.router)  # alarm system performance (ISA-18.2)
     web.mount_web(app)  # the control-room UI: pages, /static, /api/line
     http = runtime.settings.http
     app.add_middleware(

@@ -32,7 +32,9 @@ from line.clock import HANOI_ZONE
 from reports.model import (
     AlarmFacts,
     AlarmLine,
+    AlarmPerformanceFacts,
     Band,
+    ConsoleRateFacts,
     CrewCounts,
     CrewFacts,
     DegradedPeriod,
@@ -53,6 +55,7 @@ from reports.model import (
     TripFacts,
 )
 from simulation import WhatIfResult
+from telemetry.alarm_performance import TEN_MIN_MS, alarm_performance
 from telemetry.alarms import Alarm, AlarmBook, AlarmState, Priority
 from telemetry.board import board_snapshot
 from telemetry.marey import PathRecorder, PlannedPaths, build_day
@@ -201,6 +204,36 @@ def alarm_facts(book: AlarmBook, *, since_ms: int, at_ms: int, top: int) -> Alar
         shelved=sum(1 for a in open_all if a.state is AlarmState.SHELVED),
         flood=book.flood,
         top=tuple(_alarm_line(a) for a in ranked[:top]),
+        performance=_performance(list(everything.values()), since_ms, at_ms, book.flood_per_10min),
+    )
+
+
+def _performance(
+    alarms: list[Alarm], since_ms: int, at_ms: int, flood_per_10min: int
+) -> AlarmPerformanceFacts | None:
+    """ISA-18.2 figures over the window's whole 10-minute periods (None below 10 minutes)."""
+    if at_ms - since_ms < TEN_MIN_MS:
+        return None
+    p = alarm_performance(
+        alarms, now_ms=at_ms, window_ms=at_ms - since_ms, flood_per_10min=flood_per_10min
+    )
+    return AlarmPerformanceFacts(
+        periods=p.periods,
+        periods_in_flood=p.periods_in_flood,
+        flood_pct=round(p.flood_pct, 2),
+        consoles=tuple(
+            ConsoleRateFacts(
+                console=c.console,
+                total=c.total,
+                mean_per_10min=round(c.mean_per_10min, 2),
+                max_per_10min=c.max_per_10min,
+            )
+            for c in p.consoles
+        ),
+        chattering=len(p.chattering),
+        stale=len(p.stale),
+        top10_share_pct=round(p.top10_share_pct, 1),
+        bad_actors=tuple((b.text_vi, b.text_en, b.occurrences) for b in p.bad_actors[:3]),
     )
 
 

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 
 from reports.model import (
     COUNT_FIELDS,
+    AlarmPerformanceFacts,
     CrewFacts,
     ForecastFacts,
     Gap,
@@ -282,8 +283,64 @@ def _service(s: ServiceFacts, f: _Fmt) -> tuple[Section, Section]:
                 ),
             )
         )
+    if a.performance is not None:
+        alarm_blocks += _alarm_performance(a.performance)
     alarms = Section("Sự cố và cảnh báo", "Incidents and alarms", tuple(alarm_blocks))
     return service, alarms
+
+
+CONSOLES = {
+    "traffic": ("Chạy tàu", "Traffic"),
+    "power": ("Cấp điện", "Traction power"),
+    "crew": ("Tổ lái", "Crew"),
+    "systems": ("Hệ thống", "Systems"),
+}
+
+
+def _alarm_performance(p: AlarmPerformanceFacts) -> list[Block]:
+    """ISA-18.2 §16 figures: rate per console, floods, chattering, stale, bad actors."""
+    blocks: list[Block] = [
+        Facts(
+            (
+                Row(
+                    "Thời gian tràn cảnh báo (khoảng 10 phút > 10 cảnh báo)",
+                    "Time in flood (10-minute periods over 10 alarms)",
+                    f"{p.flood_pct:.1f} % ({p.periods_in_flood}/{p.periods})",
+                ),
+                Row("Cảnh báo dao động", "Chattering alarms", str(p.chattering)),
+                Row("Cảnh báo tồn đọng (> 24 giờ)", "Stale alarms (> 24 h)", str(p.stale)),
+                Row(
+                    "Tỷ trọng 10 cảnh báo nhiều nhất",
+                    "Top 10 alarms' share",
+                    f"{p.top10_share_pct:.0f} %",
+                ),
+            )
+        ),
+        Table(
+            "Cảnh báo mỗi 10 phút theo bàn (ISA-18.2: ~1 chấp nhận được, ~2 tối đa)",
+            "Alarms per 10 minutes by console (ISA-18.2: ~1 acceptable, ~2 the most)",
+            (("Bàn", "Console"), ("Tổng", "Total"), ("Trung bình", "Mean"), ("Cao nhất", "Max")),
+            tuple(
+                (
+                    "\n".join(CONSOLES.get(c.console, (c.console, c.console))),
+                    str(c.total),
+                    f"{c.mean_per_10min:.2f}",
+                    str(c.max_per_10min),
+                )
+                for c in p.consoles
+            ),
+        ),
+    ]
+    if p.bad_actors:
+        blocks.append(
+            Table(
+                "Cảnh báo xuất hiện nhiều nhất",
+                "Most frequent alarms",
+                (("Nội dung", "Message"), ("Số lần", "Occurrences")),
+                tuple((f"{vi}\n{en}", str(n)) for vi, en, n in p.bad_actors),
+            )
+        )
+    return blocks
 
 
 def _ewt(s: float | None) -> str:

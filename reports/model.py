@@ -76,6 +76,26 @@ class AlarmLine(_M):
     annunciations: int
 
 
+class ConsoleRateFacts(_M):
+    console: str  # traffic, power, crew, systems (telemetry.alarm_performance)
+    total: int
+    mean_per_10min: float
+    max_per_10min: int
+
+
+class AlarmPerformanceFacts(_M):
+    """The alarm system's performance over the report's window (ISA-18.2 §16)."""
+
+    periods: int  # whole 10-minute periods in the window
+    periods_in_flood: int
+    flood_pct: float
+    consoles: tuple[ConsoleRateFacts, ...] = ()
+    chattering: int = 0
+    stale: int = 0
+    top10_share_pct: float = 0.0
+    bad_actors: tuple[tuple[str, str, int], ...] = ()  # (message vi, message en, occurrences)
+
+
 class AlarmFacts(_M):
     raised: int  # alarms annunciated (new or returned) within the window
     raised_by_priority: dict[str, int]
@@ -85,6 +105,7 @@ class AlarmFacts(_M):
     shelved: int
     flood: bool
     top: tuple[AlarmLine, ...] = ()
+    performance: AlarmPerformanceFacts | None = None  # None: reports made before it existed
 
     @property
     def incidents(self) -> int:

@@ -162,6 +162,7 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
         await call("GET", "/api/rejects", OP)
         await call("GET", "/api/line", OP)
         await call("GET", "/api/marey", OP)
+        await call("GET", "/api/alarms/performance?hours=2", OP)
         await call("GET", "/api/regularity?direction=1", OP)
         await call("GET", "/healthz", {})
 

@@ -278,6 +278,13 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
     assert a.active_by_priority == {"critical": 1, "high": 1, "medium": 1, "low": 0}
     assert a.unacked == 2  # win:crit, chatter
     assert [x.id for x in a.top] == [a2.id, chattering, a4.id, a3.id]  # by priority, open first
+    perf = a.performance  # ISA-18.2 figures over the 24 ten-minute periods of 07:00 → 11:00
+    assert perf is not None and perf.periods == 24
+    assert perf.periods_in_flood == 0 and perf.chattering == 0 and perf.stale == 0
+    assert {c.console: c.total for c in perf.consoles} == {
+        "traffic": 0, "power": 0, "crew": 0, "systems": 4  # unscoped test keys: systems
+    }  # fmt: skip
+    assert {n for _, _, n in perf.bad_actors} == {1}
 
     c = r.crew
     assert c is not None
@@ -351,6 +358,7 @@ async def test_report_states_the_numbers_of_its_period(tmp_path: Path) -> None:
         ("Cảnh báo phát sinh trong kỳ", "Alarms raised in the period"): "4",
         ("Sự cố (khẩn cấp và cao)", "Incidents (critical and high)"): "2",
         ("Cảnh báo đang hoạt động", "Alarms active now"): "3",
+        ("Cảnh báo dao động", "Chattering alarms"): "0",
         ("F0 mới trong kỳ", "New F0 cases in the period"): "1",
         ("F1 mới trong kỳ", "New F1 contacts in the period"): "1",
         ("Ngày đầu tiên không đủ người", "First day that cannot be staffed"): "28/05/2026",

@@ -59,6 +59,7 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/api/history/substations/{device}"): ANY,
     # time-distance graph and headway regularity
     ("GET", "/api/marey"): ANY,
+    ("GET", "/api/alarms/performance"): ANY,
     ("GET", "/api/regularity"): ANY,
     # crew
     ("GET", "/api/crew/staff"): ANY,
@@ -139,6 +140,7 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/reports"): PUBLIC,
     ("GET", "/shiftlog"): PUBLIC,
     ("GET", "/incidents"): PUBLIC,
+    ("GET", "/alarmperf"): PUBLIC,
     ("GET", "/audit"): PUBLIC,
 }
 

@@ -16,10 +16,20 @@ from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, wait_until
 
 ALL_PAGES = {
-    "board", "crew", "whatif", "history", "marey", "reports", "shiftlog", "incidents", "audit",
+    "board", "crew", "whatif", "history", "marey", "reports", "shiftlog", "incidents",
+    "alarmperf", "audit",
 }  # fmt: skip
 MENU = {
-    UserRole.OPERATOR: {"board", "crew", "history", "marey", "reports", "shiftlog", "incidents"},
+    UserRole.OPERATOR: {
+        "board",
+        "crew",
+        "history",
+        "marey",
+        "reports",
+        "shiftlog",
+        "incidents",
+        "alarmperf",
+    },
     UserRole.PLANNER: {
         "board",
         "crew",
@@ -29,6 +39,7 @@ MENU = {
         "reports",
         "shiftlog",
         "incidents",
+        "alarmperf",
     },
     UserRole.CREW_MANAGER: {
         "board",
@@ -38,6 +49,7 @@ MENU = {
         "reports",
         "shiftlog",
         "incidents",
+        "alarmperf",
     },
     UserRole.ADMIN: ALL_PAGES,
 }

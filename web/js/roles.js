@@ -26,5 +26,6 @@ export const PAGES = [
   { id: "reports", href: "/reports", roles: ROLES },
   { id: "shiftlog", href: "/shiftlog", roles: ROLES },
   { id: "incidents", href: "/incidents", roles: ROLES },
+  { id: "alarmperf", href: "/alarmperf", roles: ROLES },
   { id: "audit", href: "/audit", roles: ["admin"] },
 ];

@@ -56,6 +56,7 @@
  * @property {number} shelved
  * @property {boolean} flood
  * @property {Array<AlarmLine>} [top]
+ * @property {(AlarmPerformanceFacts|null)} [performance]
  */
 /**
  * @typedef {Object} AlarmJournalEvent
@@ -83,6 +84,35 @@
  * @property {Array<Alarm>} alarms
  * @property {AlarmSummary} summary
  * @property {(Array<Alarm>|null)} [history]
+ */
+/**
+ * @typedef {Object} AlarmPerformance
+ * @property {number} start_ms
+ * @property {number} end_ms
+ * @property {number} total - occurrences: new alarms and re-activations
+ * @property {number} periods
+ * @property {number} periods_in_flood
+ * @property {number} flood_pct - ISA-18.2 target: under ~1 %
+ * @property {number} flood_threshold - more than this many in 10 minutes is a flood
+ * @property {Array<ConsoleRate>} consoles
+ * @property {Array<Period>} per_10min
+ * @property {Array<BadActor>} bad_actors
+ * @property {number} top10_share_pct
+ * @property {Array<Standing>} chattering - 3 or more occurrences within 60 s
+ * @property {Array<Standing>} stale - open for more than 24 h
+ * @property {Array<Standing>} shelved
+ */
+/**
+ * The alarm system's performance over the report's window (ISA-18.2 §16).
+ * @typedef {Object} AlarmPerformanceFacts
+ * @property {number} periods
+ * @property {number} periods_in_flood
+ * @property {number} flood_pct
+ * @property {Array<ConsoleRateFacts>} [consoles]
+ * @property {number} [chattering]
+ * @property {number} [stale]
+ * @property {number} [top10_share_pct]
+ * @property {Array<Array<string|number>>} [bad_actors]
  */
 /**
  * @typedef {Object} AlarmSummary
@@ -129,6 +159,15 @@
  * @property {(string|null)} since
  * @property {(string|null)} until
  * @property {boolean} awaiting_release_test
+ */
+/**
+ * @typedef {Object} BadActor
+ * @property {string} key
+ * @property {string} console
+ * @property {number} occurrences
+ * @property {number} share_pct
+ * @property {number} priority
+ * @property {string} message - in the request's language
  */
 /**
  * @typedef {Object} Band
@@ -259,6 +298,21 @@
  * @property {Object<string, Object<string, *>>} summary
  * @property {Object<string, Object<string, *>>} first_day_lost
  * @property {Array<Object<string, *>>} days
+ */
+/**
+ * @typedef {Object} ConsoleRate
+ * @property {string} console - traffic, power, crew or systems
+ * @property {number} total
+ * @property {number} mean_per_10min - ISA-18.2: ~1 very likely acceptable, ~2 maximum
+ * @property {number} max_per_10min
+ * @property {number} periods_over_2 - 10-minute periods above 2 alarms
+ */
+/**
+ * @typedef {Object} ConsoleRateFacts
+ * @property {string} console
+ * @property {number} total
+ * @property {number} mean_per_10min
+ * @property {number} max_per_10min
  */
 /**
  * People in close, repeated contact: a shift team or a dormitory room.
@@ -815,6 +869,11 @@
  * @property {number} max_day_limit_h
  */
 /**
+ * @typedef {Object} Period
+ * @property {number} start_ms
+ * @property {Object<string, number>} by_console
+ */
+/**
  * Someone an F0 declaration touches, and where they are at its moment.
  * @typedef {Object} PersonNow
  * @property {string} staff_id
@@ -1206,6 +1265,19 @@
  * @property {(string|null)} since
  * @property {(string|null)} until
  * @property {boolean} awaiting_release_test
+ */
+/**
+ * @typedef {Object} Standing
+ * @property {number} id
+ * @property {string} key
+ * @property {string} console
+ * @property {number} priority
+ * @property {string} message - in the request's language
+ * @property {number} since_ms
+ * @property {(string|null)} detail - shelved: the reason; chattering: the burst
+ * @property {(string|null)} by
+ * @property {(number|null)} until_ms
+ * @property {number} occurrences
  */
 /**
  * Availability states; at any instant a person is in exactly one.
