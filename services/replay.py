@@ -6,7 +6,8 @@
   wires: the embedded store, which keeps history also when InfluxDB is configured): each one's
   latest point at or before ``T``, one indexed lookup per entity (``points_series`` index:
   measurement, entity, ts_ms), so a seek costs the same at any depth of history. A train whose
-  latest point is older than ``state.stale_after_s`` is shown stale, as the live board would;
+  latest report is overdue (older than its own report spacing plus ``state.stale_after_s``)
+  is shown stale, as the live board would;
 - **alarms open at T** with their acks, shelves and comments, from the alarm journal
   (:mod:`telemetry.alarm_journal`: keyframes and event rows);
 - **crew status changes** recorded by ``T`` and effective in the ``window_h`` hours before it
@@ -108,11 +109,24 @@ class Replay:
         span = min(self._s.retention_ms, int(self._s.max_days * 86_400_000))
         return {"now_ms": now_ms, "earliest_ms": now_ms - span}
 
-    async def _latest(self, measurement: str, entity: str, at_ms: int) -> dict[str, Any] | None:
+    async def _latest(
+        self, measurement: str, entity: str, at_ms: int
+    ) -> tuple[dict[str, Any], int] | None:
+        """The latest point at or before ``at_ms``, and the spacing of the entity's reports
+        then (0 with one point): the newest two rows, one index range scan."""
         rows = await self._s.history.recent(
-            measurement, entity, at_ms - LOOKBACK_MS, at_ms, None, 1
+            measurement, entity, at_ms - LOOKBACK_MS, at_ms, None, 2
         )
-        return dict(rows[-1]) if rows else None
+        if not rows:
+            return None
+        ts = [int(r["ts_ms"]) for r in rows]  # type: ignore[call-overload]
+        return dict(rows[-1]), (ts[-1] - ts[-2] if len(ts) > 1 else 0)
+
+    def _stale(self, at_ms: int, ts_ms: int, spacing_ms: int) -> bool:
+        # stale, as the live board says it, when a report is overdue: later than the unit's own
+        # spacing (1 s in the field; a minute of field time from an emulator at 60x) plus
+        # state.stale_after_s, judged on the time history is stamped with
+        return at_ms - ts_ms > spacing_ms + self._s.stale_after_ms
 
     async def _trains(self, at_ms: int) -> list[dict[str, Any]]:
         line = self._s.line
@@ -120,14 +134,15 @@ class Replay:
         ids = sorted(line.fleet.trains)
         points = await asyncio.gather(*(self._latest("train", t, at_ms) for t in ids))
         out = []
-        for train, p in zip(ids, points, strict=True):
-            if p is None:
+        for train, got in zip(ids, points, strict=True):
+            if got is None:
                 continue
+            p, spacing = got
             ts = int(p["ts_ms"])
             track = int(p["track"])
             pos = float(p["pos_m"])
             loc = line.locate(pos, TRACKS.get(track, Direction.OUTBOUND))
-            stale = at_ms - ts > self._s.stale_after_ms
+            stale = self._stale(at_ms, ts, spacing)
             mode = str(p.get("mode") or "") or None
             faults = [f for f in str(p.get("faults") or "").split(",") if f]
             out.append(
@@ -162,9 +177,10 @@ class Replay:
         line = self._s.line
         out = []
         for ss in line.substations:
-            p = await self._latest("substation", ss.id, at_ms)
-            if p is None:
+            got = await self._latest("substation", ss.id, at_ms)
+            if got is None:
                 continue
+            p, spacing = got
             ts = int(p.pop("ts_ms"))
             values = {k: v for k, v in p.items() if not isinstance(v, bool)}
             bits = {k: v for k, v in p.items() if isinstance(v, bool)}
@@ -173,7 +189,7 @@ class Replay:
                     "id": ss.id,
                     "name": ss.name,
                     "ts_ms": ts,
-                    "stale": at_ms - ts > self._s.stale_after_ms,
+                    "stale": self._stale(at_ms, ts, spacing),
                     "stale_reason": None,
                     "values": {
                         k: v for k, v in values.items() if isinstance(v, int | float) or v is None

@@ -22,6 +22,7 @@ from telemetry.alarms import Priority
 from telemetry.sinks.base import Point
 from tests.api.authkit import TOKENS, FakeClock, bearer, make_settings
 from tests.api.test_ws import serving
+from tests.poll import until
 
 MIN = 60_000
 
@@ -60,6 +61,15 @@ def train_point(train: str, ts_ms: int, pos_m: float, *, track: int = 1) -> Poin
         },
         ts_ms,
     )
+
+
+def live(rt: Runtime, alarm_id: int) -> Any:
+    return rt.alarms.get(alarm_id).to_dict(), rt.state.field_ts_ms, dict(rt.state.trains)
+
+
+def ours(alarms: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The test's alarm (the crew link may raise a next-shift shortfall at any time)."""
+    return [a for a in alarms if a["key"].startswith("train:T07")]
 
 
 async def replay(http: httpx.AsyncClient, at: int | str) -> dict[str, Any]:
@@ -101,7 +111,12 @@ async def test_replay_shows_trains_and_alarms_as_they_were(
     rt.alarms.ack(alarm.id, "dd02")
     rt.alarms.clear(key)
     await rt.alarm_journal.flush()
-    live_before = (rt.alarms.revision, rt.state.field_ts_ms, len(rt.state.trains))
+
+    async def logged() -> bool:  # the shift log's own entry for the P1/P2 alarm, written
+        return bool((await rt.shift_log.store.page(limit=5)).entries)
+
+    await until(logged, timeout_s=10, what="the alarm's shift log entry")
+    live_before = live(rt, alarm.id)
     clock.advance(minutes=10)  # now t0+18: every moment replayed is in the past
 
     async with httpx.AsyncClient(base_url=base, headers=bearer("operator")) as http:
@@ -112,39 +127,41 @@ async def test_replay_shows_trains_and_alarms_as_they_were(
         trains = {t["train"]: t for t in early["board"]["trains"]}
         assert trains["T07"]["pos_m"] == 1_000.0 and trains["T07"]["ts_ms"] == t0 + MIN
         assert "T03" not in trains  # it had not reported yet
-        assert early["board"]["alarms"] == [] and early["alarms_recorded"]
+        assert ours(early["board"]["alarms"]) == [] and early["alarms_recorded"]
         assert early["board"]["substations"][0]["values"]["dc_voltage_v"] == 812.5
 
         raised = await replay(http, t0 + 3 * MIN)
-        (a,) = raised["board"]["alarms"]
+        (a,) = ours(raised["board"]["alarms"])
         assert (a["id"], a["state"], a["acked_by"]) == (alarm.id, "unack", None)
-        assert raised["board"]["kpis"]["alarms"]["unacked"] == 1
+        assert raised["board"]["kpis"]["alarms"]["unacked"] >= 1
 
         acked = await replay(http, t0 + 5 * MIN)
-        (a,) = acked["board"]["alarms"]
+        (a,) = ours(acked["board"]["alarms"])
         assert (a["state"], a["acked_by"]) == ("acked", "dd01")
         assert [c["text"] for c in a["comments"]] == ["tổ bảo dưỡng đã được báo"]
 
         shelved = await replay(http, t0 + 7 * MIN)
-        assert shelved["board"]["alarms"] == []
-        (s,) = shelved["shelved_alarms"]
+        assert ours(shelved["board"]["alarms"]) == []
+        (s,) = ours(shelved["shelved_alarms"])
         assert (s["shelved_by"], s["shelve_reason"]) == ("dd01", "chờ kiểm tra")
 
         later = await replay(http, t0 + 12 * MIN)
-        assert later["board"]["alarms"] == [] and later["shelved_alarms"] == []
+        assert ours(later["board"]["alarms"]) == ours(later["shelved_alarms"]) == []
         trains = {t["train"]: t for t in later["board"]["trains"]}
         assert trains["T07"]["pos_m"] == 5_000.0 and trains["T03"]["track"] == 2
-        # two minutes after its last point a train is stale, as the live board would say
-        assert trains["T07"]["stale"] and trains["T07"]["age_s"] == 120.0
+        # a report overdue (beyond the train's own spacing + stale_after_s) is stale, as the
+        # live board would say: T03 reported once, two minutes ago; T07 every nine minutes
+        assert trains["T03"]["stale"] and trains["T03"]["age_s"] == 120.0
+        assert not trains["T07"]["stale"]
         fresh = await replay(http, t0 + 10 * MIN)
-        assert not {t["train"]: t for t in fresh["board"]["trains"]}["T07"]["stale"]
+        assert not {t["train"]: t for t in fresh["board"]["trains"]}["T03"]["stale"]
         # the ISO form names the same moment
         iso = await replay(http, _iso(t0 + 12 * MIN))
         assert iso["board"]["trains"] == later["board"]["trains"]
         # the P1/P2 alarm wrote itself into the shift log, and the log replays with it
         assert any(e["code"] == "log.alarm.raised" for e in later["log"])
 
-    assert (rt.alarms.revision, rt.state.field_ts_ms, len(rt.state.trains)) == live_before
+    assert live(rt, alarm.id) == live_before  # replaying changed nothing live
 
 
 def _iso(ms: int) -> str:
