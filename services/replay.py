@@ -6,7 +6,7 @@
   wires: the embedded store, which keeps history also when InfluxDB is configured): each one's
   latest point at or before ``T``, one indexed lookup per entity (``points_series`` index:
   measurement, entity, ts_ms), so a seek costs the same at any depth of history. A train whose
-  latest report is overdue (older than its own report spacing plus ``state.stale_after_s``)
+  latest report is overdue (older than 1.5 × its own report spacing plus ``state.stale_after_s``)
   is shown stale, as the live board would;
 - **alarms open at T** with their acks, shelves and comments, from the alarm journal
   (:mod:`telemetry.alarm_journal`: keyframes and event rows);
@@ -123,10 +123,11 @@ class Replay:
         return dict(rows[-1]), (ts[-1] - ts[-2] if len(ts) > 1 else 0)
 
     def _stale(self, at_ms: int, ts_ms: int, spacing_ms: int) -> bool:
-        # stale, as the live board says it, when a report is overdue: later than the unit's own
-        # spacing (1 s in the field; a minute of field time from an emulator at 60x) plus
-        # state.stale_after_s, judged on the time history is stamped with
-        return at_ms - ts_ms > spacing_ms + self._s.stale_after_ms
+        # stale, as the live board says it, when a report is overdue: history holds field time
+        # only (not when each report arrived), so "overdue" is judged against the unit's own
+        # spacing — 1 s in the field, a minute of field time from an emulator at 60x — with
+        # half a spacing for jitter, plus state.stale_after_s
+        return at_ms - ts_ms > spacing_ms * 3 // 2 + self._s.stale_after_ms
 
     async def _trains(self, at_ms: int) -> list[dict[str, Any]]:
         line = self._s.line
