@@ -46,7 +46,7 @@ from line.clock import HANOI  # noqa: E402
 from services.replay import Replay, ReplaySources  # noqa: E402
 from services.settings import Settings  # noqa: E402
 from shiftlog import ShiftLog  # noqa: E402
-from telemetry.alarm_journal import AlarmJournal, AlarmJournalStore  # noqa: E402
+from telemetry.alarm_journal import AlarmJournalRecorder, AlarmJournalStore  # noqa: E402
 from telemetry.alarms import Alarm, AlarmBook, AlarmState, Priority  # noqa: E402
 from telemetry.config import HistorySettings  # noqa: E402
 from telemetry.emulator.trains import build_day  # noqa: E402
@@ -135,7 +135,9 @@ async def fill_history(store: EmbeddedStore, days: list[date]) -> int:
     return n
 
 
-async def fill_journal(journal: AlarmJournal, book: AlarmBook, clock: Clock, end_ms: int) -> None:
+async def fill_journal(
+    journal: AlarmJournalRecorder, book: AlarmBook, clock: Clock, end_ms: int
+) -> None:
     rng = random.Random(7)
     trains = [f"T{i:02d}" for i in range(1, 14)]
     open_: dict[str, tuple[int, int]] = {}  # key → (alarm id, clear at ms)
@@ -197,7 +199,7 @@ async def main() -> None:
         changes += 1
         journal.on_change(a)
 
-    journal = AlarmJournal(
+    journal = AlarmJournalRecorder(
         AlarmJournalStore(db_url), lambda: book.active(include_shelved=True), clock=clock
     )
     book = AlarmBook(clock, flood_per_10min=10, on_change=on_change)
