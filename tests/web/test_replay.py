@@ -113,6 +113,12 @@ def test_scrubbing_back_30_minutes_draws_the_trains_where_history_put_them(
     later = drawn(page)
     assert any(later[t][2] > trains[t][2] for t in later if t in trains)
 
+    # played up to the end of the span read at opening, it goes on into what was recorded since
+    scrub_to(page, end - MIN)
+    page.click("#replay-play")
+    wait_until(lambda: shown_ms(page) > end + MIN, what="play past the span read at opening")
+    page.click("#replay-play")
+
     page.click("#replay-live")
     expect(page.locator("body")).not_to_have_class(re.compile("replaying"))
     expect(page.locator("#replay-badge")).to_have_count(0)

@@ -156,10 +156,13 @@ export class ReplayControl {
   togglePlay() {
     if (this.timer) this.stop();
     else {
-      this.timer = setInterval(() => {
+      this.timer = setInterval(async () => {
         if (this.atMs >= this.range.now_ms) {
-          this.stop(); // caught up with the end of the span: stay on it, still replaying
-          return;
+          // the span was taken when replay opened: history has grown since, play on into it
+          if (!(await this.extend())) {
+            this.stop(); // caught up with the present: stay on it, still replaying
+            return;
+          }
         }
         this.seek(this.atMs + this.speed * PLAY_TICK_MS);
       }, PLAY_TICK_MS);
@@ -167,6 +170,19 @@ export class ReplayControl {
     const btn = $("#replay-play", this.bar);
     btn.textContent = this.timer ? t("replay.pause") : t("replay.play");
     btn.setAttribute("aria-pressed", String(!!this.timer));
+  }
+
+  /** Take up the history recorded since the span was read; true when there is more. */
+  async extend() {
+    try {
+      this.range = await api("/api/replay/range");
+    } catch (err) {
+      this.error(err);
+      return false;
+    }
+    const scrub = $("#replay-scrub", this.bar);
+    if (scrub) scrub.max = String(this.range.now_ms);
+    return this.active && this.range.now_ms > this.atMs;
   }
 
   stop() {
