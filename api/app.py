@@ -28,6 +28,7 @@ from api.routes import (
     ws,
 )
 from api.routes import incidents as incident_routes
+from api.routes import replay as replay_routes
 from api.routes import reports as report_routes
 from api.routes import shiftlog as shiftlog_routes
 from api.routes import simulations as simulation_routes
@@ -76,6 +77,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(board.router)
     app.include_router(ws.router)
     app.include_router(history.router)
+    app.include_router(replay_routes.router)  # a past moment, from history only
     app.include_router(marey.router)  # time-distance graph, headway regularity
     app.include_router(crew.router)
     # sweeps first: /api/simulations/sweeps must not be read as a run id

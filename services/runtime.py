@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import gc
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import structlog
@@ -39,10 +40,12 @@ from services.incident_sources import (
 from services.live import BoardHub, BoardHubMetrics
 from services.live_board import live_board
 from services.ops_record import OpsRecorder, OpsRecordStore
+from services.replay import Replay, ReplaySources
 from services.settings import Settings
 from services.shiftlog_feed import AlarmFeed, CancellationFeed, CrewStatusFeed
 from shiftlog import ShiftLog
-from telemetry.alarms import AlarmBook
+from telemetry.alarm_journal import AlarmJournalRecorder, AlarmJournalStore
+from telemetry.alarms import Alarm, AlarmBook
 from telemetry.clock import FieldClock
 from telemetry.config import RegisterMap, load_register_maps
 from telemetry.marey import PathRecorder, PlannedPaths
@@ -105,6 +108,8 @@ class Runtime:
     incidents: IncidentStore  # stored incidents and their notes; opened by run_runtime
     timeline: TimelineBuilder  # an incident's timeline, from every source above
     incident_pdf: IncidentPdf  # the incident export as PDF (the reports' font)
+    alarm_journal: AlarmJournalRecorder  # every alarm change, durable, for replay; run_runtime
+    replay: Replay  # a past moment of the line, from history only
     clock: Clock  # the one clock every part was built with (tests pass a fake one)
     started_ms: int  # by that clock
     tick_s: float = 0.5
@@ -156,10 +161,26 @@ def build_runtime(
     registry = CollectorRegistry()
     metrics = TelemetryMetrics(registry)
     shift_log = ShiftLog(settings.db.url, clock=clock)
+
+    def board_clock() -> int:
+        # the board's now: the field's clock when the board follows one (demo, emulators)
+        if settings.state.clock == "field" and state.field_ts_ms is not None:
+            return state.field_ts_ms
+        return clock()
+
+    # replay's alarm history; stamped on the board's clock, as the trains' history is
+    alarm_journal = AlarmJournalRecorder(
+        AlarmJournalStore(settings.db.url),
+        lambda: alarms.active(include_shelved=True),
+        clock=board_clock,
+    )
     alarms = AlarmBook(
         clock,
         flood_per_10min=settings.state.flood_per_10min,
-        on_change=AlarmFeed(shift_log, frozenset(line.fleet.trains)),  # P1/P2, shelves
+        on_change=_each(
+            AlarmFeed(shift_log, frozenset(line.fleet.trains)),  # P1/P2, shelves
+            alarm_journal.on_change,
+        ),
     )
     maps = load_register_maps(settings.modbus.maps_file)
     sub_names = {s.id: s.name for s in line.substations}
@@ -308,9 +329,34 @@ def build_runtime(
             ]
         ),
         incident_pdf=IncidentPdf(lambda: find_fonts(settings.reports.font_file)),
+        alarm_journal=alarm_journal,
+        replay=Replay(
+            ReplaySources(
+                line=line,
+                history=embedded,
+                journal=alarm_journal.store,
+                crew=crew_store,
+                shift_log=shift_log,
+                stale_after_ms=int(settings.state.stale_after_s * 1000),
+                retention_ms=int(settings.history.retention_h * 3_600_000),
+            )
+        ),
         clock=clock,
         started_ms=clock(),
     )
+
+
+def _each(*callbacks: Callable[[Alarm], None]) -> Callable[[Alarm], None]:
+    """One ``on_change`` calling every subscriber; one failing does not starve the next."""
+
+    def call(alarm: Alarm) -> None:
+        for cb in callbacks:
+            try:
+                cb(alarm)
+            except Exception:
+                log.exception("alarm subscriber failed", alarm_id=alarm.id)
+
+    return call
 
 
 async def _ticker(rt: Runtime) -> None:
@@ -332,6 +378,8 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
         await stack.enter_async_context(rt.shift_log)
         await stack.enter_async_context(rt.incidents)
         await stack.enter_async_context(rt.recorder)
+        # after the recorder: the first keyframe is the alarm book as restored
+        await stack.enter_async_context(rt.alarm_journal)
         for s in rt.sinks:
             await stack.enter_async_context(s)
         if rt.ingest is not None:
@@ -354,6 +402,7 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             tg.create_task(rt.security.housekeeping(), name="security-housekeeping")
             tg.create_task(rt.sweeps.run(), name="sweeps")
             tg.create_task(rt.recorder.run(), name="ops-recorder")
+            tg.create_task(rt.alarm_journal.run(), name="alarm-journal")
             tg.create_task(rt.db_health.run(), name="db-probe")
             tg.create_task(rt.health.run(), name="health")
             tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook

@@ -199,6 +199,12 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
                  "until": (now + timedelta(days=2)).isoformat(), "note": "sốt"}  # fmt: skip
         await call("POST", "/api/crew/status-events", CM, 201, json=event)
         await call("GET", "/api/crew/status-events", OP)
+        # --- replay: the moment just past, from history, the alarm journal, the crew record
+        await rt.alarm_journal.flush()
+        replayed = await call("GET", f"/api/replay?at={rt.clock()}", OP)
+        assert {t["train"] for t in replayed["board"]["trains"]} == {"T01", "T02"}
+        assert replayed["crew_events"] and replayed["log"]
+        await call("GET", "/api/replay/range", OP)
         test = {"test_id": "t1", "staff_id": "D1", "kind": "rapid", "outcome": "negative",
                 "taken_at": iso}  # fmt: skip
         await call("POST", "/api/crew/tests", CM, 201, json=test)

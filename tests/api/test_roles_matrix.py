@@ -57,6 +57,9 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     # history
     ("GET", "/api/history/trains/{train}"): ANY,
     ("GET", "/api/history/substations/{device}"): ANY,
+    # replay of a past moment: read only, everyone signed in
+    ("GET", "/api/replay"): ANY,
+    ("GET", "/api/replay/range"): ANY,
     # time-distance graph and headway regularity
     ("GET", "/api/marey"): ANY,
     ("GET", "/api/alarms/performance"): ANY,

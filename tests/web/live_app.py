@@ -166,11 +166,29 @@ def _apply(emu: Any, cmd: dict[str, Any]) -> dict[str, Any]:
         emu.silence_train(str(cmd["train"]), bool(cmd.get("on", True)))
     elif op == "freeze_plc":
         emu.freeze_plc(str(cmd["substation"]), bool(cmd.get("on", True)))
+    elif op == "where":
+        return _where(emu, cmd.get("ts_ms"))
     elif op == "ping":
         pass
     else:
         return {"error": f"unknown op {op!r}"}
     return {"ok": op}
+
+
+def _where(emu: Any, ts_ms: int | None) -> dict[str, Any]:
+    """The emulator's own record: its clock now, and where each train was at ``ts_ms`` (its
+    played-out day, the same the trains' messages were made from)."""
+    from telemetry.emulator.runner import local_day
+
+    now = emu.now_ms()
+    at = now if ts_ms is None else int(ts_ms)
+    day, t_s = local_day(at)
+    sched = emu.schedule(day)
+    trains = {}
+    for train, played in sched.trains.items():
+        s = played.state_at(t_s)
+        trains[train] = {"pos_m": s.pos_m, "track": s.track}
+    return {"now_ms": now, "at_ms": at, "trains": trains}
 
 
 async def _commands(emu: Any, out: IO[str]) -> None:

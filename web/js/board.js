@@ -10,6 +10,7 @@ import { getLang, has, t } from "./i18n.js";
 import { can } from "./roles.js";
 import { hideBanner, initPage, showBanner } from "./shell.js";
 import { CrewTile } from "./crewtile.js";
+import { ReplayControl } from "./replay.js";
 
 /** @typedef {import("./types.js").Board} Board */
 /** @typedef {import("./types.js").Alarm} Alarm */
@@ -21,8 +22,11 @@ if (me) main(me); // not awaited: the page counts as loaded while its data arriv
 async function main(me) {
   const line = await api("/api/line");
   const names = Object.fromEntries(line.stations.map((s) => [s.id, s.name]));
-  const mayAct = can(me.role, "ackAlarms");
+  const mayRole = can(me.role, "ackAlarms");
+  // a replayed moment is history: nothing on it can be acknowledged, shelved or commented
+  const mayAct = () => mayRole && !replay.active;
   let board = null;
+  let liveBoard = null; // the newest live board, kept while a replay is shown
   let selected = null;
   let pending = false;
 
@@ -52,6 +56,8 @@ async function main(me) {
     try {
       const b = await api("/api/board");
       if (socket.state !== "live") {
+        liveBoard = b;
+        if (replay.active) return;
         board = b;
         polledOk = true;
         lastDataMs = Date.now();
@@ -88,6 +94,8 @@ async function main(me) {
 
   const socket = new BoardSocket({
     onBoard: (b) => {
+      liveBoard = b;
+      if (replay.active) return; // live frames are not applied while replaying
       board = b;
       lastDataMs = Date.now();
       schedule();
@@ -116,6 +124,17 @@ async function main(me) {
       }
     },
   });
+  const replay = new ReplayControl($("#replay-bar"), $("#replay-record"), {
+    onShow: (r) => {
+      board = r.board;
+      schedule();
+    },
+    onLive: () => {
+      board = liveBoard;
+      schedule();
+    },
+    alarmText: (a) => msg(a),
+  });
   socket.start();
 
   window.addEventListener("langchange", () => {
@@ -125,6 +144,8 @@ async function main(me) {
       forgetKeyed($(sel));
     }
     crew.render();
+    replay.draw();
+    if (replay.last) replay.renderRecord(replay.last);
     render();
   });
 
@@ -309,7 +330,9 @@ async function main(me) {
   function renderAlarms(b) {
     const k = b.kpis.alarms;
     $("#alarm-summary").textContent = t("alarm.summary", { shown: k.shown, unacked: k.unacked, shelved: k.shelved });
-    shelvedBtn.hidden = !k.shelved && shelvedBox.hidden;
+    // replayed shelved alarms are listed under the replay's record, not fetched live
+    if (replay.active) shelvedBox.hidden = true;
+    shelvedBtn.hidden = replay.active || (!k.shelved && shelvedBox.hidden);
     shelvedBtn.textContent = t("alarm.shelved_list", { n: k.shelved });
     const alarms = [...b.alarms].sort(
       (x, y) => x.priority - y.priority || y.raised_ms - x.raised_ms,
@@ -323,7 +346,7 @@ async function main(me) {
       alarms.length
         ? alarms.map((a) => ({
             key: a.id,
-            version: JSON.stringify([a.state, a.active, a.acked_by, a.raised_ms, a.comments.length, msg(a)]),
+            version: JSON.stringify([mayAct(), a.state, a.active, a.acked_by, a.raised_ms, a.comments.length, msg(a)]),
             build: () => alarmRow(a),
           }))
         : [
@@ -379,7 +402,7 @@ async function main(me) {
                     until: fmtTime(a.shelved_until_ms),
                   }),
                 ),
-                mayAct
+                mayAct()
                   ? h(
                       "button",
                       {
@@ -407,7 +430,7 @@ async function main(me) {
   function alarmRow(a) {
     const unacked = a.state === "unack" || a.state === "rtn_unack";
     const actions = [];
-    if (mayAct) {
+    if (mayAct()) {
       if (unacked) {
         actions.push(
           h(

@@ -216,6 +216,7 @@ export class LineDiagram {
       v.x = x;
       v.track = track;
       v.g.dataset.pos = tr.pos_m ?? "";
+      v.g.dataset.ts = tr.ts_ms ?? ""; // the report drawn (a replay is checked against it)
       v.g.dataset.track = String(tr.track ?? "");
       v.body.setAttribute("d", bodyPath(track === 2 ? 2 : 1));
       const stale = Boolean(tr.stale) || tr.online === false;

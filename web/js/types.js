@@ -951,6 +951,45 @@
  * @property {Array<RejectSample>} samples
  */
 /**
+ * The line at ``at_ms``: ``board`` has the live board's shape, so the same components draw it; what history does not record (deviation, headways, trip counts, crew coverage, health) is null or empty, never invented.
+ * @typedef {Object} Replay
+ * @property {number} at_ms
+ * @property {Board} board
+ * @property {boolean} alarms_recorded - false: the alarm journal does not reach back to at_ms (alarms unknown)
+ * @property {Array<Alarm>} shelved_alarms
+ * @property {Array<ReplayCrewEvent>} crew_events - recorded by at_ms, effective in the 12 h before it, newest first
+ * @property {Array<ReplayLogEntry>} log - shift log of the 12 h before at_ms, newest first
+ * @property {Array<ReplayLogEntry>} cancellations - the log's trips-cancelled entries
+ */
+/**
+ * A crew status event recorded by the moment replayed.
+ * @typedef {Object} ReplayCrewEvent
+ * @property {string} staff_id
+ * @property {string} state
+ * @property {number} effective_ms
+ * @property {number} recorded_ms
+ * @property {(number|null)} until_ms
+ * @property {string} source
+ */
+/**
+ * A shift log entry as it stood at the moment replayed (read only).
+ * @typedef {Object} ReplayLogEntry
+ * @property {number} id
+ * @property {number} at_ms
+ * @property {string} author
+ * @property {string} category
+ * @property {(string|null)} code - the system's catalogue code; null: a person's words
+ * @property {string} text - Vietnamese (or the author's words)
+ * @property {(string|null)} text_en
+ * @property {(string|null)} train
+ */
+/**
+ * What a scrubber may cover: the history retained, at most 7 days, up to now.
+ * @typedef {Object} ReplayRange
+ * @property {number} now_ms - the board's now (the field's clock when it follows one)
+ * @property {number} earliest_ms
+ */
+/**
  * A report as listed: its headline numbers and download links.
  * @typedef {Object} Report
  * @property {string} id
