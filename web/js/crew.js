@@ -8,6 +8,7 @@ import { fmtDateTime, fmtDay, fmtDuration, fmtNum, fromLocalInput, toLocalInput 
 import { clearErrors, showErrors, showMessage, values } from "./forms.js";
 import { t } from "./i18n.js";
 import { can } from "./roles.js";
+import { roleTable, rolesAt } from "./crewtile.js";
 import { initPage } from "./shell.js";
 
 const STATES = [
@@ -515,21 +516,6 @@ async function main(me) {
   }
 
   // --- coverage --------------------------------------------------------------------------------
-  /** Per role over a day's shifts: needed and assigned summed, spare at the tightest shift. */
-  function dayRoles(d) {
-    const by = new Map();
-    for (const s of d.shifts) {
-      for (const r of s.by_role) {
-        const x = by.get(r.role) ?? { role: r.role, required: 0, assigned: 0, spare: Infinity };
-        x.required += r.required;
-        x.assigned += r.assigned;
-        x.spare = Math.min(x.spare, r.spare);
-        by.set(r.role, x);
-      }
-    }
-    return [...by.values()].map((x) => ({ ...x, spare: Number.isFinite(x.spare) ? x.spare : 0 }));
-  }
-
   function driversNotCleared() {
     return status.drivers_not_cleared ?? [];
   }
@@ -568,7 +554,7 @@ async function main(me) {
         for (const s of d.shifts) {
           for (const [role, n] of Object.entries(s.missing_by_role)) missing[role] = (missing[role] ?? 0) + n;
         }
-        const roles = dayRoles(d);
+        const roles = rolesAt(d.shifts);
         const degraded = d.capacity.filter((p) => p.degraded);
         const short = Object.values(missing).some((n) => n > 0);
         const notCleared = i === 0 ? driversNotCleared() : [];
@@ -589,38 +575,7 @@ async function main(me) {
                   ? t("crew.day_tight")
                   : t("crew.day_ok"),
           ),
-          h(
-            "table",
-            { class: "mini cal-roles" },
-            h(
-              "thead",
-              {},
-              h("tr", {}, ...["crew.role", "crew.required", "crew.assigned", "crew.spare"].map((k) => h("th", { scope: "col" }, t(k)))),
-            ),
-            h(
-              "tbody",
-              {},
-              roles.map((r) =>
-                h(
-                  "tr",
-                  { dataset: { role: r.role } },
-                  h("th", { scope: "row" }, t(`staffrole.${r.role}`)),
-                  h("td", { class: "num required" }, fmtNum(r.required)),
-                  h("td", { class: `num assigned ${r.assigned < r.required ? "missing" : ""}` }, fmtNum(r.assigned)),
-                  h("td", { class: `num spare ${r.spare === 0 ? "missing" : ""}` }, fmtNum(r.spare)),
-                ),
-              ),
-            ),
-          ),
-          short
-            ? h(
-                "ul",
-                {},
-                Object.entries(missing)
-                  .filter(([, n]) => n)
-                  .map(([role, n]) => h("li", {}, t("crew.missing_role", { n, role: t(`staffrole.${role}`) }))),
-              )
-            : null,
+          roleTable(roles, "crew.role", { class: "mini cal-roles" }),
           degraded.length
             ? h(
                 "ul",
@@ -690,10 +645,16 @@ async function main(me) {
     try {
       const now = await api("/api/crew/status");
       const sig = (x) => JSON.stringify(x.drivers_not_cleared ?? []);
-      if (now.revision !== status.revision) {
-        await loadAll();
-      } else if (sig(now) !== sig(status)) {
-        status = now;
+      // only what the status drives: the driver alerts and the calendar (a new revision
+      // re-solves coverage); the roster and cohorts are left alone — someone may be editing
+      // them — until the user reloads
+      const moved = sig(now) !== sig(status);
+      if (now.revision !== coverageRevision) {
+        status = { ...status, drivers_not_cleared: now.drivers_not_cleared };
+        coverageRevision = now.revision;
+        loadCoverage();
+      } else if (moved) {
+        status = { ...status, drivers_not_cleared: now.drivers_not_cleared };
         renderCoverage();
       }
     } catch {

@@ -139,31 +139,7 @@ export class CrewTile {
             { class: `crew-verdict ${missing || degraded ? "warn" : "ok"}` },
             missing || degraded ? t("crew.verdict_short", { missing, degraded }) : t("crew.verdict_ok"),
           ),
-      nowRoles.length
-        ? h(
-            "table",
-            { class: "mini now-roles", "aria-label": t("crew.shift_now") },
-            h(
-              "thead",
-              {},
-              h("tr", {}, ...["crew.shift_now", "crew.required", "crew.assigned", "crew.spare"].map((k) => h("th", { scope: "col" }, t(k)))),
-            ),
-            h(
-              "tbody",
-              {},
-              nowRoles.map((r) =>
-                h(
-                  "tr",
-                  { dataset: { role: r.role } },
-                  h("th", { scope: "row" }, t(`staffrole.${r.role}`)),
-                  h("td", { class: "num" }, fmtNum(r.required)),
-                  h("td", { class: `num ${r.assigned < r.required ? "missing" : ""}` }, fmtNum(r.assigned)),
-                  h("td", { class: `num ${r.spare === 0 ? "missing" : ""}` }, fmtNum(r.spare)),
-                ),
-              ),
-            ),
-          )
-        : null,
+      nowRoles.length ? roleTable(nowRoles, "crew.shift_now", { class: "mini now-roles", "aria-label": t("crew.shift_now") }) : null,
       h("ul", { class: "counts", "aria-label": t("crew.out_now") }, out),
       m.onSite ? h("p", { class: "small muted" }, t("crew.on_site_n", { n: m.onSite })) : null,
       m.firstDegraded
@@ -238,12 +214,12 @@ export function fromApi(status, coverage) {
   };
 }
 
-/** Needed, assigned and spare by role over the shifts running at ``ms`` (several shifts of
- * different roles run at once; spare is the tightest). */
-export function rolesAt(shifts, ms) {
+/** Needed, assigned and spare by role over the shifts running at ``ms`` (all of them when
+ * ``ms`` is null): needed and assigned summed, spare at the tightest shift. */
+export function rolesAt(shifts, ms = null) {
   const by = new Map();
   for (const s of shifts) {
-    if (!(Date.parse(s.start) <= ms && ms < Date.parse(s.end))) continue;
+    if (ms !== null && !(Date.parse(s.start) <= ms && ms < Date.parse(s.end))) continue;
     for (const r of s.by_role) {
       const x = by.get(r.role) ?? { role: r.role, required: 0, assigned: 0, spare: Infinity };
       x.required += r.required;
@@ -253,4 +229,28 @@ export function rolesAt(shifts, ms) {
     }
   }
   return [...by.values()].map((x) => ({ ...x, spare: Number.isFinite(x.spare) ? x.spare : 0 }));
+}
+
+/** A small table of :func:`rolesAt` rows; ``first`` labels the role column. */
+export function roleTable(roles, first, attrs = { class: "mini" }) {
+  const heads = [first, "crew.required", "crew.assigned", "crew.spare"];
+  return h(
+    "table",
+    attrs,
+    h("thead", {}, h("tr", {}, ...heads.map((k) => h("th", { scope: "col" }, t(k))))),
+    h(
+      "tbody",
+      {},
+      roles.map((r) =>
+        h(
+          "tr",
+          { dataset: { role: r.role } },
+          h("th", { scope: "row" }, t(`staffrole.${r.role}`)),
+          h("td", { class: "num required" }, fmtNum(r.required)),
+          h("td", { class: `num assigned ${r.assigned < r.required ? "missing" : ""}` }, fmtNum(r.assigned)),
+          h("td", { class: `num spare ${r.spare === 0 ? "missing" : ""}` }, fmtNum(r.spare)),
+        ),
+      ),
+    ),
+  );
 }
