@@ -27,12 +27,14 @@ from api.routes import (
     web,
     ws,
 )
+from api.routes import handover as handover_routes
 from api.routes import incidents as incident_routes
 from api.routes import replay as replay_routes
 from api.routes import reports as report_routes
 from api.routes import shiftlog as shiftlog_routes
 from api.routes import simulations as simulation_routes
 from api.routes import sweeps as sweep_routes
+from api.routes import timetable as timetable_routes
 from api.security_headers import SecurityHeaders
 from services.runtime import Runtime, run_runtime
 
@@ -89,6 +91,8 @@ def create_app(runtime: Runtime) -> FastAPI:
     app.include_router(report_routes.router)  # situation reports (HTML/PDF)
     app.include_router(shiftlog_routes.router)  # the shift log
     app.include_router(incident_routes.router)  # incidents and their timelines
+    app.include_router(handover_routes.router)  # shift handovers
+    app.include_router(timetable_routes.router)  # degraded-timetable decisions
     app.include_router(alarm_performance.router)  # alarm system performance (ISA-18.2)
     web.mount_web(app)  # the control-room UI: pages, /static, /api/line
     http = runtime.settings.http

@@ -335,4 +335,67 @@ TEXTS: Final[Mapping[str, Entry]] = {
             "({added} more, {restored} restored)",
         },
     ),
+    # --- handovers (shiftlog.handovers, services.handover_draft) ------------------------------
+    "log.handover.signed": _t(
+        "Bàn giao ca {shift} ({when}): {user} đã ký, {items} mục ({must} cần xác nhận)",
+        "Handover of shift {shift} ({when}): signed by {user}, {items} items"
+        " ({must} to acknowledge)",
+    ),
+    "log.handover.accepted": _t(
+        "Bàn giao ca {shift} ({when}): {user} đã nhận bàn giao từ {by}",
+        "Handover of shift {shift} ({when}): accepted by {user} from {by}",
+    ),
+    "log.handover.missing": _t(
+        "Ca {shift} ({when}) kết thúc mà không bàn giao",
+        "Shift {shift} ({when}) ended without a handover",
+    ),
+    "log.timetable.degraded": _t(
+        "{user} công bố biểu đồ chạy tàu suy giảm: giãn cách {headway} phút từ {from} ({reason})",
+        "{user} declared a degraded timetable: headway {headway} min from {from} ({reason})",
+    ),
+    "log.timetable.normal": _t(
+        "{user} công bố trở lại biểu đồ chạy tàu bình thường từ {from} ({reason})",
+        "{user} declared the normal timetable again from {from} ({reason})",
+    ),
+    "handover.item.timetable": _t(
+        "Đang chạy biểu đồ suy giảm: giãn cách {headway} phút từ {from} ({reason}; {user})",
+        "Degraded timetable in force: headway {headway} min from {from} ({reason}; {user})",
+    ),
+    "handover.item.incident": _t(
+        "Sự cố #{id} đang mở: {title} (từ {start}, {user})",
+        "Incident #{id} open: {title} (since {start}, {user})",
+    ),
+    "handover.item.alarm": _t(
+        "P{priority} #{alarm_id} {source}: {text}{acked}",
+        "P{priority} #{alarm_id} {source}: {text}{acked}",
+    ),
+    "handover.item.acked": _t(" (đã xác nhận: {user})", " (acknowledged: {user})"),
+    "handover.item.unacked": _t(" (chưa xác nhận)", " (not acknowledged)"),
+    "handover.item.shelved": _t(
+        "P{priority} #{alarm_id} {source}: {text} — tạm ẩn bởi {user} đến {until} ({reason})",
+        "P{priority} #{alarm_id} {source}: {text} — shelved by {user} until {until} ({reason})",
+    ),
+    "handover.item.trips_lost": _t(
+        "Hôm nay mất {lost} chuyến: {cancelled} bị hủy do thiếu lái tàu, {not_run} không chạy"
+        " (không ghi nhận xuất phát tại ga đầu){list}",
+        "Trips lost today: {lost}: {cancelled} cancelled for want of drivers, {not_run} not run"
+        " (no departure recorded at the origin){list}",
+    ),
+    "handover.item.trips_none": _t("Hôm nay không mất chuyến nào", "No trips lost today"),
+    "handover.item.crew_short": _t(
+        "Ca {shift} ({start}): thiếu {n} {role}", "Shift {shift} ({start}): {n} {role} short"
+    ),
+    "handover.item.crew_ok": _t("Ca sau đủ người", "The next shift is fully staffed"),
+    "handover.item.crew_unknown": _t(
+        "Chưa có số liệu nhân sự ca sau", "No crew coverage of the next shift yet"
+    ),
+    "handover.item.log": _t(
+        "Sổ ca #{id} ({author}, {at}): {text}", "Log #{id} ({author}, {at}): {text}"
+    ),
+    "handover.summary": _t(
+        "Ca {shift} ({when}). Báo động đang mở: {alarms} (P1/P2: {urgent}), tạm ẩn: {shelved}."
+        " Chuyến mất hôm nay: {lost}. Thiếu người ca sau: {short}. Việc cần theo dõi: {open}.",
+        "Shift {shift} ({when}). Open alarms: {alarms} (P1/P2: {urgent}), shelved: {shelved}."
+        " Trips lost today: {lost}. Short on the next shift: {short}. Open log items: {open}.",
+    ),
 }

@@ -41,6 +41,7 @@ from reports.model import (
     DirectionHeadway,
     ForecastFacts,
     Gap,
+    HandoverFacts,
     HeadwayFacts,
     LevelLoss,
     LostTrip,
@@ -69,6 +70,9 @@ log = structlog.get_logger(__name__)
 
 #: The latest finished what-if as of an instant (UTC ms): its record and result JSON.
 ForecastReader = Callable[[int], Awaitable[tuple[RunRecord, str] | None]]
+#: The latest shift handover signed at or before a moment (None: none yet); the running server
+#: reads it from the shift log's handovers (``services.runtime``).
+HandoverReader = Callable[[int], Awaitable[HandoverFacts | None]]
 
 _ANNUNCIATIONS = frozenset({"raised", "reactivated"})
 _UNFIT = {
@@ -467,6 +471,14 @@ class Sources:
     top_alarms: int = 10
     paths: PathRecorder | None = None  # the Marey recorder: departures for regularity
     planned_paths: PlannedPaths | None = None
+    handover: HandoverReader | None = None  # the latest signed shift handover
+
+
+_NO_HANDOVER_SOURCE = Gap(
+    section="handover",
+    vi="Không có dữ liệu bàn giao ca (báo cáo lập ngoài máy chủ vận hành).",
+    en="No shift handovers (report made away from the running server).",
+)
 
 
 _NO_LIVE = Gap(
@@ -534,6 +546,15 @@ async def gather(
         except Exception as exc:
             log.exception("report: forecast failed")
             gaps.append(_failed("forecast", exc))
+    handover = None
+    if src.handover is None:
+        gaps.append(_NO_HANDOVER_SOURCE)
+    else:
+        try:
+            handover = await src.handover(at_ms)  # None: none signed yet (not a gap)
+        except Exception as exc:
+            log.exception("report: latest handover failed")
+            gaps.append(_failed("handover", exc))
     return SituationReport(
         line_id=src.line.id,
         line_name=src.line.name,
@@ -547,6 +568,7 @@ async def gather(
         crew=crew,
         outlook=outlook,
         forecast=forecast,
+        handover=handover,
         gaps=tuple(gaps),
     )
 

@@ -18,6 +18,7 @@ from reports.model import (
     CrewFacts,
     ForecastFacts,
     Gap,
+    HandoverFacts,
     OutlookFacts,
     RegularityFacts,
     ReportKind,
@@ -627,6 +628,52 @@ def _forecast(x: ForecastFacts, f: _Fmt) -> Section:
     )
 
 
+HANDOVER_SECTIONS = {
+    "alarms": ("Báo động đang mở", "Open alarms"),
+    "shelved": ("Báo động tạm ẩn", "Shelved alarms"),
+    "trips": ("Chuyến mất", "Trips lost"),
+    "crew": ("Thiếu người ca sau", "Short on the next shift"),
+    "log": ("Việc cần theo dõi", "Open log items"),
+    "incidents": ("Sự cố", "Incidents"),
+}
+HANDOVER_STATES = {
+    "signed": ("Đã ký, chờ nhận", "Signed, awaiting acceptance"),
+    "accepted": ("Đã nhận bàn giao", "Accepted"),
+}
+
+
+def _handover(h: HandoverFacts, f: _Fmt) -> Section:
+    state = HANDOVER_STATES.get(h.state, (h.state, h.state))
+    rows = [
+        Row("Ca", "Shift", f"{h.shift_id} {f.dt(h.shift_start_ms)} → {f.hm(h.shift_end_ms)}"),
+        Row("Trạng thái", "State", " / ".join(state)),
+        Row("Người ký", "Signed by", f"{h.signed_by or '—'} {f.dt(h.signed_ms)}".strip()),
+    ]
+    if h.accepted_by:
+        rows.append(Row("Người nhận", "Accepted by", f"{h.accepted_by} {f.dt(h.accepted_ms)}"))
+    rows.append(Row("Tóm tắt", "Summary", h.summary))
+    return Section(
+        "Bàn giao ca gần nhất",
+        "Latest shift handover",
+        (
+            Facts(tuple(rows)),
+            Table(
+                "Các mục bàn giao",
+                "Items handed over",
+                (("Phần", "Section"), ("Nội dung", "Item"), ("Xác nhận", "Acknowledged")),
+                tuple(
+                    (
+                        "\n".join(HANDOVER_SECTIONS.get(i.section, (i.section, i.section))),
+                        f"{i.text}\n{i.text_en}",
+                        i.acked_by or ("chưa / not yet" if i.must_ack else "—"),
+                    )
+                    for i in h.items
+                ),
+            ),
+        ),
+    )
+
+
 def _kind(r: SituationReport, f: _Fmt) -> str:
     if r.kind is ReportKind.SCHEDULED and r.slot_ms is not None:
         return f"Định kỳ / Scheduled {f.hm(r.slot_ms)}"
@@ -667,6 +714,16 @@ def layout(r: SituationReport, *, report_id: str = "", outlook_days: int | None 
         if r.forecast is not None
         else Section(
             "Dự báo giả định hiện hành", "Current what-if forecast", _gap_note(r.gap("forecast"))
+        )
+    )
+    sections.append(
+        _handover(r.handover, f)
+        if r.handover is not None
+        else Section(
+            "Bàn giao ca gần nhất",
+            "Latest shift handover",
+            _gap_note(r.gap("handover"))
+            or (Note("Chưa có bàn giao ca nào được ký.", "No handover signed yet."),),
         )
     )
     numbered = tuple(Section(f"{i}. {s.vi}", s.en, s.blocks) for i, s in enumerate(sections, 1))

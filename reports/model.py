@@ -253,6 +253,31 @@ class Gap(_M):
     en: str
 
 
+class HandoverItemLine(_M):
+    """One item of a handover (see ``shiftlog.handover``)."""
+
+    section: str  # alarms, shelved, trips, crew, log, incidents
+    text: str
+    text_en: str
+    must_ack: bool
+    acked_by: str | None = None
+
+
+class HandoverFacts(_M):
+    """The latest signed shift handover at report time."""
+
+    shift_id: str
+    shift_start_ms: int
+    shift_end_ms: int
+    state: str  # signed (awaiting acceptance) or accepted
+    summary: str
+    signed_by: str | None
+    signed_ms: int | None
+    accepted_by: str | None = None
+    accepted_ms: int | None = None
+    items: tuple[HandoverItemLine, ...] = ()
+
+
 class SituationReport(_M):
     """One situation report: the window ``[since_ms, at_ms)`` and the facts gathered at
     ``at_ms``. ``slot_ms`` is the scheduled slot it answers (None on demand)."""
@@ -270,6 +295,7 @@ class SituationReport(_M):
     crew: CrewFacts | None = None
     outlook: OutlookFacts | None = None
     forecast: ForecastFacts | None = None
+    handover: HandoverFacts | None = None  # the latest signed shift handover
     gaps: tuple[Gap, ...] = ()
 
     def gap(self, section: str) -> Gap | None:

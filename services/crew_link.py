@@ -35,6 +35,7 @@ from crew.rules import CrewPolicy
 from crew.store import CrewStore
 from crew.store.errors import StoreError
 from crew.store.outlook import (
+    ShiftSummary,
     capacity_rows,
     shift_rows,
     shift_summaries,
@@ -151,6 +152,8 @@ class CrewLink:
         self._changed = asyncio.Event()  # the crew record moved: re-solve the outlook soon
         #: Today's crew picture for the board (see :meth:`board_summary`); None until solved.
         self.summary: dict[str, Any] | None = None
+        # shifts still to start with their coverage, as of the last check (handover drafts)
+        self.upcoming: list[ShiftSummary] | None = None
         #: Why the link cannot reach the crew record now (None: it can); since when (ms).
         self.error: str | None = None
         self.error_since_ms: int | None = None
@@ -248,6 +251,7 @@ class CrewLink:
         upcoming = [
             s for day in outlook.days for s in shift_summaries(day.coverage) if s.start > now
         ]
+        self.upcoming = upcoming
         key = "crew:next_shift:shortfall"
         if not upcoming or upcoming[0].missing == 0:
             self._alarms.clear(key)

@@ -25,10 +25,12 @@ from incidents import IncidentStore, TimelineBuilder
 from incidents.export import IncidentPdf
 from line import Line, load_line
 from line.clock import Clock, wall_ms
-from reports.content import Sources, forecasts_from_service
+from reports.content import HandoverReader, Sources, forecasts_from_service
 from reports.render_pdf import find_fonts
 from reports.service import ReportService
 from services.crew_link import CrewLink, DriverClearance
+from services.handover_draft import HandoverDrafter, open_incidents
+from services.handover_report import latest_handover
 from services.health import DbHealth, Dependency, HealthMonitor, Level
 from services.incident_sources import (
     AlarmJournal,
@@ -44,6 +46,9 @@ from services.replay import Replay, ReplaySources
 from services.settings import Settings
 from services.shiftlog_feed import AlarmFeed, CancellationFeed, CrewStatusFeed
 from shiftlog import ShiftLog
+from shiftlog.handovers import Handovers
+from shiftlog.shifts import ShiftCalendar, ShiftSpec
+from shiftlog.timetable import TimetableDecisions
 from telemetry.alarm_journal import AlarmJournalRecorder, AlarmJournalStore
 from telemetry.alarms import Alarm, AlarmBook
 from telemetry.clock import FieldClock
@@ -108,6 +113,9 @@ class Runtime:
     incidents: IncidentStore  # stored incidents and their notes; opened by run_runtime
     timeline: TimelineBuilder  # an incident's timeline, from every source above
     incident_pdf: IncidentPdf  # the incident export as PDF (the reports' font)
+    handovers: Handovers  # shift handovers (drafted from the live line); "not handed over"
+    handover_drafter: HandoverDrafter  # what a handover's draft holds
+    timetable: TimetableDecisions  # operators' degraded-timetable decisions (shift log db)
     alarm_journal: AlarmJournalRecorder  # every alarm change, durable, for replay; run_runtime
     replay: Replay  # a past moment of the line, from history only
     clock: Clock  # the one clock every part was built with (tests pass a fake one)
@@ -125,6 +133,7 @@ def report_sources(
     *,
     paths: PathRecorder | None = None,
     planned_paths: PlannedPaths | None = None,
+    handover: HandoverReader | None = None,
 ) -> Sources:
     """What a running server's situation reports read: its live state, crew store and what-ifs
     (and the Marey recorder's departures, for headway regularity)."""
@@ -141,7 +150,13 @@ def report_sources(
         top_alarms=settings.reports.top_alarms,
         paths=paths,
         planned_paths=planned_paths,
+        handover=handover,
     )
+
+
+def control_room_shifts() -> ShiftCalendar:
+    """The control-room (OCC) shifts operators hand over at, Hanoi time: the crew model's."""
+    return ShiftCalendar([ShiftSpec(s.id, s.start, s.end) for s in StaffingStandard().occ_shifts])
 
 
 def build_runtime(
@@ -255,6 +270,21 @@ def build_runtime(
     simulations = SimulationService(
         settings.db.url, line, crew=crew_store, settings=settings.simulation
     )
+    cancellations = CrewCancellations(
+        crew_store, line, line.timetable(settings.state.timetable), clock=clock
+    )
+    timetable = TimetableDecisions(shift_log, clock=clock)
+    incident_store = IncidentStore(settings.db.url, clock=clock)
+    drafter = HandoverDrafter(
+        alarms=alarms,
+        state=state,
+        cancellations=cancellations,
+        crew_link=crew_link,
+        log=shift_log.store,
+        timetable=timetable,
+        incidents=open_incidents(incident_store),
+    )
+    handovers = Handovers(shift_log, control_room_shifts(), drafter, clock=clock)
     reports = ReportService(
         settings.reports,
         settings.db.url,
@@ -266,11 +296,9 @@ def build_runtime(
             simulations,
             paths=paths,
             planned_paths=planned_paths,
+            handover=latest_handover(handovers),
         ),
         clock=clock,
-    )
-    cancellations = CrewCancellations(
-        crew_store, line, line.timetable(settings.state.timetable), clock=clock
     )
     return Runtime(
         settings,
@@ -318,7 +346,7 @@ def build_runtime(
         shift_log=shift_log,
         shift_log_cancellations=CancellationFeed(shift_log, cancellations, clock=clock),
         shift_log_crew=CrewStatusFeed(shift_log, crew_store, clock=clock),
-        incidents=IncidentStore(settings.db.url, clock=clock),
+        incidents=incident_store,
         timeline=TimelineBuilder(
             [
                 AlarmJournal(alarms),
@@ -329,6 +357,9 @@ def build_runtime(
             ]
         ),
         incident_pdf=IncidentPdf(lambda: find_fonts(settings.reports.font_file)),
+        handovers=handovers,
+        handover_drafter=drafter,
+        timetable=timetable,
         alarm_journal=alarm_journal,
         replay=Replay(
             ReplaySources(
@@ -409,6 +440,7 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             tg.create_task(rt.shift_log.run(), name="shift-log")  # the system's entries
             tg.create_task(rt.shift_log_cancellations.run(), name="shift-log-cancellations")
             tg.create_task(rt.shift_log_crew.run(), name="shift-log-crew")
+            tg.create_task(rt.handovers.run(), name="handovers")  # "not handed over"
             if isinstance(rt.cancellations, CrewCancellations):
                 tg.create_task(rt.cancellations.run(), name="crew-cancellations")
             log.info(

@@ -33,6 +33,7 @@ class NewEntry:
     alarm_id: int | None = None
     staff_id: str | None = None
     corrects: int | None = None
+    follow_up: bool = False  # an open item until an entry corrects it
 
     def texts(self) -> tuple[str, str | None]:
         """(Vietnamese or the author's own words, English or None)."""
@@ -56,6 +57,7 @@ class LogEntry:
     alarm_id: int | None
     staff_id: str | None
     corrects: int | None
+    follow_up: bool = False
 
     @property
     def system(self) -> bool:

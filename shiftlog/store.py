@@ -18,6 +18,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     ForeignKey,
     Index,
@@ -26,6 +27,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    false,
     func,
     select,
 )
@@ -54,6 +56,8 @@ shift_log = Table(
     Column("staff_id", String(64), nullable=True),
     Column("corrects", Integer, ForeignKey("shift_log.id"), nullable=True),
     Column("search", Text, nullable=False),
+    # flagged for follow-up: an open item (handover) until an entry corrects it
+    Column("follow_up", Boolean, nullable=False, server_default=false()),
     Index("ix_shift_log_at", "at_ms"),
     Index("ix_shift_log_corrects", "corrects"),
 )
@@ -100,6 +104,7 @@ def _entry(row: Any) -> LogEntry:
         alarm_id=m["alarm_id"],
         staff_id=m["staff_id"],
         corrects=m["corrects"],
+        follow_up=bool(m["follow_up"]),
     )
 
 
@@ -151,6 +156,7 @@ class ShiftLogStore(TableStore):
                     staff_id=new.staff_id,
                     corrects=new.corrects,
                     search=search,
+                    follow_up=new.follow_up,
                 )
                 .returning(*_COLUMNS)
             )
@@ -162,6 +168,20 @@ class ShiftLogStore(TableStore):
         if row is None:
             raise EntryNotFound(f"no shift log entry {entry_id}")
         return _entry(row)
+
+    async def open_items(self, limit: int = 200) -> list[LogEntry]:
+        """Entries flagged for follow-up that no later entry corrects, oldest first: the open
+        items a handover passes on (a correction closes one, unless it is flagged itself)."""
+        c = shift_log.c
+        fixed = select(c.corrects).where(c.corrects.is_not(None))
+        q = (
+            select(*_COLUMNS)
+            .where(c.follow_up.is_(True), c.id.not_in(fixed))
+            .order_by(c.id)
+            .limit(limit)
+        )
+        async with self.engine.connect() as conn:
+            return [_entry(r) for r in (await conn.execute(q)).all()]
 
     async def latest_at(self, *, author: str, category: Category) -> int | None:
         """``at_ms`` of the newest entry by ``author`` in ``category`` (None: there is none)."""

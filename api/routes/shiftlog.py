@@ -7,11 +7,15 @@
   correction, the entry it corrects (``corrects_entry``), so both are shown together.
 * ``POST /api/log`` — write an entry (201); a correction is ``{"corrects": id, "text": …}``.
 
-Everyone signed in reads. Who writes which category: crew entries are for crew managers,
-operations, equipment and safety entries for operators, ``other`` for either; administrators
-write any. A correction keeps the category of the entry it corrects. Entries cannot be changed
-or deleted (there is no such route, and the table refuses it). Every write is audited
-(``log.write``), refused ones too.
+* ``GET  /api/log/export.csv?since=…&until=…`` — administrators: the entries of a range as CSV
+  (oldest first; cells neutralised against spreadsheet formulas, as the roster CSV's).
+
+An entry flagged ``follow_up`` is an open item (a handover passes it on) until an entry
+corrects it. Everyone signed in reads. Who writes which category: crew entries are for crew
+managers, operations, equipment and safety entries for operators, ``other`` for either;
+administrators write any. A correction keeps the category of the entry it corrects. Entries
+cannot be changed or deleted (there is no such route, and the table refuses it). Every write is
+audited (``log.write``), refused ones too; so is an export (``log.export``).
 """
 
 from __future__ import annotations
@@ -19,17 +23,19 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
 from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.schemas.base import CSV
 from api.schemas.shiftlog import ListedLogEntry, LogEntry, LogPage
 from line.catalogue import render_both
 from shiftlog import Category, EntryNotFound, InvalidEntry, NewEntry
 from shiftlog import LogEntry as StoredEntry
+from shiftlog.export import export_csv
 from shiftlog.model import MAX_TEXT
 from shiftlog.store import MAX_PAGE
 from telemetry.alarms import AlarmNotFound
@@ -39,6 +45,8 @@ router = APIRouter(prefix="/api/log", tags=["shift log"])
 OP, CM, AD = UserRole.OPERATOR, UserRole.CREW_MANAGER, UserRole.ADMIN
 Reader = Annotated[Principal, Depends(require_roles(*READERS))]
 Writer = Annotated[Principal, Depends(require_roles(OP, CM, AD))]
+Exporter = Annotated[Principal, Depends(require_roles(AD))]
+MAX_EXPORT_DAYS = 366
 
 #: who writes each category (administrators: all)
 WRITERS: dict[Category, frozenset[UserRole]] = {
@@ -75,6 +83,7 @@ class EntryIn(BaseModel):
     alarm_id: Id | None = None
     staff_id: Clean | None = Field(default=None, min_length=1, max_length=64)
     corrects: Id | None = Field(default=None, description="the id of the entry corrected")
+    follow_up: bool = Field(default=False, description="an open item until corrected")
 
 
 def _out(e: StoredEntry) -> LogEntry:
@@ -94,6 +103,7 @@ def _out(e: StoredEntry) -> LogEntry:
         alarm_id=e.alarm_id,
         staff_id=e.staff_id,
         corrects=e.corrects,
+        follow_up=e.follow_up,
     )
 
 
@@ -177,6 +187,7 @@ async def _checked(body: EntryIn, who: Principal, rt: Any) -> NewEntry:
         alarm_id=body.alarm_id,
         staff_id=body.staff_id,
         corrects=body.corrects,
+        follow_up=body.follow_up,
     )
 
 
@@ -205,4 +216,35 @@ async def write_entry(
         **_out(entry).model_dump(),
         corrected_by=[],
         corrects_entry=None if target is None else _out(target),
+    )
+
+
+@router.get("/export.csv", response_class=Response, responses=CSV)
+async def export_entries(
+    who: Exporter,
+    request: Request,
+    rt: RuntimeDep,
+    since: Annotated[AwareDatetime, Query(description="written at or after")],
+    until: Annotated[AwareDatetime, Query(description="written before")],
+) -> Response:
+    """The entries written in ``[since, until)`` as CSV, oldest first (administrators)."""
+    if until <= since:
+        raise HTTPException(422, "until must be after since")
+    if (until - since).days > MAX_EXPORT_DAYS:
+        raise HTTPException(422, f"export at most {MAX_EXPORT_DAYS} days at once")
+    since_ms, until_ms = _ms(since), _ms(until)
+    assert since_ms is not None and until_ms is not None
+    text, rows = await export_csv(rt.shift_log.store, since_ms, until_ms)
+    await audit_request(
+        request,
+        who,
+        "log.export",
+        "ok",
+        {"since": since.isoformat(), "until": until.isoformat(), "rows": rows},
+    )
+    name = f"shift-log-{since:%Y%m%d}-{until:%Y%m%d}.csv"
+    return Response(
+        text,
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
     )

@@ -32,6 +32,7 @@ PAGES = {
     "/reports": "reports.html",
     "/shiftlog": "shiftlog.html",
     "/incidents": "incidents.html",
+    "/handover": "handover.html",
     "/alarmperf": "alarmperf.html",
     "/audit": "audit.html",
 }

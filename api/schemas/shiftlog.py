@@ -26,6 +26,9 @@ class LogEntry(Wire):
     alarm_id: int | None
     staff_id: str | None
     corrects: int | None = Field(description="the id of the entry this one corrects")
+    follow_up: bool = Field(
+        description="flagged for follow-up: an open item (handed over) until corrected"
+    )
 
 
 class ListedLogEntry(LogEntry):

@@ -28,7 +28,7 @@ from websockets.asyncio.client import connect
 from line.catalogue import Message
 from telemetry.alarms import Priority
 from telemetry.config import ModbusDevice, ModbusSettings
-from tests.api.authkit import bearer, serving
+from tests.api.authkit import bearer, serving, sign_in
 from tests.api.reportkit import settings
 from tests.api.test_crew_api import staff_body
 from tests.api.test_ws import telemetry
@@ -283,6 +283,27 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
         await call("GET", f"/api/timeline?start_ms={inc['start_ms']}&end_ms={inc['end_ms']}", CM)
         await call("POST", f"/api/incidents/{inc['id']}/notes", OP, 201, json={"text": "xong"})
         await call("POST", f"/api/incidents/{inc['id']}/close", AD)
+        # --- a degraded-timetable decision, then a handover between two operators ---------
+        decision = {"degraded": True, "headway_min": 8, "from": "07:30", "reason": "thiếu lái"}
+        await call("POST", "/api/timetable/decision", OP, 201, json=decision)
+        assert (await call("GET", "/api/timetable/decision", PL))["current"]["headway_s"] == 480
+        await call("GET", "/api/handover", PL)
+        ho = await call("POST", "/api/handover", OP, 201)
+        await call("POST", "/api/handover", OP, 200)
+        await call("PUT", f"/api/handover/{ho['id']}", OP, json={"summary": "ca êm"})
+        await call("POST", f"/api/handover/{ho['id']}/sign", OP)
+        await call("GET", f"/api/handover/{ho['id']}", PL)
+        await served.add_user("op2", "operator")
+        async with served.client() as other:
+            await sign_in(other, "op2")
+            for item in [i for i in ho["items"] if i["must_ack"]]:
+                r = await other.post(f"/api/handover/{ho['id']}/items/{item['key']}/ack")
+                assert r.status_code == 200, r.text
+                c.check("POST", f"/api/handover/{ho['id']}/items/{item['key']}/ack", r)
+            r = await other.post(f"/api/handover/{ho['id']}/accept")
+            assert r.status_code == 200, r.text
+            c.check("POST", f"/api/handover/{ho['id']}/accept", r)
+        assert (await call("GET", "/api/handover", PL))["latest"]["state"] == "accepted"
 
         # --- a situation report, accounts, audit -------------------------------------------
         rep = await call("POST", "/api/reports", OP, 201)

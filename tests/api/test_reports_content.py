@@ -24,6 +24,7 @@ from line import Direction, Trip, plan_day
 from line.catalogue import Message
 from reports.model import ReportKind, SituationReport
 from reports.service import ReportService
+from services.handover_report import latest_handover
 from services.runtime import Runtime, build_runtime, report_sources
 from simulation import InProcessExecutor, scenario_preset
 from telemetry.alarms import Priority
@@ -61,10 +62,17 @@ async def opened(rt: Runtime) -> AsyncIterator[ReportService]:
     svc = ReportService(
         rt.settings.reports,
         rt.settings.db.url,
-        report_sources(rt.settings, rt.line, rt.state, rt.crew, rt.simulations),
+        report_sources(
+            rt.settings,
+            rt.line,
+            rt.state,
+            rt.crew,
+            rt.simulations,
+            handover=latest_handover(rt.handovers),
+        ),
         clock=rt.clock,
     )
-    async with rt.crew, rt.simulations, svc:
+    async with rt.crew, rt.simulations, rt.shift_log, svc:
         yield svc
 
 

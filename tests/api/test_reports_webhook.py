@@ -140,7 +140,7 @@ async def test_each_report_is_announced_once_with_links(tmp_path: Path, receiver
         "pdf": f"https://ops.example.vn/api/reports/{rec.id}.pdf",
     }
     assert body["summary"]["trips_run"] is None  # no live state in this service
-    assert set(body["gaps"]) == {"service", "crew", "outlook", "forecast"}
+    assert set(body["gaps"]) == {"service", "crew", "outlook", "forecast", "handover"}
     assert receiver.headers[0]["Authorization"] == "Bearer s3cret-hook-token"
     assert receiver.headers[0]["Content-Type"] == "application/json"
 

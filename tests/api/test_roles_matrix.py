@@ -120,6 +120,18 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("POST", "/api/incidents/{incident_id}/close"): OPS,
     ("GET", "/api/incidents/{incident_id}/timeline.csv"): OPS,
     ("GET", "/api/incidents/{incident_id}/timeline.pdf"): OPS,
+    ("GET", "/api/log/export.csv"): ADMIN,  # admins export
+    # handover: operators hand over and take over, everyone reads
+    ("GET", "/api/handover"): ANY,
+    ("POST", "/api/handover"): OPS,
+    ("GET", "/api/handover/{handover_id}"): ANY,
+    ("PUT", "/api/handover/{handover_id}"): OPS,
+    ("POST", "/api/handover/{handover_id}/sign"): OPS,
+    ("POST", "/api/handover/{handover_id}/items/{key}/ack"): OPS,
+    ("POST", "/api/handover/{handover_id}/accept"): OPS,
+    # degraded-timetable decisions: operators decide, everyone reads
+    ("GET", "/api/timetable/decision"): ANY,
+    ("POST", "/api/timetable/decision"): OPS,
     # situation reports: everyone reads; those who act on them make one on demand
     ("GET", "/api/reports"): ANY,
     ("POST", "/api/reports"): frozenset({OP, CM, AD}),
@@ -143,6 +155,7 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/reports"): PUBLIC,
     ("GET", "/shiftlog"): PUBLIC,
     ("GET", "/incidents"): PUBLIC,
+    ("GET", "/handover"): PUBLIC,
     ("GET", "/alarmperf"): PUBLIC,
     ("GET", "/audit"): PUBLIC,
 }

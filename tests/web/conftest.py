@@ -111,11 +111,17 @@ def browser(playwright: Playwright) -> Iterator[Browser]:
 class Session:
     """One signed-in user's browser context and page; page errors are collected."""
 
-    def __init__(self, app: LiveApp, context: BrowserContext, role: UserRole) -> None:
+    def __init__(
+        self,
+        app: LiveApp,
+        context: BrowserContext,
+        role: UserRole,
+        user: tuple[str, str] | None = None,
+    ) -> None:
         self.app = app
         self.context = context
         self.role = role
-        self.user, self.password = app.users[role]
+        self.user, self.password = user or app.users[role]
         self.errors: list[str] = []
         self.page: Page = context.new_page()
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
@@ -160,10 +166,13 @@ MakeSession = Callable[..., Session]
 
 @pytest.fixture
 def session(app: LiveApp, browser: Browser) -> Iterator[MakeSession]:
-    """``session(role)`` → a fresh signed-out browser context for that role's user."""
+    """``session(role)`` → a fresh signed-out browser context for that role's user (or for
+    ``user=(name, password)`` of that role, e.g. ``app.second_operator``)."""
     contexts: list[Session] = []
 
-    def make(role: UserRole, *, lang: str | None = None) -> Session:
+    def make(
+        role: UserRole, *, lang: str | None = None, user: tuple[str, str] | None = None
+    ) -> Session:
         ctx = browser.new_context(
             viewport={"width": 1920, "height": 1080},
             locale="vi-VN",
@@ -172,7 +181,7 @@ def session(app: LiveApp, browser: Browser) -> Iterator[MakeSession]:
         )
         if lang:
             ctx.add_init_script(f"localStorage.setItem('metro.lang', '{lang}')")
-        s = Session(app, ctx, role)
+        s = Session(app, ctx, role, user)
         contexts.append(s)
         return s
 

@@ -46,6 +46,7 @@ class LiveApp:
 
     url: str
     users: dict[UserRole, tuple[str, str]]  # role → (user name, password)
+    second_operator: tuple[str, str]  # another operator (a handover is between two people)
     log: Path
     _proc: subprocess.Popen[str]
 
@@ -91,7 +92,8 @@ def live_app(tmp: Path, *, speed: float = 1.0) -> Iterator[LiveApp]:
         assert proc.stdout is not None
         hello = _read_line(proc.stdout, START_TIMEOUT_S, log)
         users = {UserRole(r): (u, p) for r, (u, p) in hello["users"].items()}
-        yield LiveApp(hello["url"], users, log, proc)
+        second = (hello["operator2"][0], hello["operator2"][1])
+        yield LiveApp(hello["url"], users, second, log, proc)
     finally:
         _stop(proc, log)
 
@@ -207,6 +209,7 @@ async def _commands(emu: Any, out: IO[str]) -> None:
 async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
     from accounts import SecurityStore
     from accounts.seed import seed_role_users
+    from accounts.tokens import new_password
     from api.server import make_server
     from cli.demo import seed_crew
     from line import load_line
@@ -221,6 +224,9 @@ async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
     await seed_crew(settings, line.id, start.date())
     async with SecurityStore(settings.db.url, settings.auth) as store:
         made = await seed_role_users(store)
+        # a second operator: the incoming shift of a handover is another person
+        second = ("dieudo2", new_password())
+        await store.users.add(*second, UserRole.OPERATOR, display_name="demo operator 2")
     async with LocalBroker() as broker:
         cfg = EmulatorConfig(
             broker_url=broker.url,
@@ -254,6 +260,7 @@ async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
                 hello = {
                     "url": f"http://127.0.0.1:{port}",
                     "users": {role.value: [name, pw] for name, role, pw in made},
+                    "operator2": list(second),
                     "broker": broker.kind,
                 }
                 print(json.dumps(hello), file=out, flush=True)

@@ -17,7 +17,7 @@ from tests.web.live_app import LiveApp, wait_until
 
 ALL_PAGES = {
     "board", "crew", "whatif", "history", "marey", "reports", "shiftlog", "incidents",
-    "alarmperf", "audit",
+    "alarmperf", "handover", "audit",
 }  # fmt: skip
 MENU = {
     UserRole.OPERATOR: {
@@ -28,6 +28,7 @@ MENU = {
         "reports",
         "shiftlog",
         "incidents",
+        "handover",
         "alarmperf",
     },
     UserRole.PLANNER: {
@@ -39,6 +40,7 @@ MENU = {
         "reports",
         "shiftlog",
         "incidents",
+        "handover",
         "alarmperf",
     },
     UserRole.CREW_MANAGER: {
@@ -49,6 +51,7 @@ MENU = {
         "reports",
         "shiftlog",
         "incidents",
+        "handover",
         "alarmperf",
     },
     UserRole.ADMIN: ALL_PAGES,

@@ -10,6 +10,7 @@ import { getLang, has, t } from "./i18n.js";
 import { can } from "./roles.js";
 import { hideBanner, initPage, showBanner } from "./shell.js";
 import { CrewTile } from "./crewtile.js";
+import { watchTimetable } from "./timetable.js";
 import { ReplayControl } from "./replay.js";
 
 /** @typedef {import("./types.js").Board} Board */
@@ -37,6 +38,7 @@ async function main(me) {
   });
   const crew = new CrewTile($("#crew-tile"));
   drawLegend();
+  watchTimetable(); // a degraded timetable in force, as a banner
 
   const schedule = () => {
     if (pending) return;

@@ -9,6 +9,8 @@ const CAN = {
   runWhatIf: ["planner", "admin"],
   makeReport: ["operator", "crew_manager", "admin"], // planners read them
   viewAudit: ["admin"],
+  handOver: ["operator", "admin"], // open, sign, acknowledge and accept handovers
+  exportLog: ["admin"], // the shift log as CSV
 };
 
 /** May ``role`` do ``what`` (a key of CAN)? */
@@ -26,6 +28,7 @@ export const PAGES = [
   { id: "reports", href: "/reports", roles: ROLES },
   { id: "shiftlog", href: "/shiftlog", roles: ROLES },
   { id: "incidents", href: "/incidents", roles: ROLES },
+  { id: "handover", href: "/handover", roles: ROLES },
   { id: "alarmperf", href: "/alarmperf", roles: ROLES },
   { id: "audit", href: "/audit", roles: ["admin"] },
 ];

@@ -7,7 +7,9 @@ import { $, h } from "./dom.js";
 import { fmtDateTime, fromLocalInput } from "./fmt.js";
 import { clearErrors, showErrors, showMessage, values } from "./forms.js";
 import { getLang, t } from "./i18n.js";
+import { can } from "./roles.js";
 import { initPage } from "./shell.js";
+import { timetableForm, watchTimetable } from "./timetable.js";
 
 /** @typedef {import("./types.js").LogPage} LogPage */
 /** @typedef {import("./types.js").ListedLogEntry} ListedLogEntry */
@@ -65,6 +67,7 @@ async function main() {
     if (e.train) out.push(h("span", { class: "tag log-link log-train" }, e.train));
     if (e.alarm_id) out.push(h("span", { class: "tag log-link log-alarm" }, `${t("log.alarm")} #${e.alarm_id}`));
     if (e.staff_id) out.push(h("span", { class: "tag log-link log-staff" }, e.staff_id));
+    if (e.follow_up) out.push(h("span", { class: "tag log-follow" }, t("log.follow_up")));
     return out;
   }
 
@@ -220,6 +223,7 @@ async function main() {
     if (v.train) body.train = v.train.toUpperCase();
     if (v.alarm_id) body.alarm_id = Number(v.alarm_id);
     if (v.staff_id) body.staff_id = v.staff_id;
+    if (v.follow_up) body.follow_up = true;
     const btn = $("#log-submit");
     btn.disabled = true;
     try {
@@ -235,11 +239,35 @@ async function main() {
     }
   });
 
+  // administrators export the range chosen in the filters as CSV (the server checks the role)
+  const exportBtn = $("#log-export");
+  exportBtn.hidden = !can(me.role, "exportLog");
+  exportBtn.addEventListener("click", () => {
+    clearErrors(filters);
+    const v = values(filters);
+    const since = fromLocalInput(v.since);
+    const until = fromLocalInput(v.until);
+    if (!since || !until) {
+      showMessage(filters, t("log.export_range"));
+      return;
+    }
+    window.location.assign(`/api/log/export.csv?${new URLSearchParams({ since, until })}`);
+  });
+
   window.addEventListener("langchange", () => {
     clearErrors(form);
     if (correcting) $("#log-correcting-text").textContent = t("log.correcting", { id: correcting.id });
     list.replaceChildren(...[...entries.values()].sort((a, b) => b.id - a.id).map(item));
     for (const o of [...fCat.options, ...wCat.options]) if (o.value) o.textContent = catName(o.value);
+  });
+
+  // degraded-timetable decisions: the one in force as a banner; operators declare them here
+  const refreshTimetable = watchTimetable();
+  const tt = $("#tt-form");
+  tt.hidden = !can(me.role, "ackAlarms");
+  timetableForm(tt, async () => {
+    await refreshTimetable();
+    await poll();
   });
 
   await load();

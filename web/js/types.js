@@ -413,6 +413,13 @@
  * @property {Array<CapacityPeriod>} capacity
  */
 /**
+ * @typedef {Object} DecisionIn
+ * @property {boolean} degraded
+ * @property {(number|null)} [headway_min]
+ * @property {string} from - Hanoi time today, HH:MM
+ * @property {string} reason
+ */
+/**
  * @typedef {Object} DegradedPeriod
  * @property {string} period
  * @property {string} start
@@ -485,6 +492,7 @@
  * @property {(number|null)} [alarm_id]
  * @property {(string|null)} [staff_id]
  * @property {(number|null)} [corrects] - the id of the entry corrected
+ * @property {boolean} [follow_up] - an open item until corrected
  */
 /**
  * What a close contact (F1) does.
@@ -543,6 +551,66 @@
 /**
  * @typedef {Object} HTTPValidationError
  * @property {Array<ValidationError>} [detail]
+ */
+/**
+ * @typedef {Object} Handover
+ * @property {number} id
+ * @property {string} shift_id - the control-room shift handed over, e.g. occ_day
+ * @property {number} shift_start_ms
+ * @property {number} shift_end_ms
+ * @property {("draft"|"signed"|"accepted")} state
+ * @property {string} opened_by
+ * @property {number} opened_ms
+ * @property {string} summary - drafted by the system, edited by the outgoing operator
+ * @property {Array<HandoverItem>} items
+ * @property {number} unacked - items still to acknowledge before acceptance
+ * @property {Array<("alarms"|"shelved"|"trips"|"crew"|"log"|"incidents")>} sections - every section, in the order shown
+ * @property {boolean} incidents_source - false: no incident record is wired in yet
+ * @property {(string|null)} signed_by
+ * @property {(number|null)} signed_ms
+ * @property {(string|null)} accepted_by
+ * @property {(number|null)} accepted_ms
+ */
+/**
+ * The latest signed shift handover at report time.
+ * @typedef {Object} HandoverFacts
+ * @property {string} shift_id
+ * @property {number} shift_start_ms
+ * @property {number} shift_end_ms
+ * @property {string} state
+ * @property {string} summary
+ * @property {(string|null)} signed_by
+ * @property {(number|null)} signed_ms
+ * @property {(string|null)} [accepted_by]
+ * @property {(number|null)} [accepted_ms]
+ * @property {Array<HandoverItemLine>} [items]
+ */
+/**
+ * One thing handed over; ``must_ack`` items are acknowledged one by one by the incoming operator before the handover can be accepted.
+ * @typedef {Object} HandoverItem
+ * @property {string} key - unique within the handover, e.g. alarm:12
+ * @property {("alarms"|"shelved"|"trips"|"crew"|"log"|"incidents")} section
+ * @property {string} text
+ * @property {string} text_en
+ * @property {boolean} must_ack
+ * @property {(string|null)} acked_by
+ * @property {(number|null)} acked_ms
+ */
+/**
+ * One item of a handover (see ``shiftlog.handover``).
+ * @typedef {Object} HandoverItemLine
+ * @property {string} section
+ * @property {string} text
+ * @property {string} text_en
+ * @property {boolean} must_ack
+ * @property {(string|null)} [acked_by]
+ */
+/**
+ * @typedef {Object} HandoverOverview
+ * @property {ShiftHandover} current - the shift on now
+ * @property {Array<ShiftHandover>} shifts - shifts ended in the last 24 h, newest first
+ * @property {(Handover|null)} latest - the newest signed handover
+ * @property {(Handover|null)} open - the handover being drafted or awaiting acceptance
  */
 /**
  * @typedef {Object} Headway
@@ -748,6 +816,7 @@
  * @property {(number|null)} alarm_id
  * @property {(string|null)} staff_id
  * @property {(number|null)} corrects - the id of the entry this one corrects
+ * @property {boolean} follow_up - flagged for follow-up: an open item (handed over) until corrected
  * @property {Array<number>} corrected_by - ids of the entries correcting this one
  * @property {(LogEntry|null)} corrects_entry - the entry this one corrects
  */
@@ -767,6 +836,7 @@
  * @property {(number|null)} alarm_id
  * @property {(string|null)} staff_id
  * @property {(number|null)} corrects - the id of the entry this one corrects
+ * @property {boolean} follow_up - flagged for follow-up: an open item (handed over) until corrected
  */
 /**
  * Entries newest first.
@@ -1193,6 +1263,17 @@
  * @property {Array<Shortfall>} shortfall
  */
 /**
+ * A shift and where its handover stands (``not_handed_over``: it ended without one).
+ * @typedef {Object} ShiftHandover
+ * @property {string} shift_id
+ * @property {number} start_ms
+ * @property {number} end_ms
+ * @property {("current"|"draft"|"signed"|"accepted"|"due"|"not_handed_over")} status
+ * @property {(number|null)} handover_id
+ * @property {(string|null)} signed_by
+ * @property {(string|null)} accepted_by
+ */
+/**
  * @typedef {Object} ShortShift
  * @property {string} shift_id
  * @property {number} start_ms
@@ -1247,6 +1328,7 @@
  * @property {(CrewFacts|null)} [crew]
  * @property {(OutlookFacts|null)} [outlook]
  * @property {(ForecastFacts|null)} [forecast]
+ * @property {(HandoverFacts|null)} [handover]
  * @property {Array<Gap>} [gaps]
  */
 /**
@@ -1387,6 +1469,10 @@
  * @property {Array<string>} alarms - violated point and limit, e.g. dc_bus_voltage:low
  */
 /**
+ * @typedef {Object} SummaryIn
+ * @property {string} summary
+ */
+/**
  * A sensitivity sweep (without its result).
  * @typedef {Object} Sweep
  * @property {string} id
@@ -1509,6 +1595,21 @@
  * @property {(number|null)} alarm_id
  * @property {(string|null)} staff_id
  * @property {(string|null)} ref - the record in its source: 'alarm 12', 'log 7'…
+ */
+/**
+ * @typedef {Object} TimetableDecision
+ * @property {number} id
+ * @property {number} at_ms - when it was declared
+ * @property {string} user
+ * @property {boolean} degraded - false: back to the normal timetable
+ * @property {(number|null)} headway_s - the degraded timetable's headway
+ * @property {number} from_ms - in force from
+ * @property {string} reason
+ */
+/**
+ * @typedef {Object} TimetableDecisions
+ * @property {(TimetableDecision|null)} current - the degraded timetable in force or announced; null: the normal one
+ * @property {Array<TimetableDecision>} recent - the latest decisions, newest first
  */
 /**
  * @typedef {Object} Track
