@@ -92,6 +92,18 @@ _I_COLS = [c for c in incidents.c if c.name != "search"]
 _N_COLS = [c for c in incident_notes.c if c.name != "search"]
 
 
+async def _require_open(conn: Any, incident_id: int, if_closed: str) -> None:
+    """IncidentNotFound, or AlreadyClosed saying ``incident N <if_closed>``, in ``conn``'s
+    transaction (so the change that follows sees the same row)."""
+    status = (
+        await conn.execute(select(incidents.c.status).where(incidents.c.id == incident_id))
+    ).scalar_one_or_none()
+    if status is None:
+        raise IncidentNotFound(f"no incident {incident_id}")
+    if status == Status.CLOSED.value:
+        raise AlreadyClosed(f"incident {incident_id} {if_closed}")
+
+
 def _incident(row: Any, notes: tuple[Note, ...] = ()) -> Incident:
     m = row._mapping
     return Incident(
@@ -190,13 +202,7 @@ class IncidentStore(TableStore):
         text = _text(text, "a note", MAX_NOTE)
         author = _text(author, "the author", 200)
         async with writer(self.engine).begin() as conn:
-            status = (
-                await conn.execute(select(incidents.c.status).where(incidents.c.id == incident_id))
-            ).scalar_one_or_none()
-            if status is None:
-                raise IncidentNotFound(f"no incident {incident_id}")
-            if status == Status.CLOSED.value:
-                raise AlreadyClosed(f"incident {incident_id} is closed: it takes no more notes")
+            await _require_open(conn, incident_id, "is closed: it takes no more notes")
             row = (
                 await conn.execute(
                     incident_notes.insert()
@@ -215,13 +221,7 @@ class IncidentStore(TableStore):
     async def close(self, incident_id: int, *, author: str) -> Incident:
         """Close an open incident (once)."""
         async with writer(self.engine).begin() as conn:
-            status = (
-                await conn.execute(select(incidents.c.status).where(incidents.c.id == incident_id))
-            ).scalar_one_or_none()
-            if status is None:
-                raise IncidentNotFound(f"no incident {incident_id}")
-            if status == Status.CLOSED.value:
-                raise AlreadyClosed(f"incident {incident_id} is already closed")
+            await _require_open(conn, incident_id, "is already closed")
             await conn.execute(
                 incidents.update()
                 .where(incidents.c.id == incident_id)
