@@ -15,6 +15,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Generator, Sequence
 from heapq import heappush
+from itertools import repeat
+from operator import add, itemgetter
 from typing import Any
 
 import simpy
@@ -26,13 +28,15 @@ from simulation.service import Trip
 
 Proc = Generator[Any, Any, None]
 
+_departure = itemgetter(0)  # a trip's departure time in the day
+
 
 def train(env: simpy.Environment, ops: Operation, day: int, trips: tuple[Trip, ...]) -> Proc:
     """Run one block of trips on ``day``."""
     base = day * DAY_S
     # absolute departure times and the calls made per departure, bound once: this loop runs
     # for every trip of every replication (two thirds of the model's events)
-    departs = [base + t[0] for t in trips]
+    departs = list(map(add, repeat(base), map(_departure, trips)))  # base + t[0], in C
     n = len(trips)
     timeout, depart = env.timeout, ops.depart
     last_departure = departs[-1]
