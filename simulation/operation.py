@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from typing import Any
@@ -141,6 +142,8 @@ class Operation(CrewCover):
         self.trains_running = 0
         self.pools: list[DriverPool] = []
         self.pool_by_window: dict[int, DriverPool] = {}  # id(window) → pool, for today
+        self.pool_edges: list[float] = []  # see _index_pools
+        self.pools_at: list[tuple[DriverPool, ...]] = [()]
         self.standby: dict[str, list[int]] = {}  # spare/relief drivers on duty, by shift
         self.occ: list[OccShift] = []
         self.occ_down: list[OccShift] = []  # those of self.occ that are down, in its order
@@ -206,6 +209,7 @@ class Operation(CrewCover):
             # until it signs on, a shift counts as rostered
             o.staffed[run.post] = o.staffed.get(run.post, 0) + len(run.members)
             self.occ_of_run[run] = o
+        self._index_pools()
         for o in occ_by_window.values():
             o.check()
         self._occ_changed()
@@ -222,6 +226,19 @@ class Operation(CrewCover):
             trains_at=[[] for _ in roster.plan.headways],
             trains_ready=ready,
         )
+
+    def _index_pools(self) -> None:
+        """Today's pools by time: between two consecutive edges of their departure windows the
+        same pools take departures, so a departure finds them by bisection, not a scan."""
+        edges = sorted({t for pool in self.pools for part in pool.departs for t in part})
+        self.pool_edges = edges
+        # pools_at[k]: the pools for edges[k - 1] <= t < edges[k] (none before the first edge
+        # or from the last), as bisect_right(edges, t) = k
+        self.pools_at = [()] + [
+            tuple(p for p in self.pools if any(a <= at < b for a, b in p.departs))
+            for at in edges[:-1]
+        ]
+        self.pools_at.append(())
 
     def close_day(self) -> None:
         """Record the day that ran (called when the next is planned, and at the end)."""
@@ -264,15 +281,8 @@ class Operation(CrewCover):
             if o.start_s <= now < o.end_s:
                 log.no_control += 1
                 return False
-        for pool in self.pools:
-            if not pool.first <= now < pool.last:
-                continue  # this pool's drivers take no departures now
-            if pool.split:  # a split duty: between its two parts its drivers take none
-                for a, b in pool.departs:
-                    if a <= now < b:
-                        break
-                else:
-                    continue
+        # the pools whose drivers take departures now, in order (see _index_pools)
+        for pool in self.pools_at[bisect_right(self.pool_edges, now)]:
             # drivers busy until their trip's arrival (a heap); the arrivals already past are
             # dropped only when the pool looks full (fewer entries: the same answer)
             busy = pool.busy
