@@ -20,6 +20,8 @@ import random
 from bisect import bisect_right
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
+from itertools import repeat
+from operator import countOf, gt
 from typing import Any
 
 import simpy
@@ -79,7 +81,9 @@ class OccShift:
     down: bool = False
 
     def check(self) -> None:
-        self.down = any(self.staffed.get(p, 0) < n for p, n in self.essential.items())
+        # a post staffed below its essential number, compared in C: runs at every sign-on
+        essential = self.essential
+        self.down = any(map(gt, essential.values(), map(self.staffed.get, essential, repeat(0))))
 
 
 @dataclass(slots=True)
@@ -316,6 +320,6 @@ class Operation(CrewCover):
 
     def set_inspection(self, run: DutyRun) -> None:
         """The rolling-stock night shift inspects tomorrow's trains: hours / hours per train."""
-        on = sum(1 for i, r in self.on_duty.items() if r is run)
+        on = countOf(self.on_duty.values(), run)  # runs compare by identity
         hours = on * run.window.minutes / 60
         self.inspect_capacity = math.floor(hours / self.setup.scenario.fleet.inspection_h_per_train)
