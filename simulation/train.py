@@ -13,14 +13,12 @@ repaired, and goes back to the depot as a reserve.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Generator, Sequence
-from heapq import heappush
+from collections.abc import Callable, Generator
 from itertools import repeat
 from operator import add, itemgetter
 from typing import Any
 
 import simpy
-from simpy.events import NORMAL
 
 from simulation.crewstate import DAY_S
 from simulation.operation import Operation
@@ -38,7 +36,7 @@ def train(env: simpy.Environment, ops: Operation, day: int, trips: tuple[Trip, .
     # for every trip of every replication (two thirds of the model's events)
     departs = list(map(add, repeat(base), map(_departure, trips)))  # base + t[0], in C
     n = len(trips)
-    timeout, depart = env.timeout, ops.depart
+    timeout = env.timeout
     last_departure = departs[-1]
     unit: str | None = None
     delay = 0.0  # a first train is waiting in the depot; a reserve must first get there
@@ -59,12 +57,9 @@ def train(env: simpy.Environment, ops: Operation, day: int, trips: tuple[Trip, .
                     ops.cancel_for_train()  # left while we were without a train
                     i += 1
                 continue
-            while i < n and departs[i] - env._now <= 0:  # due already: no event
-                depart(trips[i])
-                i += 1
-            if i < n:  # the rest of the block's trips, one timeout each (see _departures)
-                done, stop = _departures(env, depart, trips, departs, i)
-                i = yield done
+            # the trips due now depart, the others each at its timeout (Operation.departures)
+            done, stop = ops.departures(trips, departs, i)
+            i = n if done is None else (yield done)
         except simpy.Interrupt:
             assert unit is not None
             if stop is not None:  # interrupted between two of the block's departures
@@ -87,71 +82,6 @@ def train(env: simpy.Environment, ops: Operation, day: int, trips: tuple[Trip, .
         return
     ops.leave_service(unit)
     ops.depot.put(unit)
-
-
-class _Due(simpy.Event):
-    """A departure's timeout: what SimPy's loop reads of an event (its callbacks, ok), no more.
-
-    Built without :class:`simpy.Event`'s set-up and scheduled by :func:`_departures` itself, at
-    ``now + wait`` with normal priority and the next event id, as a :class:`simpy.Timeout` is."""
-
-    _ok = True
-    _value = None
-
-    def __init__(self, callbacks: list[Callable[[simpy.Event], None]]) -> None:
-        self.callbacks = callbacks
-
-
-def _departures(
-    env: simpy.Environment,
-    depart: Callable[[Trip], bool],
-    trips: tuple[Trip, ...],
-    departs: Sequence[float],
-    i: int,
-) -> tuple[simpy.Event, Callable[[], int]]:
-    """The departures of a block from trip ``i`` on, each at a timeout whose callback departs.
-
-    The same timeouts, at the same times and scheduled in the same order, as a train process
-    yielding one per trip, without resuming the process at each (two thirds of the model's
-    events are departures). Returns the event the process waits on, triggered in place — not
-    scheduled — at the block's last departure, so that the process goes on at that same event
-    as it would have; and ``stop``, for a breakdown (which interrupts the process as before):
-    the timeout still pending becomes a no-op, as it is for an interrupted process, and
-    ``stop`` returns the trips departed so far."""
-    done = env.event()
-    n = len(departs)
-    stopped = False
-    queue, eid = env._queue, env._eid
-    callbacks: list[Callable[[simpy.Event], None]] = []  # shared: SimPy's loop only reads it
-
-    def due(_event: simpy.Event) -> None:
-        nonlocal i
-        if stopped:
-            return
-        depart(trips[i])
-        i += 1
-        while i < n:
-            wait = departs[i] - env._now  # Environment.now without the property call
-            if wait > 0:  # as Environment.schedule would, inline
-                heappush(queue, (env._now + wait, NORMAL, next(eid), _Due(callbacks)))
-                return
-            depart(trips[i])
-            i += 1
-        # the block's last departure: resume the process now, as processing ``done`` would
-        done._ok = True
-        done._value = i
-        waiting, done.callbacks = done.callbacks, None  # type: ignore[assignment]
-        for callback in waiting:
-            callback(done)
-
-    def stop() -> int:
-        nonlocal stopped
-        stopped = True
-        return i
-
-    callbacks.append(due)
-    heappush(queue, (env._now + (departs[i] - env._now), NORMAL, next(eid), _Due(callbacks)))
-    return done, stop
 
 
 def _take_train(
