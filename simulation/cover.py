@@ -46,6 +46,8 @@ class CrewCover:
     on_duty: dict[int, DutyRun]
     occ_of_run: dict[DutyRun, OccShift]
 
+    pool_by_window: dict[int, DriverPool]
+
     def pool_of(self, run: DutyRun) -> DriverPool | None: ...  # defined by Operation
 
     def _recheck(self, o: OccShift) -> None: ...  # defined by Operation
@@ -109,7 +111,7 @@ class CrewCover:
         self.on_duty[i] = run
         run.on.append(i)
         if run.kind is DutyKind.TRAIN:
-            pool = self.pool_of(run)
+            pool = self.pool_by_window.get(id(run.window))  # pool_of, inlined: every sign-on
             if pool is not None:
                 pool.drivers += 1
         elif run.kind in (DutyKind.SPARE, DutyKind.RELIEF):

@@ -32,7 +32,7 @@ class Calendar:
         self.start = start
         self._cache: dict[int, tuple[date, int, int, int]] = {}
 
-    def _keys(self, day: int) -> tuple[date, int, int, int]:
+    def keys(self, day: int) -> tuple[date, int, int, int]:
         k = self._cache.get(day)
         if k is None:
             d = self.start + timedelta(days=day)
@@ -42,16 +42,16 @@ class Calendar:
         return k
 
     def date(self, day: int) -> date:
-        return self._keys(day)[0]
+        return self.keys(day)[0]
 
     def week(self, day: int) -> int:
-        return self._keys(day)[1]
+        return self.keys(day)[1]
 
     def month(self, day: int) -> int:
-        return self._keys(day)[2]
+        return self.keys(day)[2]
 
     def year(self, day: int) -> int:
-        return self._keys(day)[3]
+        return self.keys(day)[3]
 
     def day_of(self, d: dt.date) -> int:
         return (d - self.start).days
@@ -130,7 +130,7 @@ class Ledger:
     # --- writing ------------------------------------------------------------------------
     def book(self, i: int, day: int, start_s: float, end_s: float, minutes: int) -> int:
         """Book a shift (in time order per person); returns the overtime minutes it adds."""
-        _, wk, mk, yk = self.calendar._keys(day)  # one look-up for week, month and year
+        _, wk, mk, yk = self.calendar.keys(day)  # one look-up for week, month and year
         # each column read and written once (a booking at every sign-on of every replication)
         if self.week_key[i] == wk:
             w, days = self.week_normal[i], self.week_days[i]
