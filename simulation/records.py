@@ -12,13 +12,11 @@ replications into p10/p50/p90 bands with the same names, nested.
 from __future__ import annotations
 
 import math
-from bisect import bisect_left
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import partial, reduce
-from itertools import compress, repeat
-from operator import add, attrgetter, lt, mul, sub, truediv
+from itertools import compress
+from operator import attrgetter
 
 from crew import Role, State
 from simulation.crewstate import DAY_S, F0, F1, LEAVE, NONE, CrewState, DayTally
@@ -294,8 +292,6 @@ _ROLE_KEYS = tuple(
     for r in Role
 )
 
-_positive = partial(lt, 0)  # g > 0, as lt(0, g)
-
 
 def _mean_wait(
     departures: tuple[list[float], list[float]],
@@ -311,26 +307,24 @@ def _mean_wait(
     """
     ps = pattern.periods
     starts = [base + p.start_s for p in ps]
-    first = starts[0]
+    first = base + ps[0].start_s
     num = 0.0
     den = 0.0
     last = len(starts) - 1
-    # in bulk, period by period, in C: the departures of a direction come in time order (they
-    # are logged as the clock runs), so a period's are one slice, found by bisection. The sums
-    # stay one left-to-right addition per departure, in the same order as a loop would add them
-    # (``reduce``), so the result is the same to the last bit.
     for deps in departures:
-        if not deps:
-            continue
-        gaps = list(map(sub, deps, [first, *deps[:-1]]))  # each departure's gap from the last
-        lo = 0
-        for k in range(last + 1):
-            hi = bisect_left(deps, starts[k + 1], lo) if k < last else len(deps)
-            if hi > lo:
+        prev = first
+        k = 0
+        r = rate[0]
+        # the next period's start, held in a local: this runs for every departure every day
+        nxt = starts[1] if last > 0 else math.inf
+        for t in deps:
+            while t >= nxt:
+                k += 1
                 r = rate[k]
-                waits = list(filter(_positive, gaps[lo:hi]))
-                rg = list(map(mul, repeat(r), waits))  # r * g
-                num = reduce(add, map(truediv, map(mul, rg, waits), repeat(2)), num)
-                den = reduce(add, rg, den)
-                lo = hi
+                nxt = starts[k + 1] if k < last else math.inf
+            g = t - prev
+            if g > 0:
+                num += r * g * g / 2
+                den += r * g
+            prev = t
     return num / den if den > 0 else math.inf
