@@ -23,7 +23,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import compress, count, filterfalse, repeat
+from itertools import compress, filterfalse, repeat
 from operator import add, and_, eq, ge, itemgetter, le, lt, mul, not_, or_, sub
 
 from crew import Discipline, DutyKind, Role
@@ -41,13 +41,6 @@ from simulation.setup import Setup
 
 _FOREVER = 10**9  # a day index after any run
 _person = itemgetter(4)  # the person in a flattened rank key (see Rostering._rank_windows)
-
-# _status's cases (8 isolating, 4 F1 contact, 2 such a contact stays away, 1 absent): the
-# day's status code of each, and whether the person is free to work
-_STATUS_OF_CASE = tuple(
-    F0 if c & 8 else F1 if c & 4 else LEAVE if c & 1 else NONE for c in range(16)
-)
-_FREE_OF_CASE = tuple(not c & 8 and not (c & 4 and c & 2) and not c & 1 for c in range(16))
 
 
 @dataclass(slots=True, eq=False)
@@ -436,35 +429,33 @@ class Rostering:
         """People free to work ``day`` by role (qualified, not excluded at ``t``, on site if
         their role must be), and everyone's status code at ``t`` for the day's record.
 
-        Both from one number per person (:meth:`CrewState.excluded`, ``on_site_ok`` and
-        ``state_at``, as tables of cases), worked out column by column in C: it runs for
-        everyone every simulated day."""
+        One pass over everyone for both (:meth:`CrewState.excluded`, ``on_site_ok`` and
+        ``state_at``, inlined): it runs every simulated day."""
         crew = self.crew
+        status: list[int] = []
+        free: list[int] = []
+        f0, f1, leave = crew.f0_until, crew.f1_until, crew.leave_until
+        f1_stays_away, absent = crew.f1_quarantines, crew.absent_today
         site = crew.cohort_on_site(day) if crew.site_bound else None
         on_site = crew.member_sets[site] if site is not None else frozenset()
         # not qualified today, or bound to a site they are not on (set operations in C)
         barred = self._lapsed(day) | (crew.site_bound - on_site)
-        # everyone's case as a number, worked out in C, element by element: 8 if isolating,
-        # + 4 if an F1 contact, + 2 if such a contact stays away, + 1 if on leave or absent
-        away = list(map(lt, repeat(t), crew.leave_until))
-        for i in crew.absent_today:
-            away[i] = True
-        case = map(
-            add,
-            map(
-                add,
-                map(mul, map(lt, repeat(t), crew.f0_until), repeat(8)),
-                map(mul, map(lt, repeat(t), crew.f1_until), repeat(4)),
-            ),
-            map(add, map(mul, crew.f1_quarantines, repeat(2)), away),
-        )
-        cases = list(case)
-        status = list(map(_STATUS_OF_CASE.__getitem__, cases))
-        free = list(
-            filterfalse(
-                barred.__contains__, compress(count(), map(_FREE_OF_CASE.__getitem__, cases))
-            )
-        )
+        for i in range(len(f0)):
+            if f0[i] > t:
+                status.append(F0)
+                continue
+            away = i in absent or leave[i] > t
+            if f1[i] > t:
+                status.append(F1)
+                if f1_stays_away[i]:
+                    continue
+            elif away:
+                status.append(LEAVE)
+                continue
+            else:
+                status.append(NONE)
+            if not away and i not in barred:
+                free.append(i)
         available = {r: 0 for r in Role}
         available.update(Counter(map(self.role_of.__getitem__, free)))  # by role, in C
         return available, status
