@@ -24,7 +24,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
 from itertools import compress, filterfalse, repeat
-from operator import add, and_, eq, ge, itemgetter, le, lt, mul, not_, or_, sub
+from operator import add, and_, eq, ge, itemgetter, le, mul, not_, or_, sub
 
 from crew import Discipline, DutyKind, Role
 from simulation.crewstate import DAY_S, F0, F1, LEAVE, NONE, PLAN_AT_S, CrewState
@@ -752,79 +752,32 @@ class Rostering:
         same = all(s == on_site[0] for s in on_site)
         site0 = on_site[0]
         absent_any = set().union(*absent)
+        supply = 0
         candidates: Iterable[int] = people
         if same and site0 is not None:  # off site all week: no days (filtered in C)
             candidates = filter(site0.__contains__, people)
-        cands = list(candidates)
-        # each one's working days left this week, in C: max_days - (days worked if this week)
-        lefts = list(
-            map(
-                sub,
-                repeat(max_days),
-                map(
-                    mul,
-                    map(eq, map(week_key.__getitem__, cands), repeat(wk)),
-                    map(week_days.__getitem__, cands),
-                ),
-            )
-        )
-        has_days = list(map(lt, repeat(0), lefts))
-
-        def days_free(i: int, left: int) -> int:
-            """Of the remaining days, those ``i`` is expected free to work (at most ``left``)."""
+        for i in candidates:
+            left = max_days - (week_days[i] if week_key[i] == wk else 0)
+            if left <= 0:
+                continue
             qualified = qualified_until[i]
             away = max(f0[i], leave[i], f1[i] if f1_stays_away[i] else 0.0)
-            n = 0
-            for k, d in enumerate(span):
-                if d > qualified or away > plan_at[k] or i in absent[k]:
-                    continue
-                site = on_site[k]
-                if site is not None and i not in site:
-                    continue
-                n += 1
-                if n >= left:
-                    break
-            return n
-
-        supply = 0
-        rest: Iterable[tuple[int, int]] = compress(zip(cands, lefts, strict=True), has_days)
-        if same:
-            # the usual person — days left, qualified to the end, not away at the first plan
-            # (max(f0, leave, f1 if staying away) <= it, as each <= it), not known absent —
-            # has min(left, days) days: found and summed in C; the others walk the days
-            usual = list(
-                map(
-                    and_,
-                    map(
-                        and_,
-                        map(
-                            and_,
-                            has_days,
-                            map(le, repeat(last), map(qualified_until.__getitem__, cands)),
-                        ),
-                        map(
-                            and_,
-                            map(ge, repeat(first_plan), map(f0.__getitem__, cands)),
-                            map(ge, repeat(first_plan), map(leave.__getitem__, cands)),
-                        ),
-                    ),
-                    map(
-                        and_,
-                        map(
-                            or_,
-                            map(not_, map(f1_stays_away.__getitem__, cands)),
-                            map(ge, repeat(first_plan), map(f1.__getitem__, cands)),
-                        ),
-                        map(not_, map(absent_any.__contains__, cands)),
-                    ),
-                )
-            )
-            supply = sum(map(min, compress(lefts, usual), repeat(n_days)))
-            rest = compress(zip(cands, lefts, strict=True), map(and_, has_days, map(not_, usual)))
-        supply += sum(days_free(i, left) for i, left in rest)
-        # (days are never negative: the supply reaches ``total`` whatever the order)
-        if supply >= total:
-            return None
+            if same and qualified >= last and away <= first_plan and i not in absent_any:
+                n = left if left < n_days else n_days
+            else:
+                n = 0
+                for k, d in enumerate(span):
+                    if d > qualified or away > plan_at[k] or i in absent[k]:
+                        continue
+                    site = on_site[k]
+                    if site is not None and i not in site:
+                        continue
+                    n += 1
+                    if n >= left:
+                        break
+            supply += n
+            if supply >= total:
+                return None
         return supply * needs[0] // total if total else None
 
     def call_in(self, role: Role, day: int, run: DutyRun, t: float) -> int | None:
