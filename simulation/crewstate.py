@@ -14,8 +14,6 @@ from __future__ import annotations
 import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from itertools import repeat
-from operator import and_, lt, or_
 
 from crew import CrewPolicy, F1Mode, GroupKind, Role, State
 from simulation.hours import Calendar, Ledger
@@ -196,26 +194,14 @@ class CrewState:
         f1_stays_away, absent = self.f1_quarantines, self.absent_today
 
         def share_fit(members: tuple[int, ...]) -> float:
-            # CrewState.excluded, member by member in C: this runs for the cohort on site
-            # every day. (f0 > t) or (stays away and f1 > t) or absent or (leave > t)
-            out = map(
-                or_,
-                map(
-                    or_,
-                    map(lt, repeat(t), map(f0.__getitem__, members)),
-                    map(
-                        and_,
-                        map(f1_stays_away.__getitem__, members),
-                        map(lt, repeat(t), map(f1.__getitem__, members)),
-                    ),
-                ),
-                map(
-                    or_,
-                    map(absent.__contains__, members),
-                    map(lt, repeat(t), map(leave.__getitem__, members)),
-                ),
+            # CrewState.excluded, inlined: this runs for the cohort on site every day
+            fit = sum(
+                1
+                for m in members
+                if not (
+                    f0[m] > t or (f1_stays_away[m] and f1[m] > t) or m in absent or leave[m] > t
+                )
             )
-            fit: int = len(members) - sum(out)
             return fit / max(1, len(members))
 
         fit_here = share_fit(here)  # the next cohort is looked at only when this one is short

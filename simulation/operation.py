@@ -21,8 +21,6 @@ from bisect import bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
-from itertools import repeat
-from operator import countOf, gt
 from typing import Any
 
 import simpy
@@ -97,9 +95,7 @@ class OccShift:
     down: bool = False
 
     def check(self) -> None:
-        # a post staffed below its essential number, compared in C: runs at every sign-on
-        essential = self.essential
-        self.down = any(map(gt, essential.values(), map(self.staffed.get, essential, repeat(0))))
+        self.down = any(self.staffed.get(p, 0) < n for p, n in self.essential.items())
 
 
 @dataclass(slots=True)
@@ -392,6 +388,6 @@ class Operation(CrewCover):
 
     def set_inspection(self, run: DutyRun) -> None:
         """The rolling-stock night shift inspects tomorrow's trains: hours / hours per train."""
-        on = countOf(self.on_duty.values(), run)  # runs compare by identity
+        on = sum(1 for i, r in self.on_duty.items() if r is run)
         hours = on * run.window.minutes / 60
         self.inspect_capacity = math.floor(hours / self.setup.scenario.fleet.inspection_h_per_train)
