@@ -23,8 +23,8 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from itertools import compress, filterfalse, repeat
-from operator import add, and_, eq, ge, itemgetter, le, mul, not_, or_, sub
+from itertools import filterfalse
+from operator import itemgetter
 
 from crew import Discipline, DutyKind, Role
 from simulation.crewstate import DAY_S, F0, F1, LEAVE, NONE, PLAN_AT_S, CrewState
@@ -229,18 +229,12 @@ class Rostering:
         # same order as ((soft, overtime, recent, tie-break), person), one tuple fewer each
         out: list[list[tuple[int, int, int, int, int]]] = [[] for _ in windows]
         # the usual person is free, rested and within the normal day and week for every window
-        # of the call: one key, kept once in ``common`` and added to each window's list in C;
-        # found for everyone at once by _common_keys, the loop below walks the others (the
-        # keys are unique, so the sorted lists do not depend on the order they were found in)
+        # of the call: one key, kept once in ``common`` and added to each window's list in C
         common: list[tuple[int, int, int, int, int]] = []
         first_start = min(start for start, _, _ in starts)
         longest = max(minutes for _, minutes, _ in starts)
         any_too_long = any(soft_w for _, _, soft_w in starts)
-        candidates = list(filterfalse(skip.__contains__, people))
-        ranked: Iterable[int] = candidates
-        if not any_too_long and first_start >= 0:
-            ranked = self._common_keys(candidates, day, first_start, longest, common)
-        for i in ranked:
+        for i in filterfalse(skip.__contains__, people):
             away = f0[i]
             if leave[i] > away:
                 away = leave[i]
@@ -312,78 +306,6 @@ class Rostering:
             keyed.sort()
             result.append(list(map(_person, keyed)))  # the person of each key, in C
         return result
-
-    def _common_keys(
-        self,
-        people: list[int],
-        day: int,
-        first_start: float,
-        longest: int,
-        common: list[tuple[int, int, int, int, int]],
-    ) -> Iterable[int]:
-        """The usual case of :meth:`_rank_windows`, for everyone at once, column by column in
-        C: a person free from ``first_start`` (max(f0, leave, f1 if staying away) <= it, as
-        each <= it; it is not negative), rested by then, with the working days of the week
-        left, and room in the normal day and week for the ``longest`` window gets the key
-        (0, 0, recent minutes, tie-break, person) for every window, added to ``common``.
-        Returns the others, less those whose week's working days are used up when the limits
-        are enforced (no window would take them): the ranking walks their windows."""
-        crew = self.crew
-        led = crew.ledger
-        wk = led.calendar.week(day)
-        nd, nw = led.normal_day_min, led.normal_week_min
-        this_week = list(map(eq, map(led.week_key.__getitem__, people), repeat(wk)))
-        # a week's working days used up (days counted this week only)
-        days_used = list(
-            map(
-                le,
-                repeat(self.max_days),
-                map(mul, this_week, map(led.week_days.__getitem__, people)),
-            )
-        )
-        today = list(map(eq, map(led.day_key.__getitem__, people), repeat(day)))
-        fs = first_start
-        free = map(
-            and_,
-            map(
-                and_,
-                map(ge, repeat(fs), map(crew.f0_until.__getitem__, people)),
-                map(ge, repeat(fs), map(crew.leave_until.__getitem__, people)),
-            ),
-            map(
-                or_,
-                map(not_, map(crew.f1_quarantines.__getitem__, people)),
-                map(ge, repeat(fs), map(crew.f1_until.__getitem__, people)),
-            ),
-        )
-        rested = map(
-            ge,
-            repeat(fs),
-            map(add, map(led.last_end_s.__getitem__, people), repeat(self.rest_s)),
-        )
-        # room = min(nd - before, nw - week's normal minutes) >= longest
-        room = map(
-            and_,
-            map(ge, repeat(nd - longest), map(mul, today, map(led.day_min.__getitem__, people))),
-            map(
-                ge,
-                repeat(nw - longest),
-                map(mul, this_week, map(led.week_normal.__getitem__, people)),
-            ),
-        )
-        usual = list(map(and_, map(and_, map(not_, days_used), free), map(and_, rested, room)))
-        them = list(compress(people, usual))
-        rings = list(map(led.recent.__getitem__, them))
-        # minutes in the past week: sum(ring) - (ring[today's slot] if booked today)
-        recent = map(
-            sub,
-            map(sum, rings),
-            map(mul, map(itemgetter(day % 7), rings), compress(today, usual)),
-        )
-        common.extend(zip(repeat(0), repeat(0), recent, map(self.rank.__getitem__, them), them))
-        if self.service.enforce_labour_limits:
-            return compress(people, map(not_, map(or_, usual, days_used)))
-        return compress(people, map(not_, usual))
 
     # --- the day ----------------------------------------------------------------------------
     def roster_day(
