@@ -46,6 +46,8 @@ class CrewCover:
     on_duty: dict[int, DutyRun]
     occ_of_run: dict[DutyRun, OccShift]
 
+    pool_by_window: dict[int, DriverPool]
+
     def pool_of(self, run: DutyRun) -> DriverPool | None: ...  # defined by Operation
 
     def _recheck(self, o: OccShift) -> None: ...  # defined by Operation
@@ -53,13 +55,45 @@ class CrewCover:
     def sign_on(self, runs: list[DutyRun]) -> None:
         """The crews of ``runs`` sign on now (standby drivers first, so they can cover)."""
         order = {DutyKind.SPARE: 0, DutyKind.RELIEF: 1}
+        # _present and _start_duty inlined, with what stays the same for every sign-on bound
+        # once: this runs for every person rostered every simulated day
+        crew = self.crew
+        now = self.env._now  # Environment.now without the property call
+        f0, f1, leave, stays_away = (
+            crew.f0_until,
+            crew.f1_until,
+            crew.leave_until,
+            crew.f1_quarantines,
+        )
+        absent = crew.absent_today
+        test = crew.test if self.test_before_shift else None
+        log = self.log
+        assert log is not None
+        day = log.day
+        worked = log.worked
+        limits_broken, book, join = self.rostering.limits_broken, crew.ledger.book, self._join
         for run in sorted(runs, key=lambda r: order.get(r.kind, 2)):
             no_shows = 0
+            start, end = run.start_s, run.end_s
+            minutes = max(run.window.minutes, 1)  # from the start: the whole duty
             for i in run.members:
-                if self._present(i, run):
-                    self._start_duty(i, run, run.start_s)
-                else:
+                # CrewState.excluded, then the pre-shift test (a positive declares the case)
+                if (
+                    f0[i] > now
+                    or (stays_away[i] and f1[i] > now)
+                    or i in absent
+                    or leave[i] > now
+                    or (test is not None and test(i, now))
+                ):
                     no_shows += 1
+                    continue
+                # checked independently of the roster: zero whenever it enforces the limits
+                log.breaches += limits_broken(i, day, start, minutes)
+                log.overtime_min += book(i, day, start, end, minutes)
+                worked.add(i)
+                if self.trace is not None:
+                    self.trace.sign_ons.append((start, i))
+                join(i, run)
             for _ in range(no_shows):
                 self._cover(run)
             if run.kind is DutyKind.TECHNICIAN and run.discipline is Discipline.ROLLING_STOCK:
@@ -73,34 +107,11 @@ class CrewCover:
 
         self.env.timeout(max(0.0, t - self.env.now)).callbacks.append(fire)
 
-    def _present(self, i: int, run: DutyRun) -> bool:
-        now = self.env.now
-        crew = self.crew
-        if crew.excluded(i, now):
-            return False
-        # the pre-shift test: a positive declares the case (and traces its contacts)
-        return not (self.test_before_shift and crew.test(i, now))
-
-    def _start_duty(self, i: int, run: DutyRun, from_s: float) -> None:
-        """``i`` works ``run`` from ``from_s``: book the hours, join the duty."""
-        log = self.log
-        assert log is not None
-        day = log.day
-        minutes = run.window.minutes if from_s <= run.start_s else int(run.end_s - from_s) // 60
-        minutes = max(minutes, 1)
-        # checked independently of the roster: zero whenever the roster enforces the limits
-        log.breaches += self.rostering.limits_broken(i, day, from_s, minutes)
-        log.overtime_min += self.crew.ledger.book(i, day, from_s, run.end_s, minutes)
-        log.worked.add(i)
-        if self.trace is not None:
-            self.trace.sign_ons.append((from_s, i))
-        self._join(i, run)
-
     def _join(self, i: int, run: DutyRun) -> None:
         self.on_duty[i] = run
         run.on.append(i)
         if run.kind is DutyKind.TRAIN:
-            pool = self.pool_of(run)
+            pool = self.pool_by_window.get(id(run.window))  # pool_of, inlined: every sign-on
             if pool is not None:
                 pool.drivers += 1
         elif run.kind in (DutyKind.SPARE, DutyKind.RELIEF):

@@ -218,8 +218,7 @@ class CrewState:
         wf = self.workforce
         q = self.f1_quarantines
         if home == site or not wf.onsite_roles:
-            for i in range(len(q)):
-                q[i] = home
+            q[:] = [home] * len(q)
         else:
             g = self.cohort_on_site(day)
             members = self.member_sets[g] if g is not None else frozenset()
@@ -270,6 +269,8 @@ class CrewState:
     def test(self, i: int, t: float) -> bool:
         """A rapid test at ``t``: positive for an infectious person unless it misses; a
         positive test declares the case."""
+        if i not in self.undetected:  # never infected, or found: negative (most tests)
+            return False
         day = int(t // DAY_S)
         if self.detected[i] or not self.infectious(i, day):
             return False

@@ -23,35 +23,46 @@ from itertools import compress
 from crew import CrewPolicy
 
 
+class _DayKeys(dict[int, tuple[date, int, int, int]]):
+    """Day index → (date, ISO week key, month key, year key), each made on first use: a
+    look-up is a plain subscript, done in C once made (one per booking of every replication)."""
+
+    __slots__ = ("start",)
+
+    def __init__(self, start: date) -> None:
+        super().__init__()
+        self.start = start
+
+    def __missing__(self, day: int) -> tuple[date, int, int, int]:
+        d = self.start + timedelta(days=day)
+        iso = d.isocalendar()
+        k = self[day] = (d, iso.year * 100 + iso.week, d.year * 100 + d.month, d.year)
+        return k
+
+
 class Calendar:
     """Simulated day index → date, ISO week, month and year keys (day 0 = the start date)."""
 
-    __slots__ = ("_cache", "start")
+    __slots__ = ("of", "start")
 
     def __init__(self, start: date) -> None:
         self.start = start
-        self._cache: dict[int, tuple[date, int, int, int]] = {}
+        self.of = _DayKeys(start)  # ``of[day]``: the day's keys, as :meth:`keys`
 
-    def _keys(self, day: int) -> tuple[date, int, int, int]:
-        k = self._cache.get(day)
-        if k is None:
-            d = self.start + timedelta(days=day)
-            iso = d.isocalendar()
-            k = (d, iso.year * 100 + iso.week, d.year * 100 + d.month, d.year)
-            self._cache[day] = k
-        return k
+    def keys(self, day: int) -> tuple[date, int, int, int]:
+        return self.of[day]
 
     def date(self, day: int) -> date:
-        return self._keys(day)[0]
+        return self.keys(day)[0]
 
     def week(self, day: int) -> int:
-        return self._keys(day)[1]
+        return self.keys(day)[1]
 
     def month(self, day: int) -> int:
-        return self._keys(day)[2]
+        return self.keys(day)[2]
 
     def year(self, day: int) -> int:
-        return self._keys(day)[3]
+        return self.keys(day)[3]
 
     def day_of(self, d: dt.date) -> int:
         return (d - self.start).days
@@ -130,7 +141,7 @@ class Ledger:
     # --- writing ------------------------------------------------------------------------
     def book(self, i: int, day: int, start_s: float, end_s: float, minutes: int) -> int:
         """Book a shift (in time order per person); returns the overtime minutes it adds."""
-        _, wk, mk, yk = self.calendar._keys(day)  # one look-up for week, month and year
+        _, wk, mk, yk = self.calendar.of[day]  # one look-up for week, month and year
         # each column read and written once (a booking at every sign-on of every replication)
         if self.week_key[i] == wk:
             w, days = self.week_normal[i], self.week_days[i]

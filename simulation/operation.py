@@ -17,11 +17,14 @@ from __future__ import annotations
 
 import math
 import random
+from bisect import bisect_right
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from heapq import heappop, heappush
 from typing import Any
 
 import simpy
+from simpy.events import NORMAL
 
 from crew import DutyKind
 from simulation.cover import CrewCover
@@ -32,6 +35,20 @@ from simulation.roster import DayRoster, DutyRun, Rostering
 from simulation.service import DutyWindow, PlanBook, Trip
 from simulation.setup import Setup
 from simulation.stations import StationStaff
+
+
+class _Due(simpy.Event):
+    """A departure's timeout: what SimPy's loop reads of an event (its callbacks, ok), no more.
+
+    Built without :class:`simpy.Event`'s set-up and scheduled by :meth:`Operation.departures`
+    itself, at ``now + wait`` with normal priority and the next event id, as a
+    :class:`simpy.Timeout` is."""
+
+    _ok = True
+    _value = None
+
+    def __init__(self) -> None:
+        pass  # no set-up: the callbacks are given when it is scheduled
 
 
 @dataclass(slots=True)
@@ -141,6 +158,8 @@ class Operation(CrewCover):
         self.trains_running = 0
         self.pools: list[DriverPool] = []
         self.pool_by_window: dict[int, DriverPool] = {}  # id(window) → pool, for today
+        self.pool_edges: list[float] = []  # see _index_pools
+        self.pools_at: list[tuple[DriverPool, ...]] = [()]
         self.standby: dict[str, list[int]] = {}  # spare/relief drivers on duty, by shift
         self.occ: list[OccShift] = []
         self.occ_down: list[OccShift] = []  # those of self.occ that are down, in its order
@@ -206,6 +225,7 @@ class Operation(CrewCover):
             # until it signs on, a shift counts as rostered
             o.staffed[run.post] = o.staffed.get(run.post, 0) + len(run.members)
             self.occ_of_run[run] = o
+        self._index_pools()
         for o in occ_by_window.values():
             o.check()
         self._occ_changed()
@@ -222,6 +242,19 @@ class Operation(CrewCover):
             trains_at=[[] for _ in roster.plan.headways],
             trains_ready=ready,
         )
+
+    def _index_pools(self) -> None:
+        """Today's pools by time: between two consecutive edges of their departure windows the
+        same pools take departures, so a departure finds them by bisection, not a scan."""
+        edges = sorted({t for pool in self.pools for part in pool.departs for t in part})
+        self.pool_edges = edges
+        # pools_at[k]: the pools for edges[k - 1] <= t < edges[k] (none before the first edge
+        # or from the last), as bisect_right(edges, t) = k
+        self.pools_at = [()] + [
+            tuple(p for p in self.pools if any(a <= at < b for a, b in p.departs))
+            for at in edges[:-1]
+        ]
+        self.pools_at.append(())
 
     def close_day(self) -> None:
         """Record the day that ran (called when the next is planned, and at the end)."""
@@ -252,45 +285,94 @@ class Operation(CrewCover):
         # a departure looks at the shifts that are down only (almost always none)
         self.occ_down = [o for o in self.occ if o.down]
 
-    def depart(self, trip: Trip) -> bool:
-        """Try to run a trip now; count it operated or cancelled (and why).
+    def departures(
+        self, trips: tuple[Trip, ...], departs: Sequence[float], i: int
+    ) -> tuple[simpy.Event | None, Callable[[], int]]:
+        """Run a block's trips from trip ``i`` on (``departs``: their times), each when due.
 
-        Runs at every departure of every replication: the control-centre check scans only the
-        shifts that are down, and :meth:`DriverPool.free_at` is inlined (lazily)."""
-        log = self.log
-        assert log is not None
-        now = self.env._now  # Environment.now without the property call
-        for o in self.occ_down:
-            if o.start_s <= now < o.end_s:
-                log.no_control += 1
-                return False
-        for pool in self.pools:
-            if not pool.first <= now < pool.last:
-                continue  # this pool's drivers take no departures now
-            if pool.split:  # a split duty: between its two parts its drivers take none
-                for a, b in pool.departs:
-                    if a <= now < b:
-                        break
+        The trips due now depart at once; each later one at a timeout whose callback departs
+        it: the same timeouts, at the same times and scheduled in the same order, as a train
+        process yielding one per trip, without resuming the process at each (two thirds of the
+        model's events are departures). Returns the event the process waits on (None: every
+        trip departed now), triggered in place — not scheduled — at the block's last
+        departure, so that the process goes on at that same event as it would have; and
+        ``stop``, for a breakdown (which interrupts the process as before): the timeout still
+        pending becomes a no-op, as it is for an interrupted process, and ``stop`` returns the
+        trips departed so far.
+
+        A departure needs the control centre staffed and a driver free in a pool that takes
+        departures now; it is counted operated or cancelled (and why). This runs at every
+        departure of every replication: the control-centre check scans only the shifts that
+        are down, the pools open now are found by bisection (:meth:`_index_pools`)."""
+        env = self.env
+        queue, eid = env._queue, env._eid
+        n = len(departs)
+        stopped = False
+        callbacks: list[Callable[[simpy.Event], None]] = []  # shared: SimPy's loop only reads it
+        done = env.event()
+
+        def go(event: simpy.Event | None) -> None:
+            """Trip ``i`` is due: depart it and the next ones while due, then wait for the
+            next (``event``, the timeout just processed, is scheduled again for it) or end."""
+            nonlocal i
+            if stopped:
+                return
+            now = env._now  # Environment.now without the property call
+            log = self.log
+            assert log is not None
+            while True:
+                trip = trips[i]
+                i += 1
+                if self.occ_down and any(o.start_s <= now < o.end_s for o in self.occ_down):
+                    log.no_control += 1
                 else:
-                    continue
-            # drivers busy until their trip's arrival (a heap); the arrivals already past are
-            # dropped only when the pool looks full (fewer entries: the same answer)
-            busy = pool.busy
-            if pool.drivers <= len(busy):
-                while busy and busy[0] <= now:
-                    heappop(busy)
-                if pool.drivers <= len(busy):
-                    continue
-            heappush(busy, pool.base + trip[1])
-            break
-        else:
-            log.no_driver += 1
-            return False
-        log.departures[trip[2]].append(now)
-        # one entry per trip operated in the segment: the counts per segment and per period,
-        # and the period's median and maximum, are taken at close
-        log.trains_at[trip[4]].append(self.trains_running)
-        return True
+                    for pool in self.pools_at[bisect_right(self.pool_edges, now)]:
+                        # drivers busy until their trip's arrival (a heap); the arrivals
+                        # already past are dropped only when the pool looks full (fewer
+                        # entries: the same answer)
+                        busy = pool.busy
+                        if pool.drivers <= len(busy):
+                            while busy and busy[0] <= now:
+                                heappop(busy)
+                            if pool.drivers <= len(busy):
+                                continue
+                        heappush(busy, pool.base + trip[1])
+                        log.departures[trip[2]].append(now)
+                        # one entry per trip operated in the segment: the counts per segment
+                        # and per period, and the period's median and maximum, taken at close
+                        log.trains_at[trip[4]].append(self.trains_running)
+                        break
+                    else:
+                        log.no_driver += 1
+                if i >= n:
+                    break
+                wait = departs[i] - now
+                if wait > 0:  # a timeout, as Environment.schedule would make it
+                    due = _Due() if event is None else event  # processed: free to reuse
+                    due.callbacks = callbacks
+                    heappush(queue, (now + wait, NORMAL, next(eid), due))
+                    return
+            # the block's last departure: resume the process now, as processing ``done`` would
+            done._ok = True
+            done._value = i
+            waiting, done.callbacks = done.callbacks, None  # type: ignore[assignment]
+            for callback in waiting:
+                callback(done)
+
+        def stop() -> int:
+            nonlocal stopped
+            stopped = True
+            return i
+
+        callbacks.append(go)
+        wait = departs[i] - env._now
+        if wait > 0:  # the first trip's timeout
+            due = _Due()
+            due.callbacks = callbacks
+            heappush(queue, (env._now + wait, NORMAL, next(eid), due))
+            return done, stop
+        go(None)  # due now, and maybe the whole block
+        return (None if i >= n else done), stop
 
     def cancel_for_train(self, count: int = 1) -> None:
         assert self.log is not None

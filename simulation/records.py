@@ -253,12 +253,12 @@ def close_day(
     for i in log.worked:
         codes[i] = WORKED
     counts = Counter(zip(map(_role, crew.workforce.people), codes, strict=True))
-    for r in Role:
-        row[f"staff.{r.value}.available"] = roster.available[r]
-        row[f"staff.{r.value}.required"] = required[r]
-        row[f"staff.{r.value}.assigned"] = counts[(r, WORKED)]
-        for s in STATES:
-            row[f"states.{r.value}.{s.value}"] = counts[(r, CODE_OF_STATE[s])]
+    for r, available, req_key, assigned, states in _ROLE_KEYS:
+        row[available] = roster.available[r]
+        row[req_key] = required[r]
+        row[assigned] = counts[(r, WORKED)]
+        for name, key in states:
+            row[name] = counts[key]
 
     led = crew.ledger
     row["overtime_h"] = log.overtime_min / 60
@@ -278,6 +278,19 @@ def close_day(
     row["drivers.straight"] = sum(roster.straight)
     row["drivers.peak_duties"] = roster.peak
     return row
+
+
+# the names of each role's figures in a day's row, and each state's count key, made once
+_ROLE_KEYS = tuple(
+    (
+        r,
+        f"staff.{r.value}.available",
+        f"staff.{r.value}.required",
+        f"staff.{r.value}.assigned",
+        tuple((f"states.{r.value}.{s.value}", (r, CODE_OF_STATE[s])) for s in STATES),
+    )
+    for r in Role
+)
 
 
 def _mean_wait(

@@ -128,7 +128,7 @@ class Rostering:
             broken += 1
         if minutes > self.max_day_min:
             broken += 1
-        if led.week_key[i] == led.calendar.week(day):
+        if led.week_key[i] == led.calendar.of[day][1]:  # this week
             if led.week_days[i] >= self.max_days and led.day_key[i] != day:
                 broken += 1
             if led.week_normal[i] + minutes <= led.normal_week_min and minutes <= (

@@ -28,6 +28,7 @@ Randomness comes from its own stream, so adding station staff leaves the crew's 
 from __future__ import annotations
 
 import random
+from collections import Counter
 from dataclasses import dataclass
 
 from crew import CrewPolicy, F1Mode
@@ -96,6 +97,11 @@ class StationStaff:
         self.absent: list[tuple[int, int, int, int]] = []  # station, count, from, to
         self._out_until = 0  # no one isolated or quarantined from this day on
         self._quiet: dict[int, StationDay] = {}  # by weekday, while no one is out
+        # people given an isolation or quarantine span that may not be over yet (_plan looks
+        # at them only), and per weekday the staff of each station not resting that day
+        self._marked: set[int] = set()
+        resting = Counter(zip(self.rest_day, self.station_of, strict=True))
+        self._working = [[n - resting[wd, s] for s in range(len(stations))] for wd in range(7)]
         index = {sid: k for k, sid in enumerate(stations)}
         for a in params.absences:
             self.absent.append(
@@ -126,6 +132,7 @@ class StationStaff:
             if found >= _NEVER:
                 continue  # never found: works through it
             self.f0[i] = (found, found + self.f0_days)
+            self._marked.add(i)
             self._out_until = max(self._out_until, found + max(self.f0_days, self.f1_days))
             if not self.quarantine:
                 continue
@@ -135,6 +142,7 @@ class StationStaff:
                     a, b = self.f1[k]
                     if found + self.f1_days > b:
                         self.f1[k] = (min(a, found) if b >= found else found, found + self.f1_days)
+                        self._marked.add(k)
 
     def plan_day(self, day: int, weekday: int) -> StationDay:
         """Today's infections, then who can open which station-shifts."""
@@ -150,10 +158,7 @@ class StationStaff:
         return got
 
     def _plan(self, day: int, weekday: int) -> StationDay:
-        par = self.params
         n_st = len(self.stations)
-        m = par.min_per_shift
-        shifts = self.shifts
         avail = [0] * n_st
         f0 = f1 = leave = 0
         on_leave = [0] * n_st
@@ -162,6 +167,26 @@ class StationStaff:
                 on_leave[s] += count
         # the columns as locals: this runs for every station's staff on every unquiet day
         f0_span, f1_span, rest_day, quarantine = self.f0, self.f1, self.rest_day, self.quarantine
+        if not any(on_leave):
+            # no one on leave (the usual day): the staff not resting today, less those isolated
+            # or quarantined, who are among the people given a span (the loop below, short)
+            avail = self._working[weekday][:]
+            station_of = self.station_of
+            for i in sorted(self._marked):
+                a, b = f0_span[i]
+                c, d = f1_span[i]
+                if b <= day and d <= day:
+                    self._marked.discard(i)  # over (a new span marks them again)
+                    continue
+                if a <= day < b:
+                    f0 += 1
+                elif quarantine and c <= day < d:
+                    f1 += 1
+                else:
+                    continue
+                if rest_day[i] != weekday:
+                    avail[station_of[i]] -= 1
+            return self._opened(avail, f0, f1, leave)
         for i, s in enumerate(self.station_of):
             a, b = f0_span[i]
             if a <= day < b:
@@ -177,6 +202,14 @@ class StationStaff:
                 leave += 1
             elif rest_day[i] != weekday:
                 avail[s] += 1
+        return self._opened(avail, f0, f1, leave)
+
+    def _opened(self, avail: list[int], f0: int, f1: int, leave: int) -> StationDay:
+        """The station-shifts ``avail`` staff per station can open (redeployed if allowed)."""
+        par = self.params
+        n_st = len(self.stations)
+        m = par.min_per_shift
+        shifts = self.shifts
         opened = [min(shifts, a // m) for a in avail]
         if par.redeploy:
             # leftovers of fully open stations move to the gaps, smallest gap first; a short

@@ -13,7 +13,9 @@ repaired, and goes back to the depot as a reserve.
 
 from __future__ import annotations
 
-from collections.abc import Generator
+from collections.abc import Callable, Generator
+from itertools import repeat
+from operator import add, itemgetter
 from typing import Any
 
 import simpy
@@ -24,15 +26,17 @@ from simulation.service import Trip
 
 Proc = Generator[Any, Any, None]
 
+_departure = itemgetter(0)  # a trip's departure time in the day
+
 
 def train(env: simpy.Environment, ops: Operation, day: int, trips: tuple[Trip, ...]) -> Proc:
     """Run one block of trips on ``day``."""
     base = day * DAY_S
     # absolute departure times and the calls made per departure, bound once: this loop runs
     # for every trip of every replication (two thirds of the model's events)
-    departs = [base + t[0] for t in trips]
+    departs = list(map(add, repeat(base), map(_departure, trips)))  # base + t[0], in C
     n = len(trips)
-    timeout, depart = env.timeout, ops.depart
+    timeout = env.timeout
     last_departure = departs[-1]
     unit: str | None = None
     delay = 0.0  # a first train is waiting in the depot; a reserve must first get there
@@ -40,7 +44,9 @@ def train(env: simpy.Environment, ops: Operation, day: int, trips: tuple[Trip, .
     if env.now < first:
         yield timeout(first - env.now)  # the train leaves the depot for its first trip
     i = 0
+    stop: Callable[[], int] | None = None
     while i < n:
+        stop = None
         try:
             if unit is None:
                 unit = yield from _take_train(env, ops, last_departure, delay)
@@ -51,14 +57,13 @@ def train(env: simpy.Environment, ops: Operation, day: int, trips: tuple[Trip, .
                     ops.cancel_for_train()  # left while we were without a train
                     i += 1
                 continue
-            while i < n:  # the block's trips, one timeout each, until a breakdown
-                wait = departs[i] - env._now  # Environment.now without the property call
-                if wait > 0:
-                    yield timeout(wait)
-                depart(trips[i])
-                i += 1
+            # the trips due now depart, the others each at its timeout (Operation.departures)
+            done, stop = ops.departures(trips, departs, i)
+            i = n if done is None else (yield done)
         except simpy.Interrupt:
             assert unit is not None
+            if stop is not None:  # interrupted between two of the block's departures
+                i = stop()
             ops.leave_service(unit)
             env.process(repair(env, ops, unit))
             unit = None
