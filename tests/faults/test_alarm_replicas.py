@@ -81,8 +81,9 @@ async def test_two_replicas_agree_on_acks_shelves_and_comments_within_a_second(
 ) -> None:
     settings = {"tokens": {OPERATOR_TOKEN: "dd01:operator"}, "MQTT_URL": mosquitto.url,
                 "DB_URL": postgres_url}  # fmt: skip
-    a_srv = await asyncio.to_thread(make_metro_server, **settings)
-    b_srv = await asyncio.to_thread(make_metro_server, **settings)
+    # each replica its own MQTT client id (the same one would take the other's session over)
+    a_srv = await asyncio.to_thread(make_metro_server, MQTT_CLIENT_ID="metro-ops-a", **settings)
+    b_srv = await asyncio.to_thread(make_metro_server, MQTT_CLIENT_ID="metro-ops-b", **settings)
     field = Field(mosquitto.port)
     headers = {"Authorization": f"Bearer {OPERATOR_TOKEN}"}
     try:
