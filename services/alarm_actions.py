@@ -25,15 +25,17 @@ reader's cursor never skips a row that commits late. ``kind`` leaves room for mo
 
 Every replica ``LISTEN``s on PostgreSQL (a dedicated asyncpg connection); a notification only
 wakes it: it reads the rows after its cursor from the table and applies them to its book. A
-lost notification (the listening connection dropped) is repaired by the catch-up poll every
-``poll_s``. Rows a replica wrote itself are skipped (no echo); an action that finds the alarm
-already in that state ("already acknowledged") is taken as done, never an error. An action
-whose alarm this replica has not raised yet is kept and retried for ``pending_s``. SQLite is one
-process: nothing to listen to, the table is still the record.
+dropped listening connection is opened again at once (and the table read); any notification
+lost all the same is repaired by the catch-up poll every ``poll_s``. Rows a replica wrote
+itself are skipped (no echo); an action that finds the alarm already in that state ("already
+acknowledged") is taken as done, never an error. An action whose alarm this replica has not
+raised yet is kept and retried for ``pending_s`` (in memory: a restart in that window loses
+it here). SQLite is one process: nothing to listen to, the table is still the record.
 
 The cursor, the rows written past it and the alarm → episode bindings are saved with the
 alarm book in the operating record (:class:`services.ops_record.OpsRecorder`), in the same
-snapshot, so a restart applies exactly the actions the snapshot has not seen.
+snapshot, so a restart applies the actions the snapshot has not seen (a comment already in
+the book is recognised by its user, time and text and not added twice).
 """
 
 from __future__ import annotations
@@ -516,6 +518,8 @@ class AlarmActions:
         dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
         conn = await asyncpg.connect(dsn, timeout=self._timeout_s)
         await conn.add_listener(CHANNEL, self._notified)
+        # a dropped listening connection wakes the loop, which listens again and catches up
+        conn.add_termination_listener(self._notified)
         self._listener = conn
         self._wake.set()  # anything written while we were not listening
 

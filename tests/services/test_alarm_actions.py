@@ -11,7 +11,7 @@ from contextlib import AsyncExitStack
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from line.catalogue import Message
 from services.alarm_actions import (
@@ -23,6 +23,7 @@ from services.alarm_actions import (
     alarm_episode,
 )
 from telemetry.alarms import Alarm, AlarmBook, AlarmState, InvalidTransition, Priority
+from tests.poll import until
 
 T0 = 1_795_000_000_000
 KEY = "train:T03:fault:BRK-004"
@@ -129,3 +130,47 @@ async def test_an_action_already_in_effect_is_no_error_and_a_new_episode_is_not_
         async with store.engine.connect() as conn:
             rows = (await conn.execute(select(alarm_episode))).all()
     assert len(rows) == 2 and rows[0].closed_ms is not None and rows[1].closed_ms is None
+
+
+@pytest.fixture
+async def pg_pair(postgres_url: str) -> AsyncIterator[tuple[Replica, Replica, Clock]]:
+    clock = Clock()
+    # the catch-up poll set far beyond the test: what arrives in time came by NOTIFY
+    a, b = Replica(postgres_url, clock), Replica(postgres_url, clock)
+    for r in (a, b):
+        r.actions = AlarmActions(AlarmActionStore(postgres_url), r.book, clock=clock, poll_s=600)
+    async with AsyncExitStack() as stack:
+        await stack.enter_async_context(a.actions)
+        await stack.enter_async_context(b.actions)
+        tasks = [asyncio.create_task(r.actions.run()) for r in (a, b)]
+        try:
+            yield a, b, clock
+        finally:
+            for t in tasks:
+                t.cancel()
+            await asyncio.gather(*tasks, return_exceptions=True)
+
+
+async def test_notify_wakes_the_other_replica_and_a_dropped_listener_comes_back(
+    pg_pair: tuple[Replica, Replica, Clock],
+) -> None:
+    a, b, _ = pg_pair
+    on_a, on_b = a.raise_(), b.raise_()
+    await a.actions.act(on_a.id, AlarmAction(ActionKind.ACK, "dd01"))
+    await until(lambda: on_b.state is AlarmState.ACKED, 1.0, what="B applies A's ack")
+    # the database drops B's listening connection (a failover, an idle timeout)
+    listener = b.actions._listener  # noqa: SLF001
+    async with AlarmActionStore(a.url) as store:
+        async with store.engine.connect() as conn:
+            await conn.execute(
+                text("SELECT pg_terminate_backend(:p)"), {"p": listener.get_server_pid()}
+            )
+
+    def listening_again() -> bool:
+        now = b.actions._listener  # noqa: SLF001
+        return now is not None and now is not listener and not now.is_closed()
+
+    await until(listening_again, 5.0, what="B listens again")
+    await a.actions.act(on_a.id, AlarmAction(ActionKind.COMMENT, "dd01", "sau khi mất kết nối"))
+    await until(lambda: [c.text for c in on_b.comments] == ["sau khi mất kết nối"], 1.0,
+                what="B applies A's comment")  # fmt: skip
