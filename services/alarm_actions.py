@@ -64,7 +64,6 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from line.clock import Clock
@@ -514,8 +513,9 @@ class AlarmActions:
         await self._close_listener()
         import asyncpg  # only on PostgreSQL
 
-        url = make_url(str(self._store.engine.url.render_as_string(hide_password=False)))
-        dsn = url.set(drivername="postgresql").render_as_string(hide_password=False)
+        # its own connection, not the pool's: it stays open, listening, for the process' life
+        url = self._store.engine.url.set(drivername="postgresql")
+        dsn = url.render_as_string(hide_password=False)
         conn = await asyncpg.connect(dsn, timeout=self._timeout_s)
         await conn.add_listener(CHANNEL, self._notified)
         # a dropped listening connection wakes the loop, which listens again and catches up
