@@ -13,6 +13,9 @@ warning, not misread). Rows:
 - ``alarms``: open alarms, the latest history and the rate window (:meth:`AlarmBook.export`);
 - ``trips``: today's trip ledger (:meth:`TripLedger.export`), applied when the live state
   reaches the same service day;
+- ``alarm_sync``: how far the book has read the shared alarm action table, saved with the book
+  in one snapshot (:meth:`services.alarm_actions.AlarmActions.export`): the table is the truth,
+  the snapshot only says which of its rows the saved book already holds;
 - ``alarm_ids``: the highest alarm id reserved. Ids are reserved in blocks *before* they are
   used, so even after ``kill -9`` (with the last second of changes unsaved) no id is reused.
 
@@ -24,7 +27,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any, Self
+from typing import Any, Protocol, Self
 
 import structlog
 from sqlalchemy import JSON, BigInteger, Column, Integer, MetaData, String, Table, select
@@ -85,6 +88,16 @@ class OpsRecordStore(TableStore):
             )
 
 
+class SyncRecord(Protocol):
+    """A part whose position is saved with the alarm book (the shared alarm actions)."""
+
+    revision: int
+
+    def export(self) -> dict[str, Any]: ...
+
+    def restore(self, saved: dict[str, Any] | None) -> None: ...
+
+
 class OpsRecorder:
     """Restores the live state's record at start-up and keeps it saved while serving."""
 
@@ -97,6 +110,7 @@ class OpsRecorder:
         clock: Clock,
         save_s: float = 1.0,
         timeout_s: float = 5.0,
+        sync: SyncRecord | None = None,
     ) -> None:
         self._store = store
         self._state = state
@@ -104,8 +118,9 @@ class OpsRecorder:
         self._clock = clock
         self._save_s = save_s
         self._timeout_s = timeout_s
+        self._sync = sync
         self._reserved = 0  # highest alarm id reserved in the database
-        self._saved_rev: tuple[int, int] | None = None
+        self._saved_rev: tuple[int, int, int] | None = None
         self._wake = asyncio.Event()
         self._lock = asyncio.Lock()  # one save at a time (the loop, an operator's action)
         self.error: str | None = None  # the last save failure, until a save succeeds
@@ -133,6 +148,8 @@ class OpsRecorder:
         if "alarms" in saved:
             self._alarms.restore(saved["alarms"])
             self._state.sync_from_alarms()
+            if self._sync is not None:
+                self._sync.restore(saved.get("alarm_sync"))
         reserved = int((saved.get("alarm_ids") or {}).get("reserved", 0))
         self._alarms.skip_ids_to(reserved + 1)
         self._state.restore_trips(saved.get("trips"))
@@ -165,7 +182,8 @@ class OpsRecorder:
             await self._save()
 
     async def _save(self) -> None:
-        rev = (self._alarms.revision, self._state.trips.revision)
+        sync_rev = self._sync.revision if self._sync is not None else 0
+        rev = (self._alarms.revision, self._state.trips.revision, sync_rev)
         need_ids = self._alarms.next_id + _REFILL_AT > self._reserved
         if rev == self._saved_rev and not need_ids:
             return
@@ -176,6 +194,8 @@ class OpsRecorder:
             rows["alarm_ids"] = {"reserved": reserved}
         if rev != self._saved_rev:
             rows["alarms"] = self._alarms.export()
+            if self._sync is not None:
+                rows["alarm_sync"] = self._sync.export()
             trips = self._state.trips.export()
             if trips is not None:
                 rows["trips"] = trips

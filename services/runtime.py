@@ -28,6 +28,7 @@ from line.clock import Clock, wall_ms
 from reports.content import HandoverReader, Sources, forecasts_from_service
 from reports.render_pdf import find_fonts
 from reports.service import ReportService
+from services.alarm_actions import AlarmActions, AlarmActionStore
 from services.crew_link import CrewLink, DriverClearance
 from services.handover_draft import HandoverDrafter, open_incidents
 from services.handover_report import latest_handover
@@ -82,6 +83,7 @@ class Runtime:
     registry: CollectorRegistry
     metrics: TelemetryMetrics
     alarms: AlarmBook
+    alarm_actions: AlarmActions  # operators' actions on alarms: stored, shared by replicas
     state: LineState
     rejects: RejectLog
     pipeline: Pipeline
@@ -251,9 +253,20 @@ def build_runtime(
         timeout_s=settings.db.timeout_s,
     )
 
+    alarm_actions = AlarmActions(
+        AlarmActionStore(settings.db.url), alarms, clock=clock, timeout_s=settings.db.timeout_s
+    )
+
     def crew_link_health() -> list[Dependency]:
         err = crew_link.error
-        return [Dependency("crew_link", Level.DEGRADED if err else Level.OK, err or "")]
+        actions_err = alarm_actions.error
+        return [
+            Dependency("crew_link", Level.DEGRADED if err else Level.OK, err or ""),
+            # an action not yet stored or another replica's not yet read: this board may differ
+            Dependency(
+                "alarm_actions", Level.DEGRADED if actions_err else Level.OK, actions_err or ""
+            ),
+        ]
 
     health = HealthMonitor(
         state=state,
@@ -306,6 +319,7 @@ def build_runtime(
         registry,
         metrics,
         alarms,
+        alarm_actions,
         state,
         rejects,
         pipeline,
@@ -338,7 +352,9 @@ def build_runtime(
             days_per_minute=settings.crew.outlook_days_per_minute,
             concurrent=settings.crew.outlook_concurrent,
         ),
-        recorder=OpsRecorder(OpsRecordStore(settings.db.url), state, alarms, clock=clock),
+        recorder=OpsRecorder(
+            OpsRecordStore(settings.db.url), state, alarms, clock=clock, sync=alarm_actions
+        ),
         db_health=db_health,
         health=health,
         paths=paths,
@@ -409,7 +425,9 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
         await stack.enter_async_context(rt.shift_log)
         await stack.enter_async_context(rt.incidents)
         await stack.enter_async_context(rt.recorder)
-        # after the recorder: the first keyframe is the alarm book as restored
+        # after the recorder: the book and its cursor are back, the actions since are applied
+        await stack.enter_async_context(rt.alarm_actions)
+        # then the first keyframe is the alarm book as restored
         await stack.enter_async_context(rt.alarm_journal)
         for s in rt.sinks:
             await stack.enter_async_context(s)
@@ -434,6 +452,7 @@ async def run_runtime(rt: Runtime, ready: asyncio.Event | None = None) -> None:
             tg.create_task(rt.sweeps.run(), name="sweeps")
             tg.create_task(rt.recorder.run(), name="ops-recorder")
             tg.create_task(rt.alarm_journal.run(), name="alarm-journal")
+            tg.create_task(rt.alarm_actions.run(), name="alarm-actions")
             tg.create_task(rt.db_health.run(), name="db-probe")
             tg.create_task(rt.health.run(), name="health")
             tg.create_task(rt.reports.run(), name="reports")  # 07:00/11:00/17:00, webhook

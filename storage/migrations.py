@@ -2,10 +2,10 @@
 
 Each package keeps its scripts beside its tables (``crew/migrations``, ``accounts/migrations``,
 ``reports/migrations``, ``whatif/migrations``, ``shiftlog/migrations``,
-``incidents/migrations``, ``services/migrations``, ``telemetry/migrations``) and records its
-revision in its own version table, so a package's tables migrate when its store opens, without
-knowing the other packages (the layers stay one-way: a stream's ``env.py`` imports its own
-package's tables only).
+``incidents/migrations``, ``services/migrations``, ``services/alarm_migrations``,
+``telemetry/migrations``) and records its revision in its own version table, so a package's
+tables migrate when its store opens, without knowing the other packages (the layers stay
+one-way: a stream's ``env.py`` imports its own package's tables only).
 
 :func:`migrate` runs in one transaction; on PostgreSQL under an advisory lock per stream, so
 replicas starting together migrate once, and on SQLite under the write lock (``BEGIN

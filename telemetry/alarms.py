@@ -414,8 +414,12 @@ class AlarmBook:
         return a is not None and a.active
 
     # --- the operator side -------------------------------------------------------------------
-    def ack(self, alarm_id: int, user: str) -> Alarm:
-        """Acknowledge: UNACK→ACKED, RTN_UNACK→NORMAL (to history). Records who and when."""
+    def ack(self, alarm_id: int, user: str, *, at_ms: int | None = None) -> Alarm:
+        """Acknowledge: UNACK→ACKED, RTN_UNACK→NORMAL (to history). Records who and when.
+
+        ``at_ms`` (here and in the other operator actions): when it was done, if not now — an
+        action another replica took, applied here with its own time (default: the clock).
+        """
         user = _required(user, "the acknowledging user")
         a = self.get(alarm_id)
         if a.state is AlarmState.ACKED:
@@ -428,7 +432,7 @@ class AlarmBook:
             raise InvalidTransition(
                 f"alarm {a.id} is shelved (by {a.shelved_by}); unshelve it to acknowledge it"
             )
-        now = self._clock()
+        now = self._clock() if at_ms is None else at_ms
         a.acked_by, a.acked_ms = user, now
         self._journal(a, AlarmEvent(now, "acked", user))
         if a.state is AlarmState.UNACK:
@@ -438,7 +442,9 @@ class AlarmBook:
         self._changed(a)
         return a
 
-    def shelve(self, alarm_id: int, user: str, reason: str, until_ms: int) -> Alarm:
+    def shelve(
+        self, alarm_id: int, user: str, reason: str, until_ms: int, *, at_ms: int | None = None
+    ) -> Alarm:
         """Hide an open alarm from the board until ``until_ms`` (or :meth:`unshelve`).
 
         A reason is required; the expiry must be in the future and at most ``max_shelve_ms``
@@ -455,7 +461,7 @@ class AlarmBook:
             raise InvalidTransition(
                 f"alarm {a.id} has returned to normal and been acknowledged; nothing to shelve"
             )
-        now = self._clock()
+        now = self._clock() if at_ms is None else at_ms
         if until_ms <= now:
             raise InvalidRequest(
                 f"shelve expiry must be in the future (it is {_duration(now - until_ms)} ago)"
@@ -473,22 +479,23 @@ class AlarmBook:
         self._changed(a)
         return a
 
-    def unshelve(self, alarm_id: int, user: str) -> Alarm:
+    def unshelve(self, alarm_id: int, user: str, *, at_ms: int | None = None) -> Alarm:
         """End a shelve now: UNACK if the condition is still active, else NORMAL (history)."""
         user = _required(user, "the unshelving user")
         a = self.get(alarm_id)
         if a.state is not AlarmState.SHELVED:
             raise InvalidTransition(f"alarm {a.id} is not shelved")
-        self._end_shelve(a, self._clock(), "unshelved", user)
+        now = self._clock() if at_ms is None else at_ms
+        self._end_shelve(a, now, "unshelved", user)
         self._changed(a)
         return a
 
-    def comment(self, alarm_id: int, user: str, text: str) -> Alarm:
+    def comment(self, alarm_id: int, user: str, text: str, *, at_ms: int | None = None) -> Alarm:
         """Add an operator's note (also allowed on alarms already in history)."""
         user = _required(user, "the commenting user")
         text = _required(text, "comment text")
         a = self.get(alarm_id)
-        a.comments.append(Comment(user, self._clock(), text))
+        a.comments.append(Comment(user, self._clock() if at_ms is None else at_ms, text))
         self._changed(a)
         return a
 
@@ -521,6 +528,10 @@ class AlarmBook:
         ]
         out.sort(key=lambda a: (a.priority, -a.raised_ms, -a.id))
         return out
+
+    def open_for(self, key: str) -> Alarm | None:
+        """The open alarm of the condition ``key``, if any (whatever its state)."""
+        return self._by_key.get(key)
 
     def get(self, alarm_id: int) -> Alarm:
         """The alarm with this id, open or in history."""

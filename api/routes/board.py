@@ -8,8 +8,7 @@ user (never a name in the body), and each of these actions leaves an audit recor
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
@@ -19,8 +18,12 @@ from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
 from api.schemas import board as schemas
+from services.alarm_actions import ActionKind, AlarmAction
 from services.live_board import live_board
 from telemetry.alarms import AlarmError, AlarmNotFound, InvalidRequest
+
+if TYPE_CHECKING:
+    from services.runtime import Runtime
 
 router = APIRouter(prefix="/api", tags=["board"])
 
@@ -67,11 +70,15 @@ async def _alarm_call(
     who: Principal,
     action: str,
     detail: dict[str, Any],
-    call: Callable[[], Any],
+    alarm_id: int,
+    act: AlarmAction,
 ) -> dict[str, Any]:
-    """Run one alarm action, audit it (also when refused), map its errors to HTTP."""
+    """Run one alarm action through the one path every action takes (stored in the database
+    before the answer, shared with the other replicas), audit it (also when refused), map its
+    errors to HTTP."""
+    rt: Runtime = request.state.runtime
     try:
-        alarm = call()
+        alarm = await rt.alarm_actions.act(alarm_id, act)
     except AlarmError as exc:
         if isinstance(exc, AlarmNotFound):
             code = 404
@@ -82,12 +89,10 @@ async def _alarm_call(
         await audit_request(request, who, action, result_of(code), {**detail, "error": str(exc)})
         raise HTTPException(code, str(exc)) from exc
     await audit_request(request, who, action, "ok", detail)
-    recorder = getattr(request.state.runtime, "recorder", None)
-    if recorder is not None:
-        # saved before answering: an acknowledgement the operator saw must survive a restart
-        # (a database outage does not undo it: the recorder keeps retrying and /healthz says so)
-        with contextlib.suppress(Exception):
-            await recorder.save()
+    # the action is stored already; the snapshot of the book follows it (a restart then has
+    # less to replay). A database outage does not undo it: both keep retrying, /healthz says so
+    with contextlib.suppress(Exception):
+        await rt.recorder.save()
     return dict(alarm.to_dict())
 
 
@@ -98,7 +103,7 @@ async def ack_alarm(
     """Acknowledge an alarm as the signed-in user (records who and when). No body needed."""
     return await _alarm_call(
         request, who, "alarm.ack", {"alarm_id": alarm_id},
-        lambda: rt.alarms.ack(alarm_id, who.user),
+        alarm_id, AlarmAction(ActionKind.ACK, who.user),
     )  # fmt: skip
 
 
@@ -111,7 +116,7 @@ async def shelve_alarm(
     detail = {"alarm_id": alarm_id, "reason": body.reason, "minutes": body.minutes}
     return await _alarm_call(
         request, who, "alarm.shelve", detail,
-        lambda: rt.alarms.shelve(alarm_id, who.user, body.reason, until),
+        alarm_id, AlarmAction(ActionKind.SHELVE, who.user, body.reason, until),
     )  # fmt: skip
 
 
@@ -122,7 +127,7 @@ async def unshelve_alarm(
     """Put a shelved alarm back on the list. No body needed."""
     return await _alarm_call(
         request, who, "alarm.unshelve", {"alarm_id": alarm_id},
-        lambda: rt.alarms.unshelve(alarm_id, who.user),
+        alarm_id, AlarmAction(ActionKind.UNSHELVE, who.user),
     )  # fmt: skip
 
 
@@ -133,7 +138,7 @@ async def comment_alarm(
     """Add a comment to an alarm."""
     return await _alarm_call(
         request, who, "alarm.comment", {"alarm_id": alarm_id, "text": body.text},
-        lambda: rt.alarms.comment(alarm_id, who.user, body.text),
+        alarm_id, AlarmAction(ActionKind.COMMENT, who.user, body.text),
     )  # fmt: skip
 
 

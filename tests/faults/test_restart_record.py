@@ -15,6 +15,7 @@ from typing import Any
 import httpx
 import orjson
 
+from services.ops_record import OpsRecordStore
 from services.runtime import Runtime, build_runtime
 from tests.api.test_serve import serving
 from tests.reliability.rig import app_settings, wait_for_value
@@ -102,3 +103,51 @@ async def test_restart_keeps_trips_acks_shelves_comments_and_alarm_ids(tmp_path:
         assert trips["run"] == 2
         # and the acknowledgement is still refused as a second one
         assert (await http.post(f"/api/alarms/{brk['id']}/ack")).status_code == 409
+
+
+async def test_actions_in_the_table_survive_a_restart_whose_snapshot_predates_them(
+    tmp_path: Path,
+) -> None:
+    """The alarm action table is the truth: a process killed after answering but before its
+    book's snapshot caught up (the snapshot is saved every second) comes back with every
+    acknowledgement, shelve and comment it answered, applied once."""
+    settings = app_settings(tmp_path)
+    clock = Clock()
+    rt = build_runtime(settings, clock=clock, require_broker=False)
+    async with serving(rt) as http:
+        event(rt, clock, "T03", 1, "BRK-004")
+        event(rt, clock, "T04", 1, "DOR-002")
+        event(rt, clock, "T05", 1, "HVA-001")
+        await rt.recorder.save()
+        async with OpsRecordStore(settings.db.url) as store:
+            snapshot = await store.load()  # the book as it was before any operator acted
+        before = {a["key"]: a for a in await alarms(http)}
+        brk, dor, hva = (before[f"train:{t}:fault:{c}"] for t, c in
+                         (("T03", "BRK-004"), ("T04", "DOR-002"), ("T05", "HVA-001")))  # fmt: skip
+        assert (await http.post(f"/api/alarms/{brk['id']}/ack")).status_code == 200
+        r = await http.post(
+            f"/api/alarms/{dor['id']}/shelve", json={"reason": "door crew on it", "minutes": 60}
+        )
+        assert r.status_code == 200
+        r = await http.post(f"/api/alarms/{hva['id']}/comment", json={"text": "HVAC tech called"})
+        assert r.status_code == 200
+
+    # what a kill -9 in the second before the next snapshot leaves: the old snapshot
+    async with OpsRecordStore(settings.db.url) as store:
+        await store.save({k: snapshot[k] for k in ("alarms", "alarm_sync") if k in snapshot}, T0)
+
+    rt2 = build_runtime(settings, clock=clock, require_broker=False)
+    async with serving(rt2) as http:
+        after = {a["key"]: a for a in await alarms(http)}
+        assert after[brk["key"]]["state"] == "acked" and after[brk["key"]]["acked_by"] == "dd01"
+        assert after[dor["key"]]["state"] == "shelved"
+        assert after[dor["key"]]["shelve_reason"] == "door crew on it"
+        assert [c["text"] for c in after[hva["key"]]["comments"]] == ["HVAC tech called"]
+        assert (await http.post(f"/api/alarms/{after[brk['key']]['id']}/ack")).status_code == 409
+
+    # and a third start (its own snapshot now current) applies nothing twice
+    rt3 = build_runtime(settings, clock=clock, require_broker=False)
+    async with serving(rt3) as http:
+        again = {a["key"]: a for a in await alarms(http)}
+        assert [c["text"] for c in again[hva["key"]]["comments"]] == ["HVAC tech called"]
+        assert again[dor["key"]]["annunciations"] == after[dor["key"]]["annunciations"]

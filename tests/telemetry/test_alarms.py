@@ -720,3 +720,36 @@ def test_book_saved_before_the_catalogue_shows_its_texts_as_they_were(clock: Clo
     book.restore({"next_id": 2, "open": [old]})
     a = book.get(d.id)
     assert (a.message, a.message_en) == ("Tàu T05: mất tín hiệu", "Train T05: no telemetry")
+
+
+# --- actions another replica took, applied with their own time ---------------------------------
+def test_actions_applied_with_the_time_they_were_taken(book: AlarmBook, clock: Clock) -> None:
+    a = raised(book)
+    b = raised(book, DC_LOW)
+    clock.advance(5 * MIN)  # applied here 5 min after the other replica took them
+    taken = T0 + MIN
+    book.ack(a.id, "dd01", at_ms=taken)
+    assert (a.acked_by, a.acked_ms) == ("dd01", taken)
+    assert a.events[-1].ts_ms == taken
+    book.comment(a.id, "dd01", "đã gọi lái tàu", at_ms=taken + 1)
+    assert a.comments[-1].ts_ms == taken + 1
+    # a shelve's expiry is checked against when it was taken, not when it arrives here
+    book.shelve(b.id, "dd02", "bảo trì", T0 + 3 * MIN, at_ms=taken)
+    assert b.state is AlarmState.SHELVED and b.shelved_until_ms == T0 + 3 * MIN
+    with pytest.raises(InvalidRequest, match="at most"):
+        book.shelve(a.id, "dd02", "x", taken + 9 * HOUR, at_ms=taken)
+    book.unshelve(b.id, "dd02", at_ms=taken + 2)
+    assert b.state is AlarmState.UNACK and b.raised_ms == taken + 2
+    # without at_ms: now, as before
+    book.comment(b.id, "dd02", "now")
+    assert b.comments[-1].ts_ms == clock.now
+
+
+def test_open_for_finds_the_open_alarm_of_a_condition(book: AlarmBook) -> None:
+    assert book.open_for(STALE) is None
+    a = raised(book)
+    assert book.open_for(STALE) is a
+    book.ack(a.id, "dd01")
+    assert book.open_for(STALE) is a  # acknowledged, still open
+    book.clear(STALE)
+    assert book.open_for(STALE) is None  # normal: in history, no longer open
