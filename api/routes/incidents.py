@@ -55,6 +55,8 @@ from incidents.store import MAX_PAGE
 from line.clock import hanoi_time
 from telemetry.alarms import AlarmNotFound
 
+EPOCH_MS_MAX = 4_102_444_800_000  # 2100-01-01: any later instant is a typo
+
 router = APIRouter(tags=["incidents"])
 
 OP, AD = UserRole.OPERATOR, UserRole.ADMIN
@@ -158,8 +160,21 @@ async def _built(rt: Any, incident: StoredIncident) -> BuiltTimeline:
 async def window_timeline(
     _who: Reader,
     rt: RuntimeDep,
-    start_ms: Annotated[float, Query(description="the window's start, ms since the epoch")],
-    end_ms: Annotated[float, Query(description="the window's end (exclusive)")],
+    start_ms: Annotated[
+        float,
+        Query(
+            ge=0,
+            le=EPOCH_MS_MAX,
+            allow_inf_nan=False,
+            description="the window's start, ms since the epoch",
+        ),
+    ],
+    end_ms: Annotated[
+        float,
+        Query(
+            ge=0, le=EPOCH_MS_MAX, allow_inf_nan=False, description="the window's end (exclusive)"
+        ),
+    ],
 ) -> Timeline:
     """Every event of a window, oldest first (nothing is stored)."""
     try:
