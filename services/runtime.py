@@ -51,6 +51,7 @@ from shiftlog.handovers import Handovers
 from shiftlog.shifts import ShiftCalendar, ShiftSpec
 from shiftlog.timetable import TimetableDecisions
 from telemetry.alarm_journal import AlarmJournalRecorder, AlarmJournalStore
+from telemetry.alarm_rules import DRIVER_ALARM_KINDS
 from telemetry.alarms import Alarm, AlarmBook
 from telemetry.clock import FieldClock
 from telemetry.config import RegisterMap, load_register_maps
@@ -194,6 +195,12 @@ def build_runtime(
     alarms = AlarmBook(
         clock,
         flood_per_10min=settings.state.flood_per_10min,
+        max_shelve_ms=int(settings.state.shelve_max_min * 60_000),
+        max_shelve_high_ms=int(
+            min(settings.state.shelve_max_min_high, settings.state.shelve_max_min) * 60_000
+        ),
+        # a driver not cleared matters before the train leaves the depot
+        never_suppress=DRIVER_ALARM_KINDS,
         on_change=_each(
             AlarmFeed(shift_log, frozenset(line.fleet.trains)),  # P1/P2, shelves
             alarm_journal.on_change,

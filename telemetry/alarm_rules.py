@@ -43,6 +43,9 @@ def seq_ranges(ranges: list[tuple[int, int]] | list[list[int]]) -> str:
     return ", ".join(f"{a}" if a == b else f"{a}–{b}" for a, b in ranges)
 
 
+#: ICD ``mode`` values of a train out of passenger service (docs/icd.md).
+OUT_OF_SERVICE_MODES = frozenset({"depot", "off"})
+
 #: Kinds of the alarms saying a train's driver may not drive it (the crew screens show them).
 DRIVER_ALARM_KINDS = frozenset({"driver_not_cleared", "no_driver"})
 
@@ -52,6 +55,12 @@ class LineAlarms:
 
     def __init__(self, book: AlarmBook) -> None:
         self.book = book
+
+    # --- train state --------------------------------------------------------------------------
+    def train_mode(self, train: str, mode: str) -> None:
+        """Suppression by design: a train in the depot or switched off (ICD ``mode`` ``depot``
+        / ``off``) is out of service, its alarms are suppressed until it is in service again."""
+        self.book.suppress_train(train, mode in OUT_OF_SERVICE_MODES)
 
     # --- train events -------------------------------------------------------------------------
     def fault_raised(

@@ -4,8 +4,8 @@ One :class:`Alarm` per *condition* (its ``key``, e.g. ``"train:T05:stale"``): wh
 a key is open, raising that key again does not create a second alarm. Pure, synchronous logic
 driven by an injected millisecond clock, so tests control time; nothing here does I/O.
 
-States (ISA-18.2 letters in brackets; latching, suppression by design and out-of-service are
-not modelled)::
+States (ISA-18.2 letters in brackets; latching and out-of-service are not modelled;
+suppression by design is a flag beside the state, see below)::
 
                 raise                 ack
     [A] NORMAL ──────► [B] UNACK ─────────► [C] ACKED
@@ -39,6 +39,25 @@ Choices, and why:
 - **Shelving is bounded and justified**: a reason and an expiry are required (EEMUA 191: shelved
   alarms must be reviewed, never forgotten), at most ``max_shelve_ms`` ahead (default 8 h, one
   shift).
+- **Shelving P1/P2 takes two people** (ISA-18.2 requires shelving to be administratively
+  controlled; EEMUA 191 asks for authorisation of shelving important alarms). A control room
+  works in pairs on a shift and its admin accounts belong to IT, not to the shift: so the rule
+  is the four-eyes one, not "admins only". :meth:`shelve` on a P1/P2 alarm records a *request*
+  (``shelve_request``) and changes nothing else: the alarm stays on the list and annunciated;
+  :meth:`approve_shelve` by a *different* user shelves it, for the requested duration counted
+  from the approval. A request lapses after ``SHELVE_REQUEST_TTL_MS`` (an approval of a stale
+  request would shelve something nobody looked at recently); a new request replaces an old one.
+  P1/P2 also need a reason of substance (:func:`reason_problem`) and are shelved for at most
+  ``max_shelve_high_ms`` (default 60 min, shorter than the shift for P3/P4: an important alarm
+  must come back for review within the hour).
+- **Suppression by design** (ISA-18.2 "designed suppression"): the alarms of a train that is in
+  the depot or out of service (:meth:`suppress_train`, driven by the live state through the
+  alarm rules) are *suppressed*: still listed (``suppressed`` is True, the board shows them
+  greyed in a collapsed group, never hidden), but not annunciated, not counted in the rate or
+  in ``shown``/``unacked``, and not acknowledged in bulk. When the train enters service again
+  they come back: an alarm still active and unacknowledged is annunciated then (counted).
+  Kinds in ``never_suppress`` stay annunciated in any state (e.g. a driver not cleared, which
+  matters before the train leaves the depot).
 - ``on_change`` is called after every change an operator can see (state, ack, shelve, a shelved
   condition clearing or returning, comments). An exception from it is logged and swallowed: the
   change has happened, and an operator's ack must not fail because a subscriber did.
@@ -69,6 +88,13 @@ log = structlog.get_logger(__name__)
 
 RATE_WINDOW_MS = 10 * 60 * 1000
 DEFAULT_MAX_SHELVE_MS = 8 * 3600 * 1000  # one shift
+DEFAULT_MAX_SHELVE_HIGH_MS = 60 * 60 * 1000  # P1/P2: back for review within the hour
+SHELVE_REQUEST_TTL_MS = 15 * 60 * 1000  # an unapproved P1/P2 shelve request lapses
+#: A reason of substance (P1/P2 shelving): at least this many characters, at least two
+#: different words and this many different letters/digits (so "aaaaaaaaaaaaaaa",
+#: "test test test test" or "asdf asdf asdf" are refused).
+MIN_REASON_CHARS = 15
+MIN_REASON_DISTINCT = 6
 MAX_EVENTS_PER_ALARM = 100  # journal bound: a chattering alarm must not grow without limit
 SYSTEM_USER = "system"
 
@@ -113,6 +139,36 @@ class Comment:
     user: str
     ts_ms: int
     text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ShelveRequest:
+    """A P1/P2 shelve waiting for a second person's approval."""
+
+    user: str
+    reason: str
+    duration_ms: int
+    ts_ms: int
+
+
+def reason_problem(reason: str) -> str | None:
+    """Why ``reason`` is not a reason of substance for shelving a P1/P2 alarm, or None.
+
+    The rule (documented in README "Alarm management"): after collapsing whitespace at least
+    :data:`MIN_REASON_CHARS` characters, at least two different words, and at least
+    :data:`MIN_REASON_DISTINCT` different letters or digits.
+    """
+    text = " ".join(reason.split())
+    if len(text) < MIN_REASON_CHARS:
+        return (
+            f"a P1/P2 alarm needs a reason of at least {MIN_REASON_CHARS} characters "
+            f"(got {len(text)}): say why, and what is being done"
+        )
+    words = {w.casefold() for w in text.split() if any(c.isalnum() for c in w)}
+    distinct = {c.casefold() for c in text if c.isalnum()}
+    if len(words) < 2 or len(distinct) < MIN_REASON_DISTINCT:
+        return "a P1/P2 alarm needs a reason in words, not repeated or filler characters"
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -185,6 +241,8 @@ class Alarm:
     annunciations: int = 1
     events: list[AlarmEvent] = field(default_factory=list)
     subject: AlarmSubject | None = None  # None: made from the key
+    suppressed: bool = False  # suppressed by design (its train is in the depot / out of service)
+    shelve_request: ShelveRequest | None = None  # P1/P2: waiting for a second person
     # ``text`` rendered (vi, en), and the message it was rendered from: the board serialises
     # every open alarm on each tick, the text changes only when the condition is raised again
     _rendered: tuple[Message, str, str] | None = field(
@@ -242,6 +300,15 @@ class Alarm:
             "shelved_by": self.shelved_by,
             "shelved_until_ms": self.shelved_until_ms,
             "shelve_reason": self.shelve_reason,
+            "suppressed": self.suppressed,
+            "shelve_request": None
+            if self.shelve_request is None
+            else {
+                "user": self.shelve_request.user,
+                "reason": self.shelve_request.reason,
+                "minutes": self.shelve_request.duration_ms / 60_000,
+                "ts_ms": self.shelve_request.ts_ms,
+            },
             "comments": [{"user": c.user, "ts_ms": c.ts_ms, "text": c.text} for c in self.comments],
             "events": [
                 {"ts_ms": e.ts_ms, "what": e.what, "user": e.user, "detail": e.detail}
@@ -278,10 +345,20 @@ def alarm_from_dict(d: dict[str, Any]) -> Alarm:
         comments=[Comment(c["user"], int(c["ts_ms"]), c["text"]) for c in d.get("comments", [])],
         first_raised_ms=int(d.get("first_raised_ms", d["raised_ms"])),
         annunciations=int(d.get("annunciations", 1)),
+        suppressed=bool(d.get("suppressed", False)),
+        shelve_request=_request_from_dict(d.get("shelve_request")),
         events=[
             AlarmEvent(int(e["ts_ms"]), e["what"], e.get("user"), e.get("detail"))
             for e in d.get("events", [])
         ],
+    )
+
+
+def _request_from_dict(d: dict[str, Any] | None) -> ShelveRequest | None:
+    if not d:
+        return None
+    return ShelveRequest(
+        str(d["user"]), str(d["reason"]), int(float(d["minutes"]) * 60_000), int(d["ts_ms"])
     )
 
 
@@ -317,6 +394,8 @@ class AlarmBook:
         flood_per_10min: int = 10,
         history_max: int = 10_000,
         max_shelve_ms: int = DEFAULT_MAX_SHELVE_MS,
+        max_shelve_high_ms: int = DEFAULT_MAX_SHELVE_HIGH_MS,
+        never_suppress: frozenset[str] = frozenset(),
         on_change: Callable[[Alarm], None] | None = None,
     ) -> None:
         if flood_per_10min < 0:
@@ -325,9 +404,14 @@ class AlarmBook:
             raise ValueError("history_max must be >= 1")
         if max_shelve_ms <= 0:
             raise ValueError("max_shelve_ms must be > 0")
+        if max_shelve_high_ms <= 0:
+            raise ValueError("max_shelve_high_ms must be > 0")
         self._clock = clock
         self.flood_per_10min = flood_per_10min
         self.max_shelve_ms = max_shelve_ms
+        self.max_shelve_high_ms = min(max_shelve_high_ms, max_shelve_ms)  # never longer
+        self.never_suppress = never_suppress
+        self._suppressed_trains: set[str] = set()
         self._history_max = history_max
         self._on_change = on_change
         self._next_id = 1
@@ -351,9 +435,10 @@ class AlarmBook:
 
         ``subject`` (train or device, and kind) defaults to :meth:`AlarmSubject.of_key`.
 
-        None when nothing was annunciated: the condition is already active (no duplicates), or
-        its alarm is shelved (the return is tracked, the operator is not disturbed). A condition
-        returning while its alarm is RTN_UNACK re-activates that same alarm (UNACK again).
+        Also returned when the alarm is suppressed by design (made or re-activated, but not
+        annunciated: see ``suppressed``). None when nothing was raised: the condition is
+        already active (no duplicates), or its alarm is shelved (the return is tracked, the
+        operator is not disturbed). A condition returning while its alarm is RTN_UNACK re-activates that same alarm (UNACK again).
         """
         now = self._clock()
         a = self._by_key.get(key)
@@ -371,10 +456,14 @@ class AlarmBook:
                 first_raised_ms=now,
                 subject=subject,
             )
-            self._journal(a, AlarmEvent(now, "raised"))
+            a.suppressed = self._suppresses(a)
+            self._journal(
+                a, AlarmEvent(now, "raised", None, "suppressed" if a.suppressed else None)
+            )
             self._open[a.id] = a
             self._by_key[key] = a
-            self._count_annunciation(now)
+            if not a.suppressed:  # a suppressed alarm is not annunciated: not counted
+                self._count_annunciation(now)
             self._changed(a)
             return a
         if a.active:
@@ -413,6 +502,44 @@ class AlarmBook:
         a = self._by_key.get(key)
         return a is not None and a.active
 
+    def suppress_train(self, train: str, suppressed: bool) -> None:
+        """Suppress by design the alarms of ``train`` (in the depot / out of service), or end
+        that suppression (it entered service): see the module's docstring.
+
+        Idempotent (called when the train's mode changes, and after a restart the restored
+        alarms get their flag right). Ending it annunciates the alarms that are still active
+        and unacknowledged (counted in the rate, newest first).
+        """
+        if suppressed:
+            self._suppressed_trains.add(train)
+        else:
+            self._suppressed_trains.discard(train)
+        now = self._clock()
+        for a in list(self._open.values()):
+            if a.subject is None or a.subject.train != train:
+                continue
+            want = self._suppresses(a)
+            if want == a.suppressed:
+                continue
+            a.suppressed = want
+            if want:
+                self._journal(a, AlarmEvent(now, "suppressed", None, "train out of service"))
+            elif a.active and a.state is AlarmState.UNACK:
+                a.raised_ms = now
+                self._journal(a, AlarmEvent(now, "unsuppressed", None, "train in service"))
+                self._count_annunciation(now)
+            else:
+                self._journal(a, AlarmEvent(now, "unsuppressed", None, "train in service"))
+            self._changed(a)
+
+    def _suppresses(self, a: Alarm) -> bool:
+        subject = a.subject
+        return (
+            subject is not None
+            and subject.train in self._suppressed_trains
+            and subject.kind not in self.never_suppress
+        )
+
     # --- the operator side -------------------------------------------------------------------
     def ack(self, alarm_id: int, user: str, *, at_ms: int | None = None) -> Alarm:
         """Acknowledge: UNACK→ACKED, RTN_UNACK→NORMAL (to history). Records who and when.
@@ -448,11 +575,61 @@ class AlarmBook:
         """Hide an open alarm from the board until ``until_ms`` (or :meth:`unshelve`).
 
         A reason is required; the expiry must be in the future and at most ``max_shelve_ms``
-        ahead. Ending the shelve re-annunciates the alarm if its condition is still active.
+        ahead (``max_shelve_high_ms`` for P1/P2). Ending the shelve re-annunciates the alarm if
+        its condition is still active.
+
+        P1/P2 (see the module's docstring): the reason must be of substance, and nothing is
+        shelved yet: the request is recorded in ``shelve_request`` until a second person
+        approves it (:meth:`approve_shelve`). Check ``state`` or ``shelve_request`` of the
+        returned alarm to tell which happened.
         """
         user = _required(user, "the shelving user")
         reason = _required(reason, "a reason for shelving")
         a = self.get(alarm_id)
+        self._check_shelvable(a)
+        now = self._clock() if at_ms is None else at_ms
+        self._check_expiry(a, now, until_ms)
+        if a.priority <= Priority.HIGH:
+            problem = reason_problem(reason)
+            if problem:
+                raise InvalidRequest(problem)
+            a.shelve_request = ShelveRequest(user, " ".join(reason.split()), until_ms - now, now)
+            self._journal(
+                a,
+                AlarmEvent(
+                    now, "shelve_requested", user, f"{reason} ({_duration(until_ms - now)})"
+                ),
+            )
+            self._changed(a)
+            return a
+        return self._shelve(a, now, user, reason, until_ms)
+
+    def approve_shelve(self, alarm_id: int, user: str, *, at_ms: int | None = None) -> Alarm:
+        """A second person approves a P1/P2 shelve request: the alarm is shelved from now for
+        the requested duration, as shelved by the requester (the approver is in the journal)."""
+        user = _required(user, "the approving user")
+        a = self.get(alarm_id)
+        req = a.shelve_request
+        if req is None:
+            raise InvalidTransition(f"alarm {a.id} has no shelve request to approve")
+        now = self._clock() if at_ms is None else at_ms
+        if now - req.ts_ms > SHELVE_REQUEST_TTL_MS:
+            a.shelve_request = None
+            self._changed(a)
+            raise InvalidTransition(
+                f"the shelve request for alarm {a.id} lapsed after "
+                f"{_duration(SHELVE_REQUEST_TTL_MS)}; ask again"
+            )
+        if user.casefold() == req.user.casefold():
+            raise InvalidTransition(
+                f"shelving a P{int(a.priority)} alarm needs a second person: {req.user} asked, "
+                "another operator must approve"
+            )
+        self._check_shelvable(a)
+        self._journal(a, AlarmEvent(now, "shelve_approved", user, f"asked by {req.user}"))
+        return self._shelve(a, now, req.user, req.reason, now + req.duration_ms)
+
+    def _check_shelvable(self, a: Alarm) -> None:
         if a.state is AlarmState.SHELVED:
             raise InvalidTransition(
                 f"alarm {a.id} is already shelved (by {a.shelved_by}); unshelve it first"
@@ -461,16 +638,23 @@ class AlarmBook:
             raise InvalidTransition(
                 f"alarm {a.id} has returned to normal and been acknowledged; nothing to shelve"
             )
-        now = self._clock() if at_ms is None else at_ms
+
+    def _check_expiry(self, a: Alarm, now: int, until_ms: int) -> None:
         if until_ms <= now:
             raise InvalidRequest(
                 f"shelve expiry must be in the future (it is {_duration(now - until_ms)} ago)"
             )
-        if until_ms - now > self.max_shelve_ms:
+        high = a.priority <= Priority.HIGH
+        limit = self.max_shelve_high_ms if high else self.max_shelve_ms
+        if until_ms - now > limit:
+            which = f"P{int(a.priority)} alarms" if high else "alarms"
             raise InvalidRequest(
-                f"alarms can be shelved for at most {_duration(self.max_shelve_ms)}; "
+                f"{which} can be shelved for at most {_duration(limit)}; "
                 f"asked for {_duration(until_ms - now)}"
             )
+
+    def _shelve(self, a: Alarm, now: int, user: str, reason: str, until_ms: int) -> Alarm:
+        a.shelve_request = None
         a.state = AlarmState.SHELVED
         a.shelved_by, a.shelved_until_ms, a.shelve_reason = user, until_ms, reason
         self._journal(
@@ -559,21 +743,32 @@ class AlarmBook:
     def summary(self) -> dict[str, object]:
         """KPIs for the board.
 
-        ``by_state`` counts every open alarm (shelved included, it is a state); ``by_priority``
-        and ``shown`` count what :meth:`active` shows (shelved excluded); ``unacked`` is what
-        still needs an operator's acknowledgement.
+        ``by_state`` counts every open alarm (shelved and suppressed included, it is a state);
+        ``by_priority`` and ``shown`` count what :meth:`active` annunciates (shelved and
+        suppressed excluded); ``unacked`` is what still needs an operator's acknowledgement
+        (suppressed excluded), ``unacked_p1`` those of P1 (the board's banner and sound);
+        ``suppressed`` the open alarms suppressed by design.
         """
         by_state = {s.value: 0 for s in AlarmState if s is not AlarmState.NORMAL}
         by_priority = {p.name.lower(): 0 for p in Priority}
+        unacked = unacked_p1 = suppressed = 0
         for a in self._open.values():
             by_state[a.state.value] += 1
+            if a.suppressed:
+                suppressed += 1
+                continue
             if a.state is not AlarmState.SHELVED:
                 by_priority[a.priority.name.lower()] += 1
+            if a.state in (AlarmState.UNACK, AlarmState.RTN_UNACK):
+                unacked += 1
+                unacked_p1 += a.priority is Priority.CRITICAL
         rate = self.rate_per_10min()
         return {
             "open": len(self._open),
             "shown": sum(by_priority.values()),
-            "unacked": by_state[AlarmState.UNACK.value] + by_state[AlarmState.RTN_UNACK.value],
+            "unacked": unacked,
+            "unacked_p1": unacked_p1,
+            "suppressed": suppressed,
             "shelved": by_state[AlarmState.SHELVED.value],
             "by_state": by_state,
             "by_priority": by_priority,
@@ -637,7 +832,8 @@ class AlarmBook:
         a.raised_ms = now
         a.annunciations += 1
         self._journal(a, AlarmEvent(now, what, user, detail))
-        self._count_annunciation(now)
+        if not a.suppressed:
+            self._count_annunciation(now)
 
     def _to_normal(self, a: Alarm) -> None:
         a.state = AlarmState.NORMAL

@@ -180,6 +180,15 @@ class StateSettings(_Cfg):
     late_after_s: float = Field(default=120.0, gt=0)
     early_after_s: float = Field(default=60.0, gt=0)
     flood_per_10min: int = Field(default=10, gt=0)
+    shelve_max_min: float = Field(
+        default=480, gt=0, le=24 * 60, description="longest shelve of a P3/P4 alarm (minutes)"
+    )
+    shelve_max_min_high: float = Field(
+        default=60,
+        gt=0,
+        le=24 * 60,
+        description="longest shelve of a P1/P2 alarm (minutes; at most shelve_max_min)",
+    )
     clock: Literal["server", "field"] = Field(
         default="server",
         description=(

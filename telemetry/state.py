@@ -217,6 +217,8 @@ class LineState:
         elif verdict is not SeqVerdict.NEWER:
             self._stale_msgs["telemetry"].inc()
             return False
+        if m.mode != tv.mode or tv.ts_ms is None:  # first message: restored alarms' flags
+            self.alarm_rules.train_mode(m.train, m.mode)
         tv.ts_ms, tv.received_ms = m.ts, received_ms
         tv.pos_m, tv.track, tv.speed_kmh = m.pos_m, m.track, m.speed_kmh
         tv.doors, tv.load_pct, tv.mode = m.doors, m.load_pct, m.mode

@@ -31,6 +31,15 @@ class AlarmJournalEvent(Wire):
     detail: str | None
 
 
+class AlarmShelveRequest(Wire):
+    """A P1/P2 shelve asked for by ``user``, not yet approved by a second person."""
+
+    user: str
+    reason: str
+    minutes: float
+    ts_ms: int
+
+
 class Alarm(Wire):
     """One alarm of one condition (ISA-18.2 states; see ``telemetry/alarms.py``)."""
 
@@ -92,6 +101,12 @@ class Alarm(Wire):
     shelved_by: str | None
     shelved_until_ms: int | None
     shelve_reason: str | None
+    suppressed: bool = Field(
+        default=False, description="suppressed by design: its train is in the depot/out of service"
+    )
+    shelve_request: AlarmShelveRequest | None = Field(
+        default=None, description="a P1/P2 shelve waiting for a second person's approval"
+    )
     comments: list[AlarmComment]
     events: list[AlarmJournalEvent]
 
@@ -99,7 +114,9 @@ class Alarm(Wire):
 class AlarmSummary(Wire):
     open: int
     shown: int = Field(description="open and not shelved")
-    unacked: int
+    unacked: int = Field(description="needing acknowledgement (suppressed excluded)")
+    unacked_p1: int = Field(default=0, description="of which P1")
+    suppressed: int = Field(default=0, description="open alarms suppressed by design")
     shelved: int
     by_state: dict[str, int]
     by_priority: dict[str, int]
