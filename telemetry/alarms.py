@@ -438,7 +438,8 @@ class AlarmBook:
         Also returned when the alarm is suppressed by design (made or re-activated, but not
         annunciated: see ``suppressed``). None when nothing was raised: the condition is
         already active (no duplicates), or its alarm is shelved (the return is tracked, the
-        operator is not disturbed). A condition returning while its alarm is RTN_UNACK re-activates that same alarm (UNACK again).
+        operator is not disturbed). A condition returning while its alarm is RTN_UNACK
+        re-activates that same alarm (UNACK again).
         """
         now = self._clock()
         a = self._by_key.get(key)
