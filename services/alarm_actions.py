@@ -120,6 +120,7 @@ class ActionKind(StrEnum):
     SHELVE = "shelve"
     UNSHELVE = "unshelve"
     COMMENT = "comment"
+    APPROVE_SHELVE = "approve_shelve"  # a second person approves a P1/P2 shelve request
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +145,8 @@ class AlarmAction:
                 return book.unshelve(alarm_id, self.user, at_ms=at_ms)
             case ActionKind.COMMENT:
                 return book.comment(alarm_id, self.user, self.text or "", at_ms=at_ms)
+            case ActionKind.APPROVE_SHELVE:
+                return book.approve_shelve(alarm_id, self.user, at_ms=at_ms)
 
 
 class AlarmActionStore(TableStore):

@@ -125,6 +125,18 @@ class AlarmSummary(Wire):
     flood: bool
 
 
+class BulkAckRefused(Wire):
+    id: int
+    error: str
+
+
+class BulkAck(Wire):
+    """``POST /api/alarms/ack``: what was acknowledged, and what was refused and why."""
+
+    acked: list[int]
+    refused: list[BulkAckRefused]
+
+
 class AlarmList(Wire):
     """``GET /api/alarms``: active alarms by priority; ``history`` when asked for."""
 

@@ -155,9 +155,12 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
         await call("GET", "/api/alarms?include_shelved=true&history=10", OP)
         await call("POST", f"/api/alarms/{alarm_id}/comment", OP, json={"text": "checking"})
         await call("POST", f"/api/alarms/{alarm_id}/ack", OP)
+        reason = "SS1 maintenance, feeder isolated by the substation team"
         await call(
-            "POST", f"/api/alarms/{alarm_id}/shelve", OP, json={"reason": "works", "minutes": 5}
+            "POST", f"/api/alarms/{alarm_id}/shelve", OP, json={"reason": reason, "minutes": 5}
         )
+        await call("POST", f"/api/alarms/{alarm_id}/shelve/approve", AD)  # a P2: second person
+        await call("POST", "/api/alarms/ack", OP, json={"priorities": [1, 2]})
         await call("POST", f"/api/alarms/{alarm_id}/unshelve", OP)
         await call("GET", "/api/rejects", OP)
         await call("GET", "/api/line", OP)

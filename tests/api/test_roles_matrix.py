@@ -50,6 +50,8 @@ POLICY: dict[tuple[str, str], frozenset[UserRole] | None] = {
     ("GET", "/api/alarms"): ANY,
     ("POST", "/api/alarms/{alarm_id}/ack"): OPS,
     ("POST", "/api/alarms/{alarm_id}/shelve"): OPS,
+    ("POST", "/api/alarms/{alarm_id}/shelve/approve"): OPS,
+    ("POST", "/api/alarms/ack"): OPS,
     ("POST", "/api/alarms/{alarm_id}/unshelve"): OPS,
     ("POST", "/api/alarms/{alarm_id}/comment"): OPS,
     ("GET", "/api/rejects"): ANY,

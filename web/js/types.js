@@ -37,6 +37,8 @@
  * @property {(string|null)} shelved_by
  * @property {(number|null)} shelved_until_ms
  * @property {(string|null)} shelve_reason
+ * @property {boolean} [suppressed] - suppressed by design: its train is in the depot/out of service
+ * @property {(AlarmShelveRequest|null)} [shelve_request] - a P1/P2 shelve waiting for a second person's approval
  * @property {Array<AlarmComment>} comments
  * @property {Array<AlarmJournalEvent>} events
  */
@@ -115,10 +117,20 @@
  * @property {Array<Array<string|number>>} [bad_actors]
  */
 /**
+ * A P1/P2 shelve asked for by ``user``, not yet approved by a second person.
+ * @typedef {Object} AlarmShelveRequest
+ * @property {string} user
+ * @property {string} reason
+ * @property {number} minutes
+ * @property {number} ts_ms
+ */
+/**
  * @typedef {Object} AlarmSummary
  * @property {number} open
  * @property {number} shown - open and not shelved
- * @property {number} unacked
+ * @property {number} unacked - needing acknowledgement (suppressed excluded)
+ * @property {number} [unacked_p1] - of which P1
+ * @property {number} [suppressed] - open alarms suppressed by design
  * @property {number} shelved
  * @property {Object<string, number>} by_state
  * @property {Object<string, number>} by_priority
@@ -192,6 +204,21 @@
 /**
  * Every frame the server sends on /ws/board (by its type).
  * @typedef {(SnapshotFrame|DeltaFrame|HeartbeatFrame)} BoardFrame
+ */
+/**
+ * ``POST /api/alarms/ack``: what was acknowledged, and what was refused and why.
+ * @typedef {Object} BulkAck
+ * @property {Array<number>} acked
+ * @property {Array<BulkAckRefused>} refused
+ */
+/**
+ * @typedef {Object} BulkAckBody
+ * @property {Array<number>} priorities - the board's priority filter: acknowledge these
+ */
+/**
+ * @typedef {Object} BulkAckRefused
+ * @property {number} id
+ * @property {string} error
  */
 /**
  * @typedef {Object} Capacity

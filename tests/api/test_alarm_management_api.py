@@ -1,0 +1,89 @@
+"""Alarm management over HTTP: P1/P2 shelving rules (reason of substance, maximum duration,
+a second person) with clear 4xx answers, bulk acknowledge by priority through the single-ack
+path with one audit record, and suppressed alarms left out of bulk acknowledge."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from line.catalogue import Message
+from telemetry.alarms import Priority
+from tests.api.authkit import bearer, serving
+from tests.api.reportkit import settings
+
+OP, AD = bearer("operator"), bearer("admin")
+REASON = "Cảm biến cửa T05 hỏng, đội bảo trì đang xử lý tại ga"
+
+
+def raise_(served: Any, key: str, prio: Priority) -> int:
+    a = served.rt.alarms.raise_alarm(
+        key, prio, "T05", Message("alarm.saved_text", {"vi": key, "en": key})
+    )
+    assert a is not None
+    return int(a.id)
+
+
+async def test_p1_shelving_rules_answer_with_clear_4xx(tmp_path: Path) -> None:
+    async with serving(settings(tmp_path)) as served, served.client() as http:
+        p1 = raise_(served, "train:T05:fault:E12", Priority.CRITICAL)
+        url = f"/api/alarms/{p1}/shelve"
+        r = await http.post(url, headers=OP, json={"reason": "bảo trì", "minutes": 30})
+        assert r.status_code == 422 and "at least 15 characters" in r.json()["detail"]
+        r = await http.post(url, headers=OP, json={"reason": "a" * 20, "minutes": 30})
+        assert r.status_code == 422 and "not repeated or filler" in r.json()["detail"]
+        r = await http.post(url, headers=OP, json={"reason": REASON, "minutes": 90})
+        assert r.status_code == 422
+        assert (
+            r.json()["detail"] == "P1 alarms can be shelved for at most 1 h; asked for 1 h 30 min"
+        )
+        # a good request: recorded, not shelved
+        r = await http.post(url, headers=OP, json={"reason": REASON, "minutes": 30})
+        assert r.status_code == 200
+        body = r.json()
+        assert body["state"] == "unack" and body["shelve_request"]["user"] == "operator-bot"
+        assert body["shelve_request"]["minutes"] == 30
+        # the requester cannot approve it
+        r = await http.post(f"{url}/approve", headers=OP)
+        assert r.status_code == 409 and "needs a second person" in r.json()["detail"]
+        # a second person can
+        r = await http.post(f"{url}/approve", headers=AD)
+        assert r.status_code == 200
+        got = r.json()
+        assert got["state"] == "shelved" and got["shelved_by"] == "operator-bot"
+        assert got["shelve_request"] is None
+        r = await http.post(f"{url}/approve", headers=AD)
+        assert r.status_code == 409 and "no shelve request" in r.json()["detail"]
+        # a P3 still shelves at once for up to 8 h with a short reason
+        p3 = raise_(served, "train:T06:stale", Priority.MEDIUM)
+        r = await http.post(
+            f"/api/alarms/{p3}/shelve", headers=OP, json={"reason": "nhấp nháy", "minutes": 240}
+        )
+        assert r.status_code == 200 and r.json()["state"] == "shelved"
+
+
+async def test_bulk_acknowledge_by_priority_leaves_one_audit_record(tmp_path: Path) -> None:
+    async with serving(settings(tmp_path)) as served, served.client() as http:
+        rt = served.rt
+        p1 = raise_(served, "train:T01:fault:E1", Priority.CRITICAL)
+        p2 = raise_(served, "train:T02:fault:E2", Priority.HIGH)
+        p4 = raise_(served, "train:T03:fault:E4", Priority.LOW)
+        rt.alarms.suppress_train("T04", True)
+        hidden = raise_(served, "train:T04:fault:E1", Priority.CRITICAL)
+        # one already acknowledged by a colleague: not in the bulk, not an error
+        rt.alarms.ack(p2, "minh")
+        r = await http.post("/api/alarms/ack", headers=OP, json={"priorities": [1, 2]})
+        assert r.status_code == 200 and r.json() == {"acked": [p1], "refused": []}
+        assert rt.alarms.get(p1).acked_by == "operator-bot"
+        assert rt.alarms.get(p4).state.value == "unack"  # not in the filter
+        assert rt.alarms.get(hidden).state.value == "unack"  # suppressed: never shown as alarm
+        r = await http.get("/api/audit?action=alarm.ack_bulk", headers=AD)
+        entries = r.json()["entries"]
+        assert len(entries) == 1
+        assert entries[0]["detail"]["alarm_ids"] == [p1]
+        assert entries[0]["detail"]["priorities"] == [1, 2]
+        # a bad filter is a clear 422
+        r = await http.post("/api/alarms/ack", headers=OP, json={"priorities": [5]})
+        assert r.status_code == 422
+        r = await http.post("/api/alarms/ack", headers=OP, json={"priorities": []})
+        assert r.status_code == 422
