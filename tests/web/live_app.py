@@ -157,9 +157,22 @@ def _settings(tmp: Path, port: int) -> Any:
     )
 
 
-def _apply(emu: Any, cmd: dict[str, Any]) -> dict[str, Any]:
-    """One fault-injection command on the emulator."""
+def _apply(emu: Any, cmd: dict[str, Any], rt: Any = None) -> dict[str, Any]:
+    """One fault-injection command on the emulator (``raise_alarm``: an alarm straight into the
+    runtime's alarm book, for tests of the alarm list that need set priorities and trains)."""
     op = cmd.get("op")
+    if op == "raise_alarm":
+        from line.catalogue import Message
+        from telemetry.alarms import Priority
+
+        key, text = str(cmd["key"]), str(cmd.get("text", cmd["key"]))
+        a = rt.alarms.raise_alarm(
+            key,
+            Priority(int(cmd["priority"])),
+            str(cmd.get("source", "test")),
+            Message("alarm.saved_text", {"vi": text, "en": text}),
+        )
+        return {"ok": op, "id": None if a is None else a.id}
     if op == "fault_rate":
         emu.set_fault_rate(float(cmd["per_h"]))
     elif op == "undervoltage":
@@ -193,14 +206,14 @@ def _where(emu: Any, ts_ms: int | None) -> dict[str, Any]:
     return {"now_ms": now, "at_ms": at, "trains": trains}
 
 
-async def _commands(emu: Any, out: IO[str]) -> None:
+async def _commands(emu: Any, out: IO[str], rt: Any = None) -> None:
     """Obey stdin until it ends (the test is done, or gone); answers on ``out``."""
     loop = asyncio.get_running_loop()
     reader = asyncio.StreamReader()
     await loop.connect_read_pipe(lambda: asyncio.StreamReaderProtocol(reader), sys.stdin)
     while line := await reader.readline():
         try:
-            answer = _apply(emu, json.loads(line))
+            answer = _apply(emu, json.loads(line), rt)
         except Exception as exc:  # a bad command is the test's problem: say so, go on
             answer = {"error": repr(exc)}
         print(json.dumps(answer), file=out, flush=True)
@@ -264,7 +277,7 @@ async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
                     "broker": broker.kind,
                 }
                 print(json.dumps(hello), file=out, flush=True)
-                await _commands(emu, out)
+                await _commands(emu, out, rt)
                 server.should_exit = True
                 async with asyncio.timeout(STOP_TIMEOUT_S):
                     await srv_task

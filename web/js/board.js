@@ -17,6 +17,7 @@ import { ReplayControl } from "./replay.js";
 /** @typedef {import("./types.js").Alarm} Alarm */
 
 const DRIVER_KINDS = new Set(["driver_not_cleared", "no_driver"]); // telemetry/alarm_rules.py
+const PRIOS = [1, 2, 3, 4]; // alarm priorities, P1 most urgent (telemetry/alarms.py)
 const me = await initPage("board");
 if (me) main(me); // not awaited: the page counts as loaded while its data arrives
 
@@ -142,6 +143,7 @@ async function main(me) {
   window.addEventListener("langchange", () => {
     diagram.relabel();
     drawLegend();
+    drawAlarmTools();
     for (const sel of ["#kpis", "#headways", "#alarms tbody", "#trains tbody", "#subs tbody"]) {
       forgetKeyed($(sel));
     }
@@ -155,7 +157,7 @@ async function main(me) {
   function render() {
     if (!board) return;
     const issues = driverIssues(board.alarms);
-    diagram.update(board, issues, selected);
+    diagram.update(board, issues, selected, faultPriorities(board.alarms));
     renderKpis(board);
     renderHeadways(board);
     renderAlarms(board);
@@ -174,6 +176,18 @@ async function main(me) {
     const out = new Map();
     for (const a of alarms) {
       if (a.train && DRIVER_KINDS.has(a.kind) && a.active) out.set(a.train, { kind: a.kind, message: msg(a) });
+    }
+    return out;
+  }
+
+  /** Train → priority of its most urgent open fault alarm: the diagram's "!" takes its colour.
+   * @param {Alarm[]} alarms */
+  function faultPriorities(alarms) {
+    const out = new Map();
+    for (const a of alarms) {
+      if (a.train && a.kind.startsWith("fault:") && a.active) {
+        out.set(a.train, Math.min(out.get(a.train) ?? 9, a.priority));
+      }
     }
     return out;
   }
@@ -329,6 +343,212 @@ async function main(me) {
   }
 
   // --- alarms ------------------------------------------------------------------------------
+  // Alarm management (ISA-18.2 / EEMUA 191; README "Alarm management"): a priority filter, one
+  // row per repeated kind across trains (expandable), suppressed alarms in their own collapsed
+  // group (never hidden), bulk acknowledge of what the filter shows, a P1 banner and sound.
+  const prioFilter = new Set(PRIOS);
+  const expanded = new Set(); // group keys the operator opened
+  let nextFocus = null; // focus key to move to once the acknowledged row is redrawn
+  let soundOn = localStorage.getItem("metro.alarmSound") === "on";
+  let beeper = null;
+  let audio = null;
+
+  function drawAlarmTools() {
+    fill(
+      $("#prio-filter"),
+      PRIOS.map((p) =>
+        h(
+          "button",
+          {
+            type: "button",
+            class: `prio-toggle p${p}`,
+            "aria-pressed": String(prioFilter.has(p)),
+            dataset: { prio: p },
+            title: t(`alarm.p${p}`),
+            onclick: () => {
+              if (prioFilter.has(p)) prioFilter.delete(p);
+              else prioFilter.add(p);
+              drawAlarmTools();
+              if (board) renderAlarms(board);
+            },
+          },
+          `P${p}`,
+        ),
+      ),
+    );
+    const snd = $("#sound-toggle");
+    snd.textContent = t(soundOn ? "alarm.sound_on" : "alarm.sound_off");
+    snd.setAttribute("aria-pressed", String(soundOn));
+  }
+  $("#sound-toggle").addEventListener("click", () => {
+    soundOn = !soundOn;
+    localStorage.setItem("metro.alarmSound", soundOn ? "on" : "off");
+    if (soundOn) audioContext()?.resume(); // a user gesture: browsers allow sound from here on
+    drawAlarmTools();
+    if (board) annunciateP1(board.kpis.alarms.unacked_p1 ?? 0);
+  });
+  drawAlarmTools();
+
+  function audioContext() {
+    if (!audio && window.AudioContext) audio = new AudioContext();
+    return audio;
+  }
+
+  function beep() {
+    const ctx = audioContext();
+    if (!ctx || ctx.state !== "running") return;
+    const osc = ctx.createOscillator();
+    const gain = ctx.createGain();
+    osc.frequency.value = 880;
+    gain.gain.value = 0.15;
+    osc.connect(gain).connect(ctx.destination);
+    osc.start();
+    osc.stop(ctx.currentTime + 0.25);
+  }
+
+  /** Banner (and, if switched on, a beep every 2 s) while any P1 is unacknowledged. */
+  function annunciateP1(n) {
+    if (n > 0) showBanner("p1", t("alarm.p1_banner", { n }), "error");
+    else hideBanner("p1");
+    const want = n > 0 && soundOn;
+    document.body.dataset.alarmSound = want ? "on" : "off"; // what the sound is doing, for tests
+    if (want && beeper === null) {
+      beep();
+      beeper = setInterval(beep, 2000);
+    } else if (!want && beeper !== null) {
+      clearInterval(beeper);
+      beeper = null;
+    }
+  }
+
+  const isUnacked = (a) => a.state === "unack" || a.state === "rtn_unack";
+
+  $("#ack-filtered").addEventListener("click", async (ev) => {
+    const btn = ev.currentTarget;
+    btn.disabled = true;
+    try {
+      await api("/api/alarms/ack", { method: "POST", body: { priorities: [...prioFilter].sort() } });
+    } catch (err) {
+      btn.after(h("span", { class: "error small" }, ` ${describeError(err)}`));
+    } finally {
+      btn.disabled = false;
+    }
+  });
+
+  /** The list's items: groups of one kind across trains (≥ 2 alarms), single alarms, and the
+   * suppressed group last. Each item is one row; an open group adds its alarms below it. */
+  function alarmItems(alarms) {
+    const live = alarms.filter((a) => !a.suppressed);
+    const suppressed = alarms.filter((a) => a.suppressed);
+    const byKind = new Map();
+    for (const a of live) {
+      if (!a.train) continue;
+      const k = `${a.priority}|${a.kind}`;
+      byKind.set(k, [...(byKind.get(k) ?? []), a]);
+    }
+    const items = [];
+    const done = new Set();
+    for (const a of live) {
+      const k = `${a.priority}|${a.kind}`;
+      const members = a.train ? byKind.get(k) : null;
+      if (members && members.length > 1) {
+        if (done.has(k)) continue;
+        done.add(k);
+        items.push(groupItem(`g:${k}`, members));
+      } else items.push(alarmItem(a, ""));
+    }
+    if (suppressed.length) {
+      const key = "suppressed";
+      const open = expanded.has(key);
+      items.push({
+        key,
+        version: JSON.stringify([getLang(), suppressed.length, open]),
+        build: () => suppressedRow(suppressed.length, open),
+      });
+      if (open) for (const a of suppressed) items.push(alarmItem(a, "child"));
+    }
+    return items;
+  }
+
+  function alarmItem(a, cls) {
+    return {
+      key: a.id,
+      version: JSON.stringify([
+        mayAct(), a.state, a.active, a.acked_by, a.raised_ms, a.comments.length, a.suppressed,
+        a.annunciations, a.shelve_request, cls, msg(a),
+      ]),
+      build: () => alarmRow(a, cls),
+    };
+  }
+
+  function groupItem(key, members) {
+    const open = expanded.has(key);
+    const unacked = members.filter(isUnacked).length;
+    const out = [
+      {
+        key,
+        version: JSON.stringify([getLang(), open, unacked, members.map((a) => [a.id, a.raised_ms])]),
+        build: () => groupRow(key, members, open, unacked),
+      },
+    ];
+    if (open) for (const a of members) out.push(alarmItem(a, "child"));
+    return out;
+  }
+
+  function toggleButton(key, open) {
+    return h(
+      "button",
+      {
+        type: "button",
+        class: "btn small ghost",
+        "aria-expanded": String(open),
+        dataset: { focusKey: `toggle-${key}`, action: "expand" },
+        onclick: () => {
+          if (expanded.has(key)) expanded.delete(key);
+          else expanded.add(key);
+          renderAlarms(board);
+        },
+      },
+      open ? `▾ ${t("alarm.collapse")}` : `▸ ${t("alarm.expand")}`,
+    );
+  }
+
+  function groupRow(key, members, open, unacked) {
+    const first = members[0];
+    const trains = members.map((a) => a.train).join(", ");
+    return h(
+      "tr",
+      {
+        class: `group p${first.priority} ${unacked ? "has-unacked" : ""}`,
+        dataset: { group: key, count: members.length },
+      },
+      h("td", {}, h("span", { class: `prio p${first.priority}` }, `P${first.priority}`)),
+      h("td", { class: "num" }, fmtTime(Math.max(...members.map((a) => a.raised_ms)))),
+      h(
+        "td",
+        { title: members.map(msg).join("\n") },
+        msg(first),
+        h("span", { class: "count" }, `×${members.length}`),
+        " ",
+        h("span", { class: "muted small" }, t("alarm.group_count", { n: members.length, trains })),
+      ),
+      h("td", {}, unacked ? t("alarm.unacked_n", { n: unacked }) : t("alarm.state_acked")),
+      h("td", { class: "actions" }, toggleButton(key, open)),
+    );
+  }
+
+  function suppressedRow(n, open) {
+    return h(
+      "tr",
+      { class: "suppressed-head", dataset: { group: "suppressed", count: n } },
+      h("td", {}),
+      h("td", {}),
+      h("td", {}, t("alarm.suppressed_group", { n })),
+      h("td", {}),
+      h("td", { class: "actions" }, toggleButton("suppressed", open)),
+    );
+  }
+
   function renderAlarms(b) {
     const k = b.kpis.alarms;
     $("#alarm-summary").textContent = t("alarm.summary", { shown: k.shown, unacked: k.unacked, shelved: k.shelved });
@@ -336,21 +556,25 @@ async function main(me) {
     if (replay.active) shelvedBox.hidden = true;
     shelvedBtn.hidden = replay.active || (!k.shelved && shelvedBox.hidden);
     shelvedBtn.textContent = t("alarm.shelved_list", { n: k.shelved });
-    const alarms = [...b.alarms].sort(
-      (x, y) => x.priority - y.priority || y.raised_ms - x.raised_ms,
-    );
-    const focused = document.activeElement?.dataset?.focusKey;
+    const alarms = [...b.alarms]
+      .filter((a) => prioFilter.has(a.priority))
+      .sort((x, y) => x.priority - y.priority || y.raised_ms - x.raised_ms);
+    const toAck = alarms.filter((a) => !a.suppressed && isUnacked(a)).length;
+    const bulk = $("#ack-filtered");
+    bulk.hidden = !mayAct() || toAck === 0;
+    bulk.textContent = t("alarm.ack_filtered", { n: toAck });
+    // the banner and sound follow the live line, also while a past moment is replayed
+    const live = replay.active ? liveBoard?.kpis.alarms : k;
+    annunciateP1(live?.unacked_p1 ?? 0);
+    const focused = nextFocus ?? document.activeElement?.dataset?.focusKey;
     const body = $("#alarms tbody");
     // Rows whose alarm did not change stay the same DOM nodes, and stay put unless the order
     // changed: a redraw between an operator's mouse-down and mouse-up would lose the click.
+    const items = alarmItems(alarms).flat();
     keyed(
       body,
-      alarms.length
-        ? alarms.map((a) => ({
-            key: a.id,
-            version: JSON.stringify([mayAct(), a.state, a.active, a.acked_by, a.raised_ms, a.comments.length, msg(a)]),
-            build: () => alarmRow(a),
-          }))
+      items.length
+        ? items
         : [
             {
               key: "none",
@@ -360,7 +584,11 @@ async function main(me) {
           ],
     );
     if (focused && document.activeElement?.dataset?.focusKey !== focused) {
-      body.querySelector(`[data-focus-key="${focused}"]`)?.focus();
+      const el = body.querySelector(`[data-focus-key="${focused}"]`);
+      if (el) {
+        el.focus();
+        nextFocus = null;
+      }
     }
   }
 
@@ -429,9 +657,10 @@ async function main(me) {
     );
   }
 
-  function alarmRow(a) {
-    const unacked = a.state === "unack" || a.state === "rtn_unack";
+  function alarmRow(a, cls = "") {
+    const unacked = isUnacked(a);
     const actions = [];
+    const req = a.shelve_request;
     if (mayAct()) {
       if (unacked) {
         actions.push(
@@ -444,6 +673,20 @@ async function main(me) {
               onclick: () => ack(a),
             },
             t("alarm.ack"),
+          ),
+        );
+      }
+      if (req && req.user !== me.user) {
+        actions.push(
+          h(
+            "button",
+            {
+              type: "button",
+              class: "btn small primary",
+              dataset: { focusKey: `approve-${a.id}`, action: "approve", alarm: a.id },
+              onclick: () => approveShelve(a),
+            },
+            t("alarm.approve_shelve"),
           ),
         );
       }
@@ -470,21 +713,29 @@ async function main(me) {
         ),
       );
     }
-    const state = t(`alarm.state_${a.state}`);
+    const state = a.suppressed ? t("alarm.state_suppressed") : t(`alarm.state_${a.state}`);
     const who = a.acked_by ? ` · ${a.acked_by}` : "";
-    const comments = a.comments.map((c) =>
-      h("div", { class: "comment" }, `${fmtTime(c.ts_ms)} ${c.user}: ${c.text}`),
-    );
+    const pending = req ? t("alarm.request_pending", { user: req.user, reason: req.reason }) : "";
+    const notes = a.comments.map((c) => `${fmtTime(c.ts_ms)} ${c.user}: ${c.text}`);
+    const title = [msg(a), pending, ...notes].filter(Boolean).join("\n");
     return h(
       "tr",
       {
-        class: `alarm p${a.priority} ${a.state} ${a.active ? "" : "cleared"}`,
-        dataset: { alarm: a.id, key: a.key, state: a.state },
+        class: `alarm p${a.priority} ${a.state} ${a.active ? "" : "cleared"} ${a.suppressed ? "suppressed" : ""} ${cls}`,
+        dataset: { alarm: a.id, key: a.key, state: a.state, suppressed: String(a.suppressed) },
       },
       h("td", {}, h("span", { class: `prio p${a.priority}` }, t(`alarm.p${a.priority}`))),
       h("td", { class: "num" }, fmtTime(a.raised_ms)),
-      h("td", {}, h("div", {}, msg(a)), comments),
-      h("td", {}, h("span", { class: "state" }, state + who)),
+      h(
+        "td",
+        { title },
+        msg(a),
+        a.annunciations >= 3
+          ? h("span", { class: "count chatter", title: t("alarm.chatter", { n: a.annunciations }) }, `×${a.annunciations}`)
+          : null,
+        notes.length ? h("span", { class: "comment-count" }, `✎ ${t("alarm.comments_n", { n: notes.length })}`) : null,
+      ),
+      h("td", { title: pending || state + who }, h("span", { class: "state" }, pending ? `⏳ ${pending}` : state + who)),
       h("td", { class: "actions" }, actions, h("span", { class: "row-error", role: "alert" })),
     );
   }
@@ -494,9 +745,31 @@ async function main(me) {
     if (el) el.textContent = describeError(err);
   }
 
+  /** Where focus goes after acknowledging ``a``: the next row's Acknowledge (or its first
+   * button); the acknowledged row's Shelve if it is the last. Never the page. */
+  function focusAfterAck(a) {
+    const row = $(`#alarms tr[data-alarm="${a.id}"]`);
+    for (let r = row?.nextElementSibling; r; r = r.nextElementSibling) {
+      const btn = r.querySelector("[data-action=ack]") ?? r.querySelector("button[data-focus-key]");
+      if (btn) return btn.dataset.focusKey;
+    }
+    return `shelve-${a.id}`;
+  }
+
   async function ack(a) {
+    const target = focusAfterAck(a);
     try {
       await api(`/api/alarms/${a.id}/ack`, { method: "POST" });
+      nextFocus = target;
+      $(`#alarms [data-focus-key="${target}"]`)?.focus();
+    } catch (err) {
+      rowError(a, err);
+    }
+  }
+
+  async function approveShelve(a) {
+    try {
+      await api(`/api/alarms/${a.id}/shelve/approve`, { method: "POST" });
     } catch (err) {
       rowError(a, err);
     }
@@ -517,6 +790,10 @@ async function main(me) {
     form.reset();
     clearErrors(form);
     $("#shelve-what").textContent = msg(a);
+    const high = a.priority <= 2;
+    $("#shelve-hint").hidden = !high;
+    $("#shelve-hint").textContent = high ? t("alarm.shelve_hint_high") : "";
+    $("#shelve-minutes").max = high ? "60" : "480";
     $("#shelve-dialog").showModal();
     $("#shelve-reason").focus();
   }
@@ -537,8 +814,14 @@ async function main(me) {
     const v = values(form);
     const minutes = Number(v.minutes);
     const problems = [];
-    if (v.reason.length < 3) problems.push({ field: "reason", msg: t("alarm.err_reason") });
-    if (!(minutes > 0 && minutes <= 480)) problems.push({ field: "minutes", msg: t("alarm.err_minutes") });
+    // P1/P2: the server's rules (telemetry/alarms.py reason_problem) decide; these only say early
+    const high = dialogAlarm.priority <= 2;
+    if (v.reason.trim().length < (high ? 15 : 3)) {
+      problems.push({ field: "reason", msg: t(high ? "alarm.err_reason_high" : "alarm.err_reason") });
+    }
+    if (!(minutes > 0 && minutes <= (high ? 60 : 480))) {
+      problems.push({ field: "minutes", msg: t(high ? "alarm.err_minutes_high" : "alarm.err_minutes") });
+    }
     if (problems.length) {
       showErrors(form, { fields: problems });
       return;
@@ -709,6 +992,14 @@ async function main(me) {
         item("load-mid", "legend.load_mid"),
         item("load-high", "legend.load_high"),
         h("li", {}, h("span", { class: "badge-sample fault" }, "!"), t("legend.fault")),
+        h(
+          "li",
+          { class: "legend-prio" },
+          t("legend.priority"),
+          " ",
+          PRIOS.map((p) => h("span", { class: `badge-sample fault p${p}`, title: t(`alarm.p${p}`) }, "!")),
+          PRIOS.map((p) => h("span", { class: `prio p${p}` }, `P${p}`)),
+        ),
         h("li", {}, h("span", { class: "badge-sample driver" }, "D"), t("legend.driver")),
       ),
     );

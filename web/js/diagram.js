@@ -186,7 +186,9 @@ export class LineDiagram {
    * @param {Map<string, object>} driverIssues  train → {kind, message} (not cleared / none)
    * @param {string|null} selected
    */
-  update(board, driverIssues, selected) {
+  /** @param faultPrio optional Map train → priority (1–4) of its most urgent fault alarm: the
+   * "!" mark takes that priority's colour (one colour language with the alarm list). */
+  update(board, driverIssues, selected, faultPrio = new Map()) {
     const names = Object.fromEntries(this.line.stations.map((st) => [st.id, st.name]));
     let depotIndex = 0;
     const seen = new Set();
@@ -242,6 +244,7 @@ export class LineDiagram {
       const faults = tr.faults ?? [];
       const badgeY = track === 2 ? BODY_H + 14 : -16;
       v.fault.setAttribute("visibility", faults.length ? "visible" : "hidden");
+      v.fault.setAttribute("class", `badge fault p${faultPrio.get(tr.train) ?? 0}`);
       v.fault.setAttribute("transform", `translate(${BODY_W / 2 - 4}, ${badgeY})`);
       v.fault.querySelector("title").textContent = t("board.badge_fault", {
         faults: faults.join(", "),
