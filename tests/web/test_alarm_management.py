@@ -275,7 +275,8 @@ def test_board_at_the_four_screen_sizes(session: MakeSession, app: LiveApp) -> N
                   const wrap = document.querySelector('.trains-panel .table-wrap');
                   const crew = document.querySelector('#crew-tile').getBoundingClientRect();
                   const side = document.querySelector('.side-panel').getBoundingClientRect();
-                  return [wrap.scrollHeight - wrap.clientHeight, crew.bottom - side.bottom];
+                  return [wrap.scrollHeight - wrap.clientHeight, crew.bottom - side.bottom,
+                          wrap.scrollWidth - wrap.clientWidth];
                 }"""
             )
-            assert fit[0] <= 1 and fit[1] <= 1, (w, h, fit)
+            assert fit[0] <= 1 and fit[1] <= 1 and fit[2] <= 1, (w, h, fit)
