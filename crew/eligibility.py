@@ -30,6 +30,7 @@ from crew.model import Role, Roster, Staff, State, TestOutcome
 from crew.rules import CrewPolicy, F1Mode
 from crew.status import StatusHistory
 from line.catalogue import Message
+from line.clock import HANOI
 
 
 class Reason(enum.StrEnum):
@@ -77,6 +78,14 @@ class Clearance:
 
 _WORKABLE = frozenset({State.AVAILABLE, State.ON_SHIFT})
 _EPS = timedelta(seconds=1)
+
+
+def hanoi_text(dt: datetime, with_date: bool = True) -> str:
+    """A time in a problem's text: Hanoi time, Vietnamese day order (``14/11/2026 14:26``), in
+    both languages. Aware times (the crew record stores UTC) are converted; naive ones are
+    already Hanoi wall time."""
+    local = dt.astimezone(HANOI) if dt.tzinfo is not None else dt
+    return f"{local:%d/%m/%Y %H:%M}" if with_date else f"{local:%H:%M}"
 
 
 def _problem(reason: Reason, code: str, **params: str | int | float | Message) -> Problem:
@@ -157,7 +166,7 @@ def window_problems(
         if av.awaiting_release_test:
             out.append(_problem(Reason.STATUS, "status_release_test", state=state))
         elif av.until:
-            until = f"{av.until:%Y-%m-%d %H:%M}"
+            until = hanoi_text(av.until)
             out.append(_problem(Reason.STATUS, "status_until", state=state, until=until))
         else:
             out.append(_problem(Reason.STATUS, "status", state=state))
@@ -206,8 +215,8 @@ def window_problems(
             _problem(
                 Reason.REST,
                 "rest",
-                start=f"{clash.start:%Y-%m-%d %H:%M}",
-                end=f"{clash.end:%H:%M}",
+                start=hanoi_text(clash.start),
+                end=hanoi_text(clash.end, with_date=False),
                 hours=policy.min_rest_between_shifts_h,
             )
         )

@@ -218,3 +218,15 @@ def test_the_live_state_suppresses_a_train_in_the_depot_and_restores_it_in_servi
     assert stale.suppressed and book.summary()["unacked"] == 0
     state.apply(tel("T10", 2, STATE_T0 + 6000, 13000.0, mode="ATO"), clock.now)
     assert not stale.suppressed
+
+
+# --- times in alarm texts --------------------------------------------------------------------
+def test_times_in_crew_problem_texts_are_hanoi_time_day_first() -> None:
+    from datetime import UTC, datetime
+
+    from crew.eligibility import hanoi_text
+
+    # the roster shows 14:26 Hanoi time; the record stores 07:26 UTC: the text says 14:26
+    assert hanoi_text(datetime(2026, 11, 14, 7, 26, tzinfo=UTC)) == "14/11/2026 14:26"
+    assert hanoi_text(datetime(2026, 11, 14, 7, 26, tzinfo=UTC), with_date=False) == "14:26"
+    assert hanoi_text(datetime(2026, 11, 14, 14, 26)) == "14/11/2026 14:26"  # naive: local
