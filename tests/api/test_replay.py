@@ -105,7 +105,8 @@ async def test_replay_shows_trains_and_alarms_as_they_were(
     rt.alarms.ack(alarm.id, "dd01")
     rt.alarms.comment(alarm.id, "dd01", "tổ bảo dưỡng đã được báo")
     clock.advance(minutes=2)  # t0+6: shelved
-    rt.alarms.shelve(alarm.id, "dd01", "chờ kiểm tra", clock() + 60 * MIN)
+    rt.alarms.shelve(alarm.id, "dd01", "chờ tổ bảo dưỡng kiểm tra", clock() + 60 * MIN)
+    rt.alarms.approve_shelve(alarm.id, "dd02")  # P2: a second person approves
     clock.advance(minutes=2)  # t0+8: unshelved (active: unacknowledged again), then cleared
     rt.alarms.unshelve(alarm.id, "dd01")
     rt.alarms.ack(alarm.id, "dd02")
@@ -143,7 +144,7 @@ async def test_replay_shows_trains_and_alarms_as_they_were(
         shelved = await replay(http, t0 + 7 * MIN)
         assert ours(shelved["board"]["alarms"]) == []
         (s,) = ours(shelved["shelved_alarms"])
-        assert (s["shelved_by"], s["shelve_reason"]) == ("dd01", "chờ kiểm tra")
+        assert (s["shelved_by"], s["shelve_reason"]) == ("dd01", "chờ tổ bảo dưỡng kiểm tra")
 
         later = await replay(http, t0 + 12 * MIN)
         assert ours(later["board"]["alarms"]) == ours(later["shelved_alarms"]) == []

@@ -41,9 +41,11 @@ def send(rt: Runtime, clock: Clock, train: str, seq: int, pos_m: float, **kw: An
     rt.pipeline.on_mqtt(f"metro/2a/train/{train}/telemetry", orjson.dumps(body))
 
 
-def event(rt: Runtime, clock: Clock, train: str, seq: int, code: str) -> None:
+def event(
+    rt: Runtime, clock: Clock, train: str, seq: int, code: str, severity: str = "major"
+) -> None:
     body = {"v": 1, "ts": clock.now, "train": train, "seq": seq, "kind": "fault_raised",
-            "code": code, "severity": "major"}  # fmt: skip
+            "code": code, "severity": severity}  # fmt: skip
     rt.pipeline.on_mqtt(f"metro/2a/train/{train}/event", orjson.dumps(body))
 
 
@@ -63,7 +65,7 @@ async def test_restart_keeps_trips_acks_shelves_comments_and_alarm_ids(tmp_path:
             send(rt, clock, train, 1 + 10 * n, 0.0)
             send(rt, clock, train, 2 + 10 * n, 600.0)
         event(rt, clock, "T03", 1, "BRK-004")
-        event(rt, clock, "T04", 1, "DOR-002")
+        event(rt, clock, "T04", 1, "DOR-002", "minor")  # P4: shelved by one operator
         event(rt, clock, "T05", 1, "HVA-001")
         before = {a["key"]: a for a in await alarms(http)}
         brk, dor, hva = (before[f"train:{t}:fault:{c}"] for t, c in

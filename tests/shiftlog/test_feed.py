@@ -32,6 +32,7 @@ async def test_p1_p2_raises_and_shelves_are_logged_once(tmp_path: Path) -> None:
     b = book.raise_alarm("train:T03:door", Priority.HIGH, "T03", door)
     assert b is not None
     book.shelve(b.id, "dd01", "đội kỹ thuật đang xử lý", clock() + 30 * 60_000)
+    book.approve_shelve(b.id, "dd02")  # P2: a second person approves the request
     book.comment(b.id, "dd01", "vẫn tạm ẩn")
 
     async with log:

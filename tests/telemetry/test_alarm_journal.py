@@ -73,7 +73,9 @@ async def test_the_open_set_at_every_minute_is_read_back_as_it_was(db_url: str) 
                 elif roll < 0.1:
                     book.comment(a.id, "dd02", "đang xử lý")
                 elif a.state is AlarmState.ACKED and roll < 0.2:
-                    book.shelve(a.id, "dd01", "chờ", clock() + 7 * MIN)
+                    # P2: a request with a reason of substance, approved by a second person
+                    book.shelve(a.id, "dd01", "chờ đội kỹ thuật kiểm tra", clock() + 7 * MIN)
+                    book.approve_shelve(a.id, "dd02")
                 elif roll > 0.8:
                     book.clear(a.key)
             book.tick()

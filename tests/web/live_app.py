@@ -173,6 +173,18 @@ def _apply(emu: Any, cmd: dict[str, Any], rt: Any = None) -> dict[str, Any]:
             Message("alarm.saved_text", {"vi": text, "en": text}),
         )
         return {"ok": op, "id": None if a is None else a.id}
+    if op == "retire_test_alarms":  # a test's injected alarms gone: cleared, closed
+        from telemetry.alarms import AlarmState
+
+        for a in rt.alarms.active(include_shelved=True):
+            if a.source != "test":
+                continue
+            if a.state is AlarmState.SHELVED:
+                rt.alarms.unshelve(a.id, "test")
+            rt.alarms.clear(a.key)
+            if a.state is not AlarmState.NORMAL:
+                rt.alarms.ack(a.id, "test")
+        return {"ok": op}
     if op == "fault_rate":
         emu.set_fault_rate(float(cmd["per_h"]))
     elif op == "undervoltage":

@@ -195,7 +195,8 @@ def test_a_field_fault_raises_an_alarm_the_operator_acknowledges_and_shelves(
 
 
 def key_prio(page: Page, key: str) -> int:
-    alarms = page.request.get(page.url.split("/board")[0] + "/api/alarms").json()["alarms"]
+    url = page.url.split("/board")[0] + "/api/alarms?include_shelved=true"
+    alarms = page.request.get(url).json()["alarms"]
     return int(next(a for a in alarms if a["key"] == key)["priority"])
 
 

@@ -997,8 +997,8 @@ async function main(me) {
           { class: "legend-prio" },
           t("legend.priority"),
           " ",
+          // the same colour for the list's badge and the diagram's "!" of each priority
           PRIOS.map((p) => h("span", { class: `badge-sample fault p${p}`, title: t(`alarm.p${p}`) }, "!")),
-          PRIOS.map((p) => h("span", { class: `prio p${p}` }, `P${p}`)),
         ),
         h("li", {}, h("span", { class: "badge-sample driver" }, "D"), t("legend.driver")),
       ),
