@@ -502,7 +502,7 @@ async function main(me) {
         type: "button",
         class: "btn small ghost",
         "aria-expanded": String(open),
-        dataset: { focusKey: `toggle-${key}`, action: "expand" },
+        dataset: { focusKey: `toggle-${key}`, toggle: key }, // a view control, not an action on alarms
         onclick: () => {
           if (expanded.has(key)) expanded.delete(key);
           else expanded.add(key);
