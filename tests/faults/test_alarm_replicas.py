@@ -28,6 +28,7 @@ from tests.poll import until
 from tests.reliability.rig import now_ms
 
 OPERATOR_TOKEN = "tok-dd01-operator-replicas-0123"
+OPERATOR2_TOKEN = "tok-dd02-operator-replicas-4567"  # the second person of a P1/P2 shelve
 AGREE_S = 1.0  # what the issue asks: the other replica shows it within a second
 FAULTS = (("T03", "BRK-004"), ("T04", "DOR-002"), ("T05", "HVA-001"))
 
@@ -79,8 +80,8 @@ async def shows(
 async def test_two_replicas_agree_on_acks_shelves_and_comments_within_a_second(
     make_metro_server: Callable[..., MetroServer], mosquitto: Broker, postgres_url: str
 ) -> None:
-    settings = {"tokens": {OPERATOR_TOKEN: "dd01:operator"}, "MQTT_URL": mosquitto.url,
-                "DB_URL": postgres_url}  # fmt: skip
+    settings = {"tokens": {OPERATOR_TOKEN: "dd01:operator", OPERATOR2_TOKEN: "dd02:operator"},
+                "MQTT_URL": mosquitto.url, "DB_URL": postgres_url}  # fmt: skip
     # each replica its own MQTT client id (the same one would take the other's session over)
     a_srv = await asyncio.to_thread(make_metro_server, MQTT_CLIENT_ID="metro-ops-a", **settings)
     b_srv = await asyncio.to_thread(make_metro_server, MQTT_CLIENT_ID="metro-ops-b", **settings)
@@ -90,6 +91,11 @@ async def test_two_replicas_agree_on_acks_shelves_and_comments_within_a_second(
         async with (
             httpx.AsyncClient(base_url=a_srv.url, headers=headers, timeout=10) as a,
             httpx.AsyncClient(base_url=b_srv.url, headers=headers, timeout=10) as b,
+            httpx.AsyncClient(
+                base_url=a_srv.url,
+                headers={"Authorization": f"Bearer {OPERATOR2_TOKEN}"},
+                timeout=10,
+            ) as a2,
         ):
             keys = [f"train:{t}:fault:{c}" for t, c in FAULTS]
 
@@ -112,14 +118,24 @@ async def test_two_replicas_agree_on_acks_shelves_and_comments_within_a_second(
             r = await b.post(f"/api/alarms/{(await by_key(b))[brk]['id']}/ack")
             assert r.status_code == 409, r.text
 
-            # shelved on B: A shows it shelved, with B's reason and expiry
+            # a P2 shelve asked for on B (dd01) and approved on A by a second person (dd02):
+            # A shows B's request, B shows A's approval; both show it shelved alike
             on_b = await by_key(b)
             r = await b.post(
                 f"/api/alarms/{on_b[dor]['id']}/shelve",
                 json={"reason": "đội cửa đang xử lý / door crew on it", "minutes": 30},
             )
+            assert r.status_code == 200 and r.json()["shelve_request"]["user"] == "dd01", r.text
+            await shows(a, dor, lambda x: (x["shelve_request"] or {}).get("user") == "dd01",
+                        "A shows B's shelve request")  # fmt: skip
+            r = await a2.post(f"/api/alarms/{(await by_key(a))[dor]['id']}/shelve/approve")
             assert r.status_code == 200, r.text
             until_ms = r.json()["shelved_until_ms"]
+            await shows(
+                b, dor,
+                lambda x: x["state"] == "shelved" and x["shelved_until_ms"] == until_ms,
+                "B shows A's approval",
+            )  # fmt: skip
             await shows(
                 a, dor,
                 lambda x: x["state"] == "shelved"
