@@ -164,7 +164,13 @@ async def test_two_replicas_agree_on_acks_shelves_and_comments_within_a_second(
                     ).all()
             finally:
                 await engine.dispose()
-            assert [r.kind for r in rows] == ["ack", "shelve", "comment", "unshelve"]
+            assert [r.kind for r in rows] == [
+                "ack",
+                "shelve",
+                "approve_shelve",
+                "comment",
+                "unshelve",
+            ]
             # and A still shows the comment once (its own, not applied again)
             assert [c["text"] for c in (await by_key(a))[hva]["comments"]] == ["đã gọi KTV"]
     finally:

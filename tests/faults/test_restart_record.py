@@ -118,7 +118,7 @@ async def test_actions_in_the_table_survive_a_restart_whose_snapshot_predates_th
     rt = build_runtime(settings, clock=clock, require_broker=False)
     async with serving(rt) as http:
         event(rt, clock, "T03", 1, "BRK-004")
-        event(rt, clock, "T04", 1, "DOR-002")
+        event(rt, clock, "T04", 1, "DOR-002", "minor")  # P4: shelved by one operator
         event(rt, clock, "T05", 1, "HVA-001")
         await rt.recorder.save()
         async with OpsRecordStore(settings.db.url) as store:
