@@ -40,14 +40,6 @@ async def test_a_sign_in_flood_writes_a_few_rows_and_a_summary(tmp_path: Path) -
     assert [e.action for e in rows[1:]] == ["login"] * 5  # the first ones, one by one
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 def prune(db_url: str, *args: str) -> tuple[int, str, str]:
     env: dict[str, str | None] = {k: None for k in os.environ if k.startswith("METRO_")}
     env |= {f"METRO_AUTH_{k.upper()}": str(v) for k, v in FAST_ARGON2.items()}

@@ -27,14 +27,6 @@ from tests.poll import until
 MIN = 60_000
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.fixture
 async def served(tmp_path: Path, db_url: str) -> AsyncIterator[tuple[Runtime, FakeClock, str]]:
     # near the wall clock: the history store's retention is judged on it

@@ -9,20 +9,11 @@ recorded.
 from __future__ import annotations
 
 import asyncio
-from pathlib import Path
 
 import pytest
 
 from reports.model import ReportKind
 from reports.store import ReportRecord, ReportStore, SlotTaken
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def rec(rid: str, at_ms: int, *, slot_ms: int | None = None) -> ReportRecord:

@@ -27,14 +27,6 @@ OP, PL, CM, AD = bearer("operator"), bearer("planner"), bearer("crew_manager"), 
 MIN = 60_000
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 @pytest.mark.slow
 async def test_incident_from_an_alarm(db_url: str, tmp_path: Path) -> None:
     # the crew API stamps status events with the wall clock: the fake one starts there

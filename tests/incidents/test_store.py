@@ -44,14 +44,6 @@ class Clock:
         return self.now
 
 
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
-
-
 async def test_create_note_close_search(db_url: str) -> None:
     async with IncidentStore(db_url, clock=Clock()) as store:
         a = await store.create(

@@ -11,8 +11,6 @@ import textwrap
 import time
 from pathlib import Path
 
-import pytest
-
 from shiftlog import ShiftLogStore
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -38,14 +36,6 @@ WRITER = textwrap.dedent(
     asyncio.run(main())
     """
 )
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 async def test_acknowledged_entries_survive_sigkill(db_url: str) -> None:

@@ -19,7 +19,6 @@ from pathlib import Path
 from typing import Any
 
 import httpx
-import pytest
 
 from line.catalogue import Message
 from line.clock import HANOI
@@ -35,14 +34,6 @@ OP2 = {"Authorization": f"Bearer {OP2_TOKEN}"}
 
 def hanoi_ms(text: str) -> int:
     return int(datetime.fromisoformat(text).replace(tzinfo=HANOI).timestamp() * 1000)
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 async def ok(r: httpx.Response, code: int = 200) -> Any:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 from datetime import datetime, time
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -32,14 +31,6 @@ from storage.engine import make_engine, writer
 from storage.migrations import downgrade, migrate
 
 NEW_TABLES = {"handover", "handover_ack", timetable_decision.name}
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def _diff(conn: Connection) -> list[Any]:

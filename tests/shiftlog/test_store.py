@@ -9,8 +9,6 @@ survives the store being reopened.
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
@@ -31,14 +29,6 @@ class Clock:
     def __call__(self) -> int:
         self.now += 1000
         return self.now
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 def op(text_: str, **kw: object) -> NewEntry:

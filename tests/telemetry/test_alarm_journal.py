@@ -4,10 +4,7 @@ alarm book's as it was then, across many keyframes, after a restart, and on a cl
 from __future__ import annotations
 
 import random
-from pathlib import Path
 from typing import Any
-
-import pytest
 
 from line.catalogue import Message
 from telemetry.alarm_journal import AlarmJournalRecorder, AlarmJournalStore
@@ -15,14 +12,6 @@ from telemetry.alarms import Alarm, AlarmBook, AlarmState, Priority
 
 T0 = 1_780_000_000_000
 MIN = 60_000
-
-
-@pytest.fixture(params=["sqlite", "postgresql"])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
-    if request.param == "sqlite":
-        return f"sqlite+aiosqlite:///{tmp_path / 'metro.db'}"
-    url: str = request.getfixturevalue("postgres_url")
-    return url
 
 
 class Clock:
