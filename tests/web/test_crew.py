@@ -185,3 +185,21 @@ def test_status_form_errors_name_the_field(session: MakeSession) -> None:
     page.fill("#s-until", "2026-01-09T08:00")
     form.get_by_role("button", name="Lưu").click()
     expect(errors).to_contain_text(re.compile(r"until.*after.*effective|effective"))
+
+
+def test_crew_page_fits_a_phone_and_its_buttons_a_finger(session: MakeSession) -> None:
+    """At 390 × 844 the page is no wider than the screen, the roster's rows are cards with
+    every action on screen, and the F0 button is at least 44 × 44 px (WCAG 2.5.5)."""
+    cm = session(UserRole.CREW_MANAGER)
+    page = cm.page
+    page.set_viewport_size({"width": 390, "height": 844})
+    cm.login()
+    expect(page.locator("#roster tr[data-staff]").first).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    header = page.locator("#app-header").bounding_box()
+    assert header is not None and header["width"] <= 390 and header["height"] < 844 / 4
+    f0 = page.locator('#roster [data-action="declare-f0"]').first
+    box = f0.bounding_box()
+    assert box is not None and box["width"] >= 44 and box["height"] >= 44, box
+    assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    cm.shot("crew-phone")
