@@ -187,7 +187,7 @@ def _alarm_line(a: Alarm) -> AlarmLine:
 def alarm_facts(book: AlarmBook, *, since_ms: int, at_ms: int, top: int) -> AlarmFacts:
     """Alarms raised within the window by priority, those open now, and the top ones."""
     open_all = book.active(include_shelved=True)
-    everything = {a.id: a for a in [*open_all, *book.history(limit=1_000_000)]}
+    everything = {a.id: a for a in book.everything()}
     raised = [a for a in everything.values() if _annunciated_in(a, since_ms, at_ms)]
     shown = book.active()
     zero = {p.name.lower(): 0 for p in Priority}

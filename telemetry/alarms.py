@@ -731,6 +731,11 @@ class AlarmBook:
             return []
         return list(itertools.islice(reversed(self._history.values()), limit))
 
+    def everything(self) -> list[Alarm]:
+        """Every alarm the book holds, each once: the open ones (shelved included), then all
+        of history, most recently closed first (alarm performance and reports count over it)."""
+        return [*self.active(include_shelved=True), *reversed(self._history.values())]
+
     def rate_per_10min(self) -> int:
         """Annunciations (new alarms, re-activations, unshelved re-annunciations), last 10 min."""
         self._prune(self._clock())
