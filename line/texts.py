@@ -104,6 +104,82 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "InfluxDB unreachable: points spooled to disk for later{detail}",
     ),
     "alarm.dependency.other": _t("{name}: không hoạt động{detail}", "{name}: not working{detail}"),
+    # --- operator actions on alarms the book refuses (telemetry.alarms) ---------------------
+    "alarm.refused.required": _t("Cần có {what}", "{what} is required"),
+    "alarm.required.user_ack": _t("người xác nhận", "the acknowledging user"),
+    "alarm.required.user_shelve": _t("người tạm ẩn", "the shelving user"),
+    "alarm.required.reason": _t("lý do tạm ẩn", "a reason for shelving"),
+    "alarm.required.user_approve": _t("người phê duyệt", "the approving user"),
+    "alarm.required.user_unshelve": _t("người bỏ tạm ẩn", "the unshelving user"),
+    "alarm.required.user_comment": _t("người ghi chú", "the commenting user"),
+    "alarm.required.comment": _t("nội dung ghi chú", "comment text"),
+    "alarm.refused.already_acked": _t(
+        "Báo động #{id} đã được xác nhận (bởi {user})",
+        "alarm {id} is already acknowledged (by {user})",
+    ),
+    "alarm.refused.normal_ack": _t(
+        "Báo động #{id} đã trở về bình thường và đã được xác nhận",
+        "alarm {id} has already returned to normal and been acknowledged",
+    ),
+    "alarm.refused.shelved_ack": _t(
+        "Báo động #{id} đang tạm ẩn (bởi {user}); hãy bỏ tạm ẩn rồi mới xác nhận",
+        "alarm {id} is shelved (by {user}); unshelve it to acknowledge it",
+    ),
+    "alarm.refused.no_request": _t(
+        "Báo động #{id} không có yêu cầu tạm ẩn nào chờ phê duyệt",
+        "alarm {id} has no shelve request to approve",
+    ),
+    "alarm.refused.request_lapsed": _t(
+        "Yêu cầu tạm ẩn báo động #{id} đã hết hạn sau {ttl}; hãy yêu cầu lại",
+        "the shelve request for alarm {id} lapsed after {ttl}; ask again",
+    ),
+    "alarm.refused.second_person": _t(
+        "Tạm ẩn báo động P{p} cần người thứ hai: {user} đã yêu cầu, một điều độ viên khác "
+        "phải phê duyệt",
+        "shelving a P{p} alarm needs a second person: {user} asked, another operator must approve",
+    ),
+    "alarm.refused.already_shelved": _t(
+        "Báo động #{id} đang tạm ẩn (bởi {user}); hãy bỏ tạm ẩn trước",
+        "alarm {id} is already shelved (by {user}); unshelve it first",
+    ),
+    "alarm.refused.nothing_to_shelve": _t(
+        "Báo động #{id} đã trở về bình thường và đã được xác nhận; không còn gì để tạm ẩn",
+        "alarm {id} has returned to normal and been acknowledged; nothing to shelve",
+    ),
+    "alarm.refused.expiry_past": _t(
+        "Thời điểm hết tạm ẩn phải ở tương lai (thời điểm đã chọn là {ago} trước)",
+        "shelve expiry must be in the future (it is {ago} ago)",
+    ),
+    "alarm.refused.too_long_p": _t(
+        "Báo động P{p} chỉ được tạm ẩn tối đa {limit}; đã yêu cầu {asked}",
+        "P{p} alarms can be shelved for at most {limit}; asked for {asked}",
+    ),
+    "alarm.refused.too_long": _t(
+        "Báo động chỉ được tạm ẩn tối đa {limit}; đã yêu cầu {asked}",
+        "alarms can be shelved for at most {limit}; asked for {asked}",
+    ),
+    "alarm.refused.not_shelved": _t(
+        "Báo động #{id} không ở trạng thái tạm ẩn", "alarm {id} is not shelved"
+    ),
+    "alarm.refused.not_found": _t(
+        "Không có báo động #{id} (không tồn tại, hoặc đã quá thời hạn lưu lịch sử)",
+        "alarm {id} not found (unknown, or aged out of history)",
+    ),
+    "alarm.refused.reason_short": _t(
+        "Báo động P1/P2 cần lý do dài ít nhất {min} ký tự (mới có {got}): nêu lý do và việc "
+        "đang làm",
+        "a P1/P2 alarm needs a reason of at least {min} characters (got {got}): say why, and "
+        "what is being done",
+    ),
+    "alarm.refused.reason_filler": _t(
+        "Báo động P1/P2 cần lý do viết thành lời, không phải ký tự lặp lại hay vô nghĩa",
+        "a P1/P2 alarm needs a reason in words, not repeated or filler characters",
+    ),
+    # --- durations in texts ---------------------------------------------------------------
+    "time.duration.hm": _t("{h} giờ {m} phút", "{h} h {m} min"),
+    "time.duration.h": _t("{h} giờ", "{h} h"),
+    "time.duration.m": _t("{m} phút", "{m} min"),
+    "time.duration.s": _t("{s} giây", "{s} s"),
     # --- passenger alerts of the GTFS-RT feed (feeds.alerts) --------------------------------
     "feeds.alert.train_stopped": _t(
         "Tàu dừng giữa ga {a} và ga {b}", "Train stopped between {a} and {b}"

@@ -81,7 +81,7 @@ from typing import Any
 
 import structlog
 
-from line.catalogue import Message, render_both
+from line.catalogue import Message, render, render_both
 from line.clock import Clock
 
 log = structlog.get_logger(__name__)
@@ -119,7 +119,15 @@ class Priority(IntEnum):
 
 
 class AlarmError(Exception):
-    """Base of the errors of alarm operations; the message says what is wrong."""
+    """Base of the errors of alarm operations.
+
+    ``message`` says what is wrong as a catalogue message, rendered in the asker's language at
+    the edge (the API); ``str()`` is its English text, for logs and the audit trail.
+    """
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(render(message, "en"))
+        self.message = message
 
 
 class AlarmNotFound(AlarmError, LookupError):
@@ -151,7 +159,7 @@ class ShelveRequest:
     ts_ms: int
 
 
-def reason_problem(reason: str) -> str | None:
+def reason_problem(reason: str) -> Message | None:
     """Why ``reason`` is not a reason of substance for shelving a P1/P2 alarm, or None.
 
     The rule (documented in README "Alarm management"): after collapsing whitespace at least
@@ -160,14 +168,11 @@ def reason_problem(reason: str) -> str | None:
     """
     text = " ".join(reason.split())
     if len(text) < MIN_REASON_CHARS:
-        return (
-            f"a P1/P2 alarm needs a reason of at least {MIN_REASON_CHARS} characters "
-            f"(got {len(text)}): say why, and what is being done"
-        )
+        return Message("alarm.refused.reason_short", {"min": MIN_REASON_CHARS, "got": len(text)})
     words = {w.casefold() for w in text.split() if any(c.isalnum() for c in w)}
     distinct = {c.casefold() for c in text if c.isalnum()}
     if len(words) < 2 or len(distinct) < MIN_REASON_DISTINCT:
-        return "a P1/P2 alarm needs a reason in words, not repeated or filler characters"
+        return Message("alarm.refused.reason_filler")
     return None
 
 
@@ -374,10 +379,27 @@ def _duration(ms: int) -> str:
     return f"{sec} s"
 
 
-def _required(value: str, what: str) -> str:
+def _duration_msg(ms: int) -> Message:
+    """:func:`_duration` as a catalogue message (``9 giờ 30 phút`` / ``9 h 30 min``)."""
+    s = max(0, ms) // 1000
+    h, rem = divmod(s, 3600)
+    m, sec = divmod(rem, 60)
+    if h:
+        return (
+            Message("time.duration.hm", {"h": h, "m": m})
+            if m
+            else Message("time.duration.h", {"h": h})
+        )
+    if m:
+        return Message("time.duration.m", {"m": m})
+    return Message("time.duration.s", {"s": sec})
+
+
+def _required(value: str, what: Message) -> str:
+    """``value`` stripped; refused when empty (``what``: the field, as a message)."""
     v = value.strip()
     if not v:
-        raise InvalidRequest(f"{what} is required")
+        raise InvalidRequest(Message("alarm.refused.required", {"what": what}))
     return v
 
 
@@ -548,17 +570,17 @@ class AlarmBook:
         ``at_ms`` (here and in the other operator actions): when it was done, if not now — an
         action another replica took, applied here with its own time (default: the clock).
         """
-        user = _required(user, "the acknowledging user")
+        user = _required(user, Message("alarm.required.user_ack"))
         a = self.get(alarm_id)
         if a.state is AlarmState.ACKED:
-            raise InvalidTransition(f"alarm {a.id} is already acknowledged (by {a.acked_by})")
-        if a.state is AlarmState.NORMAL:
             raise InvalidTransition(
-                f"alarm {a.id} has already returned to normal and been acknowledged"
+                Message("alarm.refused.already_acked", {"id": a.id, "user": a.acked_by})
             )
+        if a.state is AlarmState.NORMAL:
+            raise InvalidTransition(Message("alarm.refused.normal_ack", {"id": a.id}))
         if a.state is AlarmState.SHELVED:
             raise InvalidTransition(
-                f"alarm {a.id} is shelved (by {a.shelved_by}); unshelve it to acknowledge it"
+                Message("alarm.refused.shelved_ack", {"id": a.id, "user": a.shelved_by})
             )
         now = self._clock() if at_ms is None else at_ms
         a.acked_by, a.acked_ms = user, now
@@ -584,8 +606,8 @@ class AlarmBook:
         approves it (:meth:`approve_shelve`). Check ``state`` or ``shelve_request`` of the
         returned alarm to tell which happened.
         """
-        user = _required(user, "the shelving user")
-        reason = _required(reason, "a reason for shelving")
+        user = _required(user, Message("alarm.required.user_shelve"))
+        reason = _required(reason, Message("alarm.required.reason"))
         a = self.get(alarm_id)
         self._check_shelvable(a)
         now = self._clock() if at_ms is None else at_ms
@@ -608,23 +630,24 @@ class AlarmBook:
     def approve_shelve(self, alarm_id: int, user: str, *, at_ms: int | None = None) -> Alarm:
         """A second person approves a P1/P2 shelve request: the alarm is shelved from now for
         the requested duration, as shelved by the requester (the approver is in the journal)."""
-        user = _required(user, "the approving user")
+        user = _required(user, Message("alarm.required.user_approve"))
         a = self.get(alarm_id)
         req = a.shelve_request
         if req is None:
-            raise InvalidTransition(f"alarm {a.id} has no shelve request to approve")
+            raise InvalidTransition(Message("alarm.refused.no_request", {"id": a.id}))
         now = self._clock() if at_ms is None else at_ms
         if now - req.ts_ms > SHELVE_REQUEST_TTL_MS:
             a.shelve_request = None
             self._changed(a)
             raise InvalidTransition(
-                f"the shelve request for alarm {a.id} lapsed after "
-                f"{_duration(SHELVE_REQUEST_TTL_MS)}; ask again"
+                Message(
+                    "alarm.refused.request_lapsed",
+                    {"id": a.id, "ttl": _duration_msg(SHELVE_REQUEST_TTL_MS)},
+                )
             )
         if user.casefold() == req.user.casefold():
             raise InvalidTransition(
-                f"shelving a P{int(a.priority)} alarm needs a second person: {req.user} asked, "
-                "another operator must approve"
+                Message("alarm.refused.second_person", {"p": int(a.priority), "user": req.user})
             )
         self._check_shelvable(a)
         self._journal(a, AlarmEvent(now, "shelve_approved", user, f"asked by {req.user}"))
@@ -633,25 +656,24 @@ class AlarmBook:
     def _check_shelvable(self, a: Alarm) -> None:
         if a.state is AlarmState.SHELVED:
             raise InvalidTransition(
-                f"alarm {a.id} is already shelved (by {a.shelved_by}); unshelve it first"
+                Message("alarm.refused.already_shelved", {"id": a.id, "user": a.shelved_by})
             )
         if a.state is AlarmState.NORMAL:
-            raise InvalidTransition(
-                f"alarm {a.id} has returned to normal and been acknowledged; nothing to shelve"
-            )
+            raise InvalidTransition(Message("alarm.refused.nothing_to_shelve", {"id": a.id}))
 
     def _check_expiry(self, a: Alarm, now: int, until_ms: int) -> None:
         if until_ms <= now:
             raise InvalidRequest(
-                f"shelve expiry must be in the future (it is {_duration(now - until_ms)} ago)"
+                Message("alarm.refused.expiry_past", {"ago": _duration_msg(now - until_ms)})
             )
         high = a.priority <= Priority.HIGH
         limit = self.max_shelve_high_ms if high else self.max_shelve_ms
         if until_ms - now > limit:
-            which = f"P{int(a.priority)} alarms" if high else "alarms"
+            lengths = {"limit": _duration_msg(limit), "asked": _duration_msg(until_ms - now)}
             raise InvalidRequest(
-                f"{which} can be shelved for at most {_duration(limit)}; "
-                f"asked for {_duration(until_ms - now)}"
+                Message("alarm.refused.too_long_p", {"p": int(a.priority), **lengths})
+                if high
+                else Message("alarm.refused.too_long", lengths)
             )
 
     def _shelve(self, a: Alarm, now: int, user: str, reason: str, until_ms: int) -> Alarm:
@@ -666,10 +688,10 @@ class AlarmBook:
 
     def unshelve(self, alarm_id: int, user: str, *, at_ms: int | None = None) -> Alarm:
         """End a shelve now: UNACK if the condition is still active, else NORMAL (history)."""
-        user = _required(user, "the unshelving user")
+        user = _required(user, Message("alarm.required.user_unshelve"))
         a = self.get(alarm_id)
         if a.state is not AlarmState.SHELVED:
-            raise InvalidTransition(f"alarm {a.id} is not shelved")
+            raise InvalidTransition(Message("alarm.refused.not_shelved", {"id": a.id}))
         now = self._clock() if at_ms is None else at_ms
         self._end_shelve(a, now, "unshelved", user)
         self._changed(a)
@@ -677,8 +699,8 @@ class AlarmBook:
 
     def comment(self, alarm_id: int, user: str, text: str, *, at_ms: int | None = None) -> Alarm:
         """Add an operator's note (also allowed on alarms already in history)."""
-        user = _required(user, "the commenting user")
-        text = _required(text, "comment text")
+        user = _required(user, Message("alarm.required.user_comment"))
+        text = _required(text, Message("alarm.required.comment"))
         a = self.get(alarm_id)
         a.comments.append(Comment(user, self._clock() if at_ms is None else at_ms, text))
         self._changed(a)
@@ -722,7 +744,7 @@ class AlarmBook:
         """The alarm with this id, open or in history."""
         a = self._open.get(alarm_id) or self._history.get(alarm_id)
         if a is None:
-            raise AlarmNotFound(f"alarm {alarm_id} not found (unknown, or aged out of history)")
+            raise AlarmNotFound(Message("alarm.refused.not_found", {"id": alarm_id}))
         return a
 
     def history(self, limit: int = 100) -> list[Alarm]:

@@ -13,6 +13,7 @@ from tests.api.authkit import bearer, serving
 from tests.api.reportkit import settings
 
 OP, AD = bearer("operator"), bearer("admin")
+OP_EN = {**OP, "Accept-Language": "en"}  # the refusals below in English; Vietnamese is the default
 REASON = "Cảm biến cửa T05 hỏng, đội bảo trì đang xử lý tại ga"
 
 
@@ -28,14 +29,21 @@ async def test_p1_shelving_rules_answer_with_clear_4xx(tmp_path: Path) -> None:
     async with serving(settings(tmp_path)) as served, served.client() as http:
         p1 = raise_(served, "train:T05:fault:E12", Priority.CRITICAL)
         url = f"/api/alarms/{p1}/shelve"
-        r = await http.post(url, headers=OP, json={"reason": "bảo trì", "minutes": 30})
-        assert r.status_code == 422 and "at least 15 characters" in r.json()["detail"]
-        r = await http.post(url, headers=OP, json={"reason": "a" * 20, "minutes": 30})
-        assert r.status_code == 422 and "not repeated or filler" in r.json()["detail"]
-        r = await http.post(url, headers=OP, json={"reason": REASON, "minutes": 90})
+        r = await http.post(url, headers=OP_EN, json={"reason": "bảo trì", "minutes": 30})
+        assert r.status_code == 422 and "at least 15 characters" in r.json()["detail"]["message"]
+        assert r.json()["detail"]["code"] == "alarm.refused.reason_short"
+        r = await http.post(url, headers=OP_EN, json={"reason": "a" * 20, "minutes": 30})
+        assert r.status_code == 422 and "not repeated or filler" in r.json()["detail"]["message"]
+        r = await http.post(url, headers=OP_EN, json={"reason": REASON, "minutes": 90})
         assert r.status_code == 422
         assert (
-            r.json()["detail"] == "P1 alarms can be shelved for at most 1 h; asked for 1 h 30 min"
+            r.json()["detail"]["message"]
+            == "P1 alarms can be shelved for at most 1 h; asked for 1 h 30 min"
+        )
+        # the same refusal in the UI's default language, no English in it
+        r = await http.post(url, headers=OP, json={"reason": REASON, "minutes": 90})
+        assert r.json()["detail"]["message"] == (
+            "Báo động P1 chỉ được tạm ẩn tối đa 1 giờ; đã yêu cầu 1 giờ 30 phút"
         )
         # a good request: recorded, not shelved
         r = await http.post(url, headers=OP, json={"reason": REASON, "minutes": 30})
@@ -44,16 +52,22 @@ async def test_p1_shelving_rules_answer_with_clear_4xx(tmp_path: Path) -> None:
         assert body["state"] == "unack" and body["shelve_request"]["user"] == "operator-bot"
         assert body["shelve_request"]["minutes"] == 30
         # the requester cannot approve it
+        r = await http.post(f"{url}/approve", headers=OP_EN)
+        assert r.status_code == 409 and "needs a second person" in r.json()["detail"]["message"]
         r = await http.post(f"{url}/approve", headers=OP)
-        assert r.status_code == 409 and "needs a second person" in r.json()["detail"]
+        assert r.json()["detail"] == {
+            "code": "alarm.refused.second_person",
+            "message": "Tạm ẩn báo động P1 cần người thứ hai: operator-bot đã yêu cầu, một điều "
+            "độ viên khác phải phê duyệt",
+        }
         # a second person can
         r = await http.post(f"{url}/approve", headers=AD)
         assert r.status_code == 200
         got = r.json()
         assert got["state"] == "shelved" and got["shelved_by"] == "operator-bot"
         assert got["shelve_request"] is None
-        r = await http.post(f"{url}/approve", headers=AD)
-        assert r.status_code == 409 and "no shelve request" in r.json()["detail"]
+        r = await http.post(f"{url}/approve", headers={**AD, "Accept-Language": "en-GB,en;q=0.9"})
+        assert r.status_code == 409 and "no shelve request" in r.json()["detail"]["message"]
         # a P3 still shelves at once for up to 8 h with a short reason
         p3 = raise_(served, "train:T06:stale", Priority.MEDIUM)
         r = await http.post(

@@ -129,7 +129,7 @@ def test_p1_shelving_needs_a_reason_a_limit_and_a_second_person(
     page.fill("#shelve-reason", "a" * 20)  # long enough, but filler: the server refuses it
     page.fill("#shelve-minutes", "30")
     dialog.get_by_role("button", name="Tạm ẩn").click()
-    expect(dialog.locator(".form-error")).to_contain_text("not repeated or filler")
+    expect(dialog.locator(".form-error")).to_contain_text("không phải ký tự lặp lại hay vô nghĩa")
     page.fill("#shelve-reason", GOOD_REASON)
     page.fill("#shelve-minutes", "90")
     dialog.get_by_role("button", name="Tạm ẩn").click()

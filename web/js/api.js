@@ -3,7 +3,8 @@
 //
 //   401 → the session is gone: back to the login page (coming back here afterwards)
 //   403 → "not allowed for your role" (ApiError.kind === "forbidden")
-//   409 → "someone else changed this — reload" (kind "conflict")
+//   409 → "someone else changed this — reload" (kind "conflict"), or the rule the server
+//         states in ``detail: {code, message}`` (message in the request's language)
 //   422 → which field and why (ApiError.fields: [{field, path, msg}])
 
 import { getLang, t } from "./i18n.js";
@@ -145,7 +146,9 @@ export function describeError(err) {
       // a stale CSRF token (another tab signed in again) is not a question of role
       return /CSRF/i.test(detail) ? t("err.csrf") : t("err.forbidden", { detail });
     case "conflict":
-      return t("err.conflict");
+      // a rule the server states (a catalogue code with its text in our language: "needs a
+      // second person") is not "someone else changed this"
+      return err.detail && typeof err.detail === "object" && err.detail.code ? detail : t("err.conflict");
     case "not_found":
       return t("err.not_found", { detail });
     case "precondition":
