@@ -9,9 +9,9 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header
+from fastapi import Depends, Header, Request
 
-from line.catalogue import Lang, pick_lang
+from line.catalogue import Lang, Refusal, pick_lang, render
 
 
 def request_lang(
@@ -23,3 +23,11 @@ def request_lang(
 
 
 LangDep = Annotated[Lang, Depends(request_lang)]
+
+
+def refusal_detail(exc: Refusal, request: Request) -> dict[str, str]:
+    """A refused operation's HTTP ``detail``: the rule's catalogue ``code`` and its ``message``
+    in the request's language (the web UI shows the message: "needs a second person" is not
+    "someone else changed this")."""
+    lang = pick_lang(request.headers.get("accept-language"))
+    return {"code": exc.message.code, "message": render(exc.message, lang)}

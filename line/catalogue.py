@@ -67,6 +67,16 @@ def _param_from_json(v: Any) -> Param:
     return str(v)
 
 
+class Refusal(Exception):
+    """An operation refused for a reason people read: ``message`` says why as a catalogue
+    message, rendered in the asker's language at the edge (the API answers ``detail:
+    {code, message}``); ``str()`` is its English text, for logs and the audit trail."""
+
+    def __init__(self, message: Message) -> None:
+        super().__init__(render(message, "en"))
+        self.message = message
+
+
 def render(msg: Message, lang: Lang = DEFAULT_LANG) -> str:
     """``msg`` in ``lang``.
 

@@ -433,6 +433,46 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "{user} công bố trở lại biểu đồ chạy tàu bình thường từ {from} ({reason})",
         "{user} declared the normal timetable again from {from} ({reason})",
     ),
+    "handover.state.draft": _t("đang soạn", "draft"),
+    "handover.state.signed": _t("đã ký", "signed"),
+    "handover.state.accepted": _t("đã được nhận", "accepted"),
+    "handover.refused.not_found": _t("Không có biên bản giao ca #{id}", "no handover {id}"),
+    "handover.refused.no_item": _t(
+        "Biên bản giao ca #{id} không có mục {key}", "handover {id} has no item {key}"
+    ),
+    "handover.refused.state": _t("{why} (biên bản {state})", "{why} (the handover is {state})"),
+    "handover.refused.edit_draft": _t(
+        "Chỉ sửa được biên bản đang soạn", "only a draft can be edited"
+    ),
+    "handover.refused.sign_draft": _t(
+        "Chỉ ký được biên bản đang soạn", "only a draft can be signed"
+    ),
+    "handover.refused.accept_signed": _t(
+        "Chỉ nhận được biên bản đã ký", "only a signed handover can be accepted"
+    ),
+    "handover.refused.summary_long": _t(
+        "Phần tóm tắt dài tối đa {max} ký tự", "a summary is at most {max} characters"
+    ),
+    "handover.refused.ack_signed": _t(
+        "Chỉ xác nhận các mục trên biên bản đã ký (biên bản này {state})",
+        "items are acknowledged on a signed handover (this one is {state})",
+    ),
+    "handover.refused.unacked": _t(
+        "Hãy xác nhận trước mọi mục bắt buộc: {keys}",
+        "acknowledge every item that requires it first: {keys}",
+    ),
+    "handover.refused.not_opener_edit": _t(
+        "Chỉ {user}, người mở biên bản, được sửa biên bản giao ca này",
+        "only {user}, who opened it, edits this handover",
+    ),
+    "handover.refused.not_opener_sign": _t(
+        "Chỉ {user}, người mở biên bản, được ký biên bản giao ca này",
+        "only {user}, who opened it, signs this handover",
+    ),
+    "handover.refused.incoming": _t(
+        "Ca nhận xác nhận: phải là người khác với người giao ca",
+        "the incoming shift acknowledges: another user than the one handing over",
+    ),
     "handover.item.timetable": _t(
         "Đang chạy biểu đồ suy giảm: giãn cách {headway} phút từ {from} ({reason}; {user})",
         "Degraded timetable in force: headway {headway} min from {from} ({reason}; {user})",

@@ -27,6 +27,7 @@ from sqlalchemy import (
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from line.catalogue import Message, Refusal
 from shiftlog.handover import MAX_SUMMARY, Ack, Draft, Handover, HandoverState, Item
 from shiftlog.shifts import Shift
 from shiftlog.store import ShiftLogStore
@@ -63,12 +64,12 @@ handover_ack = Table(
 )
 
 
-class HandoverNotFound(LookupError):
-    """No handover with that id."""
+class HandoverNotFound(Refusal, LookupError):
+    """No handover with that id (or no such item in it)."""
 
 
-class HandoverRefused(ValueError):
-    """The step is not allowed now (the message says why); nothing was changed."""
+class HandoverRefused(Refusal, ValueError):
+    """The step is not allowed now (``message`` says why); nothing was changed."""
 
 
 def _handover(row: Any, acks: list[Any]) -> Handover:
@@ -105,7 +106,7 @@ class HandoverStore:
     async def _read(self, conn: AsyncConnection, handover_id: int) -> Handover:
         row = (await conn.execute(select(handover).where(handover.c.id == handover_id))).first()
         if row is None:
-            raise HandoverNotFound(f"no handover {handover_id}")
+            raise HandoverNotFound(Message("handover.refused.not_found", {"id": handover_id}))
         acks = (
             await conn.execute(
                 select(handover_ack).where(handover_ack.c.handover_id == handover_id)
@@ -191,7 +192,7 @@ class HandoverStore:
             return await self._read(conn, result.scalar_one()), True
 
     async def _step(
-        self, handover_id: int, *, expect: HandoverState, values: dict[str, Any], why: str
+        self, handover_id: int, *, expect: HandoverState, values: dict[str, Any], why: Message
     ) -> Handover:
         async with writer(self._log.engine).begin() as conn:
             done = await conn.execute(
@@ -201,17 +202,22 @@ class HandoverStore:
             )
             if done.rowcount != 1:
                 current = await self._read(conn, handover_id)  # HandoverNotFound if none
-                raise HandoverRefused(f"{why} (the handover is {current.state.value})")
+                raise HandoverRefused(
+                    Message(
+                        "handover.refused.state",
+                        {"why": why, "state": Message(f"handover.state.{current.state.value}")},
+                    )
+                )
             return await self._read(conn, handover_id)
 
     async def edit(self, handover_id: int, summary: str) -> Handover:
         if len(summary) > MAX_SUMMARY:
-            raise HandoverRefused(f"a summary is at most {MAX_SUMMARY} characters")
+            raise HandoverRefused(Message("handover.refused.summary_long", {"max": MAX_SUMMARY}))
         return await self._step(
             handover_id,
             expect=HandoverState.DRAFT,
             values={"summary": summary},
-            why="only a draft can be edited",
+            why=Message("handover.refused.edit_draft"),
         )
 
     async def sign(self, handover_id: int, user: str, at_ms: int) -> Handover:
@@ -219,7 +225,7 @@ class HandoverStore:
             handover_id,
             expect=HandoverState.DRAFT,
             values={"state": HandoverState.SIGNED.value, "signed_by": user, "signed_ms": at_ms},
-            why="only a draft can be signed",
+            why=Message("handover.refused.sign_draft"),
         )
 
     async def ack(self, handover_id: int, key: str, user: str, at_ms: int) -> Handover:
@@ -227,10 +233,15 @@ class HandoverStore:
             h = await self._read(conn, handover_id)
             if h.state is not HandoverState.SIGNED:
                 raise HandoverRefused(
-                    f"items are acknowledged on a signed handover (this one is {h.state.value})"
+                    Message(
+                        "handover.refused.ack_signed",
+                        {"state": Message(f"handover.state.{h.state.value}")},
+                    )
                 )
             if key not in {i.key for i in h.items}:
-                raise HandoverNotFound(f"handover {handover_id} has no item {key!r}")
+                raise HandoverNotFound(
+                    Message("handover.refused.no_item", {"id": handover_id, "key": key})
+                )
             if key not in h.acks:
                 await conn.execute(
                     handover_ack.insert().values(
@@ -245,8 +256,10 @@ class HandoverStore:
             missing = h.unacked()
             if h.state is HandoverState.SIGNED and missing:
                 raise HandoverRefused(
-                    "acknowledge every item that requires it first: "
-                    + ", ".join(i.key for i in missing)
+                    Message(
+                        "handover.refused.unacked",
+                        {"keys": ", ".join(i.key for i in missing), "n": len(missing)},
+                    )
                 )
         return await self._step(
             handover_id,
@@ -256,5 +269,5 @@ class HandoverStore:
                 "accepted_by": user,
                 "accepted_ms": at_ms,
             },
-            why="only a signed handover can be accepted",
+            why=Message("handover.refused.accept_signed"),
         )

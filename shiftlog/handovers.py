@@ -113,13 +113,17 @@ class Handovers:
     async def edit(self, handover_id: int, user: str, summary: str) -> Handover:
         h = await self.store.get(handover_id)
         if h.opened_by != user:
-            raise HandoverRefused(f"only {h.opened_by}, who opened it, edits this handover")
+            raise HandoverRefused(
+                Message("handover.refused.not_opener_edit", {"user": h.opened_by})
+            )
         return await self.store.edit(handover_id, summary)
 
     async def sign(self, handover_id: int, user: str) -> Handover:
         h = await self.store.get(handover_id)
         if h.opened_by != user:
-            raise HandoverRefused(f"only {h.opened_by}, who opened it, signs this handover")
+            raise HandoverRefused(
+                Message("handover.refused.not_opener_sign", {"user": h.opened_by})
+            )
         signed = await self.store.sign(handover_id, user, self._clock())
         shift = Shift(signed.shift_id, signed.shift_start_ms, signed.shift_end_ms)
         must = sum(1 for i in signed.items if i.must_ack)
@@ -133,9 +137,7 @@ class Handovers:
 
     def _incoming(self, h: Handover, user: str) -> None:
         if user == h.signed_by or user == h.opened_by:
-            raise HandoverRefused(
-                "the incoming shift acknowledges: another user than the one handing over"
-            )
+            raise HandoverRefused(Message("handover.refused.incoming"))
 
     async def ack(self, handover_id: int, key: str, user: str) -> Handover:
         self._incoming(await self.store.get(handover_id), user)

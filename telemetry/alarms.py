@@ -81,7 +81,7 @@ from typing import Any
 
 import structlog
 
-from line.catalogue import Message, render, render_both
+from line.catalogue import Message, Refusal, render_both
 from line.clock import Clock
 
 log = structlog.get_logger(__name__)
@@ -118,16 +118,8 @@ class Priority(IntEnum):
     LOW = 4
 
 
-class AlarmError(Exception):
-    """Base of the errors of alarm operations.
-
-    ``message`` says what is wrong as a catalogue message, rendered in the asker's language at
-    the edge (the API); ``str()`` is its English text, for logs and the audit trail.
-    """
-
-    def __init__(self, message: Message) -> None:
-        super().__init__(render(message, "en"))
-        self.message = message
+class AlarmError(Refusal):
+    """Base of the errors of alarm operations (``message``: why, as a catalogue message)."""
 
 
 class AlarmNotFound(AlarmError, LookupError):

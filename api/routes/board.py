@@ -23,8 +23,8 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.lang import refusal_detail
 from api.schemas import board as schemas
-from line.catalogue import pick_lang, render
 from services.alarm_actions import ActionKind, AlarmAction
 from services.live_board import live_board
 from telemetry.alarms import AlarmError, AlarmNotFound, AlarmState, InvalidRequest
@@ -100,21 +100,13 @@ async def _alarm_call(
         else:
             code = 409  # e.g. acknowledging twice
         await audit_request(request, who, action, result_of(code), {**detail, "error": str(exc)})
-        raise HTTPException(code, refusal(exc, request)) from exc
+        raise HTTPException(code, refusal_detail(exc, request)) from exc
     await audit_request(request, who, action, "ok", detail)
     # the action is stored already; the snapshot of the book follows it (a restart then has
     # less to replay). A database outage does not undo it: both keep retrying, /healthz says so
     with contextlib.suppress(Exception):
         await rt.recorder.save()
     return dict(alarm.to_dict())
-
-
-def refusal(exc: AlarmError, request: Request) -> dict[str, str]:
-    """A refused alarm action's ``detail``: the rule's catalogue ``code`` and its ``message`` in
-    the request's language (the board shows it: "needs a second person" is not "someone else
-    changed this")."""
-    lang = pick_lang(request.headers.get("accept-language"))
-    return {"code": exc.message.code, "message": render(exc.message, lang)}
 
 
 def _ack(user: str) -> AlarmAction:
@@ -159,7 +151,7 @@ async def ack_alarms(
         try:
             await rt.alarm_actions.act(alarm_id, _ack(who.user))
         except AlarmError as exc:
-            refused.append({"id": alarm_id, "error": refusal(exc, request)["message"]})
+            refused.append({"id": alarm_id, "error": refusal_detail(exc, request)["message"]})
         else:
             acked.append(alarm_id)
     detail = {"priorities": sorted(wanted), "alarm_ids": acked, "refused": refused}

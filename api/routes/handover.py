@@ -26,6 +26,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.lang import refusal_detail
 from api.schemas.handover import Handover, HandoverItem, HandoverOverview, ShiftHandover
 from shiftlog.handover import MAX_SUMMARY, SECTIONS
 from shiftlog.handover import Handover as StoredHandover
@@ -123,10 +124,10 @@ async def _audited(
         h: StoredHandover = await step
     except HandoverNotFound as exc:
         await audit_request(request, who, action, result_of(404), {**detail, "error": str(exc)})
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
     except HandoverRefused as exc:
         await audit_request(request, who, action, result_of(409), {**detail, "error": str(exc)})
-        raise HTTPException(409, str(exc)) from exc
+        raise HTTPException(409, refusal_detail(exc, request)) from exc
     await audit_request(request, who, action, "ok", {**detail, "id": h.id, "state": h.state.value})
     return h
 
@@ -150,11 +151,13 @@ async def open_handover(
 
 
 @router.get("/{handover_id}")
-async def get_handover(handover_id: HandoverId, _who: Reader, rt: RuntimeDep) -> Handover:
+async def get_handover(
+    handover_id: HandoverId, _who: Reader, request: Request, rt: RuntimeDep
+) -> Handover:
     try:
         return _out(await rt.handovers.store.get(handover_id), rt)
     except HandoverNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
 
 
 @router.put("/{handover_id}")

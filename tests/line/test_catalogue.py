@@ -13,6 +13,7 @@ from line.catalogue import Message, pick_lang, render
 from line.texts import TEXTS
 from services.health import _DEPENDENCY_PRIORITY
 from services.incident_sources import KNOWN_WHAT
+from shiftlog.handover import HandoverState
 from simulation.records import LEVELS
 from simulation.verdict import BINDING_RESOURCES, RUN_CODES
 from telemetry.alarm_rules import _STALE_REASONS
@@ -67,6 +68,7 @@ def _codes_in_source() -> set[str]:
     found |= {f"alarm.substation.stale.{r}" for r in _STALE_REASONS}
     found |= {"alarm.headway.gap", "alarm.headway.bunching"}
     found |= {f"incident.what.{w}" for w in KNOWN_WHAT}
+    found |= {f"handover.state.{s.value}" for s in HandoverState}
     found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
     found |= {f"verdict.level.{lv}" for lv in LEVELS}
     found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}

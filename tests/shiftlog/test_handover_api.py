@@ -145,7 +145,10 @@ async def test_full_handover_and_not_handed_over(tmp_path: Path, db_url: str) ->
         hid = h["id"]
         summary = h["summary"] + "\nT02: đội kỹ thuật đến lúc 14:30."
         r = await http.put(f"/api/handover/{hid}", headers=OP2, json={"summary": "x"})
-        assert r.status_code == 409 and "operator-bot" in r.json()["detail"]
+        assert r.status_code == 409 and r.json()["detail"] == {
+            "code": "handover.refused.not_opener_edit",
+            "message": "Chỉ operator-bot, người mở biên bản, được sửa biên bản giao ca này",
+        }
         edited = await ok(
             await http.put(f"/api/handover/{hid}", headers=OP1, json={"summary": summary})
         )
@@ -155,21 +158,26 @@ async def test_full_handover_and_not_handed_over(tmp_path: Path, db_url: str) ->
         assert (await http.post(f"/api/handover/{hid}/sign", headers=OP2)).status_code == 409
         signed = await ok(await http.post(f"/api/handover/{hid}/sign", headers=OP1))
         assert (signed["state"], signed["signed_by"]) == ("signed", "operator-bot")
-        r = await http.put(f"/api/handover/{hid}", headers=OP1, json={"summary": "later"})
+        r = await http.put(
+            f"/api/handover/{hid}", headers={**OP1, "Accept-Language": "en"}, json={"summary": "z"}
+        )
         assert r.status_code == 409  # signed: no more edits
+        assert (
+            r.json()["detail"]["message"] == "only a draft can be edited (the handover is signed)"
+        )
 
         # the incoming operator: not the same user; every required item first
         r = await http.post(f"/api/handover/{hid}/accept", headers=OP1)
         assert r.status_code == 409
         r = await http.post(f"/api/handover/{hid}/accept", headers=OP2)
-        assert r.status_code == 409 and f"alarm:{p1.id}" in r.json()["detail"]
+        assert r.status_code == 409 and f"alarm:{p1.id}" in r.json()["detail"]["message"]
         r = await http.post(f"/api/handover/{hid}/items/nope/ack", headers=OP2)
         assert r.status_code == 404
         one = await ok(await http.post(f"/api/handover/{hid}/items/alarm:{p1.id}/ack", headers=OP2))
         acked = {i["key"]: i for i in one["items"]}[f"alarm:{p1.id}"]
         assert acked["acked_by"] == "op2-bot" and one["unacked"] == 2 + len(crew)
         r = await http.post(f"/api/handover/{hid}/accept", headers=OP2)
-        assert r.status_code == 409 and f"log:{follow['id']}" in r.json()["detail"]
+        assert r.status_code == 409 and f"log:{follow['id']}" in r.json()["detail"]["message"]
         for key in [f"log:{follow['id']}", f"incident:{inc['id']}"] + [i["key"] for i in crew]:
             await ok(await http.post(f"/api/handover/{hid}/items/{key}/ack", headers=OP2))
         accepted = await ok(await http.post(f"/api/handover/{hid}/accept", headers=OP2))
