@@ -41,6 +41,7 @@ from accounts.identity import (
     SessionResolver,
     UserRole,
 )
+from line.catalogue import Message, pick_lang, render
 
 log = structlog.get_logger(__name__)
 
@@ -128,15 +129,29 @@ def require_roles(*roles: UserRole) -> Callable[[Request], Awaitable[Principal]]
     """A dependency admitting callers whose role is one of ``roles``; returns the principal."""
     allowed = frozenset(roles)
     names = ", ".join(sorted(r.value for r in allowed))
+    needs = sorted(allowed)
 
     async def dependency(request: Request) -> Principal:
         who = await authenticate(request)
         if who.role not in allowed:
             detail = {"method": request.method, "path": request.url.path, "needs": names}
             await _audit(request, who, "access.denied", detail)
+            why = Message(
+                "auth.forbidden",
+                {
+                    "user": who.user,
+                    "role": Message(f"auth.role.{who.role.value}"),
+                    "needs": tuple(Message(f"auth.role.{r.value}") for r in needs),
+                },
+            )
+            lang = pick_lang(request.headers.get("accept-language"))
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
-                detail=f"{who.user} is a {who.role.value}; this needs one of: {names}",
+                detail={
+                    "code": why.code,
+                    "message": render(why, lang),
+                    "needs": [r.value for r in needs],
+                },
             )
         return who
 

@@ -104,6 +104,15 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "InfluxDB unreachable: points spooled to disk for later{detail}",
     ),
     "alarm.dependency.other": _t("{name}: không hoạt động{detail}", "{name}: not working{detail}"),
+    # --- access (api.auth) ------------------------------------------------------------------
+    "auth.forbidden": _t(
+        "{user} có vai trò {role}; việc này cần một trong các vai trò: {needs}",
+        "{user} is a {role}; this needs one of: {needs}",
+    ),
+    "auth.role.admin": _t("Quản trị", "administrator"),
+    "auth.role.crew_manager": _t("Quản lý tổ lái", "crew manager"),
+    "auth.role.operator": _t("Điều độ viên", "operator"),
+    "auth.role.planner": _t("Kế hoạch", "planner"),
     # --- operator actions on alarms the book refuses (telemetry.alarms) ---------------------
     "alarm.refused.required": _t("Cần có {what}", "{what} is required"),
     "alarm.required.user_ack": _t("người xác nhận", "the acknowledging user"),

@@ -124,7 +124,7 @@ async def test_every_crew_route_checks_token_and_role(http: httpx.AsyncClient) -
             r = await http.request(method, url, headers=auth(role))
             if writes and role not in WRITERS:
                 assert r.status_code == 403, (method, path, role, r.text)
-                assert "needs one of: admin, crew_manager" in r.json()["detail"]
+                assert r.json()["detail"]["needs"] == ["admin", "crew_manager"]
             else:
                 assert r.status_code not in (401, 403), (method, path, role, r.text)
 

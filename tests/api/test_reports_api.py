@@ -39,7 +39,12 @@ async def test_make_list_download_and_who_may(tmp_path: Path) -> None:
         assert (await http.get("/api/reports")).status_code == 401
         assert (await http.post("/api/reports")).status_code == 401
         r = await http.post("/api/reports", headers=bearer("planner"))
-        assert r.status_code == 403 and "needs one of" in r.json()["detail"]
+        assert r.status_code == 403 and r.json()["detail"]["code"] == "auth.forbidden"
+        # said in the UI's language, roles by their names (Vietnamese by default)
+        assert r.json()["detail"]["message"] == (
+            "planner-bot có vai trò Kế hoạch; việc này cần một trong các vai trò: "
+            "Quản trị; Quản lý tổ lái; Điều độ viên"
+        )
 
         made = []
         for role in ("operator", "crew_manager"):

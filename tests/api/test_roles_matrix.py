@@ -191,8 +191,8 @@ def url_of(path: str) -> str:
     return path + "?days=1"
 
 
-def _needs(allowed: frozenset[UserRole]) -> str:
-    return "needs one of: " + ", ".join(sorted(r.value for r in allowed))
+def _needs(allowed: frozenset[UserRole]) -> list[str]:
+    return sorted(r.value for r in allowed)
 
 
 async def _check_http(
@@ -218,7 +218,9 @@ async def _check_http(
                 assert r.status_code not in (401, 403), (method, path, role, how, r.text[:300])
             else:
                 assert r.status_code == 403, (method, path, role, how, r.status_code)
-                assert _needs(allowed) in r.json()["detail"], (method, path, role, how)
+                detail = r.json()["detail"]
+                assert detail["code"] == "auth.forbidden", (method, path, role, how)
+                assert detail["needs"] == _needs(allowed), (method, path, role, how)
     if method in UNSAFE:
         role = min(allowed)
         r = await browsers[role].request(method, url, headers={"X-CSRF-Token": ""})

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from accounts.identity import UserRole
 from crew.model import GroupKind, QualKind, Role, State, TestKind
 from line.catalogue import Message, pick_lang, render
 from line.texts import TEXTS
@@ -69,6 +70,7 @@ def _codes_in_source() -> set[str]:
     found |= {"alarm.headway.gap", "alarm.headway.bunching"}
     found |= {f"incident.what.{w}" for w in KNOWN_WHAT}
     found |= {f"handover.state.{s.value}" for s in HandoverState}
+    found |= {f"auth.role.{r.value}" for r in UserRole}
     found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
     found |= {f"verdict.level.{lv}" for lv in LEVELS}
     found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}
