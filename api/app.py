@@ -36,6 +36,8 @@ from api.routes import simulations as simulation_routes
 from api.routes import sweeps as sweep_routes
 from api.routes import timetable as timetable_routes
 from api.security_headers import SecurityHeaders
+from api.validation_text import localised
+from line.catalogue import pick_lang
 from services.runtime import Runtime, run_runtime
 
 
@@ -121,9 +123,10 @@ def create_app(runtime: Runtime) -> FastAPI:
 UPLOAD_PATHS = ("/api/crew/roster.csv",)
 
 
-async def _invalid_request(_request: Request, exc: Exception) -> JSONResponse:
-    """422 naming each bad field and why — without the values sent: they may be passwords
-    (sign-in) or megabytes, and are the client's own anyway."""
+async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
+    """422 naming each bad field and why, in the request's language — without the values
+    sent: they may be passwords (sign-in) or megabytes, and are the client's own anyway."""
     assert isinstance(exc, RequestValidationError)
     errors = [{k: v for k, v in e.items() if k not in ("input", "url")} for e in exc.errors()]
-    return JSONResponse({"detail": jsonable_encoder(errors)}, status_code=422)
+    lang = pick_lang(request.headers.get("accept-language"))
+    return JSONResponse({"detail": jsonable_encoder(localised(errors, lang))}, status_code=422)

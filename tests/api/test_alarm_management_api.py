@@ -101,3 +101,21 @@ async def test_bulk_acknowledge_by_priority_leaves_one_audit_record(tmp_path: Pa
         assert r.status_code == 422
         r = await http.post("/api/alarms/ack", headers=OP, json={"priorities": []})
         assert r.status_code == 422
+
+
+async def test_a_malformed_request_is_refused_in_the_askers_language(tmp_path: Path) -> None:
+    """The 422 of pydantic's checks: Vietnamese by default (what the UI shows beside the
+    field), pydantic's own English for an English request; the same fields either way."""
+    async with serving(settings(tmp_path)) as served, served.client() as http:
+        p3 = raise_(served, "train:T06:stale", Priority.MEDIUM)
+        bad = {"reason": "ab", "minutes": 900}
+        r = await http.post(f"/api/alarms/{p3}/shelve", headers=OP, json=bad)
+        assert r.status_code == 422
+        vi = {e["loc"][-1]: e["msg"] for e in r.json()["detail"]}
+        assert vi == {"reason": "cần ít nhất 3 ký tự", "minutes": "phải nhỏ hơn hoặc bằng 480"}
+        r = await http.post(f"/api/alarms/{p3}/shelve", headers=OP_EN, json={"minutes": "x"})
+        en = {e["loc"][-1]: e["msg"] for e in r.json()["detail"]}
+        assert en == {
+            "reason": "Field required",
+            "minutes": "Input should be a valid number, unable to parse string as a number",
+        }

@@ -151,7 +151,7 @@ async def test_only_planners_run_and_bad_input_names_the_field(tmp_path: Path) -
         assert r.status_code == 401
         for role in ("operator", "crew_manager"):
             r = await http.post("/api/simulations", json=body, headers=bearer(role))
-            assert r.status_code == 403 and "planner" in r.json()["detail"]
+            assert r.status_code == 403 and "planner" in r.json()["detail"]["needs"]
             r = await http.post("/api/simulations/x/cancel", headers=bearer(role))
             assert r.status_code == 403
         assert (await http.get("/api/simulations")).status_code == 401
