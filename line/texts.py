@@ -442,6 +442,23 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "{user} công bố trở lại biểu đồ chạy tàu bình thường từ {from} ({reason})",
         "{user} declared the normal timetable again from {from} ({reason})",
     ),
+    "log.refused.no_text": _t("Mục nhật ký cần có nội dung", "an entry needs text"),
+    "log.refused.too_long": _t(
+        "Mục nhật ký dài tối đa {max} ký tự (đang có {got})",
+        "an entry is at most {max} characters (got {got})",
+    ),
+    "log.refused.no_author": _t("Mục nhật ký cần có người viết", "an entry needs an author"),
+    "log.refused.no_entry": _t("Không có mục nhật ký #{id}", "no shift log entry {id}"),
+    "log.refused.no_entry_to_correct": _t(
+        "Không có mục nhật ký #{id} để đính chính", "no shift log entry {id} to correct"
+    ),
+    "timetable.refused.no_reason": _t("Quyết định cần có lý do", "a decision needs its reason"),
+    "timetable.refused.reason_long": _t(
+        "Lý do dài tối đa {max} ký tự", "a reason is at most {max} characters"
+    ),
+    "timetable.refused.no_headway": _t(
+        "Biểu đồ suy giảm cần có giãn cách chạy tàu", "a degraded timetable needs its headway"
+    ),
     "handover.state.draft": _t("đang soạn", "draft"),
     "handover.state.signed": _t("đã ký", "signed"),
     "handover.state.accepted": _t("đã được nhận", "accepted"),

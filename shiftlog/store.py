@@ -32,7 +32,7 @@ from sqlalchemy import (
     select,
 )
 
-from line.catalogue import Message
+from line.catalogue import Message, Refusal
 from line.clock import Clock, wall_ms
 from shiftlog.migrations import STREAM
 from shiftlog.model import MAX_TEXT, Category, LogEntry, NewEntry
@@ -65,11 +65,11 @@ shift_log = Table(
 MAX_PAGE = 500
 
 
-class EntryNotFound(LookupError):
+class EntryNotFound(Refusal, LookupError):
     """No entry with that id."""
 
 
-class InvalidEntry(ValueError):
+class InvalidEntry(Refusal, ValueError):
     """The entry cannot be stored as given (the message says why)."""
 
 
@@ -127,11 +127,11 @@ class ShiftLogStore(TableStore):
         text, text_en = new.texts()
         text = text.strip()
         if not text:
-            raise InvalidEntry("an entry needs text")
+            raise InvalidEntry(Message("log.refused.no_text"))
         if len(text) > MAX_TEXT:
-            raise InvalidEntry(f"an entry is at most {MAX_TEXT} characters (got {len(text)})")
+            raise InvalidEntry(Message("log.refused.too_long", {"max": MAX_TEXT, "got": len(text)}))
         if not new.author.strip():
-            raise InvalidEntry("an entry needs an author")
+            raise InvalidEntry(Message("log.refused.no_author"))
         links = " ".join(x for x in (new.train, new.staff_id) if x)
         search = "\n".join(x for x in (text, text_en, links, new.author) if x).casefold()
         at_ms = self._clock()
@@ -141,7 +141,9 @@ class ShiftLogStore(TableStore):
                     select(shift_log.c.id).where(shift_log.c.id == new.corrects)
                 )
                 if found.first() is None:
-                    raise EntryNotFound(f"no shift log entry {new.corrects} to correct")
+                    raise EntryNotFound(
+                        Message("log.refused.no_entry_to_correct", {"id": new.corrects})
+                    )
             result = await conn.execute(
                 shift_log.insert()
                 .values(
@@ -166,7 +168,7 @@ class ShiftLogStore(TableStore):
         async with self.engine.connect() as conn:
             row = (await conn.execute(select(*_COLUMNS).where(shift_log.c.id == entry_id))).first()
         if row is None:
-            raise EntryNotFound(f"no shift log entry {entry_id}")
+            raise EntryNotFound(Message("log.refused.no_entry", {"id": entry_id}))
         return _entry(row)
 
     async def open_items(self, limit: int = 200) -> list[LogEntry]:

@@ -14,7 +14,7 @@ from typing import Any
 
 from sqlalchemy import BigInteger, Boolean, Column, Integer, String, Table, Text, select
 
-from line.catalogue import Message
+from line.catalogue import Message, Refusal
 from line.clock import Clock, hanoi_time
 from shiftlog.handover_store import metadata
 from shiftlog.model import SYSTEM_AUTHOR, Category, NewEntry
@@ -65,7 +65,7 @@ def minutes(seconds: int) -> str:
     return f"{seconds / 60:.1f}".removesuffix(".0")
 
 
-class InvalidDecision(ValueError):
+class InvalidDecision(Refusal, ValueError):
     """The decision cannot be recorded as given (the message says why)."""
 
 
@@ -81,11 +81,11 @@ class TimetableDecisions:
     ) -> Decision:
         reason = reason.strip()
         if not reason:
-            raise InvalidDecision("a decision needs its reason")
+            raise InvalidDecision(Message("timetable.refused.no_reason"))
         if len(reason) > MAX_REASON:
-            raise InvalidDecision(f"a reason is at most {MAX_REASON} characters")
+            raise InvalidDecision(Message("timetable.refused.reason_long", {"max": MAX_REASON}))
         if degraded and (headway_s is None or headway_s <= 0):
-            raise InvalidDecision("a degraded timetable needs its headway")
+            raise InvalidDecision(Message("timetable.refused.no_headway"))
         if not degraded:
             headway_s = None
         at_ms = self._clock()

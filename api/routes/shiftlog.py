@@ -30,6 +30,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.lang import refusal_detail
 from api.schemas.base import CSV
 from api.schemas.shiftlog import ListedLogEntry, LogEntry, LogPage
 from line.catalogue import render_both
@@ -154,10 +155,7 @@ async def list_entries(
 async def _checked(body: EntryIn, who: Principal, rt: Any) -> NewEntry:
     category = body.category
     if body.corrects is not None:
-        try:
-            original = await rt.shift_log.store.get(body.corrects)
-        except EntryNotFound as exc:
-            raise HTTPException(404, str(exc)) from exc
+        original = await rt.shift_log.store.get(body.corrects)  # EntryNotFound: the caller's 404
         if category is not None and category is not original.category:
             raise HTTPException(
                 422,
@@ -208,7 +206,7 @@ async def write_entry(
         await audit_request(
             request, who, "log.write", result_of(code), {**detail, "error": str(exc)}
         )
-        raise HTTPException(code, str(exc)) from exc
+        raise HTTPException(code, refusal_detail(exc, request)) from exc
     detail.update(id=entry.id, category=entry.category.value)
     await audit_request(request, who, "log.write", "ok", detail)
     target = await rt.shift_log.store.get(entry.corrects) if entry.corrects is not None else None

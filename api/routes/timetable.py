@@ -21,6 +21,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.lang import refusal_detail
 from api.schemas.timetable import TimetableDecision, TimetableDecisions
 from line.clock import HANOI, hanoi_time
 from shiftlog.timetable import MAX_REASON, Decision, InvalidDecision
@@ -95,6 +96,6 @@ async def decide(
         await audit_request(
             request, who, "timetable.decide", result_of(422), {**detail, "error": str(exc)}
         )
-        raise HTTPException(422, str(exc)) from exc
+        raise HTTPException(422, refusal_detail(exc, request)) from exc
     await audit_request(request, who, "timetable.decide", "ok", {**detail, "id": d.id})
     return _out(d)
