@@ -184,6 +184,17 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Báo động P1/P2 cần lý do viết thành lời, không phải ký tự lặp lại hay vô nghĩa",
         "a P1/P2 alarm needs a reason in words, not repeated or filler characters",
     ),
+    # --- what the system adds to an alarm's journal (telemetry.alarms) -----------------------
+    "alarm.journal.train_out": _t(
+        "bị chặn: tàu không chạy khách (ở depot hoặc ngừng khai thác)",
+        "suppressed: train out of service (in the depot or off)",
+    ),
+    "alarm.journal.train_in": _t("tàu chạy khách trở lại", "train back in service"),
+    "alarm.journal.asked_by": _t("theo yêu cầu của {user}", "asked by {user}"),
+    "alarm.journal.shelved_by": _t("{user} đã tạm ẩn", "shelved by {user}"),
+    "alarm.journal.no_telemetry": _t("mất dữ liệu: {trains}", "no telemetry: {trains}"),
+    "alarm.journal.nothing": _t("không có", "nothing"),
+    "alarm.detail.list": _t("{items}", "{items}"),
     # --- durations in texts ---------------------------------------------------------------
     "time.duration.hm": _t("{h} giờ {m} phút", "{h} h {m} min"),
     "time.duration.h": _t("{h} giờ", "{h} h"),
@@ -394,6 +405,8 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "{user} ghi chú cảnh báo #{alarm_id}: {comment}",
         "{user} commented on alarm #{alarm_id}: {comment}",
     ),
+    "incident.alarm.detail_note": _t(" — {text} ({note})", " — {text} ({note})"),
+    "incident.alarm.note": _t(" — {note}", " — {note}"),
     "incident.what.raised": _t("xuất hiện", "raised"),
     "incident.what.reactivated": _t("xuất hiện lại", "raised again"),
     "incident.what.cleared": _t("hết", "cleared"),

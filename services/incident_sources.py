@@ -78,7 +78,7 @@ class AlarmJournal:
                         "what": what,
                         "user": Message("incident.alarm.by", {"user": e.user}) if e.user else None,
                         "text": a.text,
-                        "detail": Message("alarm.detail", {"text": e.detail}) if e.detail else None,
+                        "detail": _journal_detail(e.detail, e.note),
                     },
                 )
                 out.append(
@@ -119,6 +119,15 @@ def _shown(key: str, v: Any) -> str:
     if key.endswith("_ms") and isinstance(v, int) and not isinstance(v, bool) and v > 0:
         return f"{key.removesuffix('_ms')}={hanoi_time(v):%d/%m %H:%M:%S}"
     return f"{key}={v}"
+
+
+def _journal_detail(text: str | None, note: Message | None) -> Message | None:
+    """ " — reason (30 phút)": what the person wrote, then what the system added."""
+    if text and note:
+        return Message("incident.alarm.detail_note", {"text": text, "note": note})
+    if note:
+        return Message("incident.alarm.note", {"note": note})
+    return Message("alarm.detail", {"text": text}) if text else None
 
 
 def _detail_text(detail: dict[str, Any]) -> str:

@@ -170,12 +170,18 @@ def reason_problem(reason: str) -> Message | None:
 
 @dataclass(frozen=True, slots=True)
 class AlarmEvent:
-    """One line of an alarm's journal: what happened, when, and who did it (None: the field)."""
+    """One line of an alarm's journal: what happened, when, and who did it (None: the field).
+
+    ``detail`` is what a person wrote (a shelve reason), kept as written; ``note`` is what the
+    system adds (for how long, why it was suppressed), a catalogue message rendered in the
+    reader's language.
+    """
 
     ts_ms: int
     what: str  # raised, reactivated, cleared, acked, shelved, unshelved, shelve_expired, ...
     user: str | None = None
     detail: str | None = None
+    note: Message | None = None
 
 
 #: Key scopes whose second segment names a train, and those whose second segment names a
@@ -308,7 +314,13 @@ class Alarm:
             },
             "comments": [{"user": c.user, "ts_ms": c.ts_ms, "text": c.text} for c in self.comments],
             "events": [
-                {"ts_ms": e.ts_ms, "what": e.what, "user": e.user, "detail": e.detail}
+                {
+                    "ts_ms": e.ts_ms,
+                    "what": e.what,
+                    "user": e.user,
+                    "detail": e.detail,
+                    "note": None if e.note is None else e.note.to_json(),
+                }
                 for e in self.events
             ],
         }
@@ -345,7 +357,13 @@ def alarm_from_dict(d: dict[str, Any]) -> Alarm:
         suppressed=bool(d.get("suppressed", False)),
         shelve_request=_request_from_dict(d.get("shelve_request")),
         events=[
-            AlarmEvent(int(e["ts_ms"]), e["what"], e.get("user"), e.get("detail"))
+            AlarmEvent(
+                int(e["ts_ms"]),
+                e["what"],
+                e.get("user"),
+                e.get("detail"),
+                None if not e.get("note") else Message.from_json(e["note"]),
+            )
             for e in d.get("events", [])
         ],
     )
@@ -359,20 +377,8 @@ def _request_from_dict(d: dict[str, Any] | None) -> ShelveRequest | None:
     )
 
 
-def _duration(ms: int) -> str:
-    """Operator-readable duration: ``8 h``, ``9 h 30 min``, ``45 min``, ``20 s``."""
-    s = max(0, ms) // 1000
-    h, rem = divmod(s, 3600)
-    m, sec = divmod(rem, 60)
-    if h:
-        return f"{h} h {m} min" if m else f"{h} h"
-    if m:
-        return f"{m} min"
-    return f"{sec} s"
-
-
 def _duration_msg(ms: int) -> Message:
-    """:func:`_duration` as a catalogue message (``9 giờ 30 phút`` / ``9 h 30 min``)."""
+    """A duration as people say it: ``9 giờ 30 phút`` / ``9 h 30 min``, ``45 phút``, ``20 giây``."""
     s = max(0, ms) // 1000
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
@@ -473,7 +479,12 @@ class AlarmBook:
             )
             a.suppressed = self._suppresses(a)
             self._journal(
-                a, AlarmEvent(now, "raised", None, "suppressed" if a.suppressed else None)
+                a,
+                AlarmEvent(
+                    now,
+                    "raised",
+                    note=Message("alarm.journal.train_out") if a.suppressed else None,
+                ),
             )
             self._open[a.id] = a
             self._by_key[key] = a
@@ -530,6 +541,7 @@ class AlarmBook:
         else:
             self._suppressed_trains.discard(train)
         now = self._clock()
+        back = Message("alarm.journal.train_in")
         for a in list(self._open.values()):
             if a.subject is None or a.subject.train != train:
                 continue
@@ -538,13 +550,15 @@ class AlarmBook:
                 continue
             a.suppressed = want
             if want:
-                self._journal(a, AlarmEvent(now, "suppressed", None, "train out of service"))
+                self._journal(
+                    a, AlarmEvent(now, "suppressed", note=Message("alarm.journal.train_out"))
+                )
             elif a.active and a.state is AlarmState.UNACK:
                 a.raised_ms = now
-                self._journal(a, AlarmEvent(now, "unsuppressed", None, "train in service"))
+                self._journal(a, AlarmEvent(now, "unsuppressed", note=back))
                 self._count_annunciation(now)
             else:
-                self._journal(a, AlarmEvent(now, "unsuppressed", None, "train in service"))
+                self._journal(a, AlarmEvent(now, "unsuppressed", note=back))
             self._changed(a)
 
     def _suppresses(self, a: Alarm) -> bool:
@@ -611,9 +625,7 @@ class AlarmBook:
             a.shelve_request = ShelveRequest(user, " ".join(reason.split()), until_ms - now, now)
             self._journal(
                 a,
-                AlarmEvent(
-                    now, "shelve_requested", user, f"{reason} ({_duration(until_ms - now)})"
-                ),
+                AlarmEvent(now, "shelve_requested", user, reason, _duration_msg(until_ms - now)),
             )
             self._changed(a)
             return a
@@ -642,7 +654,15 @@ class AlarmBook:
                 Message("alarm.refused.second_person", {"p": int(a.priority), "user": req.user})
             )
         self._check_shelvable(a)
-        self._journal(a, AlarmEvent(now, "shelve_approved", user, f"asked by {req.user}"))
+        self._journal(
+            a,
+            AlarmEvent(
+                now,
+                "shelve_approved",
+                user,
+                note=Message("alarm.journal.asked_by", {"user": req.user}),
+            ),
+        )
         return self._shelve(a, now, req.user, req.reason, now + req.duration_ms)
 
     def _check_shelvable(self, a: Alarm) -> None:
@@ -672,9 +692,7 @@ class AlarmBook:
         a.shelve_request = None
         a.state = AlarmState.SHELVED
         a.shelved_by, a.shelved_until_ms, a.shelve_reason = user, until_ms, reason
-        self._journal(
-            a, AlarmEvent(now, "shelved", user, f"{reason} ({_duration(until_ms - now)})")
-        )
+        self._journal(a, AlarmEvent(now, "shelved", user, reason, _duration_msg(until_ms - now)))
         self._changed(a)
         return a
 
@@ -698,11 +716,11 @@ class AlarmBook:
         self._changed(a)
         return a
 
-    def note(self, alarm_id: int, what: str, detail: str) -> None:
+    def note(self, alarm_id: int, what: str, note: Message) -> None:
         """Add a line to an alarm's journal (open or in history) without changing its state:
         e.g. the consequential alarms grouped under a failed dependency's alarm."""
         a = self.get(alarm_id)
-        self._journal(a, AlarmEvent(self._clock(), what, None, detail))
+        self._journal(a, AlarmEvent(self._clock(), what, note=note))
         self._changed(a)
 
     def tick(self) -> None:
@@ -834,24 +852,31 @@ class AlarmBook:
 
     # --- internals ---------------------------------------------------------------------------
     def _end_shelve(self, a: Alarm, now: int, what: str, user: str | None) -> None:
-        detail = f"shelved by {a.shelved_by}: {a.shelve_reason}"
+        detail = a.shelve_reason
+        note = Message("alarm.journal.shelved_by", {"user": a.shelved_by})
         a.shelved_by = a.shelved_until_ms = a.shelve_reason = None
         if a.active:
             # ISA-18.2 F→B: the operator has not seen it while shelved, so it needs a fresh ack
             a.acked_by = a.acked_ms = None
-            self._reannunciate(a, now, what, user, detail)
+            self._reannunciate(a, now, what, user, detail, note)
         else:
             # F→A: the condition is gone; there is nothing left to acknowledge
-            self._journal(a, AlarmEvent(now, what, user, detail))
+            self._journal(a, AlarmEvent(now, what, user, detail, note))
             self._to_normal(a)
 
     def _reannunciate(
-        self, a: Alarm, now: int, what: str, user: str | None, detail: str | None = None
+        self,
+        a: Alarm,
+        now: int,
+        what: str,
+        user: str | None,
+        detail: str | None = None,
+        note: Message | None = None,
     ) -> None:
         a.state = AlarmState.UNACK
         a.raised_ms = now
         a.annunciations += 1
-        self._journal(a, AlarmEvent(now, what, user, detail))
+        self._journal(a, AlarmEvent(now, what, user, detail, note))
         if not a.suppressed:
             self._count_annunciation(now)
 

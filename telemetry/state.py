@@ -381,16 +381,19 @@ class LineState:
         # lost_by_train: train → [messages lost, their last few seq ranges]
         return {"cause": cause, "stale_trains": [], "seq_loss": 0, "lost_by_train": {}}
 
-    def withheld_summary(self) -> str:
+    def withheld_summary(self) -> Message:
         """The grouped consequences in one line (for the cause's alarm journal)."""
         w = self.withheld
         parts = []
         if w["stale_trains"]:
-            parts.append(f"no telemetry: {', '.join(sorted(w['stale_trains']))}")
+            trains = ", ".join(sorted(w["stale_trains"]))
+            parts.append(Message("alarm.journal.no_telemetry", {"trains": trains}))
         for train, (n, ranges) in sorted(w["lost_by_train"].items()):
             shown = seq_ranges(ranges)
-            parts.append(f"{train}: {n} message{'s' if n != 1 else ''} lost (seq {shown})")
-        return "; ".join(parts) or "nothing"
+            parts.append(Message("alarm.train.seq_loss", {"train": train, "n": n, "ranges": shown}))
+        if not parts:
+            return Message("alarm.journal.nothing")
+        return Message("alarm.detail.list", {"items": tuple(parts)})
 
     def end_cause(self, now_ms: int, grace_ms: int) -> bool:
         """The dependency is back; consequences stay grouped ``grace_ms`` more (gaps it caused

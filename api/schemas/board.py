@@ -11,7 +11,7 @@ from typing import Literal
 
 from pydantic import Field
 
-from api.schemas.base import CatalogueParam, Wire
+from api.schemas.base import CatalogueMessage, CatalogueParam, Wire
 
 Priority = Literal["critical", "high", "medium", "low"]
 AlarmStateName = Literal["unack", "acked", "rtn_unack", "shelved", "normal"]
@@ -28,7 +28,10 @@ class AlarmJournalEvent(Wire):
     ts_ms: int
     what: str = Field(description="raised, reactivated, cleared, acked, shelved, …")
     user: str | None = Field(description="who did it; null: the field")
-    detail: str | None
+    detail: str | None = Field(description="what the person wrote (a shelve reason), as written")
+    note: CatalogueMessage | None = Field(
+        description="what the system adds (for how long, why suppressed), to render"
+    )
 
 
 class AlarmShelveRequest(Wire):
@@ -72,7 +75,7 @@ class Alarm(Wire):
                     "shelve_reason": None,
                     "comments": [],
                     "events": [{"ts_ms": 1795000000000, "what": "raised", "user": None,
-                                "detail": None}],
+                                "detail": None, "note": None}],
                 }
             ]
         }

@@ -13,6 +13,7 @@ from typing import Any
 
 import httpx
 
+from line.catalogue import Message, render
 from line.clock import HANOI
 from services.runtime import build_runtime
 from telemetry.emulator.runner import Emulator, EmulatorConfig
@@ -166,7 +167,11 @@ async def test_broker_outage_is_one_alarm_and_ingest_reconnects_promptly(
             a for a in (await http.get("/api/alarms")).json()["alarms"]
             if a["key"] == "system:broker:down"
         )  # fmt: skip
-        grouped = [e["detail"] for e in broker["events"] if e["what"] == "grouped"]
+        grouped = [  # the system's note, as an English reader sees it
+            render(Message.from_json(e["note"]), "en")
+            for e in broker["events"]
+            if e["what"] == "grouped"
+        ]
         assert len(grouped) == 1 and "no telemetry: T01, T02, T03" in grouped[0]
         assert all(f"{t}: " in grouped[0] for t in trains), grouped[0]
         assert "messages lost (seq" in grouped[0], grouped[0]

@@ -22,6 +22,7 @@ from typing import Any
 
 import httpx
 
+from line.catalogue import Message, render
 from services.runtime import build_runtime
 from tests.api.test_serve import serving
 from tests.fixtures.mosquitto import Broker
@@ -155,7 +156,11 @@ async def test_sigkill_gap_is_named_on_the_board(mosquitto: Broker, tmp_path: Pa
 async def _grouped(http: httpx.AsyncClient) -> list[str]:
     alarms = (await http.get("/api/alarms")).json()["alarms"]
     broker = next(a for a in alarms if a["key"] == "system:broker:down")
-    return [str(e["detail"]) for e in broker["events"] if e["what"] == "grouped"]
+    return [  # the system's note, as an English reader sees it
+        render(Message.from_json(e["note"]), "en")
+        for e in broker["events"]
+        if e["what"] == "grouped"
+    ]
 
 
 async def _history_rows(http: httpx.AsyncClient, train: str) -> list[dict[str, Any]]:

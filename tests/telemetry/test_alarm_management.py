@@ -8,7 +8,7 @@ import pytest
 from prometheus_client import CollectorRegistry
 
 from line import load_line
-from line.catalogue import Message
+from line.catalogue import Message, render
 from telemetry.alarm_rules import DRIVER_ALARM_KINDS
 from telemetry.alarms import (
     SHELVE_REQUEST_TTL_MS,
@@ -230,3 +230,26 @@ def test_times_in_crew_problem_texts_are_hanoi_time_day_first() -> None:
     assert hanoi_text(datetime(2026, 11, 14, 7, 26, tzinfo=UTC)) == "14/11/2026 14:26"
     assert hanoi_text(datetime(2026, 11, 14, 7, 26, tzinfo=UTC), with_date=False) == "14:26"
     assert hanoi_text(datetime(2026, 11, 14, 14, 26)) == "14/11/2026 14:26"  # naive: local
+
+
+def test_the_journal_says_in_the_readers_language_what_the_system_added(
+    book: AlarmBook, clock: Clock
+) -> None:
+    """A shelve keeps the operator's reason as written and its length as a note; the second
+    person and the suppression are notes too — all rendered in Vietnamese or English, and
+    kept through a save and restore of the book."""
+    a = fault(book, prio=Priority.CRITICAL)
+    book.shelve(a.id, "lan", GOOD_REASON, T0 + 30 * MIN)
+    book.approve_shelve(a.id, "minh")
+    approved, shelved = a.events[-2:]
+    assert (shelved.what, shelved.detail) == ("shelved", GOOD_REASON)
+    assert shelved.note is not None and approved.note is not None
+    assert (render(shelved.note), render(shelved.note, "en")) == ("30 phút", "30 min")
+    assert render(approved.note) == "theo yêu cầu của lan"
+    clock.now += 45 * MIN  # the shelve ends: who shelved it and why, said again
+    book.tick()
+    ended = a.events[-1]
+    assert ended.detail == GOOD_REASON and ended.note is not None
+    assert render(ended.note, "en") == "shelved by lan"
+    restored = alarm_from_dict(a.to_dict())
+    assert [(e.detail, e.note) for e in restored.events] == [(e.detail, e.note) for e in a.events]

@@ -65,7 +65,8 @@
  * @property {number} ts_ms
  * @property {string} what - raised, reactivated, cleared, acked, shelved, …
  * @property {(string|null)} user - who did it; null: the field
- * @property {(string|null)} detail
+ * @property {(string|null)} detail - what the person wrote (a shelve reason), as written
+ * @property {(CatalogueMessage|null)} note - what the system adds (for how long, why suppressed), to render
  */
 /**
  * @typedef {Object} AlarmLine
