@@ -104,6 +104,38 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "InfluxDB unreachable: points spooled to disk for later{detail}",
     ),
     "alarm.dependency.other": _t("{name}: không hoạt động{detail}", "{name}: not working{detail}"),
+    # --- what the crew store refuses (crew.store.errors) ---------------------------------------
+    "crew.entity.staff": _t("nhân viên", "staff"),
+    "crew.entity.group": _t("nhóm tiếp xúc", "group"),
+    "crew.entity.cohort": _t("kíp 3 tại chỗ", "cohort"),
+    "crew.entity.work": _t("giờ làm ghi nhận", "work record"),
+    "crew.entity.test_result": _t("kết quả xét nghiệm", "test result"),
+    "crew.entity.status_event": _t("sự kiện trạng thái", "status event"),
+    "crew.entity.roster": _t("danh sách nhân sự", "roster"),
+    "crew.refused.not_found": _t("Không có {entity} {id}", "no {entity} {id}"),
+    "crew.refused.version": _t(
+        "Người khác vừa sửa {entity} {id} (bạn sửa phiên bản {expected}, hiện là {current}) — "
+        "hãy tải lại",
+        "someone else changed {entity} {id} (you edited version {expected}, it is now version "
+        "{current}) — reload",
+    ),
+    "crew.refused.id_exists": _t("{entity} {id} đã có", "{entity} {id}: already exists"),
+    "crew.refused.id_other_content": _t(
+        "{entity} {id} đã được ghi với nội dung khác",
+        "{entity} {id}: already recorded with other content",
+    ),
+    "crew.refused.id_in_use": _t(
+        "{entity} {id}: mã đã được một nhóm tiếp xúc hoặc kíp dùng",
+        "{entity} {id}: already used by a contact group or cohort",
+    ),
+    "crew.refused.cohort_drops": _t(
+        "Kíp {cohort} có nhân viên mà danh sách mới bỏ đi: {staff}",
+        "cohort {cohort} names staff the new roster drops: {staff}",
+    ),
+    "crew.refused.group_is_cohort": _t(
+        "Mã nhóm {id} đã là mã của một kíp", "group id {id} is already a cohort's id"
+    ),
+    "crew.refused.unknown_staff": _t("Không có nhân viên: {staff}", "unknown staff {staff}"),
     # --- access (api.auth) ------------------------------------------------------------------
     "auth.forbidden": _t(
         "{user} có vai trò {role}; việc này cần một trong các vai trò: {needs}",

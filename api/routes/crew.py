@@ -11,8 +11,7 @@ record since — reload and redo). Status events and test results carry the clie
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Annotated, Any
@@ -43,10 +42,6 @@ from crew.model import (
 from crew.rules import ContactMark, cohort_problems, trace_contacts
 from crew.store import (
     CrewStore,
-    IdConflict,
-    InvalidChange,
-    NotFound,
-    VersionConflict,
     Versioned,
 )
 from crew.store.outlook import capacity_rows, shift_rows, state_counts, stored_outlook
@@ -123,20 +118,6 @@ class CaseIn(_Body):
 
 
 # --- helpers ---------------------------------------------------------------------------------
-@contextlib.contextmanager
-def _store_errors() -> Iterator[None]:
-    """Store errors → HTTP: 404, 409 (reload / id in use), 422 (naming the field)."""
-    try:
-        yield
-    except NotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
-    except (VersionConflict, IdConflict) as exc:
-        raise HTTPException(409, str(exc)) from exc
-    except InvalidChange as exc:
-        loc = ["body", exc.field] if exc.field else ["body"]
-        raise HTTPException(422, [{"loc": loc, "msg": str(exc), "type": "invalid_change"}]) from exc
-
-
 def _domain_errors(exc: ValidationError) -> HTTPException:
     """A domain model's validation error as FastAPI's 422 body (field path and reason)."""
     return HTTPException(
@@ -227,13 +208,11 @@ def _record_routes(r: _Records) -> None:
     async def create(
         body: BaseModel, who: Writer, store: StoreDep, response: Response, lang: LangDep
     ) -> dict[str, Any]:
-        with _store_errors():
-            v = await r.create(store, body, actor=who.actor)
+        v = await r.create(store, body, actor=who.actor)
         return await answer(store, v, response, lang)
 
     async def get(rid: str, _: Reader, store: StoreDep, response: Response) -> dict[str, Any]:
-        with _store_errors():
-            return _out(await r.get(store, rid), response)
+        return _out(await r.get(store, rid), response)
 
     async def update(
         rid: str,
@@ -246,14 +225,12 @@ def _record_routes(r: _Records) -> None:
     ) -> dict[str, Any]:
         _same_id(rid, str(getattr(body, "id", "")))
         expected = _expected_version(if_match)
-        with _store_errors():
-            v = await r.update(store, body, expected_version=expected, actor=who.actor)
+        v = await r.update(store, body, expected_version=expected, actor=who.actor)
         return await answer(store, v, response, lang)
 
     async def delete(rid: str, who: Writer, store: StoreDep, if_match: IfMatch = None) -> Response:
         expected = _expected_version(if_match)
-        with _store_errors():
-            await r.delete(store, rid, expected_version=expected, actor=who.actor)
+        await r.delete(store, rid, expected_version=expected, actor=who.actor)
         return Response(status_code=204)
 
     # the annotations are strings (postponed): the ones made here are given as objects
@@ -312,8 +289,7 @@ for _records in (
 @router.get("/staff/{staff_id}/history", response_model=out.StaffHistory)
 async def staff_history(staff_id: str, _: Reader, store: StoreDep) -> dict[str, Any]:
     """A person's status events and tests, and their state now."""
-    with _store_errors():
-        await store.get_staff(staff_id)
+    await store.get_staff(staff_id)
     snap = await store.snapshot()
     now = _now(store)
     av = snap.history.status_at(staff_id, now)
@@ -398,8 +374,7 @@ async def record_status_event(
         event = StatusEvent(**body.model_dump(), recorded_at=_now(store))
     except ValidationError as exc:
         raise _domain_errors(exc) from exc
-    with _store_errors():
-        rec = await store.record_status(event, actor=who.actor)
+    rec = await store.record_status(event, actor=who.actor)
     if not rec.created:
         response.status_code = 200
     return rec.item.model_dump(mode="json")
@@ -421,8 +396,7 @@ async def record_test(
         test = TestResult(**body.model_dump(), recorded_at=_now(store))
     except ValidationError as exc:
         raise _domain_errors(exc) from exc
-    with _store_errors():
-        rec = await store.record_test(test, actor=who.actor)
+    rec = await store.record_test(test, actor=who.actor)
     if not rec.created:
         response.status_code = 200
     return rec.item.model_dump(mode="json")
@@ -434,8 +408,7 @@ async def declare_case(
 ) -> dict[str, Any]:
     """Declare an F0: isolates the person and marks their contact groups F1, saying why."""
     at = body.at or _now(store)
-    with _store_errors():
-        trace, new = await store.declare_case(body.staff_id, at, actor=who.actor)
+    trace, new = await store.declare_case(body.staff_id, at, actor=who.actor)
     if new == 0:
         response.status_code = 200
     return {
@@ -542,8 +515,7 @@ async def record_work(
         raise HTTPException(
             422, [{"loc": ["body", "end"], "msg": str(exc), "type": "value_error"}]
         ) from exc
-    with _store_errors():
-        out = await store.record_work(body.work_id, rec, actor=who.actor)
+    out = await store.record_work(body.work_id, rec, actor=who.actor)
     if not out.created:
         response.status_code = 200
     w = out.item
@@ -722,8 +694,6 @@ async def import_roster(
                 ],
             },
         ) from exc  # fmt: skip
-    except VersionConflict as exc:
-        raise HTTPException(409, str(exc)) from exc
     return {
         "created": list(change.created),
         "updated": list(change.updated),

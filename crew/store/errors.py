@@ -9,18 +9,34 @@
     │                            client id reused for a different event (→ 409)
     └── InvalidChange            the change breaks a rule of the roster (→ 422); ``field``
                                  names what is wrong
+
+Each says why as a catalogue message (:class:`line.catalogue.Refusal`): the API renders it in
+the asker's language; ``str()`` is the English text.
 """
 
 from __future__ import annotations
 
+from line.catalogue import Message, Refusal
 
-class StoreError(Exception):
+#: What the store keeps, as its errors name it (``crew.entity.<name>`` in the catalogue).
+ENTITIES = ("staff", "group", "cohort", "work", "test_result", "status_event", "roster")
+#: Why an id is refused (``crew.refused.id_<why>``).
+ID_CONFLICTS = ("exists", "other_content", "in_use")
+
+
+def _entity(entity: str) -> Message:
+    return Message(f"crew.entity.{entity}")
+
+
+class StoreError(Refusal):
     """Base of every error the crew store raises on purpose."""
 
 
 class NotFound(StoreError):
     def __init__(self, entity: str, entity_id: str) -> None:
-        super().__init__(f"no {entity.replace('_', ' ')} {entity_id!r}")
+        super().__init__(
+            Message("crew.refused.not_found", {"entity": _entity(entity), "id": entity_id})
+        )
         self.entity = entity
         self.entity_id = entity_id
 
@@ -30,8 +46,15 @@ class VersionConflict(StoreError):
 
     def __init__(self, entity: str, entity_id: str, expected: int, current: int) -> None:
         super().__init__(
-            f"someone else changed {entity.replace('_', ' ')} {entity_id} "
-            f"(you edited version {expected}, it is now version {current}) — reload"
+            Message(
+                "crew.refused.version",
+                {
+                    "entity": _entity(entity),
+                    "id": entity_id,
+                    "expected": expected,
+                    "current": current,
+                },
+            )
         )
         self.entity = entity
         self.entity_id = entity_id
@@ -40,8 +63,13 @@ class VersionConflict(StoreError):
 
 
 class IdConflict(StoreError):
+    """``why``: ``exists`` (a create of an existing id), ``other_content`` (an event id reused
+    for a different fact) or ``in_use`` (a group id a cohort or group already has)."""
+
     def __init__(self, entity: str, entity_id: str, why: str) -> None:
-        super().__init__(f"{entity.replace('_', ' ')} {entity_id!r}: {why}")
+        super().__init__(
+            Message(f"crew.refused.id_{why}", {"entity": _entity(entity), "id": entity_id})
+        )
         self.entity = entity
         self.entity_id = entity_id
 
@@ -49,6 +77,6 @@ class IdConflict(StoreError):
 class InvalidChange(StoreError):
     """A change the roster's rules forbid; ``field`` is the offending field, if one is."""
 
-    def __init__(self, message: str, field: str | None = None) -> None:
+    def __init__(self, message: Message, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field

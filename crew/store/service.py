@@ -50,6 +50,7 @@ from crew.store.tables import (
     TestResultRow,
     WorkRow,
 )
+from line.catalogue import Message
 from line.clock import Clock, wall_ms
 from storage.engine import DEFAULT_TIMEOUT_S, writer
 from storage.migrations import open_migrated
@@ -384,10 +385,16 @@ class CrewStore:
                     gone = sorted(set(c.members) - known)
                     if gone:
                         raise InvalidChange(
-                            f"cohort {c.id} names staff the new roster drops: {gone}", "cohorts"
+                            Message(
+                                "crew.refused.cohort_drops",
+                                {"cohort": c.id, "staff": ", ".join(gone)},
+                            ),
+                            "cohorts",
                         )
                     if c.id in group_ids:
-                        raise InvalidChange(f"group id {c.id} is already a cohort's id", "groups")
+                        raise InvalidChange(
+                            Message("crew.refused.group_is_cohort", {"id": c.id}), "groups"
+                        )
             # no foreign keys: the roster given is consistent, so the order does not matter
             for kind, items in plan:
                 rows = {r.id: r for r in (await tx.session.scalars(select(kind.row))).all()}
@@ -423,9 +430,7 @@ class CrewStore:
             if have is not None:
                 stored = codec.result_from_row(have)
                 if not codec.same_fact(test, stored):
-                    raise IdConflict(
-                        "test_result", test.test_id, "already recorded with other content"
-                    )
+                    raise IdConflict("test_result", test.test_id, "other_content")
                 return Recorded(stored, False)
             row = codec.result_row(test, actor)
             tx.session.add(row)
@@ -442,7 +447,7 @@ class CrewStore:
             if have is not None:
                 stored = codec.work_from_row(have)
                 if stored != record:
-                    raise IdConflict("work", work_id, "already recorded with other content")
+                    raise IdConflict("work", work_id, "other_content")
                 return Recorded(stored, False)
             row = codec.work_row(work_id, record, tx.now_ms * 1000, actor)
             tx.session.add(row)
@@ -489,9 +494,7 @@ class CrewStore:
         if have is not None:
             stored = codec.event_from_row(have)
             if not codec.same_fact(event, stored):
-                raise IdConflict(
-                    "status_event", event.event_id, "already recorded with other content"
-                )
+                raise IdConflict("status_event", event.event_id, "other_content")
             return Recorded(stored, False)
         row = codec.event_row(event, tx.actor)
         tx.session.add(row)
@@ -518,7 +521,7 @@ class CrewStore:
 
     async def _create(self, tx: _Tx, kind: _Kind, item: Any) -> Versioned[Any]:
         if await tx.session.get(kind.row, item.id) is not None:
-            raise IdConflict(kind.entity, item.id, "already exists")
+            raise IdConflict(kind.entity, item.id, "exists")
         row = kind.row(id=item.id, updated_ms=tx.now_ms, **kind.fields(item))
         tx.session.add(row)
         await tx.session.flush()  # assigns version 1
@@ -596,11 +599,13 @@ async def _check_members(s: AsyncSession, members: Iterable[str]) -> None:
     found = set((await s.scalars(select(StaffRow.id).where(StaffRow.id.in_(wanted)))).all())
     unknown = sorted(wanted - found)
     if unknown:
-        raise InvalidChange(f"unknown staff {unknown}", "members")
+        raise InvalidChange(
+            Message("crew.refused.unknown_staff", {"staff": ", ".join(unknown)}), "members"
+        )
 
 
 async def _check_group_id_free(s: AsyncSession, group_id: str) -> None:
     """Group and cohort ids share one namespace (a cohort is also a contact group)."""
     for row in (GroupRow, CohortRow):
         if await s.get(row, group_id) is not None:
-            raise IdConflict("group", group_id, "already used by a contact group or cohort")
+            raise IdConflict("group", group_id, "in_use")

@@ -144,7 +144,10 @@ async def test_staff_crud_with_etags_and_audit(http: httpx.AsyncClient) -> None:
     stale = await http.put(
         "/api/crew/staff/D1", json=staff_body(name="Stale"), headers={**CM, "If-Match": '"1"'}
     )
-    assert stale.status_code == 409 and "reload" in stale.json()["detail"]
+    assert stale.status_code == 409 and stale.json()["detail"] == {
+        "code": "crew.refused.version",
+        "message": "Người khác vừa sửa nhân viên D1 (bạn sửa phiên bản 1, hiện là 2) — hãy tải lại",
+    }
     r = await http.delete("/api/crew/staff/D1", headers={**CM, "If-Match": '"1"'})
     assert r.status_code == 409
     assert (await http.get("/api/crew/staff/D1", headers=CM)).json()["name"] == "Nguyễn Văn Bình"
@@ -198,8 +201,10 @@ async def test_status_event_retry_is_recorded_once(http: httpx.AsyncClient) -> N
     assert [e["event_id"] for e in events] == ["tablet-7:0001"]
     appends = (await http.get("/api/crew/audit?entity=status_event", headers=CM)).json()
     assert len(appends) == 1
-    other = await http.post("/api/crew/status-events", json={**ev, "note": "x"}, headers=CM)
-    assert other.status_code == 409 and "other content" in other.json()["detail"]
+    other = await http.post(
+        "/api/crew/status-events", json={**ev, "note": "x"}, headers={**CM, "Accept-Language": "en"}
+    )
+    assert other.status_code == 409 and "other content" in other.json()["detail"]["message"]
 
     work = {"work_id": "logon:T03:D1:0600", "staff_id": "D1",
             "start": "2026-03-02T05:00:00+07:00", "end": "2026-03-02T13:30:00+07:00"}  # fmt: skip
@@ -242,7 +247,7 @@ async def test_bad_data_names_the_field(http: httpx.AsyncClient) -> None:
         json={**ev, "staff_id": "NOBODY", "until": "2026-03-09T08:00:00+07:00"},
         headers=CM,
     )
-    assert r.status_code == 404 and "NOBODY" in r.json()["detail"]
+    assert r.status_code == 404 and r.json()["detail"]["message"] == "Không có nhân viên NOBODY"
     r = await http.post(
         "/api/crew/groups",
         json={"id": "T", "kind": "shift_team", "name": "T", "members": ["D1", "GHOST"]},

@@ -10,6 +10,7 @@ import pytest
 
 from accounts.identity import UserRole
 from crew.model import GroupKind, QualKind, Role, State, TestKind
+from crew.store.errors import ENTITIES, ID_CONFLICTS
 from line.catalogue import Message, pick_lang, render
 from line.texts import TEXTS
 from services.health import _DEPENDENCY_PRIORITY
@@ -71,6 +72,8 @@ def _codes_in_source() -> set[str]:
     found |= {f"incident.what.{w}" for w in KNOWN_WHAT}
     found |= {f"handover.state.{s.value}" for s in HandoverState}
     found |= {f"auth.role.{r.value}" for r in UserRole}
+    found |= {f"crew.entity.{e}" for e in ENTITIES}
+    found |= {f"crew.refused.id_{why}" for why in ID_CONFLICTS}
     found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
     found |= {f"verdict.level.{lv}" for lv in LEVELS}
     found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}
