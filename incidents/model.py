@@ -7,6 +7,8 @@ import math
 from dataclasses import dataclass
 from enum import StrEnum
 
+from line.catalogue import Message, Refusal
+
 MAX_WINDOW_MS = 7 * 24 * 3600 * 1000  # a week: a timeline is read, not mined
 MAX_TITLE = 200
 MAX_NOTE = 4000
@@ -17,8 +19,8 @@ class Status(StrEnum):
     CLOSED = "closed"
 
 
-class InvalidWindow(ValueError):
-    """The time window cannot be used (the message says why)."""
+class InvalidWindow(Refusal, ValueError):
+    """The time window cannot be used (``message`` says why)."""
 
 
 def check_window(start_ms: float, end_ms: float) -> tuple[int, int]:
@@ -26,13 +28,13 @@ def check_window(start_ms: float, end_ms: float) -> tuple[int, int]:
     after the start, at most :data:`MAX_WINDOW_MS` apart."""
     for name, v in (("start", start_ms), ("end", end_ms)):
         if not math.isfinite(v):
-            raise InvalidWindow(f"the window's {name} must be a finite time")
+            raise InvalidWindow(Message(f"incident.refused.{name}_not_finite"))
         if not 0 <= v < 2**53:
-            raise InvalidWindow(f"the window's {name} is out of range")
+            raise InvalidWindow(Message(f"incident.refused.{name}_out_of_range"))
     if end_ms <= start_ms:
-        raise InvalidWindow("the window must end after it starts")
+        raise InvalidWindow(Message("incident.refused.end_before_start"))
     if end_ms - start_ms > MAX_WINDOW_MS:
-        raise InvalidWindow("a window is at most 7 days long")
+        raise InvalidWindow(Message("incident.refused.window_long", {"days": 7}))
     return int(start_ms), int(end_ms)
 
 

@@ -33,6 +33,7 @@ from incidents.model import (
     Status,
     check_window,
 )
+from line.catalogue import Message, Refusal
 from line.clock import Clock, wall_ms
 from storage.engine import writer
 from storage.table_store import TableStore
@@ -71,12 +72,12 @@ incident_notes = Table(
 MAX_PAGE = 200
 
 
-class IncidentNotFound(LookupError):
+class IncidentNotFound(Refusal, LookupError):
     """No incident with that id."""
 
 
-class InvalidIncident(ValueError):
-    """The incident or note cannot be stored as given (the message says why)."""
+class InvalidIncident(Refusal, ValueError):
+    """The incident or note cannot be stored as given (``message`` says why)."""
 
 
 class AlreadyClosed(InvalidIncident):
@@ -93,15 +94,15 @@ _N_COLS = [c for c in incident_notes.c if c.name != "search"]
 
 
 async def _require_open(conn: Any, incident_id: int, if_closed: str) -> None:
-    """IncidentNotFound, or AlreadyClosed saying ``incident N <if_closed>``, in ``conn``'s
+    """IncidentNotFound, or AlreadyClosed (``incident.refused.<if_closed>``), in ``conn``'s
     transaction (so the change that follows sees the same row)."""
     status = (
         await conn.execute(select(incidents.c.status).where(incidents.c.id == incident_id))
     ).scalar_one_or_none()
     if status is None:
-        raise IncidentNotFound(f"no incident {incident_id}")
+        raise IncidentNotFound(Message("incident.refused.not_found", {"id": incident_id}))
     if status == Status.CLOSED.value:
-        raise AlreadyClosed(f"incident {incident_id} {if_closed}")
+        raise AlreadyClosed(Message(f"incident.refused.{if_closed}", {"id": incident_id}))
 
 
 def _incident(row: Any, notes: tuple[Note, ...] = ()) -> Incident:
@@ -127,13 +128,17 @@ def _note(row: Any) -> Note:
 
 
 def _text(value: str, what: str, limit: int) -> str:
+    """``value`` stripped, or refused; ``what``: the field (``incident.field.<what>``)."""
+    field = Message(f"incident.field.{what}")
     value = value.strip()
     if not value:
-        raise InvalidIncident(f"{what} is empty")
+        raise InvalidIncident(Message("incident.refused.empty", {"what": field}))
     if len(value) > limit:
-        raise InvalidIncident(f"{what} is at most {limit} characters (got {len(value)})")
+        raise InvalidIncident(
+            Message("incident.refused.too_long", {"what": field, "max": limit, "got": len(value)})
+        )
     if "\x00" in value:
-        raise InvalidIncident(f"{what} must not contain NUL characters")
+        raise InvalidIncident(Message("incident.refused.nul", {"what": field}))
     return value
 
 
@@ -159,8 +164,8 @@ class IncidentStore(TableStore):
         """A new open incident over ``[start_ms, end_ms)`` (:class:`InvalidWindow`,
         :class:`InvalidIncident` when it cannot be)."""
         start, end = check_window(start_ms, end_ms)
-        title = _text(title, "the title", MAX_TITLE)
-        author = _text(author, "the author", 200)
+        title = _text(title, "title", MAX_TITLE)
+        author = _text(author, "author", 200)
         async with writer(self.engine).begin() as conn:
             row = (
                 await conn.execute(
@@ -187,7 +192,7 @@ class IncidentStore(TableStore):
                 await conn.execute(select(*_I_COLS).where(incidents.c.id == incident_id))
             ).first()
             if row is None:
-                raise IncidentNotFound(f"no incident {incident_id}")
+                raise IncidentNotFound(Message("incident.refused.not_found", {"id": incident_id}))
             notes = (
                 await conn.execute(
                     select(*_N_COLS)
@@ -199,10 +204,10 @@ class IncidentStore(TableStore):
 
     async def add_note(self, incident_id: int, *, author: str, text: str) -> Note:
         """Append a note to an open incident."""
-        text = _text(text, "a note", MAX_NOTE)
-        author = _text(author, "the author", 200)
+        text = _text(text, "note", MAX_NOTE)
+        author = _text(author, "author", 200)
         async with writer(self.engine).begin() as conn:
-            await _require_open(conn, incident_id, "is closed: it takes no more notes")
+            await _require_open(conn, incident_id, "closed_no_notes")
             row = (
                 await conn.execute(
                     incident_notes.insert()
@@ -221,7 +226,7 @@ class IncidentStore(TableStore):
     async def close(self, incident_id: int, *, author: str) -> Incident:
         """Close an open incident (once)."""
         async with writer(self.engine).begin() as conn:
-            await _require_open(conn, incident_id, "is already closed")
+            await _require_open(conn, incident_id, "already_closed")
             await conn.execute(
                 incidents.update()
                 .where(incidents.c.id == incident_id)

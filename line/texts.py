@@ -439,6 +439,45 @@ TEXTS: Final[Mapping[str, Entry]] = {
     ),
     "incident.alarm.detail_note": _t(" — {text} ({note})", " — {text} ({note})"),
     "incident.alarm.note": _t(" — {note}", " — {note}"),
+    "incident.refused.start_not_finite": _t(
+        "Thời điểm bắt đầu phải là một thời điểm hữu hạn",
+        "the window's start must be a finite time",
+    ),
+    "incident.refused.end_not_finite": _t(
+        "Thời điểm kết thúc phải là một thời điểm hữu hạn",
+        "the window's end must be a finite time",
+    ),
+    "incident.refused.start_out_of_range": _t(
+        "Thời điểm bắt đầu nằm ngoài phạm vi", "the window's start is out of range"
+    ),
+    "incident.refused.end_out_of_range": _t(
+        "Thời điểm kết thúc nằm ngoài phạm vi", "the window's end is out of range"
+    ),
+    "incident.refused.end_before_start": _t(
+        "Thời điểm kết thúc phải sau thời điểm bắt đầu", "the window must end after it starts"
+    ),
+    "incident.refused.window_long": _t(
+        "Khoảng thời gian dài tối đa {days} ngày", "a window is at most {days} days long"
+    ),
+    "incident.refused.not_found": _t("Không có sự cố #{id}", "no incident {id}"),
+    "incident.refused.closed_no_notes": _t(
+        "Sự cố #{id} đã đóng: không thêm ghi chú được nữa",
+        "incident {id} is closed: it takes no more notes",
+    ),
+    "incident.refused.already_closed": _t(
+        "Sự cố #{id} đã đóng rồi", "incident {id} is already closed"
+    ),
+    "incident.refused.empty": _t("{what} đang để trống", "{what} is empty"),
+    "incident.refused.too_long": _t(
+        "{what} dài tối đa {max} ký tự (đang có {got})",
+        "{what} is at most {max} characters (got {got})",
+    ),
+    "incident.refused.nul": _t(
+        "{what} không được chứa ký tự NUL", "{what} must not contain NUL characters"
+    ),
+    "incident.field.title": _t("Tiêu đề", "the title"),
+    "incident.field.author": _t("Người viết", "the author"),
+    "incident.field.note": _t("Ghi chú", "a note"),
     "incident.what.raised": _t("xuất hiện", "raised"),
     "incident.what.reactivated": _t("xuất hiện lại", "raised again"),
     "incident.what.cleared": _t("hết", "cleared"),

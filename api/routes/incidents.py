@@ -30,6 +30,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.lang import refusal_detail
 from api.schemas.base import CSV, PDF
 from api.schemas.incidents import (
     Incident,
@@ -141,11 +142,11 @@ def _timeline(t: BuiltTimeline, incident_id: int | None) -> Timeline:
     )
 
 
-async def _get(rt: Any, incident_id: int) -> StoredIncident:
+async def _get(rt: Any, incident_id: int, request: Request) -> StoredIncident:
     try:
         found: StoredIncident = await rt.incidents.get(incident_id)
     except IncidentNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
     return found
 
 
@@ -159,6 +160,7 @@ async def _built(rt: Any, incident: StoredIncident) -> BuiltTimeline:
 @router.get("/api/timeline")
 async def window_timeline(
     _who: Reader,
+    request: Request,
     rt: RuntimeDep,
     start_ms: Annotated[
         float,
@@ -180,7 +182,7 @@ async def window_timeline(
     try:
         built = await rt.timeline.build(start_ms, end_ms)
     except InvalidWindow as exc:
-        raise HTTPException(422, str(exc)) from exc
+        raise HTTPException(422, refusal_detail(exc, request)) from exc
     return _timeline(built, None)
 
 
@@ -249,22 +251,26 @@ async def create_incident(
     except (InvalidWindow, InvalidIncident) as exc:
         detail["error"] = str(exc)
         await audit_request(request, who, "incident.create", "invalid", detail)
-        raise HTTPException(422, str(exc)) from exc
+        raise HTTPException(422, refusal_detail(exc, request)) from exc
     detail.update(id=made.id, start_ms=made.start_ms, end_ms=made.end_ms)
     await audit_request(request, who, "incident.create", "ok", detail)
     return _full(made)
 
 
 @router.get("/api/incidents/{incident_id}")
-async def get_incident(incident_id: IncidentId, _who: Reader, rt: RuntimeDep) -> Incident:
+async def get_incident(
+    incident_id: IncidentId, _who: Reader, request: Request, rt: RuntimeDep
+) -> Incident:
     """The incident with its notes."""
-    return _full(await _get(rt, incident_id))
+    return _full(await _get(rt, incident_id, request))
 
 
 @router.get("/api/incidents/{incident_id}/timeline")
-async def incident_timeline(incident_id: IncidentId, _who: Reader, rt: RuntimeDep) -> Timeline:
+async def incident_timeline(
+    incident_id: IncidentId, _who: Reader, request: Request, rt: RuntimeDep
+) -> Timeline:
     """The incident's timeline: every event of its window and its notes, oldest first."""
-    incident = await _get(rt, incident_id)
+    incident = await _get(rt, incident_id, request)
     return _timeline(await _built(rt, incident), incident.id)
 
 
@@ -283,7 +289,7 @@ async def add_note(
         await audit_request(
             request, who, "incident.note", result_of(code), {**detail, "error": str(exc)}
         )
-        raise HTTPException(code, str(exc)) from exc
+        raise HTTPException(code, refusal_detail(exc, request)) from exc
     await audit_request(request, who, "incident.note", "ok", {**detail, "note_id": note.id})
     return IncidentNote(id=note.id, at_ms=note.at_ms, author=note.author, text=note.text)
 
@@ -300,7 +306,7 @@ async def close_incident(
         await audit_request(
             request, who, "incident.close", result_of(code), {"id": incident_id, "error": str(exc)}
         )
-        raise HTTPException(code, str(exc)) from exc
+        raise HTTPException(code, refusal_detail(exc, request)) from exc
     await audit_request(request, who, "incident.close", "ok", {"id": incident_id})
     return _full(closed)
 
@@ -309,7 +315,7 @@ async def _export(
     incident_id: int, fmt: str, who: Principal, request: Request, rt: Any
 ) -> tuple[StoredIncident, BuiltTimeline]:
     try:
-        incident = await _get(rt, incident_id)
+        incident = await _get(rt, incident_id, request)
     except HTTPException as exc:
         await audit_request(
             request,

@@ -24,6 +24,7 @@ from tests.api.pdftext import text_runs
 from tests.api.test_crew_api import staff_body
 
 OP, PL, CM, AD = bearer("operator"), bearer("planner"), bearer("crew_manager"), bearer("admin")
+EN = {"Accept-Language": "en"}  # the refusals' words checked below are the English ones
 MIN = 60_000
 
 
@@ -159,7 +160,7 @@ async def test_incident_from_an_alarm(db_url: str, tmp_path: Path) -> None:
             ({"title": "", "start_ms": t0, "end_ms": t0 + 1}, 422, "title"),
             ({"title": "a\x00b", "start_ms": t0, "end_ms": t0 + 1}, 422, "NUL"),
         ]:  # fmt: skip
-            r = await http.post("/api/incidents", headers=OP, json=body)
+            r = await http.post("/api/incidents", headers={**OP, **EN}, json=body)
             assert r.status_code == status and says in r.text, (body, r.status_code, r.text)
         r = await http.post(
             "/api/incidents",
@@ -173,8 +174,11 @@ async def test_incident_from_an_alarm(db_url: str, tmp_path: Path) -> None:
             (f"start_ms={t0}&end_ms=inf", "finite"),
             (f"start_ms={t0}&end_ms={t0 + 8 * 24 * 60 * MIN}", "7 days"),
         ]:
-            r = await http.get(f"/api/timeline?{q}", headers=PL)
+            r = await http.get(f"/api/timeline?{q}", headers={**PL, **EN})
             assert r.status_code == 422 and says in r.text, (q, r.text)
+        # Vietnamese by default, as the incidents page shows it
+        r = await http.get(f"/api/timeline?start_ms={t0}&end_ms={t0 - 1}", headers=PL)
+        assert r.json()["detail"]["message"] == "Thời điểm kết thúc phải sau thời điểm bắt đầu"
         r = await call("GET", f"/api/timeline?start_ms={t0 - MIN}&end_ms={t0 + MIN}", PL, 200)
         assert [e["kind"] for e in r.json()["events"]][0] == "alarm.raised"
         await call("GET", "/api/incidents/99999", PL, 404)

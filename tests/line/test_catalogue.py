@@ -34,6 +34,8 @@ PACKAGES = (
     "shiftlog",
     "incidents",
 )
+#: the window's bounds refused (incidents.model.check_window builds the code from the bound)
+WINDOW_REFUSALS = ("not_finite", "out_of_range")
 # the same facts told with a different name: the Vietnamese names the substation by its name,
 # the English by its id (as before the catalogue); a saved alarm's two texts
 OWN_FIELDS = {"alarm.substation.limit", "alarm.substation.stale", "alarm.saved_text"}
@@ -74,6 +76,9 @@ def _codes_in_source() -> set[str]:
     found |= {f"auth.role.{r.value}" for r in UserRole}
     found |= {f"crew.entity.{e}" for e in ENTITIES}
     found |= {f"crew.refused.id_{why}" for why in ID_CONFLICTS}
+    found |= {f"incident.refused.{e}_{w}" for e in ("start", "end") for w in WINDOW_REFUSALS}
+    found |= {f"incident.refused.{w}" for w in ("closed_no_notes", "already_closed")}
+    found |= {f"incident.field.{f}" for f in ("title", "author", "note")}
     found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
     found |= {f"verdict.level.{lv}" for lv in LEVELS}
     found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}
