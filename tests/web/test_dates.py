@@ -127,3 +127,33 @@ def test_a_filter_with_a_mistyped_bound_runs_no_query(
     name = "since" if "since" in field else "until"
     expected = datetime(2026, 12, 4, 9, 5, tzinfo=HANOI)
     assert bound_ms(q[name][0]) == int(expected.timestamp() * 1000), q
+
+
+def test_replay_goes_to_a_typed_hanoi_time_and_marks_a_mistyped_one(
+    session: MakeSession, app: LiveApp
+) -> None:
+    s = session(UserRole.OPERATOR, **US)
+    page = s.login()
+    with page.expect_response(lambda r: "/api/replay/range" in r.url) as got:
+        page.click("#replay-open")
+    span = got.value.json()
+    goto = page.locator("#replay-goto")
+    expect(goto).to_have_value(re.compile(r"^\d\d/\d\d/\d{4} \d\d:\d\d$"))
+    seeks: list[str] = []
+    page.on("request", lambda r: seeks.append(r.url) if "/api/replay?at=" in r.url else None)
+    for bad in BAD:
+        goto.fill(bad)
+        goto.press("Enter")
+        expect(goto).to_have_attribute("aria-invalid", "true")
+    assert not seeks, seeks
+
+    # this minute, typed day first (kept inside the span held, as the scrubber is)
+    now = datetime.now(HANOI).replace(second=0, microsecond=0)
+    want = min(span["now_ms"], max(span["earliest_ms"], int(now.timestamp() * 1000)))
+    goto.fill(now.strftime("%-d/%-m/%Y %-H:%M"))
+    with page.expect_request(lambda r: "/api/replay?at=" in r.url) as sent:
+        goto.press("Enter")
+    assert parse_qs(urlsplit(sent.value.url).query)["at"] == [str(want)]
+    expect(goto).not_to_have_attribute("aria-invalid", "true")
+    shown = datetime.fromtimestamp(want / 1000, HANOI).strftime("%d/%m/%Y %H:%M")
+    expect(goto).to_have_value(shown)
