@@ -167,17 +167,23 @@ MakeSession = Callable[..., Session]
 @pytest.fixture
 def session(app: LiveApp, browser: Browser) -> Iterator[MakeSession]:
     """``session(role)`` → a fresh signed-out browser context for that role's user (or for
-    ``user=(name, password)`` of that role, e.g. ``app.second_operator``)."""
+    ``user=(name, password)`` of that role, e.g. ``app.second_operator``), in a browser set to
+    ``locale`` and ``timezone_id`` (by default a Vietnamese browser in Paris)."""
     contexts: list[Session] = []
 
     def make(
-        role: UserRole, *, lang: str | None = None, user: tuple[str, str] | None = None
+        role: UserRole,
+        *,
+        lang: str | None = None,
+        user: tuple[str, str] | None = None,
+        locale: str = "vi-VN",
+        timezone_id: str = "Europe/Paris",
     ) -> Session:
         ctx = browser.new_context(
             viewport={"width": 1920, "height": 1080},
-            locale="vi-VN",
+            locale=locale,
             # a browser elsewhere: the UI must still show Hanoi time
-            timezone_id="Europe/Paris",
+            timezone_id=timezone_id,
         )
         if lang:
             ctx.add_init_script(f"localStorage.setItem('metro.lang', '{lang}')")

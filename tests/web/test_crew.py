@@ -17,8 +17,8 @@ from tests.web.live_app import LiveApp, wait_until
 
 
 def local_input(t: datetime) -> str:
-    """The value of an <input type="datetime-local"> (Hanoi wall clock)."""
-    return t.astimezone(HANOI).strftime("%Y-%m-%dT%H:%M")
+    """What a user types in a date-time input: Hanoi wall clock as dd/mm/yyyy hh:mm."""
+    return t.astimezone(HANOI).strftime("%d/%m/%Y %H:%M")
 
 
 def test_driver_declared_f0_changes_the_operators_board(session: MakeSession, app: LiveApp) -> None:
@@ -191,8 +191,8 @@ def test_status_form_errors_name_the_field(session: MakeSession) -> None:
     staff = page.locator("#roster tbody tr").first.get_attribute("data-staff") or ""
     page.fill("#s-staff", staff)
     page.select_option("#s-state", "leave")
-    page.fill("#s-effective", "2026-01-10T08:00")
-    page.fill("#s-until", "2026-01-09T08:00")
+    page.fill("#s-effective", "10/01/2026 08:00")
+    page.fill("#s-until", "9/1/2026 8:00")
     form.get_by_role("button", name="Lưu").click()
     expect(errors).to_contain_text(re.compile(r"until.*after.*effective|effective"))
 

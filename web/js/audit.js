@@ -3,8 +3,8 @@
 
 import { api, describeError } from "./api.js";
 import { $, h } from "./dom.js";
-import { fmtDateTime } from "./fmt.js";
-import { clearErrors, showErrors, values } from "./forms.js";
+import { fmtDateTime, fromLocalInput } from "./fmt.js";
+import { checkDateTimes, clearErrors, showErrors, values, watchDateTimes } from "./forms.js";
 import { initPage } from "./shell.js";
 
 const me = await initPage("audit");
@@ -23,14 +23,20 @@ async function main() {
   const body = $("#audit tbody");
   const older = $("#older");
   let next = null;
+  watchDateTimes();
 
   async function load(append = false) {
     clearErrors(form);
+    // a mistyped bound is shown, not dropped: no query that would list more than was asked
+    const problems = checkDateTimes(form);
+    if (problems.length) return showErrors(form, { fields: problems });
     const v = values(form);
     const q = new URLSearchParams({ limit: "100" });
     for (const k of ["user", "action", "result"]) if (v[k]) q.set(k, v[k]);
-    if (v.since) q.set("since", String(Date.parse(`${v.since}:00+07:00`)));
-    if (v.until) q.set("until", String(Date.parse(`${v.until}:00+07:00`)));
+    const since = fromLocalInput(v.since);
+    const until = fromLocalInput(v.until);
+    if (since) q.set("since", String(Date.parse(since)));
+    if (until) q.set("until", String(Date.parse(until)));
     if (append && next) q.set("before_id", String(next));
     let page;
     try {

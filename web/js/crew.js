@@ -5,7 +5,7 @@
 import { ApiError, api, describeError, request } from "./api.js";
 import { $, $$, fill, h } from "./dom.js";
 import { fmtDateTime, fmtDay, fmtDuration, fmtNum, fromLocalInput, toLocalInput } from "./fmt.js";
-import { clearErrors, showErrors, showMessage, values } from "./forms.js";
+import { checkDateTimes, clearErrors, dateTimeAttrs, showErrors, showMessage, values, watchDateTimes } from "./forms.js";
 import { t } from "./i18n.js";
 import { can } from "./roles.js";
 import { roleTable, rolesAt } from "./crewtile.js";
@@ -33,6 +33,7 @@ function newId(prefix) {
 
 async function main(me) {
   const editor = can(me.role, "editCrew");
+  watchDateTimes();
   if (editor) $("#entry-forms").hidden = false;
   else for (const el of $$(".editor-only")) el.remove(); // no control that could only fail
 
@@ -186,7 +187,7 @@ async function main(me) {
   function prefill(formSel, staffId, focusSel) {
     const form = $(formSel);
     form.elements.namedItem("staff_id").value = staffId;
-    for (const el of form.querySelectorAll('input[type="datetime-local"]')) {
+    for (const el of form.querySelectorAll("input[data-dt]")) {
       if (!el.value && el.name !== "until") el.value = toLocalInput();
     }
     form.scrollIntoView({ block: "center" });
@@ -206,7 +207,7 @@ async function main(me) {
   }
 
   if (editor) {
-    for (const el of $$('#entry-forms input[type="datetime-local"]')) {
+    for (const el of $$("#entry-forms input[data-dt]")) {
       if (el.name !== "until" && el.name !== "at") el.value = toLocalInput();
     }
     let statusEventId = newId("ui-status");
@@ -219,6 +220,7 @@ async function main(me) {
       checkStaff(v, problems);
       if (!v.effective) problems.push({ field: "effective", msg: t("form.required") });
       if (NEEDS_UNTIL.has(v.state) && !v.until) problems.push({ field: "until", msg: t("crew.err_until") });
+      checkDateTimes(form, problems);
       if (problems.length) return showErrors(form, { fields: problems });
       try {
         await api("/api/crew/status-events", {
@@ -250,6 +252,7 @@ async function main(me) {
       const problems = [];
       checkStaff(v, problems);
       if (!v.taken_at) problems.push({ field: "taken_at", msg: t("form.required") });
+      checkDateTimes(form, problems);
       if (problems.length) return showErrors(form, { fields: problems });
       try {
         await api("/api/crew/tests", {
@@ -277,6 +280,7 @@ async function main(me) {
       const v = values(form);
       const problems = [];
       checkStaff(v, problems);
+      checkDateTimes(form, problems);
       if (problems.length) return showErrors(form, { fields: problems });
       const body = { staff_id: v.staff_id, at: v.at ? fromLocalInput(v.at) : null };
       try {
@@ -381,6 +385,7 @@ async function main(me) {
       for (const k of ["id", "name", "start", "planned_end"]) {
         if (!v[k]) problems.push({ field: k, msg: t("form.required") });
       }
+      checkDateTimes(form, problems);
       if (problems.length) return showErrors(form, { fields: problems });
       try {
         const out = await api("/api/crew/cohorts", {
@@ -463,7 +468,7 @@ async function main(me) {
         "div",
         {},
         h("label", { for: id("end") }, t("crew.planned_end")),
-        h("input", { id: id("end"), name: "planned_end", type: "datetime-local", value: toLocalInput(c.planned_end) }),
+        h("input", { ...dateTimeAttrs(), id: id("end"), name: "planned_end", value: toLocalInput(c.planned_end) }),
       ),
       h(
         "div",
@@ -479,6 +484,8 @@ async function main(me) {
       const v = values(form);
       const members = v.members.split(/[\s,;]+/).filter(Boolean);
       const problems = cohortProblems(v, members);
+      if (!v.planned_end) problems.push({ field: "planned_end", msg: t("form.required") });
+      checkDateTimes(form, problems);
       if (problems.length) return showErrors(form, { fields: problems });
       try {
         const out = await api(`/api/crew/cohorts/${encodeURIComponent(c.id)}`, {

@@ -102,9 +102,15 @@ export function hanoiDate(v = Date.now()) {
   return parts; // en-CA formats as YYYY-MM-DD
 }
 
-/** Local wall-clock value for <input type="datetime-local"> (Hanoi time). */
+// Date-time inputs are plain text fields (marked data-dt), not <input type="datetime-local">:
+// chromium draws the latter in the browser's locale (mm/dd/yyyy with AM/PM on an en-US
+// browser), which planners misread. They always show and take Hanoi wall-clock time as
+// dd/mm/yyyy hh:mm, 24 h, whatever the browser's locale and time zone.
+
+/** Hanoi wall-clock value for a date-time input: dd/mm/yyyy hh:mm (24 h); "" for no time. */
 export function toLocalInput(v = Date.now()) {
   const d = toDate(v);
+  if (!d) return "";
   const p = Object.fromEntries(
     new Intl.DateTimeFormat("en-GB", {
       timeZone: TZ,
@@ -118,13 +124,42 @@ export function toLocalInput(v = Date.now()) {
       .formatToParts(d)
       .map((x) => [x.type, x.value]),
   );
-  return `${p.year}-${p.month}-${p.day}T${p.hour}:${p.minute}`;
+  return `${p.day}/${p.month}/${p.year} ${p.hour}:${p.minute}`;
 }
 
-/** <input type="datetime-local"> value (Hanoi wall clock) → ISO string with +07:00. */
+// d/m/yyyy h:mm with 1–2 digit day, month and hour (a comma after the date is tolerated:
+// browsers copy "01/02/2026, 08:00"); and, for pasted values, yyyy-mm-ddThh:mm[:ss]
+const DMY = /^(\d{1,2})\/(\d{1,2})\/(\d{4})(?:\s*,\s*|\s+)(\d{1,2}):(\d{2})$/;
+const ISO = /^(\d{4})-(\d{2})-(\d{2})[T ](\d{2}):(\d{2})(?::(\d{2}))?$/;
+const pad = (n) => String(n).padStart(2, "0");
+
+/**
+ * A date-time input's text (Hanoi wall clock) → ISO string with +07:00 (Hanoi keeps no
+ * daylight saving). Returns ``null`` for an empty value and ``undefined`` for one that is
+ * not a real date-time (31/02/2026 08:00, 2026/13/01, 24:00): callers must refuse that, never
+ * treat it as "no bound".
+ * @param {string | null | undefined} s
+ * @returns {string | null | undefined}
+ */
 export function fromLocalInput(s) {
-  if (!s) return null;
-  return `${s.length === 16 ? `${s}:00` : s}+07:00`;
+  const text = (s ?? "").trim();
+  if (!text) return null;
+  let y, mo, d, hh, mi, ss;
+  let m = DMY.exec(text);
+  if (m) [d, mo, y, hh, mi, ss] = [m[1], m[2], m[3], m[4], m[5], "0"].map(Number);
+  else if ((m = ISO.exec(text))) [y, mo, d, hh, mi, ss] = [m[1], m[2], m[3], m[4], m[5], m[6] ?? "0"].map(Number);
+  else return undefined;
+  // day 0 of the next month is the last day of this one (UTC: no zone in the calendar sum)
+  const monthDays = mo >= 1 && mo <= 12 ? new Date(Date.UTC(y, mo, 0)).getUTCDate() : 0;
+  if (y < 1970 || d < 1 || d > monthDays || hh > 23 || mi > 59 || ss > 59) return undefined;
+  return `${y}-${pad(mo)}-${pad(d)}T${pad(hh)}:${pad(mi)}:${pad(ss)}+07:00`;
+}
+
+/** A valid date-time input's text in its canonical form (1/2/2026 8:00 → 01/02/2026 08:00);
+ * an empty or invalid text is returned as it is, for the user to correct. */
+export function normaliseLocalInput(s) {
+  const iso = fromLocalInput(s);
+  return iso ? toLocalInput(iso) : s;
 }
 
 /** A number in the UI's language; "—" when missing. */

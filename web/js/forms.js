@@ -3,7 +3,12 @@
 
 import { describeError } from "./api.js";
 import { h } from "./dom.js";
+import { fromLocalInput, normaliseLocalInput } from "./fmt.js";
 import { t } from "./i18n.js";
+
+// Date-time fields are text inputs marked data-dt (see fmt.js for why not datetime-local);
+// each is described by one visually hidden hint per page, which the errors shown keep.
+const DT_HINT = "dt-hint";
 
 /** The form's values as an object (empty strings for empty inputs, checkboxes as booleans). */
 export function values(form) {
@@ -28,7 +33,8 @@ function labelOf(form, input) {
 export function clearErrors(form) {
   for (const el of form.querySelectorAll("[aria-invalid]")) {
     el.removeAttribute("aria-invalid");
-    el.removeAttribute("aria-describedby");
+    if (el.hasAttribute("data-dt")) el.setAttribute("aria-describedby", DT_HINT);
+    else el.removeAttribute("aria-describedby");
   }
   for (const el of form.querySelectorAll(".field-error")) el.remove();
   const box = form.querySelector(".form-error");
@@ -73,7 +79,7 @@ export function showErrors(form, err, aliases = {}) {
     if (el) {
       const id = `${el.id || name}-err`;
       el.setAttribute("aria-invalid", "true");
-      el.setAttribute("aria-describedby", id);
+      el.setAttribute("aria-describedby", el.hasAttribute("data-dt") ? `${id} ${DT_HINT}` : id);
       el.after(h("p", { class: "field-error", id }, f.msg));
       first ??= el;
     }
@@ -87,4 +93,49 @@ export function showErrors(form, err, aliases = {}) {
   box.replaceChildren(h("p", {}, t("form.fix")), h("ul", {}, lines));
   box.hidden = false;
   first?.focus();
+}
+
+/** The attributes of a date-time input made in code (static pages write the same markup). */
+export function dateTimeAttrs() {
+  return {
+    type: "text",
+    "data-dt": "",
+    inputmode: "numeric",
+    autocomplete: "off",
+    placeholder: t("form.dt_placeholder"),
+    "data-i18n-placeholder": "form.dt_placeholder",
+    "aria-describedby": DT_HINT,
+  };
+}
+
+/**
+ * Set up the page's date-time inputs: the hint they are described by, and their text put in
+ * canonical form when the user leaves one (1/2/2026 8:00 → 01/02/2026 08:00). Call once per
+ * page; inputs added later are covered too.
+ */
+export function watchDateTimes(doc = document) {
+  if (!doc.getElementById(DT_HINT)) {
+    doc.body.append(
+      h("span", { id: DT_HINT, class: "visually-hidden", "data-i18n": "form.dt_hint" }, t("form.dt_hint")),
+    );
+  }
+  doc.addEventListener("focusout", (ev) => {
+    const el = ev.target;
+    if (el instanceof HTMLInputElement && el.hasAttribute("data-dt")) {
+      el.value = normaliseLocalInput(el.value.trim());
+    }
+  });
+}
+
+/**
+ * Push a problem for each date-time input of ``form`` whose text is not a real date-time
+ * (empty ones are the caller's to require); returns ``problems``. A filter or form with such a
+ * problem must not be sent: a mistyped bound is never silently dropped.
+ */
+export function checkDateTimes(form, problems = []) {
+  for (const el of form.querySelectorAll("input[data-dt]")) {
+    if (!el.name || el.disabled) continue;
+    if (fromLocalInput(el.value) === undefined) problems.push({ field: el.name, msg: t("form.bad_datetime") });
+  }
+  return problems;
 }

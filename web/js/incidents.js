@@ -6,7 +6,7 @@
 import { api, describeError } from "./api.js";
 import { $, h } from "./dom.js";
 import { fmtDateTime, fromLocalInput, toLocalInput } from "./fmt.js";
-import { clearErrors, showErrors, showMessage, values } from "./forms.js";
+import { checkDateTimes, clearErrors, showErrors, showMessage, values, watchDateTimes } from "./forms.js";
 import { getLang, t } from "./i18n.js";
 import { initPage } from "./shell.js";
 
@@ -45,6 +45,7 @@ async function main() {
   let query = {};
 
   create.hidden = !mayAct;
+  watchDateTimes();
   $("#c-end").value = toLocalInput(Date.now());
   $("#c-start").value = toLocalInput(Date.now() - 3600_000);
 
@@ -192,6 +193,8 @@ async function main() {
 
   $("#c-preview").addEventListener("click", async () => {
     clearErrors(create);
+    const problems = checkDateTimes(create);
+    if (problems.length) return showErrors(create, { fields: problems });
     const w = windowOf(values(create));
     if (!Number.isFinite(w.start_ms) || !Number.isFinite(w.end_ms)) {
       showMessage(create, t("inc.need_window"));
@@ -216,6 +219,8 @@ async function main() {
       body.alarm_id = Number(v.alarm_id);
       body.margin_min = Number(v.margin_min || 0);
     } else {
+      const problems = checkDateTimes(create);
+      if (problems.length) return showErrors(create, { fields: problems });
       const w = windowOf(v);
       if (!Number.isFinite(w.start_ms) || !Number.isFinite(w.end_ms)) {
         showMessage(create, t("inc.need_window"));
@@ -241,6 +246,8 @@ async function main() {
   filters.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(filters);
+    const problems = checkDateTimes(filters);
+    if (problems.length) return showErrors(filters, { fields: problems });
     const v = values(filters);
     query = { q: v.q, since: fromLocalInput(v.since), until: fromLocalInput(v.until), status: v.status };
     await loadList();

@@ -6,6 +6,7 @@
 import { api, describeError } from "./api.js";
 import { $, fill, h } from "./dom.js";
 import { fmtDateTime, fmtHm, fmtTime, fromLocalInput, toLocalInput } from "./fmt.js";
+import { dateTimeAttrs, watchDateTimes } from "./forms.js";
 import { getLang, has, t } from "./i18n.js";
 
 /** @typedef {import("./types.js").Replay} Replay */
@@ -36,6 +37,7 @@ export class ReplayControl {
     this.wanted = null;
     /** @type {Replay | null} */
     this.last = null;
+    watchDateTimes();
     this.draw();
   }
 
@@ -69,14 +71,23 @@ export class ReplayControl {
       { id: "replay-speed", "aria-label": t("replay.speed"), onchange: (ev) => { this.speed = Number(ev.target.value); } },
       SPEEDS.map((s) => h("option", { value: String(s), selected: s === this.speed }, `${s}×`)),
     );
+    // seek on Enter or on leaving the field; a text that is no date-time is marked, not used
+    const go = (el) => {
+      const iso = fromLocalInput(el.value);
+      if (iso) {
+        el.removeAttribute("aria-invalid");
+        this.seek(Date.parse(iso));
+        el.value = toLocalInput(this.atMs); // the moment shown: kept inside the history held
+      } else el.setAttribute("aria-invalid", "true");
+    };
     const goto = h("input", {
-      type: "datetime-local",
+      ...dateTimeAttrs(),
       id: "replay-goto",
       "aria-label": t("replay.goto"),
       value: toLocalInput(this.atMs),
-      onchange: (ev) => {
-        const iso = fromLocalInput(ev.target.value);
-        if (iso) this.seek(Date.parse(iso));
+      onchange: (ev) => go(ev.target),
+      onkeydown: (ev) => {
+        if (ev.key === "Enter") go(ev.target);
       },
     });
     fill(
@@ -111,7 +122,10 @@ export class ReplayControl {
     const scrub = $("#replay-scrub", this.bar);
     if (Number(scrub.value) !== this.atMs) scrub.value = String(this.atMs);
     const goto = $("#replay-goto", this.bar);
-    if (document.activeElement !== goto) goto.value = toLocalInput(this.atMs);
+    if (document.activeElement !== goto) {
+      goto.value = toLocalInput(this.atMs);
+      goto.removeAttribute("aria-invalid"); // what it shows now is the moment, valid
+    }
   }
 
   error(err) {

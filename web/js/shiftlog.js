@@ -5,7 +5,7 @@
 import { api, describeError } from "./api.js";
 import { $, h } from "./dom.js";
 import { fmtDateTime, fromLocalInput } from "./fmt.js";
-import { clearErrors, showErrors, showMessage, values } from "./forms.js";
+import { checkDateTimes, clearErrors, showErrors, showMessage, values, watchDateTimes } from "./forms.js";
 import { getLang, t } from "./i18n.js";
 import { can } from "./roles.js";
 import { initPage } from "./shell.js";
@@ -46,6 +46,7 @@ async function main() {
   const list = $("#log-entries");
   const filters = $("#log-filters");
   const form = $("#log-write");
+  watchDateTimes();
   const more = $("#log-more");
   const mayWrite = (c) => (WRITERS[c] ?? []).includes(me.role);
   const lang = getLang;
@@ -208,6 +209,8 @@ async function main() {
   filters.addEventListener("submit", async (ev) => {
     ev.preventDefault();
     clearErrors(filters);
+    const problems = checkDateTimes(filters);
+    if (problems.length) return showErrors(filters, { fields: problems });
     const v = values(filters);
     query = { category: v.category, q: v.q, since: fromLocalInput(v.since), until: fromLocalInput(v.until) };
     await load();
@@ -244,6 +247,8 @@ async function main() {
   exportBtn.hidden = !can(me.role, "exportLog");
   exportBtn.addEventListener("click", () => {
     clearErrors(filters);
+    const problems = checkDateTimes(filters);
+    if (problems.length) return showErrors(filters, { fields: problems });
     const v = values(filters);
     const since = fromLocalInput(v.since);
     const until = fromLocalInput(v.until);
