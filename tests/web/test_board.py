@@ -219,7 +219,7 @@ def test_operator_gets_no_crew_editing_and_the_api_refuses_it(
     headers = {"X-CSRF-Token": s.csrf()}
     r = page.request.post(app.url + "/api/crew/cases", data=body, headers=headers)
     assert r.status == 403, r.text()
-    assert "crew_manager" in r.json()["detail"]
+    assert "crew_manager" in r.json()["detail"]["needs"]
     event = {
         "event_id": "web-test-1",
         "staff_id": staff[0]["id"],

@@ -123,8 +123,11 @@ def test_degraded_timetable_declared_logged_and_on_the_board(
     form = page.locator("#tt-form")
     form.locator('input[value="degraded"]').check()
     page.fill("#tt-headway", "8")
-    page.fill("#tt-from", "07:30")
     page.fill("#tt-reason", "thiếu 3 lái tàu")
+    page.fill("#tt-from", "7:30 PM")  # 24-hour clock, whatever the browser's locale
+    page.get_by_role("button", name="Công bố").click()
+    expect(form.locator(".form-error")).to_contain_text("Nhập giờ dạng hh:mm (24 giờ)")
+    page.fill("#tt-from", "7:30")
     page.get_by_role("button", name="Công bố").click()
     expect(form.locator(".form-error")).to_contain_text("Đã ghi quyết định")
     entry = page.locator("li.log-entry.system", has_text="công bố biểu đồ chạy tàu suy giảm")

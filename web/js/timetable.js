@@ -54,7 +54,11 @@ export function timetableForm(form, onDone) {
     ev.preventDefault();
     clearErrors(form);
     const v = values(form);
-    const body = { degraded: v.kind === "degraded", from: v.from, reason: v.reason };
+    // a text box, not <input type="time">: the browser's locale would show 07:30 AM
+    const hm = /^([01]?\d|2[0-3])[:h.]([0-5]\d)$/.exec(v.from);
+    if (!hm) return showErrors(form, { fields: [{ field: "from", msg: t("form.bad_time") }] });
+    const from = `${hm[1].padStart(2, "0")}:${hm[2]}`;
+    const body = { degraded: v.kind === "degraded", from, reason: v.reason };
     if (body.degraded) body.headway_min = Number(v.headway_min);
     try {
       await api("/api/timetable/decision", { method: "POST", body });
