@@ -51,11 +51,12 @@ async function main() {
         "tr",
         { dataset: { action: e.action, result: e.result } },
         h("td", { class: "num" }, fmtDateTime(e.at_ms)),
-        h("td", {}, e.user),
-        h("td", {}, e.source_ip),
-        h("td", {}, e.action),
-        h("td", { class: e.result === "ok" ? "" : "error" }, e.result),
-        h("td", { class: "small" }, detailText(e.detail)),
+        // who, from where, the action's code and its details are data, not words of the UI
+        h("td", { translate: "no" }, e.user),
+        h("td", { translate: "no" }, e.source_ip),
+        h("td", { translate: "no" }, e.action),
+        h("td", { class: e.result === "ok" ? "" : "error", translate: "no" }, e.result),
+        h("td", { class: "small", translate: "no" }, detailText(e.detail)),
       ),
     );
     if (append) body.append(...rows);
