@@ -14,7 +14,7 @@ from fastapi.responses import JSONResponse
 
 from api import db_unavailable, openapi
 from api.body_guard import BodyGuard
-from api.lang import refusal_detail
+from api.crew_errors import crew_store_refused
 from api.routes import (
     alarm_performance,
     audit,
@@ -38,7 +38,7 @@ from api.routes import sweeps as sweep_routes
 from api.routes import timetable as timetable_routes
 from api.security_headers import SecurityHeaders
 from api.validation_text import localised
-from crew.store.errors import InvalidChange, NotFound, StoreError
+from crew.store.errors import StoreError
 from line.catalogue import pick_lang
 from services.runtime import Runtime, run_runtime
 
@@ -79,7 +79,7 @@ def create_app(runtime: Runtime) -> FastAPI:
     )
     openapi.install(app)  # with the /ws/board frames
     app.add_exception_handler(RequestValidationError, _invalid_request)
-    app.add_exception_handler(StoreError, _crew_store_refused)
+    app.add_exception_handler(StoreError, crew_store_refused)
     app.include_router(ops.router)
     app.include_router(board.router)
     app.include_router(ws.router)
@@ -133,17 +133,3 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     errors = [{k: v for k, v in e.items() if k not in ("input", "url")} for e in exc.errors()]
     lang = pick_lang(request.headers.get("accept-language"))
     return JSONResponse({"detail": jsonable_encoder(localised(errors, lang))}, status_code=422)
-
-
-async def _crew_store_refused(request: Request, exc: Exception) -> JSONResponse:
-    """The crew store's refusals, wherever a route lets them out: 404 (no such record), 409
-    (someone else changed it — reload; an id in use), 422 naming the field — each saying why in
-    the request's language (``detail: {code, message}``; a 422 as a field error)."""
-    assert isinstance(exc, StoreError)
-    detail = refusal_detail(exc, request)
-    if isinstance(exc, InvalidChange):
-        loc = ["body", exc.field] if exc.field else ["body"]
-        errors = [{"loc": loc, "msg": detail["message"], "type": detail["code"]}]
-        return JSONResponse({"detail": errors}, status_code=422)
-    code = 404 if isinstance(exc, NotFound) else 409
-    return JSONResponse({"detail": detail}, status_code=code)

@@ -16,6 +16,8 @@ from fastapi import HTTPException, Request
 
 from accounts.identity import Principal, UserRole
 from api.auth import client_ip, require_roles
+from api.crew_errors import status_of
+from crew.store.errors import StoreError
 
 log = structlog.get_logger(__name__)
 
@@ -83,6 +85,11 @@ def audited_roles(prefix: str, *roles: UserRole) -> Callable[[Request], AsyncIte
         except HTTPException as exc:
             detail.update(status=exc.status_code, error=str(exc.detail)[:1000])
             await audit_request(request, who, action, result_of(exc.status_code), detail)
+            raise
+        except StoreError as exc:  # answered by api.crew_errors, recorded here as it will be
+            code = status_of(exc)
+            detail.update(status=code, error=str(exc)[:1000])
+            await audit_request(request, who, action, result_of(code), detail)
             raise
         except Exception as exc:
             detail.update(status=500, error=type(exc).__name__)

@@ -167,7 +167,9 @@ async def test_telemetry_to_board_alarm_ack_history_metrics(
             r = await http.post(f"{url}/ack", json={"user": "someone"})
             assert r.status_code == 200 and r.json()["acked_by"] == "dd01"
             r = await http.post(f"{url}/ack")
-            assert r.status_code == 409 and "already" in r.json()["detail"]
+            assert (
+                r.status_code == 409 and r.json()["detail"]["code"] == "alarm.refused.already_acked"
+            )
             assert (await http.post("/api/alarms/99999/ack")).status_code == 404
             r = await http.post(f"{url}/shelve", json={"minutes": 10})
             assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "reason"]
