@@ -8,6 +8,7 @@ traceback as a string under ``exception``.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import sys
 from collections.abc import Iterable
@@ -29,6 +30,21 @@ class RedactingFormatter(structlog.stdlib.ProcessorFormatter):
     def format(self, record: logging.LogRecord) -> str:
         text = super().format(record)
         return text if self._redact is None else self._redact(text)
+
+
+class CancelledPoolReset(logging.Filter):
+    """Drops SQLAlchemy's "Exception during reset or similar" when the exception is the
+    task's own cancellation: a task cancelled while it held a connection (at shutdown, a
+    Ctrl-C) has the pool roll the connection back as it is returned, the rollback is cancelled
+    too, and SQLAlchemy logs the ``CancelledError`` at ERROR with a traceback
+    (sqlalchemy/sqlalchemy#11760). Nothing is lost: the transaction was not committed, and
+    the pool discards the connection. Any other pool error still shows."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        exc = record.exc_info[1] if record.exc_info else None
+        return not (
+            record.name.startswith("sqlalchemy.pool") and isinstance(exc, asyncio.CancelledError)
+        )
 
 
 def configure_logging(
@@ -65,6 +81,7 @@ def configure_logging(
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(out)
+    handler.addFilter(CancelledPoolReset())
     handler.setFormatter(
         RedactingFormatter(
             None if fmt == "json" else redact,
