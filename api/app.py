@@ -15,6 +15,7 @@ from fastapi.responses import JSONResponse
 from api import db_unavailable, openapi
 from api.body_guard import BodyGuard
 from api.crew_errors import crew_store_refused
+from api.lang import lang_of
 from api.routes import (
     alarm_performance,
     audit,
@@ -39,7 +40,6 @@ from api.routes import timetable as timetable_routes
 from api.security_headers import SecurityHeaders
 from api.validation_text import localised
 from crew.store.errors import StoreError
-from line.catalogue import pick_lang
 from services.runtime import Runtime, run_runtime
 
 
@@ -131,5 +131,5 @@ async def _invalid_request(request: Request, exc: Exception) -> JSONResponse:
     sent: they may be passwords (sign-in) or megabytes, and are the client's own anyway."""
     assert isinstance(exc, RequestValidationError)
     errors = [{k: v for k, v in e.items() if k not in ("input", "url")} for e in exc.errors()]
-    lang = pick_lang(request.headers.get("accept-language"))
-    return JSONResponse({"detail": jsonable_encoder(localised(errors, lang))}, status_code=422)
+    detail = localised(errors, lang_of(request))
+    return JSONResponse({"detail": jsonable_encoder(detail)}, status_code=422)

@@ -41,7 +41,8 @@ from accounts.identity import (
     SessionResolver,
     UserRole,
 )
-from line.catalogue import Message, pick_lang, render
+from api.lang import lang_of
+from line.catalogue import Message, render
 
 log = structlog.get_logger(__name__)
 
@@ -144,12 +145,11 @@ def require_roles(*roles: UserRole) -> Callable[[Request], Awaitable[Principal]]
                     "needs": tuple(Message(f"auth.role.{r.value}") for r in needs),
                 },
             )
-            lang = pick_lang(request.headers.get("accept-language"))
             raise HTTPException(
                 status.HTTP_403_FORBIDDEN,
                 detail={
                     "code": why.code,
-                    "message": render(why, lang),
+                    "message": render(why, lang_of(request)),
                     "needs": [r.value for r in needs],
                 },
             )

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Header, Request
+from fastapi import Depends, Header
+from starlette.requests import HTTPConnection
 
 from line.catalogue import Lang, Refusal, pick_lang, render
 
@@ -25,9 +26,14 @@ def request_lang(
 LangDep = Annotated[Lang, Depends(request_lang)]
 
 
-def refusal_detail(exc: Refusal, request: Request) -> dict[str, str]:
+def lang_of(conn: HTTPConnection) -> Lang:
+    """The language of ``conn``'s texts, where a route has no :data:`LangDep` (an exception
+    handler, a refusal raised deep in a call)."""
+    return pick_lang(conn.headers.get("accept-language"))
+
+
+def refusal_detail(exc: Refusal, request: HTTPConnection) -> dict[str, str]:
     """A refused operation's HTTP ``detail``: the rule's catalogue ``code`` and its ``message``
     in the request's language (the web UI shows the message: "needs a second person" is not
     "someone else changed this")."""
-    lang = pick_lang(request.headers.get("accept-language"))
-    return {"code": exc.message.code, "message": render(exc.message, lang)}
+    return {"code": exc.message.code, "message": render(exc.message, lang_of(request))}

@@ -661,56 +661,21 @@ async function main(me) {
     const unacked = isUnacked(a);
     const actions = [];
     const req = a.shelve_request;
+    // one button per action; focusKey lets focus come back to it after a redraw
+    const button = (action, cls, label, onclick) =>
+      h(
+        "button",
+        { type: "button", class: `btn small ${cls}`, dataset: { focusKey: `${action}-${a.id}`, action, alarm: a.id }, onclick },
+        t(label),
+      );
     if (mayAct()) {
-      if (unacked) {
-        actions.push(
-          h(
-            "button",
-            {
-              type: "button",
-              class: "btn small primary",
-              dataset: { focusKey: `ack-${a.id}`, action: "ack", alarm: a.id },
-              onclick: () => ack(a),
-            },
-            t("alarm.ack"),
-          ),
-        );
-      }
+      if (unacked) actions.push(button("ack", "primary", "alarm.ack", () => ack(a)));
       if (req && req.user !== me.user) {
-        actions.push(
-          h(
-            "button",
-            {
-              type: "button",
-              class: "btn small primary",
-              dataset: { focusKey: `approve-${a.id}`, action: "approve", alarm: a.id },
-              onclick: () => approveShelve(a),
-            },
-            t("alarm.approve_shelve"),
-          ),
-        );
+        actions.push(button("approve", "primary", "alarm.approve_shelve", () => approveShelve(a)));
       }
       actions.push(
-        h(
-          "button",
-          {
-            type: "button",
-            class: "btn small",
-            dataset: { focusKey: `shelve-${a.id}`, action: "shelve", alarm: a.id },
-            onclick: () => openShelve(a),
-          },
-          t("alarm.shelve"),
-        ),
-        h(
-          "button",
-          {
-            type: "button",
-            class: "btn small ghost",
-            dataset: { focusKey: `comment-${a.id}`, action: "comment", alarm: a.id },
-            onclick: () => openComment(a),
-          },
-          t("alarm.comment"),
-        ),
+        button("shelve", "", "alarm.shelve", () => openShelve(a)),
+        button("comment", "ghost", "alarm.comment", () => openComment(a)),
       );
     }
     const state = a.suppressed ? t("alarm.state_suppressed") : t(`alarm.state_${a.state}`);
