@@ -379,7 +379,7 @@ def _request_from_dict(d: dict[str, Any] | None) -> ShelveRequest | None:
 
 def _duration_msg(ms: int) -> Message:
     """A duration as people say it: ``9 giờ 30 phút`` / ``9 h 30 min``, ``45 phút``, ``20 giây``."""
-    s = max(0, ms) // 1000
+    s = round(max(0, ms) / 1000)  # to the nearest second: the clock moved a few ms since asked
     h, rem = divmod(s, 3600)
     m, sec = divmod(rem, 60)
     if h:
