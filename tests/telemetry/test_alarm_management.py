@@ -24,20 +24,11 @@ from telemetry.alarms import (
 from telemetry.config import StateSettings
 from telemetry.metrics import TelemetryMetrics
 from telemetry.state import LineState
+from tests.telemetry.test_alarms import MIN, T0, Clock
 from tests.telemetry.test_state import T0 as STATE_T0
 from tests.telemetry.test_state import tel
 
-T0 = 1_795_000_000_000
-MIN = 60_000
 GOOD_REASON = "Cảm biến cửa T05 hỏng, đã báo đội bảo trì xử lý"
-
-
-class Clock:
-    def __init__(self, now: int = T0) -> None:
-        self.now = now
-
-    def __call__(self) -> int:
-        return self.now
 
 
 @pytest.fixture
