@@ -127,7 +127,7 @@ async function main(me) {
       }
     },
   });
-  const replay = new ReplayControl($("#replay-bar"), $("#replay-record"), {
+  const replay = new ReplayControl($("#replay-bar"), $("#replay-opener"), $("#replay-record"), {
     onShow: (r) => {
       board = r.board;
       schedule();

@@ -19,12 +19,15 @@ const START_BACK_MS = 30 * 60_000; // opening replay shows the moment 30 minutes
 
 export class ReplayControl {
   /**
-   * @param {HTMLElement} bar where the controls live
+   * @param {HTMLElement} bar where the controls live while replaying (hidden otherwise)
+   * @param {HTMLElement} opener where the "replay" button waits while live (the diagram's
+   *   head, beside the live/lost status: a whole row for one button cost the side panel room)
    * @param {HTMLElement} record where what was recorded at the moment is listed
    * @param {{onShow: (r: Replay) => void, onLive: () => void, alarmText: (a: any) => string}} hooks
    */
-  constructor(bar, record, hooks) {
+  constructor(bar, opener, record, hooks) {
     this.bar = bar;
+    this.opener = opener;
     this.recordEl = record;
     this.hooks = hooks;
     this.active = false;
@@ -43,9 +46,11 @@ export class ReplayControl {
 
   // --- controls ------------------------------------------------------------------------------
   draw() {
+    this.bar.hidden = !this.active;
     if (!this.active) {
+      fill(this.bar);
       fill(
-        this.bar,
+        this.opener,
         h(
           "button",
           { type: "button", class: "btn small", id: "replay-open", onclick: () => this.open() },
@@ -55,6 +60,7 @@ export class ReplayControl {
       );
       return;
     }
+    fill(this.opener);
     const r = this.range;
     const scrub = h("input", {
       type: "range",
@@ -129,7 +135,7 @@ export class ReplayControl {
   }
 
   error(err) {
-    const el = $(".replay-error", this.bar);
+    const el = $(".replay-error", this.active ? this.bar : this.opener);
     if (el) el.textContent = err ? describeError(err) : "";
   }
 
