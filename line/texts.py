@@ -536,6 +536,30 @@ TEXTS: Final[Mapping[str, Entry]] = {
     "log.refused.no_entry_to_correct": _t(
         "Không có mục nhật ký #{id} để đính chính", "no shift log entry {id} to correct"
     ),
+    "log.refused.correction_category": _t(
+        "Mục đính chính giữ nhóm của mục được đính chính ({original}), không phải {given}",
+        "a correction keeps the category of the entry it corrects ({original}), not {given}",
+    ),
+    "log.refused.no_category": _t(
+        "Cần chọn nhóm cho mục nhật ký: {choices}", "category is required: {choices}"
+    ),
+    "log.refused.category_writer": _t(
+        "Mục nhóm {category} do {allowed} viết, không phải {role}",
+        "{category} entries are written by {allowed}, not {role}",
+    ),
+    "log.refused.unknown_train": _t("Không có tàu {train}", "unknown train {train}"),
+    "log.refused.no_alarm": _t("Không có cảnh báo #{id} để liên kết", "no alarm {id} to link to"),
+    "log.refused.until_before_since": _t(
+        "Thời điểm kết thúc phải sau thời điểm bắt đầu", "until must be after since"
+    ),
+    "log.refused.export_too_long": _t(
+        "Mỗi lần xuất tối đa {days} ngày", "export at most {days} days at once"
+    ),
+    "log.category.operations": _t("Vận hành", "operations"),
+    "log.category.crew": _t("Tổ lái", "crew"),
+    "log.category.equipment": _t("Thiết bị", "equipment"),
+    "log.category.safety": _t("An toàn", "safety"),
+    "log.category.other": _t("Khác", "other"),
     "timetable.refused.no_reason": _t("Quyết định cần có lý do", "a decision needs its reason"),
     "timetable.refused.reason_long": _t(
         "Lý do dài tối đa {max} ký tự", "a reason is at most {max} characters"

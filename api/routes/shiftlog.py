@@ -33,7 +33,7 @@ from api.http_audit import audit_request, result_of
 from api.lang import refusal_detail
 from api.schemas.base import CSV
 from api.schemas.shiftlog import ListedLogEntry, LogEntry, LogPage
-from line.catalogue import render_both
+from line.catalogue import Message, Refusal, render_both
 from shiftlog import Category, EntryNotFound, InvalidEntry, NewEntry
 from shiftlog import LogEntry as StoredEntry
 from shiftlog.export import export_csv
@@ -115,6 +115,7 @@ def _ms(t: datetime | None) -> int | None:
 @router.get("")
 async def list_entries(
     _who: Reader,
+    request: Request,
     rt: RuntimeDep,
     since: Annotated[AwareDatetime | None, Query(description="written at or after")] = None,
     until: Annotated[AwareDatetime | None, Query(description="written before")] = None,
@@ -128,7 +129,7 @@ async def list_entries(
 ) -> LogPage:
     """Entries newest first, with their corrections."""
     if since is not None and until is not None and until <= since:
-        raise HTTPException(422, "until must be after since")
+        raise _range_refused(request, Message("log.refused.until_before_since"))
     page = await rt.shift_log.store.page(
         since_ms=_ms(since),
         until_ms=_ms(until),
@@ -152,31 +153,54 @@ async def list_entries(
     return LogPage(entries=entries, next_before=page.next_before)
 
 
+class WrongWriter(Refusal):
+    """The caller's role does not write entries of that category (403)."""
+
+
+def _category(c: Category) -> Message:
+    return Message(f"log.category.{c.value}")
+
+
+def _range_refused(request: Request, why: Message) -> HTTPException:
+    """A 422 for a time range the query cannot have, in the asker's language."""
+    return HTTPException(422, refusal_detail(Refusal(why), request))
+
+
 async def _checked(body: EntryIn, who: Principal, rt: Any) -> NewEntry:
+    """The entry to store, or a refusal in the catalogue's words (422; 403 for the writer)."""
     category = body.category
     if body.corrects is not None:
         original = await rt.shift_log.store.get(body.corrects)  # EntryNotFound: the caller's 404
         if category is not None and category is not original.category:
-            raise HTTPException(
-                422,
-                f"a correction keeps the category of the entry it corrects "
-                f"({original.category.value}), not {category.value}",
+            raise InvalidEntry(
+                Message(
+                    "log.refused.correction_category",
+                    {"original": _category(original.category), "given": _category(category)},
+                )
             )
         category = original.category
     if category is None:
-        raise HTTPException(422, "category is required: " + ", ".join(c.value for c in Category))
+        choices = tuple(_category(c) for c in Category)
+        raise InvalidEntry(Message("log.refused.no_category", {"choices": choices}))
     if who.role not in WRITERS[category]:
-        allowed = ", ".join(sorted(r.value for r in WRITERS[category]))
-        raise HTTPException(
-            403, f"{category.value} entries are written by {allowed}, not {who.role.value}"
+        allowed = tuple(Message(f"auth.role.{r.value}") for r in sorted(WRITERS[category]))
+        raise WrongWriter(
+            Message(
+                "log.refused.category_writer",
+                {
+                    "category": _category(category),
+                    "allowed": allowed,
+                    "role": Message(f"auth.role.{who.role.value}"),
+                },
+            )
         )
     if body.train is not None and body.train not in rt.line.fleet.trains:
-        raise HTTPException(422, f"unknown train {body.train!r}")
+        raise InvalidEntry(Message("log.refused.unknown_train", {"train": body.train}))
     if body.alarm_id is not None:
         try:
             rt.alarms.get(body.alarm_id)
         except AlarmNotFound as exc:
-            raise HTTPException(422, f"no alarm {body.alarm_id} to link to") from exc
+            raise InvalidEntry(Message("log.refused.no_alarm", {"id": body.alarm_id})) from exc
     return NewEntry(
         author=who.user,
         category=category,
@@ -197,12 +221,10 @@ async def write_entry(
     detail: dict[str, Any] = {"category": body.category, "corrects": body.corrects}
     try:
         entry = await rt.shift_log.write(await _checked(body, who, rt))
-    except HTTPException as exc:
-        detail["error"] = str(exc.detail)
-        await audit_request(request, who, "log.write", result_of(exc.status_code), detail)
-        raise
-    except (InvalidEntry, EntryNotFound) as exc:
-        code = 404 if isinstance(exc, EntryNotFound) else 422
+    except (InvalidEntry, EntryNotFound, WrongWriter) as exc:
+        code = (
+            404 if isinstance(exc, EntryNotFound) else 403 if isinstance(exc, WrongWriter) else 422
+        )
         await audit_request(
             request, who, "log.write", result_of(code), {**detail, "error": str(exc)}
         )
@@ -227,9 +249,11 @@ async def export_entries(
 ) -> Response:
     """The entries written in ``[since, until)`` as CSV, oldest first (administrators)."""
     if until <= since:
-        raise HTTPException(422, "until must be after since")
+        raise _range_refused(request, Message("log.refused.until_before_since"))
     if (until - since).days > MAX_EXPORT_DAYS:
-        raise HTTPException(422, f"export at most {MAX_EXPORT_DAYS} days at once")
+        raise _range_refused(
+            request, Message("log.refused.export_too_long", {"days": MAX_EXPORT_DAYS})
+        )
     since_ms, until_ms = _ms(since), _ms(until)
     assert since_ms is not None and until_ms is not None
     text, rows = await export_csv(rt.shift_log.store, since_ms, until_ms)

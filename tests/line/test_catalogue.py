@@ -16,6 +16,7 @@ from line.texts import TEXTS
 from services.health import _DEPENDENCY_PRIORITY
 from services.incident_sources import KNOWN_WHAT
 from shiftlog.handover import HandoverState
+from shiftlog.model import Category
 from simulation.records import LEVELS
 from simulation.verdict import BINDING_RESOURCES, RUN_CODES
 from telemetry.alarm_rules import _STALE_REASONS
@@ -74,6 +75,7 @@ def _codes_in_source() -> set[str]:
     found |= {f"incident.what.{w}" for w in KNOWN_WHAT}
     found |= {f"handover.state.{s.value}" for s in HandoverState}
     found |= {f"auth.role.{r.value}" for r in UserRole}
+    found |= {f"log.category.{c.value}" for c in Category}
     found |= {f"crew.entity.{e}" for e in ENTITIES}
     found |= {f"crew.refused.id_{why}" for why in ID_CONFLICTS}
     found |= {f"incident.refused.{e}_{w}" for e in ("start", "end") for w in WINDOW_REFUSALS}

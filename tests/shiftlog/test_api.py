@@ -20,6 +20,8 @@ from tests.fixtures.mosquitto import Broker
 from tests.fixtures.ports import free_port
 from tests.poll import until
 
+EN = {"Accept-Language": "en"}  # the refusals' English texts (Vietnamese is the default)
+
 
 def settings(tmp_path: Path, mqtt_url: str) -> Settings:
     return Settings.model_validate(
@@ -102,7 +104,7 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
         refused = [
             ("planner", {"text": "x", "category": "other"}, 403, "crew_manager"),
             ("operator", {"text": "x", "category": "crew"}, 403, "crew entries are written by"),
-            ("crew_manager", {"text": "x", "category": "operations"}, 403, "not crew_manager"),
+            ("crew_manager", {"text": "x", "category": "operations"}, 403, "not crew manager"),
             ("operator", {"text": "x"}, 422, "category is required"),
             ("operator", {"text": "", "category": "other"}, 422, "text"),
             ("operator", {"text": "x", "category": "weather"}, 422, "category"),
@@ -115,9 +117,26 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
              "keeps the category"),
         ]  # fmt: skip
         for role, body, status, says in refused:
-            r = await http.post("/api/log", headers=bearer(role), json=body)
+            r = await http.post("/api/log", headers={**bearer(role), **EN}, json=body)
             assert r.status_code == status, (role, body, r.text)
             assert says in r.text, (role, body, r.text)
+        # the same refusals in Vietnamese for a Vietnamese client (the default), with the code
+        said_vi = [
+            ("operator", {"text": "x", "category": "crew"}, 403,
+             "Mục nhóm Tổ lái do Quản trị; Quản lý tổ lái viết, không phải Điều độ viên"),
+            ("operator", {"text": "x"}, 422, "Cần chọn nhóm cho mục nhật ký: Vận hành; Tổ lái"),
+            ("operator", {"text": "x", "category": "other", "train": "T99"}, 422,
+             "Không có tàu T99"),
+            ("operator", {"text": "x", "category": "other", "alarm_id": 9999}, 422,
+             "Không có cảnh báo #9999 để liên kết"),
+            ("operator", {"text": "x", "corrects": first["id"], "category": "safety"}, 422,
+             "giữ nhóm của mục được đính chính (Vận hành), không phải An toàn"),
+        ]  # fmt: skip
+        for role, body, status, says in said_vi:
+            r = await http.post("/api/log", headers=bearer(role), json=body)
+            assert r.status_code == status, (role, body, r.text)
+            detail = r.json()["detail"]
+            assert detail["code"].startswith("log.refused.") and says in detail["message"], detail
         r = await http.post(
             "/api/log", headers=bearer("crew_manager"),
             json={"text": "Lái tàu D12 báo F1", "category": "crew", "staff_id": "D12"},
@@ -135,7 +154,7 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
             params={"since": "2026-05-02T10:00:00+07:00", "until": "2026-05-02T09:00:00+07:00"},
             headers=op,
         )
-        assert r.status_code == 422 and "until must be after since" in r.text
+        assert r.status_code == 422 and "kết thúc phải sau" in r.json()["detail"]["message"]
 
         # there is no way to change or delete an entry
         for method in ("PUT", "PATCH", "DELETE"):
@@ -147,7 +166,8 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
         # the NUL, the id out of range)
         audit = (await srv.rt.audit.query(action="log.write", limit=100)).entries
         results = [a.result for a in audit]
-        assert results.count("ok") == 3 and len(results) == 3 + len(refused) - 5
+        assert results.count("ok") == 3
+        assert len(results) == 3 + len(refused) - 5 + len(said_vi)
         assert {a.user for a in audit if a.result == "ok"} == {"operator-bot", "crew_manager-bot"}
 
     # acknowledged entries are there after a restart
