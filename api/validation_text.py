@@ -3,16 +3,21 @@
 pydantic words its errors in English only; the web UI shows them beside the field (the form's
 own checks catch most mistakes first, but not all: a number out of range, a date the browser
 let through). For a Vietnamese request each error's ``msg`` is said again from its ``type``
-and ``ctx``; English requests keep pydantic's own text. An error type not listed here keeps
-pydantic's text (a custom validator's ``value_error`` among them: it says its own rule).
+and ``ctx``; English requests keep pydantic's own text. A custom validator that refuses in
+the catalogue's words (:class:`line.catalogue.Invalid`) is said in either language from its
+message, and its ``type`` is the message's code; any other type not listed here keeps
+pydantic's text.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any, Final
 
-from line.catalogue import Lang
+from fastapi import HTTPException
+from pydantic import ValidationError
+
+from line.catalogue import Lang, Refusal, render
 
 #: pydantic error type → the Vietnamese ``msg`` (``str.format`` fields from the error's ``ctx``).
 VI: Final[Mapping[str, str]] = {
@@ -57,19 +62,54 @@ VI: Final[Mapping[str, str]] = {
 
 def localised(errors: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
     """``errors`` (pydantic's, without their inputs) with ``msg`` in ``lang``."""
-    if lang != "vi":
-        return errors
     out = []
     for e in errors:
-        template = VI.get(str(e.get("type")))
+        ctx = e.get("ctx") or {}
+        refusal = ctx.get("error")
+        if isinstance(refusal, Refusal):  # the catalogue's words, in either language
+            m = refusal.message
+            e = {**e, "type": m.code, "msg": render(m, lang), "ctx": m.to_json()["params"]}
+            out.append(e)
+            continue
+        template = VI.get(str(e.get("type"))) if lang == "vi" else None
         if template is not None:
-            ctx = {k: _number(v) for k, v in (e.get("ctx") or {}).items()}
+            ctx = {k: _number(v) for k, v in ctx.items()}
             try:
                 e = {**e, "msg": template.format_map(ctx)}
             except (KeyError, IndexError, ValueError):
                 pass  # a ctx without the field: pydantic's own words rather than none
         out.append(e)
     return out
+
+
+def invalid_input(loc: Sequence[Any], why: Exception | str, kind: str, lang: Lang) -> HTTPException:
+    """A 422 for one input a route refused after validation (a scenario's days, a variant):
+    said in ``lang`` when the refusal is the catalogue's, with its code as the ``type``."""
+    if isinstance(why, Refusal):
+        msg, kind = render(why.message, lang), why.message.code
+    else:
+        msg = str(why).strip("'\"")  # a KeyError's str() is its quoted text
+    return HTTPException(422, [{"loc": list(loc), "msg": msg, "type": kind}])
+
+
+def invalid_nested(prefix: Sequence[Any], exc: ValidationError, lang: Lang) -> HTTPException:
+    """A 422 for a model validated inside a route (an inline scenario): pydantic's errors
+    under ``prefix``, in ``lang``, without the values sent or anything not JSON."""
+    errors = [
+        {"loc": [*prefix, *e["loc"]], "msg": e["msg"], "type": e["type"], "ctx": e.get("ctx")}
+        for e in exc.errors(include_url=False, include_input=False)
+    ]
+    return HTTPException(
+        422,
+        [{k: v for k, v in e.items() if k != "ctx" or _plain(v)} for e in localised(errors, lang)],
+    )
+
+
+def _plain(ctx: Any) -> bool:
+    """A ctx that is JSON as it is (a custom validator's holds the exception itself)."""
+    return isinstance(ctx, dict) and all(
+        isinstance(v, str | int | float | bool) or v is None for v in ctx.values()
+    )
 
 
 def _number(v: Any) -> Any:

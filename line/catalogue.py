@@ -77,6 +77,13 @@ class Refusal(Exception):
         self.message = message
 
 
+class Invalid(Refusal, ValueError):
+    """A value refused, in the catalogue's words. Raised in a pydantic validator it is the
+    validation error's ``ctx["error"]``, which the API renders in the asker's language (its
+    ``type`` becomes the code); raised elsewhere it is a ``ValueError`` saying the rule in
+    English."""
+
+
 def render(msg: Message, lang: Lang = DEFAULT_LANG) -> str:
     """``msg`` in ``lang``.
 
@@ -109,7 +116,29 @@ def _value(v: Param, lang: Lang) -> Any:
         return render(v, lang)
     if isinstance(v, tuple):
         return "; ".join(render(m, lang) for m in v)
+    if lang == "vi" and isinstance(v, int | float) and not isinstance(v, bool):
+        return _ViNumber(v)
     return v
+
+
+class _ViNumber:
+    """A number in a Vietnamese text: a template's grouped format (``{n:,}``) writes
+    400.000 and 1.234,5, as Vietnamese does; any other format is Python's."""
+
+    __slots__ = ("v",)
+
+    def __init__(self, v: float) -> None:
+        self.v = v
+
+    def __format__(self, spec: str) -> str:
+        text = format(self.v, spec)
+        return text.translate(_VI_MARKS) if "," in spec else text
+
+    def __str__(self) -> str:
+        return str(self.v)
+
+
+_VI_MARKS = str.maketrans({",": ".", ".": ","})
 
 
 def _raw(msg: Message) -> str:

@@ -322,6 +322,96 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Kết quả này không ghi lại điều gì hạn chế việc chạy tàu.",
         "This result does not record what limited the service.",
     ),
+    # --- what-if inputs refused (simulation.scenario, simulation.setup) ----------------------
+    "scenario.refused.no_series": _t(
+        "Không có chuỗi số ca mắc “{name}”; các chuỗi có: {known}",
+        "no incidence series {name}; known: {known}",
+    ),
+    "scenario.refused.growth_twice": _t(
+        "Chỉ nhập một trong hai: số ngày tăng gấp đôi hoặc tốc độ tăng mỗi ngày",
+        "give doubling_days or growth_per_day, not both",
+    ),
+    "scenario.refused.growth_not_positive": _t(
+        "Tốc độ tăng mỗi ngày phải là số lớn hơn 0", "growth_per_day must be a number above 0"
+    ),
+    "scenario.refused.start_above_peak": _t(
+        "Mức ca mắc ban đầu cao hơn mức đỉnh", "incidence starts above its peak"
+    ),
+    "scenario.refused.series_starts_late": _t(
+        "Chuỗi số ca mắc {series} bắt đầu từ {first}, sau ngày {on}",
+        "incidence series {series} starts {first}, after {on}",
+    ),
+    "scenario.refused.series_ends_early": _t(
+        "Chuỗi số ca mắc {series} kết thúc ngày {last}, trước ngày bắt đầu mô phỏng ({start})",
+        "incidence series {series} ends {last}, before the run starts ({start})",
+    ),
+    "scenario.refused.trace_probability": _t(
+        "Xác suất truy vết nhóm {kind} phải trong khoảng 0 đến 1",
+        "trace probability of {kind} must be within 0 and 1",
+    ),
+    "scenario.refused.headway_steps": _t(
+        "Các bậc giãn cách phải dương và tăng dần", "headway steps must be positive and increasing"
+    ),
+    "scenario.refused.split_peak": _t(
+        "Chuyến cuối của ca cao điểm chia đôi xuất phát sau khi ca kết thúc",
+        "a split peak duty's last departure is after its end",
+    ),
+    "scenario.refused.mtbf_low": _t(
+        "Phải ít nhất {min_h} giờ: mọi đoàn tàu hỏng nhiều hơn mỗi giờ một lần thì lần chạy "
+        "không thể kết thúc",
+        "must be at least {min_h} h: every train failing more often than once an hour makes "
+        "a run that cannot finish",
+    ),
+    "scenario.refused.inspection_low": _t("Phải ít nhất {min_h} giờ", "must be at least {min_h} h"),
+    "scenario.refused.station_absence_order": _t(
+        "Đợt vắng mặt của nhân viên nhà ga kết thúc trước khi bắt đầu",
+        "a station absence ends before it starts",
+    ),
+    "scenario.refused.station_absence_count": _t(
+        "{count} nhân viên nhà ga {station} vắng mặt, nhưng mỗi ga chỉ có {per_station}",
+        "absence of {count} station staff at {station}: a station has {per_station}",
+    ),
+    "scenario.refused.rule_dates": _t(
+        "Các thay đổi quy định phải có ngày tăng dần", "rule changes must have increasing dates"
+    ),
+    "scenario.refused.long_shift": _t(
+        "Ca kéo dài {hours} giờ vượt mức tối đa {most} giờ một ngày của quy định tổ lái",
+        "service.long_shift_h {hours} h is above the crew policy's daily maximum of {most} h",
+    ),
+    "scenario.refused.absence_count": _t(
+        "Đợt vắng mặt {k}: {count} người vắng mặt, nhưng danh sách chỉ có {heads} {role}",
+        "absence {k}: {count} absent, but the roster has {heads} ({role})",
+    ),
+    "scenario.refused.absence_after_end": _t(
+        "Đợt vắng mặt {k} bắt đầu ngày {day}, sau ngày cuối của lần chạy ({last})",
+        "absence {k} starts on day {day}, after the run's last day ({last})",
+    ),
+    "scenario.refused.absence_order": _t(
+        "Đợt vắng mặt {k} kết thúc (ngày {to_day}) trước khi bắt đầu ({from_day})",
+        "absence {k} ends (day {to_day}) before it starts ({from_day})",
+    ),
+    "scenario.refused.seed_after_end": _t(
+        "Ca bệnh đầu tiên {k} vào ngày {day}, sau ngày cuối của lần chạy ({last})",
+        "index case {k} on day {day} is after the run's last day ({last})",
+    ),
+    "scenario.refused.seed_count": _t(
+        "Ca bệnh đầu tiên {k}: {count} ca, nhưng danh sách chỉ có {pool} {who}",
+        "index case {k}: {count} cases, but the roster has {pool} ({who})",
+    ),
+    "scenario.refused.seed_no_cohort": _t(
+        "Ca bệnh đầu tiên {k} nằm trong nhóm đang ở lại nơi làm việc, nhưng kịch bản không có "
+        "nhóm “3 tại chỗ”",
+        "index case {k} is inside the cohort on site, but the scenario has no 3-on-site cohorts",
+    ),
+    "scenario.refused.who_staff": _t("nhân viên", "staff"),
+    "simulation.refused.too_large": _t(
+        "Số ngày × số lần lặp tối đa {most:,} ({days} ngày: tối đa {reps:,} lần lặp)",
+        "days x replications is at most {most:,} ({days} days: at most {reps:,} replications)",
+    ),
+    "sweep.refused.too_large": _t(
+        "Số lần chạy × số ngày × số lần lặp tối đa {most:,} (lần quét này: {size:,})",
+        "runs x days x replications is at most {most:,} (this sweep: {size:,})",
+    ),
     # --- crew: why someone may not work a shift (crew.eligibility) -----------------------------
     "crew.problem.not_on_roster": _t("không có trong danh sách", "not on the roster"),
     "crew.problem.role": _t(

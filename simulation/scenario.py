@@ -31,6 +31,7 @@ from pydantic import (
 )
 
 from crew import CrewPolicy, F1Mode, GroupKind, Role, policy_preset
+from line.catalogue import Invalid, Message
 
 PRESET_DIR = Path(__file__).parent / "data" / "scenarios"
 SERIES_DIR = Path(__file__).parent / "data" / "incidence"
@@ -55,7 +56,7 @@ def incidence_series(name: str) -> dict[date, int]:
     path = SERIES_DIR / f"{name}.csv"
     if not path.is_file():
         known = ", ".join(sorted(p.stem for p in SERIES_DIR.glob("*.csv")))
-        raise ValueError(f"no incidence series {name!r}; known: {known}")
+        raise Invalid(Message("scenario.refused.no_series", {"name": name, "known": known}))
     with path.open(encoding="utf-8") as f:
         rows = csv.DictReader(line for line in f if not line.startswith("#"))
         return {date.fromisoformat(r["date"]): int(r["cases"]) for r in rows}
@@ -95,16 +96,16 @@ class Incidence(_Frozen):
         data = dict(data)
         growth = data.pop("growth_per_day")
         if "doubling_days" in data:
-            raise ValueError("give doubling_days or growth_per_day, not both")
+            raise Invalid(Message("scenario.refused.growth_twice"))
         if not isinstance(growth, int | float) or isinstance(growth, bool) or growth <= 0:
-            raise ValueError("growth_per_day must be a number above 0")
+            raise Invalid(Message("scenario.refused.growth_not_positive"))
         data["doubling_days"] = math.log(2) / growth
         return data
 
     @model_validator(mode="after")
     def _check(self) -> Incidence:
         if self.start_per_100k > self.peak_per_100k:
-            raise ValueError("incidence starts above its peak")
+            raise Invalid(Message("scenario.refused.start_above_peak"))
         if self.series is not None:
             incidence_series(self.series)  # an unknown series fails validation here
         return self
@@ -117,7 +118,12 @@ class Incidence(_Frozen):
         series = incidence_series(self.series)
         last = max(series)
         if on < min(series):
-            raise ValueError(f"incidence series {self.series} starts {min(series)}, after {on}")
+            raise Invalid(
+                Message(
+                    "scenario.refused.series_starts_late",
+                    {"series": self.series, "first": str(min(series)), "on": str(on)},
+                )
+            )
         if on <= last:
             cases = float(series[on])
         else:
@@ -213,7 +219,7 @@ class Health(_Frozen):
     def _probabilities(cls, v: dict[GroupKind, float]) -> dict[GroupKind, float]:
         for kind, p in v.items():
             if not 0.0 <= p <= 1.0:
-                raise ValueError(f"trace probability of {kind.value} must be within 0 and 1")
+                raise Invalid(Message("scenario.refused.trace_probability", {"kind": kind.value}))
         return v
 
 
@@ -323,9 +329,9 @@ class ServicePolicy(_Frozen):
     def _check(self) -> ServicePolicy:
         steps = list(self.headway_steps_s)
         if not steps or steps != sorted(set(steps)) or steps[0] <= 0:
-            raise ValueError("headway steps must be positive and increasing")
+            raise Invalid(Message("scenario.refused.headway_steps"))
         if self.peak_tail_depart_s > self.peak_tail_end_s:
-            raise ValueError("a split peak duty's last departure is after its end")
+            raise Invalid(Message("scenario.refused.split_peak"))
         return self
 
 
@@ -351,17 +357,16 @@ class FleetModel(_Frozen):
     def _mtbf_bounded(cls, v: float) -> float:
         # a run's cost grows with the failures it draws: refuse what cannot finish
         if v < MIN_MTBF_H:
-            raise ValueError(
-                f"must be at least {MIN_MTBF_H:g} h: every train failing more often than "
-                "once an hour makes a run that cannot finish"
-            )
+            raise Invalid(Message("scenario.refused.mtbf_low", {"min_h": f"{MIN_MTBF_H:g}"}))
         return v
 
     @field_validator("inspection_h_per_train")
     @classmethod
     def _inspection_bounded(cls, v: float) -> float:
         if v < MIN_INSPECTION_H:
-            raise ValueError(f"must be at least {MIN_INSPECTION_H:g} h")
+            raise Invalid(
+                Message("scenario.refused.inspection_low", {"min_h": f"{MIN_INSPECTION_H:g}"})
+            )
         return v
 
 
@@ -401,7 +406,7 @@ class StationAbsence(_Frozen):
     @model_validator(mode="after")
     def _check(self) -> StationAbsence:
         if self.to_day is not None and self.to_day < self.from_day:
-            raise ValueError("a station absence ends before it starts")
+            raise Invalid(Message("scenario.refused.station_absence_order"))
         return self
 
 
@@ -428,9 +433,11 @@ class StationStaffing(_Frozen):
     def _check(self) -> StationStaffing:
         for a in self.absences:
             if a.count > self.per_station:
-                raise ValueError(
-                    f"absence of {a.count} station staff at {a.station}: "
-                    f"a station has {self.per_station}"
+                raise Invalid(
+                    Message(
+                        "scenario.refused.station_absence_count",
+                        {"count": a.count, "station": a.station, "per_station": self.per_station},
+                    )
                 )
         return self
 
@@ -468,16 +475,18 @@ class Scenario(_Frozen):
         self.crew_policy()  # a bad preset name or override fails validation here
         dates = [r.from_date for r in self.rules]
         if dates != sorted(set(dates)):
-            raise ValueError("rule changes must have increasing dates")
+            raise Invalid(Message("scenario.refused.rule_dates"))
         return self
 
     @model_validator(mode="after")
     def _long_shift_is_legal(self) -> Scenario:
         most = self.crew_policy().max_hours_per_day
         if self.service.long_shift_h is not None and self.service.long_shift_h > most:
-            raise ValueError(
-                f"service.long_shift_h {self.service.long_shift_h:g} h is above the crew "
-                f"policy's daily maximum of {most:g} h"
+            raise Invalid(
+                Message(
+                    "scenario.refused.long_shift",
+                    {"hours": f"{self.service.long_shift_h:g}", "most": f"{most:g}"},
+                )
             )
         return self
 

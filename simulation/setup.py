@@ -19,6 +19,7 @@ from crew import (
     CrewPolicy,
     Discipline,
     F1Mode,
+    Role,
     Roster,
     StaffingStandard,
     State,
@@ -27,6 +28,7 @@ from crew import (
     synthetic_roster,
 )
 from line import Line, Period, Timetable
+from line.catalogue import Invalid, Message
 from simulation.crewstate import DAY_S, DayRules, InitialState
 from simulation.scenario import Scenario, incidence_series
 from simulation.service import DayPattern, DutyWindow, build_pattern, duty_window
@@ -229,14 +231,19 @@ def build_setup(
     sizes = {r.value: len(v) for r, v in workforce.by_role.items()}
     inc = scenario.incidence
     if inc.series is not None and start > max(incidence_series(inc.series)):
-        raise ValueError(
-            f"incidence series {inc.series} ends {max(incidence_series(inc.series))}, "
-            f"before the run starts ({start})"
+        last_day = max(incidence_series(inc.series))
+        raise Invalid(
+            Message(
+                "scenario.refused.series_ends_early",
+                {"series": inc.series, "last": str(last_day), "start": str(start)},
+            )
         )
     try:
         community = tuple(
             inc.probability(inc.per_100k_on(d, start + timedelta(days=d))) for d in range(days)
         )
+    except Invalid:
+        raise  # says which input, in the catalogue's words
     except ValueError as exc:
         raise ValueError(f"incidence: {exc}") from None
     passengers = tuple(_passengers(line, scenario, start + timedelta(days=d)) for d in range(days))
@@ -273,28 +280,46 @@ def check_inputs(scenario: Scenario, workforce: Workforce, days: int) -> None:
     for k, a in enumerate(scenario.absences, start=1):
         n = heads.get(a.role, 0)
         if a.count > n:
-            raise ValueError(
-                f"absence {k}: {a.count} {a.role.value}s absent, but the roster has {n}"
+            raise Invalid(
+                Message(
+                    "scenario.refused.absence_count",
+                    {"k": k, "count": a.count, "heads": n, "role": _role(a.role)},
+                )
             )
         if a.from_day > last:
-            raise ValueError(
-                f"absence {k} starts on day {a.from_day}, after the run's last day ({last})"
+            raise Invalid(
+                Message(
+                    "scenario.refused.absence_after_end", {"k": k, "day": a.from_day, "last": last}
+                )
             )
         if a.to_day is not None and a.to_day < a.from_day:
-            raise ValueError(f"absence {k} ends (day {a.to_day}) before it starts ({a.from_day})")
+            raise Invalid(
+                Message(
+                    "scenario.refused.absence_order",
+                    {"k": k, "to_day": a.to_day, "from_day": a.from_day},
+                )
+            )
     cohorts = bool(workforce.rotation or workforce.fixed_cohorts)
     for k, c in enumerate(scenario.health.seed_cases, start=1):
         if c.day > last:
-            raise ValueError(f"index case {k} on day {c.day} is after the run's last day ({last})")
+            raise Invalid(
+                Message("scenario.refused.seed_after_end", {"k": k, "day": c.day, "last": last})
+            )
         pool = heads.get(c.role, 0) if c.role is not None else len(workforce)
         if c.count > pool:
-            who = f"{c.role.value}s" if c.role is not None else "staff"
-            raise ValueError(f"index case {k}: {c.count} cases, but the roster has {pool} {who}")
-        if c.in_active_cohort and not cohorts:
-            raise ValueError(
-                f"index case {k} is inside the cohort on site, but the scenario has no "
-                "3-on-site cohorts"
+            who = _role(c.role) if c.role is not None else Message("scenario.refused.who_staff")
+            raise Invalid(
+                Message(
+                    "scenario.refused.seed_count",
+                    {"k": k, "count": c.count, "pool": pool, "who": who},
+                )
             )
+        if c.in_active_cohort and not cohorts:
+            raise Invalid(Message("scenario.refused.seed_no_cohort", {"k": k}))
+
+
+def _role(role: Role) -> Message:
+    return Message(f"crew.role.{role.value}")
 
 
 def _timetable_on(line: Line, scenario: Scenario, day: date) -> Timetable:

@@ -27,7 +27,10 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.lang import lang_of
 from api.schemas import simulations as out
+from api.validation_text import invalid_input, invalid_nested
+from line.catalogue import Invalid, Lang, Message
 from simulation import PRESETS, Scenario, WhatIfResult, scenario_from_data, scenario_preset
 from simulation.verdict import with_verdict
 from whatif.service import QueueFull, RunNotFinished, RunNotFound, RunView, SimulationService
@@ -69,34 +72,30 @@ class SimulationIn(BaseModel):
     def _size(cls, v: int, info: ValidationInfo) -> int:
         days = info.data.get("days")
         if isinstance(days, int) and days * v > MAX_REPLICATION_DAYS:
-            raise ValueError(
-                f"days x replications is at most {MAX_REPLICATION_DAYS:,} "
-                f"({days} days: at most {MAX_REPLICATION_DAYS // days} replications)"
+            raise Invalid(
+                Message(
+                    "simulation.refused.too_large",
+                    {
+                        "most": MAX_REPLICATION_DAYS,
+                        "days": days,
+                        "reps": MAX_REPLICATION_DAYS // days,
+                    },
+                )
             )
         return v
 
 
-def _invalid(loc: list[Any], msg: str, kind: str) -> HTTPException:
-    return HTTPException(422, [{"loc": loc, "msg": msg, "type": kind}])
-
-
-def _scenario(body: SimulationIn) -> Scenario:
+def _scenario(body: SimulationIn, lang: Lang) -> Scenario:
     if isinstance(body.scenario, str):
         try:
             sc = scenario_preset(body.scenario)
         except KeyError as exc:
-            raise _invalid(["body", "scenario"], str(exc).strip("'\""), "unknown_preset") from exc
+            raise invalid_input(["body", "scenario"], exc, "unknown_preset", lang) from exc
     else:
         try:
             sc = scenario_from_data(body.scenario)
         except ValidationError as exc:
-            raise HTTPException(
-                422,
-                [
-                    {"loc": ["body", "scenario", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                    for e in exc.errors(include_url=False, include_context=False)
-                ],
-            ) from exc
+            raise invalid_nested(["body", "scenario"], exc, lang) from exc
     if body.from_today:
         sc = sc.model_copy(update={"start": "today"})
     return sc
@@ -143,12 +142,13 @@ async def submit(body: SimulationIn, who: Planner, svc: ServiceDep, request: Req
         "replications": body.replications,
         "seed": body.seed,
     }
+    lang = lang_of(request)
     try:
-        sc = _scenario(body)
+        sc = _scenario(body, lang)
         try:
             await svc.check(sc, body.days)
         except ValueError as exc:
-            raise _invalid(["body", "scenario"], str(exc), "impossible_input") from exc
+            raise invalid_input(["body", "scenario"], exc, "impossible_input", lang) from exc
     except HTTPException as exc:
         await audit_request(request, who, "simulation.run", result_of(exc.status_code), detail)
         raise

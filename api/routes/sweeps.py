@@ -25,8 +25,11 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
+from api.lang import lang_of
 from api.schemas import simulations as out
 from api.schemas.base import PNG
+from api.validation_text import invalid_input, invalid_nested
+from line.catalogue import Invalid, Lang, Message
 from simulation import Scenario, scenario_from_data, scenario_preset
 from simulation.sweep import SweepSpec
 from whatif.sweeps import SweepNotFound, SweepQueueFull, SweepService
@@ -51,27 +54,17 @@ def _json(data: Any, status_code: int = 200, headers: dict[str, str] | None = No
     return Response(orjson.dumps(data), status_code, headers=headers, media_type="application/json")
 
 
-def _invalid(loc: list[Any], msg: str, kind: str) -> HTTPException:
-    return HTTPException(422, [{"loc": loc, "msg": msg, "type": kind}])
-
-
-def _base(spec: SweepSpec) -> Scenario:
+def _base(spec: SweepSpec, lang: Lang) -> Scenario:
     """The base scenario: a preset by name (never a file path on the server), or inline."""
     if isinstance(spec.scenario, str):
         try:
             return scenario_preset(spec.scenario)
         except KeyError as exc:
-            raise _invalid(["body", "scenario"], str(exc).strip("'\""), "unknown_preset") from exc
+            raise invalid_input(["body", "scenario"], exc, "unknown_preset", lang) from exc
     try:
         return scenario_from_data(spec.scenario)
     except ValidationError as exc:
-        raise HTTPException(
-            422,
-            [
-                {"loc": ["body", "scenario", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-                for e in exc.errors(include_url=False, include_context=False)
-            ],
-        ) from exc
+        raise invalid_nested(["body", "scenario"], exc, lang) from exc
 
 
 @router.post("", status_code=202, response_model=out.Sweep)
@@ -83,22 +76,28 @@ async def submit(body: SweepSpec, who: Planner, svc: ServiceDep, request: Reques
         "factors": [f.path for f in body.vary],
         "runs": body.runs_count(),
     }
+    lang = lang_of(request)
     try:
         size = body.runs_count() * body.days * body.replications
         if size > MAX_SWEEP_REPLICATION_DAYS:
-            raise _invalid(
+            raise invalid_input(
                 ["body", "replications"],
-                f"runs x days x replications is at most {MAX_SWEEP_REPLICATION_DAYS:,} "
-                f"(this sweep: {size:,})",
+                Invalid(
+                    Message(
+                        "sweep.refused.too_large",
+                        {"most": MAX_SWEEP_REPLICATION_DAYS, "size": size},
+                    )
+                ),
                 "too_large",
+                lang,
             )
-        base = _base(body)
+        base = _base(body, lang)
         try:
             job = svc.submit(body, base, actor=who.actor)
         except SweepQueueFull as exc:
             raise HTTPException(429, str(exc)) from exc
         except (KeyError, ValueError) as exc:
-            raise _invalid(["body", "vary"], str(exc).strip("'\""), "invalid_variant") from exc
+            raise invalid_input(["body", "vary"], exc, "invalid_variant", lang) from exc
     except HTTPException as exc:
         await audit_request(request, who, "simulation.sweep", result_of(exc.status_code), detail)
         raise

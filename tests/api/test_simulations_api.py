@@ -176,16 +176,34 @@ async def test_only_planners_run_and_bad_input_names_the_field(tmp_path: Path) -
         ]
         r = await http.post("/api/simulations", json=body | {"scenario": "wave-2099"}, headers=PL)
         assert "presets: baseline" in r.json()["detail"][0]["msg"]
-        # impossible against the roster or the run's length: refused before it is queued
-        for patch, words in (
-            ({"absences": [{"role": "driver", "count": 100}]}, "100 drivers absent"),
-            ({"health": {"seed_cases": [{"day": 5}]}}, "after the run's last day (2)"),
-        ):
+        # impossible against the roster or the run's length: refused before it is queued, in
+        # the asker's language (Vietnamese by default), the rule's code as the error's type
+        for patch, code, words_en, words_vi in (
+            ({"absences": [{"role": "driver", "count": 100}]}, "scenario.refused.absence_count",
+             "100 absent, but the roster has 60 (driver)",
+             "100 người vắng mặt, nhưng danh sách chỉ có 60 lái tàu"),
+            ({"health": {"seed_cases": [{"day": 5}]}}, "scenario.refused.seed_after_end",
+             "after the run's last day (2)", "sau ngày cuối của lần chạy (2)"),
+        ):  # fmt: skip
             bad = scenario_preset("baseline").model_dump(mode="json") | patch
-            r = await http.post("/api/simulations", json=body | {"scenario": bad}, headers=PL)
-            assert r.status_code == 422, r.text
-            err = r.json()["detail"][0]
-            assert err["loc"] == ["body", "scenario"] and words in err["msg"], err
+            for lang, words in (("en", words_en), ("vi", words_vi)):
+                r = await http.post(
+                    "/api/simulations",
+                    json=body | {"scenario": bad},
+                    headers=PL | {"Accept-Language": lang},
+                )
+                assert r.status_code == 422, r.text
+                err = r.json()["detail"][0]
+                assert err["loc"] == ["body", "scenario"] and words in err["msg"], err
+                assert err["type"] == code, err
+        # a scenario's own rule, refused by its validator: the same, with the field's place
+        sc = scenario_preset("baseline").model_dump(mode="json")
+        sc["service"]["headway_steps_s"] = [600, 360]
+        r = await http.post("/api/simulations", json=body | {"scenario": sc}, headers=PL)
+        (err,) = r.json()["detail"]
+        assert err["loc"] == ["body", "scenario", "service"], err
+        assert err["msg"] == "Các bậc giãn cách phải dương và tăng dần", err
+        assert err["type"] == "scenario.refused.headway_steps", err
         r = await http.get("/api/simulations/compare", params={"a": "x"}, headers=PL)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "b"]
         assert (await http.get("/api/simulations/nope", headers=PL)).status_code == 404

@@ -93,7 +93,7 @@ async def test_bad_sweeps_are_refused_and_a_long_one_is_cancelled(tmp_path: Path
             json={"scenario": "wave-2022", "vary": [big], "days": 366, "replications": 1000},
             headers=PL,
         )
-        assert r.status_code == 422 and "at most 400,000" in r.text
+        assert r.status_code == 422 and "tối đa 400.000 (lần quét này: 1.830.000)" in r.text
         r = await http.post("/api/simulations/sweeps", json={"scenario": "x"}, headers=PL)
         assert r.status_code == 422 and "vary" in r.text
 

@@ -151,3 +151,13 @@ def test_a_missing_text_or_field_shows_the_code_rather_than_failing() -> None:
 )
 def test_request_language_from_accept_language(header: str | None, lang: str) -> None:
     assert pick_lang(header) == lang
+
+
+def test_grouped_numbers_are_written_as_each_language_writes_them() -> None:
+    m = Message("sweep.refused.too_large", {"most": 400_000, "size": 1_830_000})
+    assert render(m, "vi").endswith("tối đa 400.000 (lần quét này: 1.830.000)")
+    assert render(m, "en").endswith("at most 400,000 (this sweep: 1,830,000)")
+    # an ungrouped number is as it was (ids, days, years are not thousands)
+    assert "lần chạy (2022)" in render(
+        Message("scenario.refused.seed_after_end", {"k": 1, "day": 3000, "last": 2022}), "vi"
+    )

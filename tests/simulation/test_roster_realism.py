@@ -104,7 +104,7 @@ def test_the_f1_quarantine_follows_the_rule_in_force_on_the_date() -> None:
     [
         (
             {"absences": [{"role": "driver", "count": 100}]},
-            "100 drivers absent, but the roster has 60",
+            "100 absent, but the roster has 60 (driver)",
         ),
         (
             {"absences": [{"role": "technician", "count": 1, "from_day": 30}]},
@@ -120,7 +120,7 @@ def test_the_f1_quarantine_follows_the_rule_in_force_on_the_date() -> None:
         ),
         (
             {"health": {"seed_cases": [{"day": 1, "count": 61, "role": "driver"}]}},
-            "roster has 60 drivers",
+            "the roster has 60 (driver)",
         ),
         (
             {"health": {"seed_cases": [{"day": 1, "in_active_cohort": True}]}},

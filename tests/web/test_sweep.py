@@ -130,7 +130,8 @@ def test_a_refused_value_is_explained_in_the_planners_language(session: MakeSess
     fill_sweep(page, drivers="10; 999")  # the roster has 60 drivers
     box.get_by_role("button", name="Chạy phân tích độ nhạy").click()
     expect(box.locator(".form-error")).to_contain_text(
-        "Máy chủ không chấp nhận một giá trị: absence 1: 999 drivers absent, but the roster has 60"
+        "Máy chủ không chấp nhận một giá trị: Đợt vắng mặt 1: 999 người vắng mặt, nhưng danh sách "
+        "chỉ có 60 lái tàu"
     )
     # checked before sending: too many runs for one sweep
     box.get_by_label("Mọi tổ hợp (giai thừa)").check()
