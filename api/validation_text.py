@@ -5,8 +5,8 @@ own checks catch most mistakes first, but not all: a number out of range, a date
 let through). For a Vietnamese request each error's ``msg`` is said again from its ``type``
 and ``ctx``; English requests keep pydantic's own text. A custom validator that refuses in
 the catalogue's words (:class:`line.catalogue.Invalid`) is said in either language from its
-message, and its ``type`` is the message's code; any other type not listed here keeps
-pydantic's text.
+message, whose code the error carries as ``code`` (its ``type`` stays what clients know);
+any other type not listed here keeps pydantic's text.
 """
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def localised(errors: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
         refusal = ctx.get("error")
         if isinstance(refusal, Refusal):  # the catalogue's words, in either language
             m = refusal.message
-            e = {**e, "type": m.code, "msg": render(m, lang), "ctx": m.to_json()["params"]}
+            e = {**e, "msg": render(m, lang), "code": m.code, "ctx": m.to_json()["params"]}
             out.append(e)
             continue
         template = VI.get(str(e.get("type"))) if lang == "vi" else None
@@ -83,12 +83,15 @@ def localised(errors: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
 
 
 def invalid_input(loc: Sequence[Any], why: Exception | str, kind: str, lang: Lang) -> HTTPException:
-    """A 422 for one input a route refused after validation (a scenario's days, a variant):
-    said in ``lang`` when the refusal is the catalogue's, with its code as the ``type``."""
+    """A 422 for one input a route refused after validation (a scenario's days, a variant) of
+    ``type`` ``kind``: said in ``lang`` when the refusal is the catalogue's, with its ``code``."""
     if isinstance(why, Refusal):
-        msg, kind = render(why.message, lang), why.message.code
-    else:
-        msg = str(why).strip("'\"")  # a KeyError's str() is its quoted text
+        code = why.message.code
+        return HTTPException(
+            422,
+            [{"loc": list(loc), "msg": render(why.message, lang), "type": kind, "code": code}],
+        )
+    msg = str(why).strip("'\"")  # a KeyError's str() is its quoted text
     return HTTPException(422, [{"loc": list(loc), "msg": msg, "type": kind}])
 
 

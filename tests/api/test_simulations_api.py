@@ -177,7 +177,7 @@ async def test_only_planners_run_and_bad_input_names_the_field(tmp_path: Path) -
         r = await http.post("/api/simulations", json=body | {"scenario": "wave-2099"}, headers=PL)
         assert "presets: baseline" in r.json()["detail"][0]["msg"]
         # impossible against the roster or the run's length: refused before it is queued, in
-        # the asker's language (Vietnamese by default), the rule's code as the error's type
+        # the asker's language (Vietnamese by default), with the rule's code
         for patch, code, words_en, words_vi in (
             ({"absences": [{"role": "driver", "count": 100}]}, "scenario.refused.absence_count",
              "100 absent, but the roster has 60 (driver)",
@@ -195,7 +195,7 @@ async def test_only_planners_run_and_bad_input_names_the_field(tmp_path: Path) -
                 assert r.status_code == 422, r.text
                 err = r.json()["detail"][0]
                 assert err["loc"] == ["body", "scenario"] and words in err["msg"], err
-                assert err["type"] == code, err
+                assert err["type"] == "impossible_input" and err["code"] == code, err
         # a scenario's own rule, refused by its validator: the same, with the field's place
         sc = scenario_preset("baseline").model_dump(mode="json")
         sc["service"]["headway_steps_s"] = [600, 360]
@@ -203,7 +203,8 @@ async def test_only_planners_run_and_bad_input_names_the_field(tmp_path: Path) -
         (err,) = r.json()["detail"]
         assert err["loc"] == ["body", "scenario", "service"], err
         assert err["msg"] == "Các bậc giãn cách phải dương và tăng dần", err
-        assert err["type"] == "scenario.refused.headway_steps", err
+        assert err["type"] == "value_error", err
+        assert err["code"] == "scenario.refused.headway_steps", err
         r = await http.get("/api/simulations/compare", params={"a": "x"}, headers=PL)
         assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["query", "b"]
         assert (await http.get("/api/simulations/nope", headers=PL)).status_code == 404

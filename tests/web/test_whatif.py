@@ -90,7 +90,7 @@ def test_a_bad_scenario_parameter_is_named_beside_its_field(session: MakeSession
     expect(errors).to_contain_text("Số ngày ca F0 tăng gấp đôi:")
     doubling = pane.locator('input[name="doubling_days"]')
     expect(doubling).to_have_attribute("aria-invalid", "true")
-    expect(pane.locator(".field-error")).to_contain_text("greater than 0")
+    expect(pane.locator(".field-error")).to_contain_text("phải lớn hơn 0")  # not pydantic's English
 
 
 def test_operator_cannot_run_a_whatif(session: MakeSession, app: LiveApp) -> None:
