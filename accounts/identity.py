@@ -14,12 +14,19 @@ from typing import Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from line.catalogue import Message
+
 
 class UserRole(enum.StrEnum):
     OPERATOR = "operator"  # control-room operator: the live board
     PLANNER = "planner"  # what-if simulation
     CREW_MANAGER = "crew_manager"  # writes the crew record
     ADMIN = "admin"  # deploys, manages users; may do everything
+
+    @property
+    def text(self) -> Message:
+        """The role's name in texts (``auth.role.<value>``)."""
+        return Message(f"auth.role.{self.value}")
 
 
 #: Everyone with an account may read.

@@ -141,8 +141,8 @@ def require_roles(*roles: UserRole) -> Callable[[Request], Awaitable[Principal]]
                 "auth.forbidden",
                 {
                     "user": who.user,
-                    "role": Message(f"auth.role.{who.role.value}"),
-                    "needs": tuple(Message(f"auth.role.{r.value}") for r in needs),
+                    "role": who.role.text,
+                    "needs": tuple(r.text for r in needs),
                 },
             )
             raise HTTPException(

@@ -85,14 +85,12 @@ def localised(errors: list[dict[str, Any]], lang: Lang) -> list[dict[str, Any]]:
 def invalid_input(loc: Sequence[Any], why: Exception | str, kind: str, lang: Lang) -> HTTPException:
     """A 422 for one input a route refused after validation (a scenario's days, a variant) of
     ``type`` ``kind``: said in ``lang`` when the refusal is the catalogue's, with its ``code``."""
+    # a KeyError's str() is its text quoted: its argument is the text
+    msg = str(why.args[0]) if isinstance(why, KeyError) and why.args else str(why)
+    error: dict[str, Any] = {"loc": list(loc), "msg": msg, "type": kind}
     if isinstance(why, Refusal):
-        code = why.message.code
-        return HTTPException(
-            422,
-            [{"loc": list(loc), "msg": render(why.message, lang), "type": kind, "code": code}],
-        )
-    msg = str(why).strip("'\"")  # a KeyError's str() is its quoted text
-    return HTTPException(422, [{"loc": list(loc), "msg": msg, "type": kind}])
+        error.update(msg=render(why.message, lang), code=why.message.code)
+    return HTTPException(422, [error])
 
 
 def invalid_nested(prefix: Sequence[Any], exc: ValidationError, lang: Lang) -> HTTPException:

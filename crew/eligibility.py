@@ -92,15 +92,11 @@ def _problem(reason: Reason, code: str, **params: str | int | float | Message) -
     return Problem(reason, Message(f"crew.problem.{code}", params))
 
 
-def _role(role: Role) -> Message:
-    return Message(f"crew.role.{role.value}")
-
-
 def spec_problems(person: Staff, spec: DutySpec, day: date) -> list[Problem]:
     """Role, line and qualification problems of ``person`` for ``spec`` on ``day``."""
     out: list[Problem] = []
     if person.role is not spec.role:
-        out.append(_problem(Reason.ROLE, "role", role=_role(person.role), needed=_role(spec.role)))
+        out.append(_problem(Reason.ROLE, "role", role=person.role.text, needed=spec.role.text))
     elif spec.role is Role.TECHNICIAN and person.discipline is not spec.discipline:
         disc = person.discipline.value if person.discipline else "?"
         needed = spec.discipline.value if spec.discipline else "?"

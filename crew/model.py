@@ -25,6 +25,8 @@ from pydantic import (
     model_validator,
 )
 
+from line.catalogue import Message
+
 ID_PATTERN = r"^[A-Za-z0-9_.\-]{1,32}$"
 """Every crew record id (staff, contact group, cohort): 1–32 letters, digits, ``_ . -``. It
 appears in URLs (``/api/crew/groups/{id}``) and in the roster CSV's ``kind:id:name`` items, so
@@ -45,6 +47,11 @@ class Role(enum.StrEnum):
     DRIVER = "driver"
     TECHNICIAN = "technician"
     OCC_OPERATOR = "occ_operator"  # control-centre operator (điều độ viên)
+
+    @property
+    def text(self) -> Message:
+        """The role's name in texts (``crew.role.<value>``)."""
+        return Message(f"crew.role.{self.value}")
 
 
 class Discipline(enum.StrEnum):

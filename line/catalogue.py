@@ -79,9 +79,9 @@ class Refusal(Exception):
 
 class Invalid(Refusal, ValueError):
     """A value refused, in the catalogue's words. Raised in a pydantic validator it is the
-    validation error's ``ctx["error"]``, which the API renders in the asker's language (its
-    ``type`` becomes the code); raised elsewhere it is a ``ValueError`` saying the rule in
-    English."""
+    validation error's ``ctx["error"]``, which the API renders in the asker's language (with
+    the message's ``code`` beside the error's ``type``); raised elsewhere it is a
+    ``ValueError`` saying the rule in English."""
 
 
 def render(msg: Message, lang: Lang = DEFAULT_LANG) -> str:

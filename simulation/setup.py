@@ -19,7 +19,6 @@ from crew import (
     CrewPolicy,
     Discipline,
     F1Mode,
-    Role,
     Roster,
     StaffingStandard,
     State,
@@ -230,8 +229,7 @@ def build_setup(
     units = fleet.trains[:serviceable]
     sizes = {r.value: len(v) for r, v in workforce.by_role.items()}
     inc = scenario.incidence
-    if inc.series is not None and start > max(incidence_series(inc.series)):
-        last_day = max(incidence_series(inc.series))
+    if inc.series is not None and start > (last_day := max(incidence_series(inc.series))):
         raise Invalid(
             Message(
                 "scenario.refused.series_ends_early",
@@ -283,7 +281,7 @@ def check_inputs(scenario: Scenario, workforce: Workforce, days: int) -> None:
             raise Invalid(
                 Message(
                     "scenario.refused.absence_count",
-                    {"k": k, "count": a.count, "heads": n, "role": _role(a.role)},
+                    {"k": k, "count": a.count, "heads": n, "role": a.role.text},
                 )
             )
         if a.from_day > last:
@@ -307,7 +305,7 @@ def check_inputs(scenario: Scenario, workforce: Workforce, days: int) -> None:
             )
         pool = heads.get(c.role, 0) if c.role is not None else len(workforce)
         if c.count > pool:
-            who = _role(c.role) if c.role is not None else Message("scenario.refused.who_staff")
+            who = c.role.text if c.role is not None else Message("scenario.refused.who_staff")
             raise Invalid(
                 Message(
                     "scenario.refused.seed_count",
@@ -316,10 +314,6 @@ def check_inputs(scenario: Scenario, workforce: Workforce, days: int) -> None:
             )
         if c.in_active_cohort and not cohorts:
             raise Invalid(Message("scenario.refused.seed_no_cohort", {"k": k}))
-
-
-def _role(role: Role) -> Message:
-    return Message(f"crew.role.{role.value}")
 
 
 def _timetable_on(line: Line, scenario: Scenario, day: date) -> Timetable:

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-# "../shared/…" or "shared/DESIGN.md"-style references to the workplace's documents
+# a relative path up into the workplace's shared folder, or its DESIGN/ICD/PITFALLS documents
 OUTSIDE = re.compile(r"\.\./shared\b|\bshared/(DESIGN|ICD|PITFALLS)\.md")
 
 

@@ -157,6 +157,10 @@ class WrongWriter(Refusal):
     """The caller's role does not write entries of that category (403)."""
 
 
+#: a refusal's HTTP status (an entry that cannot be stored as given: 422)
+_STATUS: dict[type[Refusal], int] = {EntryNotFound: 404, WrongWriter: 403}
+
+
 def _category(c: Category) -> Message:
     return Message(f"log.category.{c.value}")
 
@@ -183,14 +187,14 @@ async def _checked(body: EntryIn, who: Principal, rt: Any) -> NewEntry:
         choices = tuple(_category(c) for c in Category)
         raise InvalidEntry(Message("log.refused.no_category", {"choices": choices}))
     if who.role not in WRITERS[category]:
-        allowed = tuple(Message(f"auth.role.{r.value}") for r in sorted(WRITERS[category]))
+        allowed = tuple(r.text for r in sorted(WRITERS[category]))
         raise WrongWriter(
             Message(
                 "log.refused.category_writer",
                 {
                     "category": _category(category),
                     "allowed": allowed,
-                    "role": Message(f"auth.role.{who.role.value}"),
+                    "role": who.role.text,
                 },
             )
         )
@@ -222,9 +226,7 @@ async def write_entry(
     try:
         entry = await rt.shift_log.write(await _checked(body, who, rt))
     except (InvalidEntry, EntryNotFound, WrongWriter) as exc:
-        code = (
-            404 if isinstance(exc, EntryNotFound) else 403 if isinstance(exc, WrongWriter) else 422
-        )
+        code = _STATUS.get(type(exc), 422)
         await audit_request(
             request, who, "log.write", result_of(code), {**detail, "error": str(exc)}
         )
