@@ -8,6 +8,9 @@ Prints, in one run:
     same run (absolute rates swing between runs on a shared machine; the ratio is stable),
     target >= 0.3; and the same ratio counted in Python bytecodes executed per event (one
     7-day replication and the bare loop, traced): independent of the machine's load;
+  * where one replication's time goes — the 03:00 roster, the sign-ons (each with its pre-shift
+    test), the day records, the rest (departures, trains, the virus) — and the ratio each
+    would leave if it cost nothing: what a faster crew model could and could not reach;
   * a sensitivity sweep's wall time on the local process pool and on a Dask LocalCluster of
     two worker processes (the cluster's start-up timed apart), and that both gave the same JSON.
 
@@ -18,6 +21,7 @@ Usage: uv run python bench/simulation.py [--scenario wave-2022] [--days 60] [--r
 from __future__ import annotations
 
 import argparse
+import importlib
 import os
 import sys
 import time
@@ -32,6 +36,8 @@ import simpy  # noqa: E402
 from line import load_line  # noqa: E402
 from simulation import build_setup, default_workers, run_setup, scenario_preset  # noqa: E402
 from simulation.model import plan_book, run_replication  # noqa: E402
+from simulation.service import PlanBook  # noqa: E402
+from simulation.setup import Setup  # noqa: E402
 
 
 def bare_timeout_loop(events: int = 400_000) -> float:
@@ -88,6 +94,47 @@ def bytecodes_per_event(scenario: str, seed: int) -> tuple[float, float]:
     env.process(ticker(env, 10_000))
     bare_ops = bytecodes(env.run)
     return model_ops / events, bare_ops / 10_000
+
+
+# the model's per-day crew work, by phase: (label, class, method)
+PHASES = (
+    ("the 03:00 roster", "simulation.roster:Rostering", "roster_day"),
+    ("sign-ons and pre-shift tests", "simulation.cover:CrewCover", "sign_on"),
+    ("day records", "simulation.operation:Operation", "close_day"),
+)
+
+
+def phase_split(
+    setup: Setup, book: PlanBook, seed: int, runs: int = 10
+) -> tuple[float, dict[str, float]]:
+    """Mean seconds of one replication, and of each phase in it (methods timed in place)."""
+    spent = dict.fromkeys((label for label, _, _ in PHASES), 0.0)
+    saved: list[tuple[type, str, Callable[..., object]]] = []
+
+    def timed(label: str, f: Callable[..., object]) -> Callable[..., object]:
+        def wrapper(*a: object, **k: object) -> object:
+            t = time.perf_counter()
+            try:
+                return f(*a, **k)
+            finally:
+                spent[label] += time.perf_counter() - t
+
+        return wrapper
+
+    for label, where, name in PHASES:
+        module, cls_name = where.split(":")
+        cls = getattr(importlib.import_module(module), cls_name)
+        saved.append((cls, name, getattr(cls, name)))
+        setattr(cls, name, timed(label, getattr(cls, name)))
+    try:
+        t = time.perf_counter()
+        for i in range(runs):
+            run_replication(setup, seed, 100 + i, book=book)
+        total = (time.perf_counter() - t) / runs
+    finally:
+        for cls, name, f in saved:
+            setattr(cls, name, f)
+    return total, {label: s / runs for label, s in spent.items()}
 
 
 def main() -> None:
@@ -151,6 +198,16 @@ def main() -> None:
         f"bytecodes/event (load-independent): model {model_ops:,.0f}, bare SimPy loop "
         f"{bare_ops:,.0f} (ratio {bare_ops / model_ops:.2f}; 0.30 needs <= {bare_ops / 0.3:,.0f})"
     )
+    total_s, phases = phase_split(setup, book, args.seed)
+    print(f"where one replication's {total_s * 1000:.0f} ms go (methods timed in place):")
+    rest = total_s - sum(phases.values())
+    for label, s in [*phases.items(), ("the rest (departures, trains, virus, SimPy)", rest)]:
+        print(f"  {label:44s} {s * 1000:5.1f} ms ({s / total_s:4.0%})")
+    left, free = total_s, []
+    for label, s in phases.items():
+        left -= s
+        free.append(label)
+        print(f"  ratio with {' + '.join(free)} free: {events / left / bare_eps:.2f}")
     if not args.no_sweep:
         sweep_bench(args.scenario, args.sweep_days, args.sweep_replications, args.seed, workers)
 
