@@ -1,10 +1,11 @@
 """GET /api/marey and /api/regularity on a served app fed by the field emulator over mosquitto.
 
 The emulator plays this morning's service (a 6-minute peak on weekdays, 10 minutes at weekends:
-the figures expected are the timetable's for today) at 20× speed; the
-board follows its clock. The graph must show the day's planned trips, each train's actual
-path growing where the board says the train is, and regularity figures measured from the
-departures; a restarted server must take the day's paths up from the embedded history.
+the figures expected are the timetable's for today) at 20× speed (40× for the regularity
+figures, which wait for two departures at each station); the board follows its clock. The
+graph must show the day's planned trips, each train's actual path growing where the board says
+the train is, and regularity figures measured from the departures; a restarted server must take
+the day's paths up from the embedded history.
 """
 
 from __future__ import annotations
@@ -56,8 +57,8 @@ async def test_the_graph_shows_planned_and_actual_paths_and_regularity(
     emu_cfg = EmulatorConfig(
         broker_url=mosquitto.url,
         start=datetime.combine(DAY, time(7, 30), HANOI),
-        speed=20,
-        publish_hz=4,  # a sample every 5 field seconds: every dwell is seen
+        speed=40,
+        publish_hz=8,  # a sample every 5 field seconds: every dwell is seen
         modbus=False,
         fault_rate_per_h=0.0,
         reconnect_min_s=0.1,

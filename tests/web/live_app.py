@@ -72,14 +72,17 @@ def _read_line(stream: IO[str], timeout_s: float, log: Path) -> dict[str, Any]:
 
 
 @contextlib.contextmanager
-def live_app(tmp: Path, *, speed: float = 1.0) -> Iterator[LiveApp]:
-    """Start the app in a child process; stop it (and everything it started) on exit."""
+def live_app(tmp: Path, *, speed: float = 1.0, publish_hz: float = 1.0) -> Iterator[LiveApp]:
+    """Start the app in a child process; stop it (and everything it started) on exit.
+
+    ``publish_hz``: the trains' report rate in wall time (ICD: 1 Hz, up to 10); raised with
+    ``speed`` it keeps the field seconds between reports."""
     log = tmp / "app.log"
     env = {k: v for k, v in os.environ.items() if not k.startswith("METRO_")}
     env["PYTHONPATH"] = str(REPO)
     with log.open("w") as err:
         proc = subprocess.Popen(
-            [sys.executable, "-m", "tests.web.live_app", str(tmp), str(speed)],
+            [sys.executable, "-m", "tests.web.live_app", str(tmp), str(speed), str(publish_hz)],
             cwd=tmp,
             env=env,
             stdin=subprocess.PIPE,
@@ -231,7 +234,7 @@ async def _commands(emu: Any, out: IO[str], rt: Any = None) -> None:
         print(json.dumps(answer), file=out, flush=True)
 
 
-async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
+async def _serve(tmp: Path, speed: float, publish_hz: float, out: IO[str]) -> None:
     from accounts import SecurityStore
     from accounts.seed import seed_role_users
     from accounts.tokens import new_password
@@ -258,6 +261,7 @@ async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
             line=line,
             timetable=settings.state.timetable,
             speed=speed,
+            publish_hz=publish_hz,
             start=start,
             seed=7,
             fault_rate_per_h=0.0,  # faults only when a test injects them
@@ -297,12 +301,12 @@ async def _serve(tmp: Path, speed: float, out: IO[str]) -> None:
 
 
 def main() -> None:
-    tmp, speed = Path(sys.argv[1]), float(sys.argv[2])
+    tmp, speed, publish_hz = Path(sys.argv[1]), float(sys.argv[2]), float(sys.argv[3])
     faulthandler.register(signal.SIGUSR1, all_threads=True)
     # the protocol keeps the real stdout; everything else printed (logs) goes to stderr
     out = os.fdopen(os.dup(sys.stdout.fileno()), "w")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    asyncio.run(_serve(tmp, speed, out))
+    asyncio.run(_serve(tmp, speed, publish_hz, out))
 
 
 if __name__ == "__main__":
