@@ -1,8 +1,11 @@
 """Crew-constrained capacity: the service each timetable period can run with the drivers there.
 
-For each period of the day's timetable, the drivers available are those covering train slots in
-the driver shifts that overlap the period — the fewest over those shifts, since the period must
-be run through each of them. The headway to adopt is the rule a controller follows, the same one
+Each period of the day's timetable is cut at the driver shifts' changes inside it, as the
+what-if simulation cuts it (``simulation.service``): a shortage on the early shift degrades the
+service until the late shift takes over, not the whole period. In each part the drivers
+available are those covering train slots in the shifts that overlap it — the fewest over those
+shifts, since the part must be run through each of them; consecutive parts with the same
+drivers stay one. The headway to adopt is the rule a controller follows, the same one
 the what-if simulation applies (:func:`headway_for_trains`):
 
 * ``"even"`` (the default): the planned headway if the drivers can man its trains,
@@ -33,7 +36,8 @@ from line import Line, Period
 
 @dataclass(frozen=True, slots=True)
 class PeriodCapacity:
-    """What one timetable period can run; ``headway_s`` is ``None`` when nothing can run."""
+    """What one timetable period, or the part of it between two shift changes
+    (``start_s``–``end_s``), can run; ``headway_s`` is ``None`` when nothing can run."""
 
     line_id: str
     service_date: date
@@ -119,38 +123,47 @@ def period_capacity(
     granularity_s: int = 60,
     floor_trains: int = 1,
 ) -> tuple[PeriodCapacity, ...]:
-    """Capacity per period from ``(shift start s, shift end s, drivers)`` of the driver shifts.
+    """Capacity of each part of each period (see the module's docstring) from ``(shift start s,
+    shift end s, drivers)`` of the driver shifts, in time order.
 
-    A period no driver shift overlaps has no driver.
+    A part no driver shift overlaps has no driver.
     """
+    cuts = sorted({t for a, b, _ in drivers_by_shift for t in (a, b)})
     out = []
     for p in periods:
-        overlapping = [n for a, b, n in drivers_by_shift if a < p.end_s and p.start_s < b]
-        drivers = min(overlapping, default=0)
-        h, n, below = headway_for_trains(
-            line,
-            drivers,
-            p.headway_s,
-            rule=rule,
-            steps_s=steps_s,
-            granularity_s=granularity_s,
-            floor_trains=floor_trains,
-        )
-        out.append(
-            PeriodCapacity(
-                line.id,
-                service_date,
-                p.name,
-                p.start_s,
-                p.end_s,
-                p.headway_s,
-                line.trains_needed(p.headway_s),
+        edges = [p.start_s, *(t for t in cuts if p.start_s < t < p.end_s), p.end_s]
+        parts: list[tuple[int, int, int]] = []  # (start, end, drivers), equal neighbours merged
+        for a, b in zip(edges, edges[1:], strict=False):
+            drivers = min((n for x, y, n in drivers_by_shift if x < b and a < y), default=0)
+            if parts and parts[-1][2] == drivers:
+                parts[-1] = (parts[-1][0], b, drivers)
+            else:
+                parts.append((a, b, drivers))
+        for a, b, drivers in parts:
+            h, n, below = headway_for_trains(
+                line,
                 drivers,
-                n,
-                h,
-                below,
+                p.headway_s,
+                rule=rule,
+                steps_s=steps_s,
+                granularity_s=granularity_s,
+                floor_trains=floor_trains,
             )
-        )
+            out.append(
+                PeriodCapacity(
+                    line.id,
+                    service_date,
+                    p.name,
+                    a,
+                    b,
+                    p.headway_s,
+                    line.trains_needed(p.headway_s),
+                    drivers,
+                    n,
+                    h,
+                    below,
+                )
+            )
     return tuple(out)
 
 

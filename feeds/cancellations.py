@@ -47,7 +47,8 @@ class NoCancellations:
 
 
 def thin_trips(plan: DayPlan, timetable: Timetable, capacity: Iterable[PeriodCapacity]) -> set[str]:
-    """GTFS ids of the trips of ``plan`` beyond what each period's crew capacity can run."""
+    """GTFS ids of the trips of ``plan`` beyond what each period's crew capacity (per part of
+    the period between shift changes) can run."""
     sid = service_id_for(timetable, plan.service_date)
     out: set[str] = set()
     for cap in capacity:
@@ -57,8 +58,15 @@ def thin_trips(plan: DayPlan, timetable: Timetable, capacity: Iterable[PeriodCap
         if cap.headway_s is not None and cap.planned_trains > 0:
             share = min(cap.trains, cap.planned_trains) / cap.planned_trains
         for d in Direction:
+            # the trips leaving in this part of the period (a period is cut at shift changes)
             trips = sorted(
-                (t for t in plan.trips if t.period == cap.period and t.direction is d),
+                (
+                    t
+                    for t in plan.trips
+                    if t.period == cap.period
+                    and t.direction is d
+                    and cap.start_s <= t.depart_s < cap.end_s
+                ),
                 key=lambda t: t.depart_s,
             )
             for i, trip in enumerate(trips):

@@ -21,7 +21,7 @@ import pytest
 from google.transit import gtfs_realtime_pb2 as rt
 from prometheus_client import CollectorRegistry
 
-from crew import PeriodCapacity
+from crew import PeriodCapacity, period_capacity
 from feeds import (
     FeedContext,
     GtfsSettings,
@@ -34,6 +34,7 @@ from feeds import (
     trip_updates,
     vehicle_positions,
 )
+from feeds.ids import gtfs_trip_id, service_id_for
 from line import Line, load_line, plan_day
 from telemetry.alarms import AlarmBook
 from telemetry.config import StateSettings, load_register_maps
@@ -218,6 +219,21 @@ def test_trip_updates_carry_delay_and_cancelled_trips(
         ("LT", 2, 15)
     ]
     assert static_trips[t01.trip.trip_id]["first_departure"] == "08:00:00"
+
+
+def test_a_short_early_shift_cancels_morning_trips_only(line: Line) -> None:
+    """A weekend's one period (05:30–22:00) with no driver on the early shift and the late shift
+    full: the trips leaving before the 13:30 change are cancelled, none after it."""
+    tt = line.timetable("2026")
+    sunday = date(2026, 11, 29)
+    plan = plan_day(line, tt, sunday)
+    periods = tt.pattern_for(sunday.weekday()).periods
+    change = 13 * 3600 + 1800
+    shifts = [(5 * 3600, change, 0), (change, 22 * 3600 + 1800, 9)]
+    cancelled = thin_trips(plan, tt, period_capacity(line, sunday, periods, shifts))
+    sid = service_id_for(tt, sunday)
+    morning = {gtfs_trip_id(sid, t) for t in plan.trips if t.depart_s < change}
+    assert morning and cancelled == morning
 
 
 def test_alerts_for_passengers_in_vietnamese_and_english(

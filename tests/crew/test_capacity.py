@@ -44,25 +44,56 @@ def test_headway_steps(ln, drivers: int, planned: int, expected: tuple) -> None:
     assert headway_for_drivers(ln, drivers, planned) == expected
 
 
-def test_each_period_takes_the_fewest_drivers_of_the_shifts_it_spans(ln) -> None:  # type: ignore[no-untyped-def]
+def test_each_part_of_a_period_takes_the_fewest_drivers_of_the_shifts_it_spans(ln) -> None:  # type: ignore[no-untyped-def]
     periods = ln.timetable("2026").pattern_for(0).periods
     early = (5 * 3600, 13 * 3600 + 1800, 8)
     late = (13 * 3600 + 1800, 22 * 3600 + 1800, 9)
-    caps = {c.period: c for c in period_capacity(ln, MONDAY, periods, [early, late])}
-    got = {k: (c.drivers, c.trains, c.headway_s, c.degraded) for k, c in caps.items()}
-    assert got == {
-        "early": (8, 6, 600, False),
+    caps = period_capacity(ln, MONDAY, periods, [early, late])
+    got = [(c.period, c.start_s, c.end_s, c.drivers, c.trains, c.headway_s) for c in caps]
+    midday = next(p for p in periods if p.name == "midday")
+    assert midday.start_s < 13 * 3600 + 1800 < midday.end_s
+    assert got == [
+        ("early", *_span(periods, "early"), 8, 6, 600),
         # 9 needed, 8 there: the even headway of 8 trains, ceil(3164 / 8) = 396 s → 7 minutes
         # (8 trains run it), not the 10-minute step with 2 of the 8 drivers idle
-        "am_peak": (8, 8, 420, True),
-        "midday": (8, 6, 600, False),  # spans both shifts: min(8, 9)
-        "pm_peak": (9, 9, 360, False),
-        "evening": (9, 4, 900, False),
-    }
-    assert caps["am_peak"].planned_trains == 9 and caps["am_peak"].planned_headway_s == 360
+        ("am_peak", *_span(periods, "am_peak"), 8, 8, 420),
+        # the shift change at 13:30 cuts the midday: each part has its own shift's drivers
+        ("midday", midday.start_s, 13 * 3600 + 1800, 8, 6, 600),
+        ("midday", 13 * 3600 + 1800, midday.end_s, 9, 6, 600),
+        ("pm_peak", *_span(periods, "pm_peak"), 9, 9, 360),
+        ("evening", *_span(periods, "evening"), 9, 4, 900),
+    ]
+    assert [c.degraded for c in caps] == [False, True, False, False, False, False]
+    assert caps[1].planned_trains == 9 and caps[1].planned_headway_s == 360
     # the old ladder, still a choice (StaffingStandard.headway_rule = "steps")
     steps = period_capacity(ln, MONDAY, periods, [early, late], rule="steps")
     assert {c.period: (c.trains, c.headway_s) for c in steps}["am_peak"] == (6, 600)
+    # the same drivers on both sides of a change: the period stays whole
+    whole = period_capacity(ln, MONDAY, periods, [early[:2] + (9,), late])
+    assert [c.period for c in whole] == [p.name for p in periods]
+
+
+def test_a_short_early_shift_degrades_the_morning_not_the_whole_day(ln) -> None:  # type: ignore[no-untyped-def]
+    """A weekend runs one period, 05:30–22:00: with 5 drivers on the early shift and the late
+    shift full, the morning runs every 11 minutes and the afternoon keeps the timetable."""
+    periods = ln.timetable("2026").pattern_for(6).periods
+    assert len(periods) == 1 and periods[0].headway_s == 600
+    early = (5 * 3600, 13 * 3600 + 1800, 5)
+    late = (13 * 3600 + 1800, 22 * 3600 + 1800, 9)
+    caps = period_capacity(ln, MONDAY, periods, [early, late])
+    # ceil(3164 / 5) = 633 s → 11 minutes with 5 trains; then the plan, 6 trains every 10
+    assert [(c.start_s, c.end_s, c.trains, c.headway_s) for c in caps] == [
+        (periods[0].start_s, 13 * 3600 + 1800, 5, 660),
+        (13 * 3600 + 1800, periods[0].end_s, 6, 600),
+    ]
+    # no driver on the early shift: no service until the late shift, not for the whole day
+    none = period_capacity(ln, MONDAY, periods, [early[:2] + (0,), late])
+    assert [(c.headway_s, c.trains) for c in none] == [(None, 0), (600, 6)]
+
+
+def _span(periods, name: str) -> tuple[int, int]:  # type: ignore[no-untyped-def]
+    p = next(p for p in periods if p.name == name)
+    return p.start_s, p.end_s
 
 
 @pytest.mark.parametrize(
