@@ -41,7 +41,7 @@ from accounts.identity import (
     SessionResolver,
     UserRole,
 )
-from api.lang import lang_of
+from api.lang import lang_of, said
 from line.catalogue import Message, render
 
 log = structlog.get_logger(__name__)
@@ -52,7 +52,6 @@ SESSION_COOKIE = "metro_session"
 CSRF_COOKIE = "metro_csrf"
 CSRF_HEADER = "X-CSRF-Token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "TRACE"})
-CSRF_REJECTED = "CSRF token missing or wrong"
 
 
 def client_ip(conn: HTTPConnection) -> str:
@@ -61,10 +60,10 @@ def client_ip(conn: HTTPConnection) -> str:
     return conn.client.host if conn.client is not None else "unknown"
 
 
-def _unauthorized(detail: str) -> HTTPException:
+def _unauthorized(code: str, conn: HTTPConnection) -> HTTPException:
     return HTTPException(
         status.HTTP_401_UNAUTHORIZED,
-        detail=detail,
+        detail=said(code, conn),
         headers={"WWW-Authenticate": 'Bearer realm="metro-ops"'},
     )
 
@@ -104,26 +103,26 @@ async def authenticate(request: Request) -> Principal:
     if header:
         scheme, _, token = header.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
-            raise _unauthorized("the Authorization header must be `Bearer <token>`")
+            raise _unauthorized("auth.bad_header", request)
         who = await _resolver(request)(token.strip())
         if who is None:
-            raise _unauthorized("unknown or revoked token")
+            raise _unauthorized("auth.unknown_token", request)
         return who
     cookie = request.cookies.get(SESSION_COOKIE)
     sessions = _sessions(request)
     if cookie and sessions is not None:
         view = await sessions(cookie)
         if view is None:
-            raise _unauthorized("your session has ended (signed out or idle too long): sign in")
+            raise _unauthorized("auth.session_ended", request)
         if request.method not in SAFE_METHODS:
             given = request.headers.get(CSRF_HEADER, "")
             if not hmac.compare_digest(given.encode(), view.csrf_token.encode()):
                 detail = {"method": request.method, "path": request.url.path}
                 await _audit(request, view.principal, "csrf.rejected", detail)
-                raise HTTPException(status.HTTP_403_FORBIDDEN, detail=CSRF_REJECTED)
+                raise HTTPException(status.HTTP_403_FORBIDDEN, detail=said("auth.csrf", request))
         request.state.auth_session = view
         return view.principal
-    raise _unauthorized("not signed in: send `Authorization: Bearer <token>`")
+    raise _unauthorized("auth.not_signed_in", request)
 
 
 def require_roles(*roles: UserRole) -> Callable[[Request], Awaitable[Principal]]:

@@ -14,10 +14,14 @@ The validated body is replayed to the app unchanged.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from line import catalogue
+from line.catalogue import Lang, pick_lang, render
 
 #: Before answering 413, this much more of the body is read and thrown away: the server closes
 #: a connection with unread data by resetting it, and the client would see a network error
@@ -52,17 +56,18 @@ class BodyGuard:
             return
         limit = self._upload if scope.get("path") in self._upload_paths else self._max
         headers = {k.lower(): v for k, v in scope.get("headers", [])}
+        lang = pick_lang(headers.get(b"accept-language", b"").decode("latin-1") or None)
         declared = headers.get(b"content-length")
         if declared is not None:
             try:
                 too_big = int(declared) > limit
             except ValueError:
-                await _answer(send, 400, "Content-Length is not a number")
+                await _answer(send, 400, _said("http.bad_content_length", lang))
                 return
             if too_big:
                 if int(declared) <= limit + DRAIN_BYTES:
                     await _drain(receive, DRAIN_BYTES)
-                await _too_large(send, limit)
+                await _too_large(send, limit, lang)
                 return
         chunks: list[bytes] = []
         size = 0
@@ -76,7 +81,7 @@ class BodyGuard:
             if size > limit:
                 if message.get("more_body", False):
                     await _drain(receive, DRAIN_BYTES)
-                await _too_large(send, limit)
+                await _too_large(send, limit, lang)
                 return
             chunks.append(chunk)
             more = message.get("more_body", False)
@@ -85,7 +90,7 @@ class BodyGuard:
             try:
                 orjson.loads(body)
             except orjson.JSONDecodeError as exc:
-                await _invalid_json(send, str(exc))
+                await _invalid_json(send, str(exc), lang)
                 return
         replayed = False
 
@@ -126,13 +131,19 @@ async def _answer(send: Send, status: int, detail: object) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-async def _too_large(send: Send, limit: int) -> None:
-    await _answer(send, 413, f"request body too large: at most {limit:,} bytes")
+def _said(code: str, lang: Lang, **params: str | int) -> dict[str, str]:
+    """A refusal's ``detail`` as the routes give one (:func:`api.lang.said`): no request yet."""
+    return {"code": code, "message": render(catalogue.Message(code, params), lang)}
 
 
-async def _invalid_json(send: Send, why: str) -> None:
-    msg = (
-        "not valid JSON (NaN, Infinity and numbers beyond ±1.7e308 are refused): "
-        + why.split(":", 1)[0]
-    )
+async def _too_large(send: Send, limit: int, lang: Lang) -> None:
+    await _answer(send, 413, _said("http.too_large", lang, limit=limit))
+
+
+async def _invalid_json(send: Send, why: str, lang: Lang) -> None:
+    # orjson says what and where in English ("invalid literal, expected 'null': line 1 column
+    # 7 (char 6)"); the reader is told where, in their language
+    at = re.search(r"line (\d+) column (\d+)", why)
+    line, column = (int(at[1]), int(at[2])) if at else (1, 1)
+    msg = render(catalogue.Message("http.invalid_json", {"line": line, "column": column}), lang)
     await _answer(send, 422, [{"loc": ["body"], "msg": msg, "type": "json_invalid"}])

@@ -12,7 +12,7 @@ from typing import Annotated
 from fastapi import Depends, Header
 from starlette.requests import HTTPConnection
 
-from line.catalogue import Lang, Refusal, pick_lang, render
+from line.catalogue import Lang, Message, Param, Refusal, pick_lang, render
 
 
 def request_lang(
@@ -37,3 +37,9 @@ def refusal_detail(exc: Refusal, request: HTTPConnection) -> dict[str, str]:
     in the request's language (the web UI shows the message: "needs a second person" is not
     "someone else changed this")."""
     return {"code": exc.message.code, "message": render(exc.message, lang_of(request))}
+
+
+def said(code: str, conn: HTTPConnection, **params: Param) -> dict[str, str]:
+    """A refusal's HTTP ``detail`` from a catalogue ``code`` and its fields, as
+    :func:`refusal_detail` renders one."""
+    return {"code": code, "message": render(Message(code, params), lang_of(conn))}

@@ -145,6 +145,54 @@ TEXTS: Final[Mapping[str, Entry]] = {
     "auth.role.crew_manager": _t("Quản lý tổ lái", "crew manager"),
     "auth.role.operator": _t("Điều độ viên", "operator"),
     "auth.role.planner": _t("Kế hoạch", "planner"),
+    # --- refusals before any route runs (sign-in, session, request body) -------------------
+    "auth.bad_header": _t(
+        "Tiêu đề Authorization phải có dạng `Bearer <token>`",
+        "the Authorization header must be `Bearer <token>`",
+    ),
+    "auth.unknown_token": _t(
+        "Mã truy cập không đúng hoặc đã bị thu hồi", "unknown or revoked token"
+    ),
+    "auth.session_ended": _t(
+        "Phiên làm việc đã kết thúc (đã đăng xuất hoặc lâu không dùng): hãy đăng nhập lại",
+        "your session has ended (signed out or idle too long): sign in",
+    ),
+    "auth.not_signed_in": _t(
+        "Chưa đăng nhập: hãy đăng nhập, hoặc gửi `Authorization: Bearer <token>`",
+        "not signed in: send `Authorization: Bearer <token>`",
+    ),
+    "auth.csrf": _t(
+        "Thiếu mã chống giả mạo (CSRF) hoặc mã không đúng: hãy tải lại trang",
+        "CSRF token missing or wrong",
+    ),
+    "auth.wrong_password": _t("Sai tên đăng nhập hoặc mật khẩu", "wrong user name or password"),
+    "auth.rate_limited": _t(
+        "Đăng nhập sai quá nhiều lần từ địa chỉ của bạn: thử lại sau {seconds:,} giây",
+        "too many failed sign-ins from your address: try again in {seconds:,} s",
+    ),
+    "auth.locked": _t(
+        "Đăng nhập sai quá nhiều lần với tên đăng nhập này: thử lại sau {seconds:,} giây,"
+        " hoặc nhờ quản trị viên mở khóa",
+        "too many failed sign-ins for this user name: try again in {seconds:,} s,"
+        " or ask an administrator to unlock it",
+    ),
+    "http.too_large": _t(
+        "Nội dung yêu cầu quá lớn: tối đa {limit:,} byte",
+        "request body too large: at most {limit:,} bytes",
+    ),
+    "http.bad_content_length": _t(
+        "Content-Length không phải là số", "Content-Length is not a number"
+    ),
+    "http.invalid_json": _t(
+        "không phải JSON hợp lệ (không nhận NaN, Infinity và số vượt ±1,7e308):"
+        " lỗi ở dòng {line}, cột {column}",
+        "not valid JSON (NaN, Infinity and numbers beyond ±1.7e308 are refused):"
+        " error at line {line}, column {column}",
+    ),
+    "history.unknown_train": _t("Không có tàu {train}", "unknown train {train}"),
+    "history.unknown_substation": _t(
+        "Không có trạm biến áp {device}", "unknown substation {device}"
+    ),
     # --- operator actions on alarms the book refuses (telemetry.alarms) ---------------------
     "alarm.refused.required": _t("Cần có {what}", "{what} is required"),
     "alarm.required.user_ack": _t("người xác nhận", "the acknowledging user"),

@@ -5,11 +5,12 @@ Contract for the web UI:
 * ``POST /api/auth/login`` with JSON ``{"username", "password"}`` → 200
   ``{"user", "role", "display_name", "csrf_token", "idle_timeout_s"}``, and two cookies:
   ``metro_session`` (HttpOnly, SameSite=Strict, Path=/, Secure over https) and ``metro_csrf``
-  (the same CSRF token, readable by scripts). Failures: 401 "wrong user name or password",
-  423 (account locked) or 429 (too many failures from this address), both with
-  ``Retry-After`` in seconds; 422 for a malformed body.
+  (the same CSRF token, readable by scripts). Failures: 401 ``auth.wrong_password``,
+  423 ``auth.locked`` (account locked) or 429 ``auth.rate_limited`` (too many failures from
+  this address), both with ``Retry-After`` in seconds; 422 for a malformed body. A refusal's
+  ``detail`` is ``{"code", "message"}``, the message in the request's language.
 * Every unsafe request (POST/PUT/PATCH/DELETE) authenticated by the cookie carries
-  ``X-CSRF-Token: <csrf_token>``, else 403 "CSRF token missing or wrong".
+  ``X-CSRF-Token: <csrf_token>``, else 403 ``auth.csrf``.
 * ``POST /api/auth/logout`` ends the session and clears both cookies (200 even when signed out).
 * ``GET /api/auth/me`` → 200 as the login answer plus ``"via"`` (``"session"`` or
   ``"token"``; ``csrf_token`` is ``null`` for bearer tokens), or 401 when not signed in. It
@@ -30,13 +31,13 @@ from accounts.passwords import MAX_PASSWORD_CHARS
 from api.auth import (
     CSRF_COOKIE,
     CSRF_HEADER,
-    CSRF_REJECTED,
     SESSION_COOKIE,
     client_ip,
     require_roles,
 )
 from api.deps import RuntimeDep
 from api.http_audit import audit_request
+from api.lang import said
 from api.schemas.accounts import SignedOut
 from api.schemas.base import Wire
 from services.runtime import Runtime
@@ -92,18 +93,17 @@ async def login(body: LoginBody, request: Request, response: Response, rt: Runti
     if result.outcome is LoginOutcome.RATE_LIMITED:
         raise HTTPException(
             status.HTTP_429_TOO_MANY_REQUESTS,
-            f"too many failed sign-ins from your address: try again in {result.retry_after_s} s",
+            said("auth.rate_limited", request, seconds=result.retry_after_s),
             headers=retry,
         )
     if result.outcome is LoginOutcome.LOCKED:
         raise HTTPException(
             status.HTTP_423_LOCKED,
-            "too many failed sign-ins for this user name: try again in "
-            f"{result.retry_after_s} s, or ask an administrator to unlock it",
+            said("auth.locked", request, seconds=result.retry_after_s),
             headers=retry,
         )
     if result.outcome is not LoginOutcome.OK or result.session is None:
-        raise HTTPException(status.HTTP_401_UNAUTHORIZED, "wrong user name or password")
+        raise HTTPException(status.HTTP_401_UNAUTHORIZED, said("auth.wrong_password", request))
     old = request.cookies.get(SESSION_COOKIE)
     if old:  # a new session each sign-in (no fixation); the old one ends
         await security.sessions.close(old)
@@ -128,7 +128,7 @@ async def logout(request: Request, response: Response, rt: RuntimeDep) -> dict[s
     if token and view is not None:
         given = request.headers.get(CSRF_HEADER, "")
         if not hmac.compare_digest(given.encode(), view.csrf_token.encode()):
-            raise HTTPException(status.HTTP_403_FORBIDDEN, CSRF_REJECTED)
+            raise HTTPException(status.HTTP_403_FORBIDDEN, said("auth.csrf", request))
         await security.sessions.close(token)
         await audit_request(request, view.principal, "logout")
     _clear_cookies(request, response)

@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from accounts.identity import READERS, Principal
 from api.auth import require_roles
 from api.deps import RuntimeDep
+from api.lang import said
 from api.schemas.ops import History
 from telemetry.sinks.base import HistoryUnavailable
 
@@ -36,10 +37,15 @@ async def _recent(
 
 @router.get("/trains/{train}", response_model=History)
 async def train_history(
-    train: str, _: Reader, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
+    train: str,
+    _: Reader,
+    rt: RuntimeDep,
+    request: Request,
+    minutes: MinutesQ = 30,
+    fields: FieldsQ = None,
 ) -> dict[str, Any]:
     if train not in rt.line.fleet.trains:
-        raise HTTPException(404, f"unknown train {train!r}")
+        raise HTTPException(404, said("history.unknown_train", request, train=train))
     # the server's clock; field time only when the board follows an emulator's clock (a
     # field timestamp is never trusted over the server's: one from 2033 must not hide rows)
     now = rt.clock()
@@ -50,8 +56,13 @@ async def train_history(
 
 @router.get("/substations/{device}", response_model=History)
 async def substation_history(
-    device: str, _: Reader, rt: RuntimeDep, minutes: MinutesQ = 30, fields: FieldsQ = None
+    device: str,
+    _: Reader,
+    rt: RuntimeDep,
+    request: Request,
+    minutes: MinutesQ = 30,
+    fields: FieldsQ = None,
 ) -> dict[str, Any]:
     if device not in rt.state.substations:
-        raise HTTPException(404, f"unknown substation {device!r}")
+        raise HTTPException(404, said("history.unknown_substation", request, device=device))
     return await _recent(rt, "substation", device, minutes, fields, rt.clock())

@@ -32,7 +32,14 @@ from tests.api.authkit import (
     sign_in,
 )
 
-WRONG = "wrong user name or password"
+WRONG = "auth.wrong_password"  # the refusal's catalogue code
+
+
+def code(r: httpx.Response) -> str:
+    """A refusal's catalogue code (``detail``: ``{"code", "message"}``)."""
+    detail = r.json()["detail"]
+    assert isinstance(detail, dict) and detail["message"], detail
+    return str(detail["code"])
 
 
 def set_cookies(r: httpx.Response) -> dict[str, str]:
@@ -62,11 +69,12 @@ async def test_sign_in_cookies_me_and_sign_out(tmp_path: Path) -> None:
     async with serving(make_settings(tmp_path)) as served, served.client() as http:
         await served.add_user("dd01", UserRole.OPERATOR, display_name="Nguyễn Văn An")
         r = await http.get("/api/auth/me")
-        assert r.status_code == 401 and "Authorization: Bearer" in r.json()["detail"]
+        assert (r.status_code, code(r)) == (401, "auth.not_signed_in")
+        assert "Authorization: Bearer" in r.json()["detail"]["message"]
         assert (await http.get("/api/board")).status_code == 401
 
         r = await login(http, "dd01", "not the password")
-        assert (r.status_code, r.json()["detail"]) == (401, WRONG)
+        assert (r.status_code, code(r)) == (401, WRONG)
         assert "set-cookie" not in r.headers
 
         r = await login(http, "DD01")  # user names are case-insensitive
@@ -89,14 +97,14 @@ async def test_sign_in_cookies_me_and_sign_out(tmp_path: Path) -> None:
 
         old_cookie = http.cookies["metro_session"]
         r = await http.post("/api/auth/logout")
-        assert (r.status_code, r.json()["detail"]) == (403, "CSRF token missing or wrong")
+        assert (r.status_code, code(r)) == (403, "auth.csrf")
         r = await http.post("/api/auth/logout", headers={"X-CSRF-Token": body["csrf_token"]})
         assert r.status_code == 200 and r.json() == {"signed_out": True}
         assert "metro_session" not in http.cookies and "metro_csrf" not in http.cookies
         assert (await http.get("/api/auth/me")).status_code == 401
         # the old cookie, replayed, is dead on the server too
         r = await http.get("/api/auth/me", headers={"Cookie": f"metro_session={old_cookie}"})
-        assert r.status_code == 401 and "sign in" in r.json()["detail"]
+        assert (r.status_code, code(r)) == (401, "auth.session_ended")
 
 
 async def test_cookies_are_secure_over_https(tmp_path: Path) -> None:
@@ -124,7 +132,7 @@ async def test_unsafe_requests_with_the_cookie_need_the_csrf_token(tmp_path: Pat
         url = f"/api/alarms/{alarm}/ack"
         for headers in ({"X-CSRF-Token": ""}, {"X-CSRF-Token": "x" + token[1:]}):
             r = await http.post(url, headers=headers)
-            assert (r.status_code, r.json()["detail"]) == (403, "CSRF token missing or wrong")
+            assert (r.status_code, code(r)) == (403, "auth.csrf")
         del http.headers["X-CSRF-Token"]
         r = await http.post(url, json={"user": "someone-else"})
         assert r.status_code == 403
@@ -154,7 +162,7 @@ async def test_bearer_requests_need_no_csrf_and_win_over_a_cookie(tmp_path: Path
         me = (await http.get("/api/auth/me", headers=bearer("admin"))).json()
         assert me["user"] == "admin-bot" and me["via"] == "token" and me["csrf_token"] is None
         r = await http.get("/api/auth/me", headers={"Authorization": "Bearer nope-nope-nope"})
-        assert (r.status_code, r.json()["detail"]) == (401, "unknown or revoked token")
+        assert (r.status_code, code(r)) == (401, "auth.unknown_token")
 
 
 async def test_idle_and_old_sessions_end(tmp_path: Path) -> None:
@@ -168,7 +176,7 @@ async def test_idle_and_old_sessions_end(tmp_path: Path) -> None:
             assert (await http.get("/api/auth/me")).status_code == 200
         clock.advance(minutes=30, seconds=1)
         r = await http.get("/api/auth/me")
-        assert r.status_code == 401 and "idle" in r.json()["detail"]
+        assert (r.status_code, code(r)) == (401, "auth.session_ended")
 
         await sign_in(http, "dd01")
         for _ in range(35):  # busy all day: 11 h 40 min
@@ -187,7 +195,15 @@ async def test_five_failures_lock_the_account_and_unlock_clears_it(tmp_path: Pat
         r = await login(http, "dd01", "guess")
         assert r.status_code == 423 and int(r.headers["retry-after"]) == 15 * 60
         r = await login(http, "dd01")  # the right password does not help while locked
-        assert r.status_code == 423 and "try again" in r.json()["detail"]
+        assert (r.status_code, code(r)) == (423, "auth.locked")
+        # in the asker's language (Vietnamese unless asked otherwise), with the wait
+        assert "thử lại sau 900 giây" in r.json()["detail"]["message"]
+        r = await http.post(
+            "/api/auth/login",
+            json={"username": "dd01", "password": PASSWORD},
+            headers={"Accept-Language": "en"},
+        )
+        assert "try again in 900 s" in r.json()["detail"]["message"]
         assert "set-cookie" not in r.headers
         clock.advance(minutes=10)
         assert int((await login(http, "dd01")).headers["retry-after"]) == 5 * 60
@@ -197,7 +213,7 @@ async def test_five_failures_lock_the_account_and_unlock_clears_it(tmp_path: Pat
             r = await login(http, "nobody", "guess")
             assert r.status_code == (401 if i < 4 else 423)
             if i < 4:
-                assert r.json()["detail"] == WRONG
+                assert code(r) == WRONG
         assert (await login(http, "nobody", "guess")).status_code == 423
 
         await served.rt.security.users.unlock("dd01")
@@ -223,7 +239,7 @@ async def test_failures_from_one_address_are_rate_limited(tmp_path: Path) -> Non
             assert (await login(http, f"user{i}", "guess")).status_code == 401
             clock.advance(seconds=5)
         r = await login(http, "dd01")
-        assert r.status_code == 429 and "your address" in r.json()["detail"]
+        assert (r.status_code, code(r)) == (429, "auth.rate_limited")
         assert int(r.headers["retry-after"]) == 60 - 30  # the oldest failure leaves then
         clock.advance(seconds=31)
         assert (await login(http, "dd01")).status_code == 200
@@ -236,7 +252,7 @@ async def test_disabled_accounts_fail_like_wrong_passwords(tmp_path: Path) -> No
         await served.rt.security.users.set_disabled("dd01", True)
         assert (await http.get("/api/auth/me")).status_code == 401, "its session ended"
         r = await login(http, "dd01")
-        assert (r.status_code, r.json()["detail"]) == (401, WRONG)
+        assert (r.status_code, code(r)) == (401, WRONG)
 
 
 async def test_per_user_api_tokens_follow_the_user(tmp_path: Path) -> None:
@@ -261,7 +277,7 @@ async def test_per_user_api_tokens_follow_the_user(tmp_path: Path) -> None:
         await users.set_disabled("script", False)
         assert await users.revoke_tokens("script") == 1
         r = await http.get("/api/auth/me", headers=auth)
-        assert (r.status_code, r.json()["detail"]) == (401, "unknown or revoked token")
+        assert (r.status_code, code(r)) == (401, "auth.unknown_token")
 
 
 def _ws(served: Served, query: str = "", headers: dict[str, str] | None = None) -> WebSocket:

@@ -225,7 +225,7 @@ async def _check_http(
         role = min(allowed)
         r = await browsers[role].request(method, url, headers={"X-CSRF-Token": ""})
         assert r.status_code == 403, (method, path, role, "no CSRF token")
-        assert r.json()["detail"] == "CSRF token missing or wrong"
+        assert r.json()["detail"]["code"] == "auth.csrf"
 
 
 async def _ws_refused(url: str, **kw: object) -> bool:

@@ -8,6 +8,7 @@ import re
 from urllib.parse import quote, urlsplit
 
 import pytest
+from playwright.sync_api import expect
 
 from accounts.identity import UserRole
 from tests.web.conftest import HOME, MakeSession
@@ -49,3 +50,29 @@ def test_next_on_this_site_is_kept(session: MakeSession) -> None:
     page.fill("#password", s.password)
     page.click("#login-submit")
     page.wait_for_url(s.app.url + "/history?train=T03#speed")
+
+
+def test_a_locked_name_is_told_how_long_to_wait_in_the_pages_language(
+    session: MakeSession,
+) -> None:
+    """Five wrong passwords lock a user name for 15 minutes; the page says so in its language
+    (the server's words, with the wait: they were English inside the Vietnamese page)."""
+    s = session(UserRole.OPERATOR)
+    page = s.goto("/login")
+    error = page.locator("#login-form .form-error")
+    for _ in range(4):
+        page.fill("#username", "khong-co-ai")  # a name without an account locks alike
+        page.fill("#password", "not-the-password")
+        page.click("#login-submit")
+        expect(error).to_have_text("Sai tên đăng nhập hoặc mật khẩu.")
+        page.evaluate("document.querySelector('#login-form .form-error').textContent = ''")
+    page.fill("#password", "not-the-password")
+    page.click("#login-submit")
+    expect(error).to_have_text(
+        "Đăng nhập sai quá nhiều lần với tên đăng nhập này: thử lại sau 900 giây,"
+        " hoặc nhờ quản trị viên mở khóa"
+    )
+    page.click("#lang-switch")
+    page.fill("#password", "not-the-password")
+    page.click("#login-submit")
+    expect(error).to_contain_text("too many failed sign-ins for this user name: try again in")

@@ -67,7 +67,9 @@ form.addEventListener("submit", async (ev) => {
   } catch (err) {
     if (err instanceof ApiError && err.status === 401) showMessage(form, t("login.bad"));
     else if (err instanceof ApiError && (err.status === 423 || err.status === 429)) {
-      showMessage(form, t("login.locked", { detail: typeof err.detail === "string" ? err.detail : "" }));
+      // the server's message says how long to wait, in the page's language
+      const said = err.detail && typeof err.detail === "object" ? err.detail.message : err.detail;
+      showMessage(form, typeof said === "string" && said ? said : t("login.locked", { detail: "" }));
     } else showErrors(form, err);
     $("#password").value = "";
     $("#password").focus();
