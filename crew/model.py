@@ -21,11 +21,12 @@ from pydantic import (
     ConfigDict,
     Field,
     StringConstraints,
+    ValidationInfo,
     field_validator,
     model_validator,
 )
 
-from line.catalogue import Message
+from line.catalogue import Invalid, Message
 
 ID_PATTERN = r"^[A-Za-z0-9_.\-]{1,32}$"
 """Every crew record id (staff, contact group, cohort): 1–32 letters, digits, ``_ . -``. It
@@ -257,20 +258,28 @@ class StatusEvent(_Frozen):
     staff_id: StaffId
     state: State
     effective: AwareDatetime
-    until: AwareDatetime | None = None
+    # validated even when left out: a state that must end needs it (the check below)
+    until: AwareDatetime | None = Field(default=None, validate_default=True)
     recorded_at: AwareDatetime
     source: str = ""
     note: str = ""
 
-    @model_validator(mode="after")
-    def _check(self) -> StatusEvent:
-        if self.state in STATES_NEEDING_UNTIL and self.until is None:
-            raise ValueError(f"a {self.state} event needs `until`")
-        if self.state is State.AVAILABLE and self.until is not None:
-            raise ValueError("an available event has no `until`")
-        if self.until is not None and self.until <= self.effective:
-            raise ValueError("`until` must be after `effective`")
-        return self
+    @field_validator("until")
+    @classmethod
+    def _until_fits(cls, until: datetime | None, info: ValidationInfo) -> datetime | None:
+        """``until`` as the state needs it. A field validator (not a model one), so a refusal
+        names ``until`` and a form puts it beside that input; said in the catalogue's words,
+        so the API renders it in the asker's language."""
+        state, effective = info.data.get("state"), info.data.get("effective")
+        if state in STATES_NEEDING_UNTIL and until is None:
+            raise Invalid(
+                Message("crew.refused.needs_until", {"state": Message(f"crew.state.{state.value}")})
+            )
+        if state is State.AVAILABLE and until is not None:
+            raise Invalid(Message("crew.refused.available_until"))
+        if until is not None and effective is not None and until <= effective:
+            raise Invalid(Message("crew.refused.until_before_effective"))
+        return until
 
 
 class TestKind(enum.StrEnum):

@@ -136,6 +136,32 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Mã nhóm {id} đã là mã của một kíp", "group id {id} is already a cohort's id"
     ),
     "crew.refused.unknown_staff": _t("Không có nhân viên: {staff}", "unknown staff {staff}"),
+    # --- what the crew records and routes refuse (crew.model, api.routes.crew) ---------------
+    "crew.refused.needs_until": _t(
+        "Trạng thái “{state}” cần thời điểm kết thúc", "the state “{state}” needs `until`"
+    ),
+    "crew.refused.available_until": _t(
+        "Trạng thái sẵn sàng không có thời điểm kết thúc", "an available event has no `until`"
+    ),
+    "crew.refused.until_before_effective": _t(
+        "Thời điểm kết thúc phải sau thời điểm bắt đầu", "`until` must be after `effective`"
+    ),
+    "crew.refused.f0_needs_case": _t(
+        "{staff} chưa là F0 lúc đó: ca F0 mới phải được khai báo (Khai báo ca F0, "
+        "POST /api/crew/cases) để đánh dấu F1 những người tiếp xúc; sự kiện trạng thái chỉ "
+        "gia hạn hoặc sửa cách ly của người đã là F0",
+        "{staff} is not F0 then: a new F0 is declared as a case (POST /api/crew/cases), which "
+        "marks the contacts F1; a status event only extends or corrects the isolation of "
+        "someone already F0",
+    ),
+    "crew.refused.test_in_future": _t(
+        "Thời điểm lấy mẫu không được muộn hơn hiện tại (cho phép lệch đồng hồ {skew_min} phút)",
+        "a test cannot be taken in the future (more than {skew_min} minutes from now)",
+    ),
+    "crew.refused.case_in_future": _t(
+        "Thời điểm ca F0 không được muộn hơn hiện tại (cho phép lệch đồng hồ {skew_min} phút)",
+        "a case cannot be declared for the future (more than {skew_min} minutes from now)",
+    ),
     # --- access (api.auth) ------------------------------------------------------------------
     "auth.forbidden": _t(
         "{user} có vai trò {role}; việc này cần một trong các vai trò: {needs}",

@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Path, Query, Request, Response
@@ -26,6 +26,7 @@ from api.http_audit import audited_roles
 from api.lang import LangDep
 from api.schemas import crew as out
 from api.schemas.base import CSV
+from api.validation_text import invalid_input, invalid_nested
 from crew.coverage import SolverSettings
 from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
 from crew.hours import WorkRecord
@@ -45,7 +46,7 @@ from crew.store import (
     Versioned,
 )
 from crew.store.outlook import capacity_rows, shift_rows, state_counts, stored_outlook
-from line.catalogue import Lang, render
+from line.catalogue import Invalid, Lang, Message, render
 from telemetry.alarm_rules import DRIVER_ALARM_KINDS
 from telemetry.alarms import AlarmSubject
 from whatif.outlook_gate import RateLimited
@@ -62,6 +63,11 @@ IfMatch = Annotated[str | None, Header(description='the ETag of the version you 
 MAX_CSV_BYTES = 5_000_000
 MAX_DAYS = 62
 OUTLOOK_FIRST, OUTLOOK_LAST = date(2000, 1, 1), date(2099, 12, 31)  # coverage `from` bounds
+# A test taken or a case declared "in the future" is a typo (a year, a day and month swapped),
+# except by the few minutes a tablet's clock may run ahead of the server's: that much is let
+# through, not more. (Status events may lie ahead: planned leave; so may cohorts and work.)
+CLOCK_SKEW = timedelta(minutes=5)
+SKEW = {"skew_min": int(CLOCK_SKEW.total_seconds() // 60)}  # the texts' parameter
 
 
 def _store(rt: RuntimeDep) -> CrewStore:
@@ -118,17 +124,6 @@ class CaseIn(_Body):
 
 
 # --- helpers ---------------------------------------------------------------------------------
-def _domain_errors(exc: ValidationError) -> HTTPException:
-    """A domain model's validation error as FastAPI's 422 body (field path and reason)."""
-    return HTTPException(
-        422,
-        [
-            {"loc": ["body", *e["loc"]], "msg": e["msg"], "type": e["type"]}
-            for e in exc.errors(include_url=False, include_context=False)
-        ],
-    )
-
-
 def _etag(version: int) -> str:
     return f'"{version}"'
 
@@ -367,17 +362,34 @@ async def list_status_events(
 
 @router.post("/status-events", status_code=201, response_model=StatusEvent)
 async def record_status_event(
-    body: StatusEventIn, who: Writer, store: StoreDep, response: Response
+    body: StatusEventIn, who: Writer, store: StoreDep, response: Response, lang: LangDep
 ) -> dict[str, Any]:
-    """Append a status event (201); the same ``event_id`` and content again → 200, once."""
+    """Append a status event (201); the same ``event_id`` and content again → 200, once.
+
+    A new F0 is not a status event: it is declared as a case (``POST /cases``), which marks
+    the contacts F1. An ``f0_isolation`` event is taken only for someone already F0 at its
+    ``effective`` (an extension or a correction of their isolation); else 422 on ``state``."""
     try:
         event = StatusEvent(**body.model_dump(), recorded_at=_now(store))
     except ValidationError as exc:
-        raise _domain_errors(exc) from exc
+        raise invalid_nested(["body"], exc, lang) from exc
+    if event.state is State.F0_ISOLATION:
+        snap = await store.snapshot()
+        known = event.staff_id in snap.roster.by_id  # else the store's 404 says so
+        if known and snap.history.state_at(event.staff_id, event.effective) is not event.state:
+            why = Invalid(Message("crew.refused.f0_needs_case", {"staff": event.staff_id}))
+            raise invalid_input(["body", "state"], why, "value_error", lang)
     rec = await store.record_status(event, actor=who.actor)
     if not rec.created:
         response.status_code = 200
     return rec.item.model_dump(mode="json")
+
+
+def _not_ahead(field: str, at: datetime, store: CrewStore, why: Message, lang: Lang) -> None:
+    """422 on ``field``, saying ``why``, when ``at`` is later than now by more than
+    :data:`CLOCK_SKEW`."""
+    if at > _now(store) + CLOCK_SKEW:
+        raise invalid_input(["body", field], Invalid(why), "value_error", lang)
 
 
 @router.get("/tests", response_model=list[TestResult])
@@ -389,13 +401,15 @@ async def list_tests(
 
 @router.post("/tests", status_code=201, response_model=TestResult)
 async def record_test(
-    body: TestResultIn, who: Writer, store: StoreDep, response: Response
+    body: TestResultIn, who: Writer, store: StoreDep, response: Response, lang: LangDep
 ) -> dict[str, Any]:
-    """Record a test result (201); the same ``test_id`` and content again → 200, once."""
+    """Record a test result (201); the same ``test_id`` and content again → 200, once.
+    ``taken_at`` later than now (beyond a few minutes of clock skew) → 422."""
+    _not_ahead("taken_at", body.taken_at, store, Message("crew.refused.test_in_future", SKEW), lang)
     try:
         test = TestResult(**body.model_dump(), recorded_at=_now(store))
     except ValidationError as exc:
-        raise _domain_errors(exc) from exc
+        raise invalid_nested(["body"], exc, lang) from exc
     rec = await store.record_test(test, actor=who.actor)
     if not rec.created:
         response.status_code = 200
@@ -406,7 +420,10 @@ async def record_test(
 async def declare_case(
     body: CaseIn, who: Writer, store: StoreDep, response: Response, lang: LangDep
 ) -> dict[str, Any]:
-    """Declare an F0: isolates the person and marks their contact groups F1, saying why."""
+    """Declare an F0: isolates the person and marks their contact groups F1, saying why.
+    ``at`` later than now (beyond a few minutes of clock skew) → 422: a case is a fact."""
+    if body.at is not None:
+        _not_ahead("at", body.at, store, Message("crew.refused.case_in_future", SKEW), lang)
     at = body.at or _now(store)
     trace, new = await store.declare_case(body.staff_id, at, actor=who.actor)
     if new == 0:

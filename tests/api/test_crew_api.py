@@ -237,7 +237,10 @@ async def test_bad_data_names_the_field(http: httpx.AsyncClient) -> None:
     ev = {"event_id": "e1", "staff_id": "D1", "state": "f0_isolation",
           "effective": "2026-03-02T08:00:00+07:00"}  # fmt: skip
     r = await http.post("/api/crew/status-events", json=ev, headers=CM)
-    assert r.status_code == 422 and "needs `until`" in r.text
+    assert r.status_code == 422
+    needs = r.json()["detail"][0]
+    assert needs["loc"] == ["body", "until"] and needs["code"] == "crew.refused.needs_until"
+    assert needs["msg"] == "Trạng thái “F0 cách ly” cần thời điểm kết thúc"
     r = await http.post("/api/crew/status-events", json={**ev, "effective": "2026-03-02T08:00"},
                         headers=CM)  # fmt: skip
     assert r.status_code == 422
@@ -298,8 +301,8 @@ async def test_declared_cases_show_in_status_coverage_and_capacity(
         "/api/crew/roster.csv", content=write_roster_csv(roster).encode(), headers=CM
     )
     assert r.status_code == 200
-    day = date.today() + timedelta(days=3)
-    while day.weekday() != 2:  # a Wednesday: the weekday timetable with 6-minute peaks
+    day = date.today() + timedelta(days=1)
+    while day.weekday() > 4:  # Monday to Friday: the weekday timetable with 6-minute peaks
         day += timedelta(days=1)
     q = f"?from={day.isoformat()}&days=1"
     cov = (await http.get("/api/crew/coverage" + q, headers=auth("operator"))).json()
@@ -307,8 +310,9 @@ async def test_declared_cases_show_in_status_coverage_and_capacity(
     shifts = {s["shift"]: s for s in cov["days"][0]["shifts"]}
     assert shifts["early"]["missing"] == 0 and shifts["early"]["required"] > 9
 
-    # the F0 of one driver in each of the six driver teams: each team goes F1 as well
-    at = datetime.combine(day - timedelta(days=1), datetime.min.time(), UTC).isoformat()
+    # the F0 of one driver in each of the six driver teams: each team goes F1 as well, for 7
+    # days from now (a case cannot be declared ahead of time), so still on `day` (≤ 3 days on)
+    at = (datetime.now(UTC) - timedelta(minutes=1)).isoformat()
     for case in ("D001", "D011", "D021", "D031", "D041", "D051"):
         r = await http.post("/api/crew/cases", json={"staff_id": case, "at": at}, headers=CM)
         assert r.status_code == 201, r.text
@@ -446,3 +450,97 @@ async def test_f0_preview_names_the_contacts_and_who_is_on_shift_and_writes_noth
     # unknown staff is a 404 naming them
     r = await http.get("/api/crew/cases/preview", params={"staff_id": "NOPE"}, headers=CM)
     assert r.status_code == 404 and "NOPE" in r.text
+
+
+async def test_a_status_event_cannot_start_an_f0_only_extend_one(http: httpx.AsyncClient) -> None:
+    """An F0 recorded as a status event would leave the case's contacts on duty: a new F0 is
+    declared as a case (which marks them F1); a status event may extend a declared one."""
+    await http.post("/api/crew/staff", json=staff_body(), headers=CM)
+    now = datetime.now(UTC)
+    ev = {"event_id": "st-f0", "staff_id": "D1", "state": "f0_isolation",
+          "effective": now.isoformat(), "until": (now + timedelta(days=7)).isoformat()}  # fmt: skip
+    r = await http.post("/api/crew/status-events", json=ev, headers=CM)
+    assert r.status_code == 422, r.text
+    (err,) = r.json()["detail"]
+    assert err["loc"] == ["body", "state"] and err["code"] == "crew.refused.f0_needs_case"
+    assert err["msg"].startswith("D1 chưa là F0 lúc đó: ca F0 mới phải được khai báo")
+    r = await http.post("/api/crew/status-events", json=ev, headers={**CM, "Accept-Language": "en"})
+    assert "declared as a case (POST /api/crew/cases)" in r.json()["detail"][0]["msg"]
+    assert (await http.get("/api/crew/status-events?staff_id=D1", headers=CM)).json() == []
+
+    # declared as a case, the isolation may then be extended (or corrected) by a status event
+    at = now - timedelta(hours=1)
+    r = await http.post("/api/crew/cases", json={"staff_id": "D1", "at": at.isoformat()},
+                        headers=CM)  # fmt: skip
+    assert r.status_code == 201, r.text
+    longer = {**ev, "until": (now + timedelta(days=10)).isoformat()}
+    r = await http.post("/api/crew/status-events", json=longer, headers=CM)
+    assert r.status_code == 201, r.text
+    status = (await http.get("/api/crew/staff/D1/history", headers=CM)).json()["now"]
+    assert status["state"] == "f0_isolation"
+    assert datetime.fromisoformat(status["until"]) == now + timedelta(days=10)
+
+
+async def test_a_status_ending_before_it_starts_names_until_in_the_askers_language(
+    http: httpx.AsyncClient,
+) -> None:
+    await http.post("/api/crew/staff", json=staff_body(), headers=CM)
+    ev = {"event_id": "st-back", "staff_id": "D1", "state": "sick_other",
+          "effective": "2026-12-05T08:00:00+07:00",
+          "until": "2026-12-01T08:00:00+07:00"}  # fmt: skip
+    said = {}
+    for lang in ("vi", "en"):
+        r = await http.post(
+            "/api/crew/status-events", json=ev, headers={**CM, "Accept-Language": lang}
+        )
+        assert r.status_code == 422, r.text
+        (err,) = r.json()["detail"]
+        assert err["loc"] == ["body", "until"]
+        assert err["code"] == "crew.refused.until_before_effective"
+        said[lang] = err["msg"]
+    # the shift log's words for the same mistake, and no pydantic "Value error, " prefix
+    assert said == {
+        "vi": "Thời điểm kết thúc phải sau thời điểm bắt đầu",
+        "en": "`until` must be after `effective`",
+    }
+    r = await http.post("/api/crew/status-events", json={**ev, "state": "available"}, headers=CM)
+    assert r.json()["detail"][0]["loc"] == ["body", "until"]
+    assert r.json()["detail"][0]["msg"] == "Trạng thái sẵn sàng không có thời điểm kết thúc"
+    assert (await http.get("/api/crew/status-events?staff_id=D1", headers=CM)).json() == []
+
+
+async def test_tests_and_cases_in_the_future_are_refused_planned_leave_is_not(
+    http: httpx.AsyncClient,
+) -> None:
+    await http.post("/api/crew/staff", json=staff_body(), headers=CM)
+    now = datetime.now(UTC)
+    test = {"test_id": "t-2030", "staff_id": "D1", "kind": "rapid", "outcome": "negative",
+            "taken_at": "2030-12-05T07:00:00+07:00"}  # fmt: skip
+    for lang, said in (
+        ("vi", "Thời điểm lấy mẫu không được muộn hơn hiện tại (cho phép lệch đồng hồ 5 phút)"),
+        ("en", "a test cannot be taken in the future (more than 5 minutes from now)"),
+    ):
+        r = await http.post("/api/crew/tests", json=test, headers={**CM, "Accept-Language": lang})
+        assert r.status_code == 422, r.text
+        (err,) = r.json()["detail"]
+        assert err["loc"] == ["body", "taken_at"] and err["msg"] == said
+    an_hour = {**test, "taken_at": (now + timedelta(hours=1)).isoformat()}
+    assert (await http.post("/api/crew/tests", json=an_hour, headers=CM)).status_code == 422
+    assert (await http.get("/api/crew/tests?staff_id=D1", headers=CM)).json() == []
+    # a tablet's clock a little ahead of the server's is no mistake
+    skewed = {**test, "taken_at": (now + timedelta(minutes=2)).isoformat()}
+    assert (await http.post("/api/crew/tests", json=skewed, headers=CM)).status_code == 201
+
+    case = {"staff_id": "D1", "at": (now + timedelta(days=1)).isoformat()}
+    r = await http.post("/api/crew/cases", json=case, headers=CM)
+    assert r.status_code == 422, r.text
+    (err,) = r.json()["detail"]
+    assert err["loc"] == ["body", "at"] and err["code"] == "crew.refused.case_in_future"
+    status = (await http.get("/api/crew/status", headers=CM)).json()
+    assert status["counts"]["f0_isolation"] == 0
+
+    # status events may lie ahead: leave planned for next month
+    leave = {"event_id": "leave-next-month", "staff_id": "D1", "state": "leave",
+             "effective": (now + timedelta(days=30)).isoformat(),
+             "until": (now + timedelta(days=37)).isoformat()}  # fmt: skip
+    assert (await http.post("/api/crew/status-events", json=leave, headers=CM)).status_code == 201
