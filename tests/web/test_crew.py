@@ -1,7 +1,9 @@
 """Crew screens in a browser: a crew manager declares a driver F0 and the operator's board
 changes (coverage tile, and the badge on the train that driver is driving); a cohort edited
 meanwhile by someone else answers "someone else changed this — reload"; form errors name
-the field."""
+the field; the status form records no F0 (that is the case form's, which confirms and marks
+the contacts F1) and chooses no state for the user; the F0 confirmation counts each contact
+once; a test or a case dated in the future is refused beside its field."""
 
 from __future__ import annotations
 
@@ -187,14 +189,20 @@ def test_status_form_errors_name_the_field(session: MakeSession) -> None:
     expect(page.locator("#s-until")).to_have_attribute("aria-invalid", "true")
     expect(page.locator("#s-staff + .field-error")).to_be_visible()
 
-    # an error only the server can find comes back as 422 and is shown the same way
+    # an error the server finds comes back as 422 and is shown beside the field it names, in
+    # the page's language (it was pydantic's English, for the whole form)
     staff = page.locator("#roster tbody tr").first.get_attribute("data-staff") or ""
     page.fill("#s-staff", staff)
     page.select_option("#s-state", "leave")
-    page.fill("#s-effective", "10/01/2026 08:00")
-    page.fill("#s-until", "9/1/2026 8:00")
+    page.fill("#s-effective", "05/12/2026 08:00")
+    page.fill("#s-until", "01/12/2026 08:00")
     form.get_by_role("button", name="Lưu").click()
-    expect(errors).to_contain_text(re.compile(r"until.*after.*effective|effective"))
+    backwards = "Thời điểm kết thúc phải sau thời điểm bắt đầu"
+    expect(page.locator("#s-until + .field-error")).to_have_text(backwards)
+    expect(page.locator("#s-until")).to_have_attribute("aria-invalid", "true")
+    expect(errors).to_contain_text(f"Đến: {backwards}")
+    expect(errors).not_to_contain_text("Value error")
+    expect(errors).not_to_contain_text("until")
 
 
 def test_crew_page_fits_a_phone_and_its_buttons_a_finger(session: MakeSession) -> None:
@@ -213,3 +221,118 @@ def test_crew_page_fits_a_phone_and_its_buttons_a_finger(session: MakeSession) -
     assert box is not None and box["width"] >= 44 and box["height"] >= 44, box
     assert box["x"] >= 0 and box["x"] + box["width"] <= 390, box
     cm.shot("crew-phone")
+
+
+def test_status_form_offers_no_f0_and_chooses_no_state_for_you(
+    session: MakeSession, app: LiveApp
+) -> None:
+    """An F0 entered as a status skipped the confirmation and left the contacts on duty; and
+    F0 was the form's default, on opening the page and from a roster row's button."""
+    cm = session(UserRole.CREW_MANAGER)
+    page = cm.login()
+    state = page.locator("#s-state")
+    expect(state).to_have_value("")
+    expect(state.locator("option:checked")).to_have_text("— Chọn trạng thái —")
+    expect(state.locator('option[value="f0_isolation"]')).to_have_count(0)
+    expect(state.locator('option[value="f1_quarantine"]')).to_have_count(1)
+
+    staff = page.request.get(app.url + "/api/crew/staff").json()
+    person = next(s["id"] for s in staff if s["role"] == "occ_operator")
+    events = f"{app.url}/api/crew/status-events?staff_id={person}"
+    recorded = len(page.request.get(events).json())
+    page.fill("#f-text", person)
+    page.locator(f'#roster tr[data-staff="{person}"]').get_by_role(
+        "button", name="Trạng thái…"
+    ).click()
+    expect(page.locator("#s-staff")).to_have_value(person)
+    expect(state).to_have_value("")
+    expect(state).to_be_focused()
+    form = page.locator("#status-form")
+    form.get_by_role("button", name="Lưu").click()
+    expect(page.locator("#s-state + .field-error")).to_have_text("hãy chọn một trạng thái")
+    expect(form.locator(".form-error")).to_contain_text("Trạng thái: hãy chọn một trạng thái")
+    assert len(page.request.get(events).json()) == recorded, "nothing is recorded"
+
+    # where an F0 goes instead: the case form, which confirms and marks the contacts F1
+    hint = page.locator("#s-f0-hint")
+    expect(hint).to_contain_text("dùng “Khai báo ca F0” bên dưới")
+    hint.get_by_role("button", name="Khai báo ca F0…").click()
+    expect(page.locator("#c-staff")).to_have_value(person)
+    expect(page.locator("#case-form").get_by_role("button", name="Khai báo F0")).to_be_focused()
+    cm.shot("crew-status-no-f0")
+
+
+def test_f0_confirmation_counts_each_contact_once_with_every_reason(
+    session: MakeSession, app: LiveApp
+) -> None:
+    """Someone in the case's shift team and dormitory room was listed (and counted) twice."""
+    cm = session(UserRole.CREW_MANAGER)
+    page = cm.login()
+    status = page.request.get(app.url + "/api/crew/status").json()
+    free = {p["staff_id"] for p in status["staff"] if p["state"] == "available"}
+    groups = page.request.get(app.url + "/api/crew/groups").json()
+
+    def shared(a: str, b: str) -> int:
+        return sum(a in g["members"] and b in g["members"] for g in groups)
+
+    case, twice = next(
+        (a, b)
+        for g in groups
+        for a in g["members"]
+        for b in g["members"]
+        if a != b and a in free and b in free and shared(a, b) >= 2
+    )
+    preview = page.request.get(
+        app.url + "/api/crew/cases/preview", params={"staff_id": case}
+    ).json()
+    people = {c["staff_id"] for c in preview["contacts"]}
+    assert len(people) < len(preview["contacts"]), "the API lists a contact once per group"
+
+    page.fill("#c-staff", case)
+    page.locator("#case-form").get_by_role("button", name="Khai báo F0").click()
+    dialog = page.locator("#case-dialog")
+    expect(dialog).to_be_visible(timeout=30_000)  # a coverage solve, when not cached
+    listed = dialog.locator("#case-contacts li")
+    expect(listed).to_have_count(len(people))
+    expect(dialog.locator("#case-contacts-count")).to_have_text(
+        f"{len(people)} người sẽ bị đánh dấu F1 (cách ly):"
+    )
+    assert sorted(listed.evaluate_all("els => els.map(e => e.dataset.staff)")) == sorted(people)
+    row = dialog.locator(f'#case-contacts li[data-staff="{twice}"]')
+    reasons = sum(c["staff_id"] == twice for c in preview["contacts"])  # groups, cohorts
+    assert reasons >= 2
+    expect(row.locator(".reason")).to_have_count(reasons)
+    expect(row.locator(".reason").first).to_contain_text(f"với F0 {case}")
+    cm.shot("crew-f0-confirm-once")
+    dialog.get_by_role("button", name="Huỷ").click()  # nothing written
+    expect(dialog).to_be_hidden()
+
+
+def test_a_test_or_a_case_in_the_future_is_refused_beside_its_field(
+    session: MakeSession, app: LiveApp
+) -> None:
+    cm = session(UserRole.CREW_MANAGER)
+    page = cm.login()
+    staff = page.request.get(app.url + "/api/crew/staff").json()
+    person = next(s["id"] for s in staff if s["role"] == "technician")
+    tests = f"{app.url}/api/crew/tests?staff_id={person}"
+    recorded = len(page.request.get(tests).json())
+    form = page.locator("#test-form")
+    page.fill("#t-staff", person)
+    page.fill("#t-taken", "05/12/2030 07:00")
+    form.get_by_role("button", name="Lưu").click()
+    ahead = "Thời điểm lấy mẫu không được muộn hơn hiện tại (cho phép lệch đồng hồ 5 phút)"
+    expect(page.locator("#t-taken + .field-error")).to_have_text(ahead)
+    expect(page.locator("#t-taken")).to_have_attribute("aria-invalid", "true")
+    expect(form.locator(".form-error")).to_contain_text(f"Lấy mẫu lúc: {ahead}")
+    assert len(page.request.get(tests).json()) == recorded, "nothing is recorded"
+
+    # a case is a fact too: refused before any confirmation is asked
+    case_form = page.locator("#case-form")
+    page.fill("#c-staff", person)
+    page.fill("#c-at", local_input(datetime.now(HANOI) + timedelta(days=1)))
+    case_form.get_by_role("button", name="Khai báo F0").click()
+    expect(page.locator("#c-at + .field-error")).to_have_text(
+        "Thời điểm ca F0 không được muộn hơn hiện tại (cho phép lệch đồng hồ 5 phút)"
+    )
+    expect(page.locator("#case-dialog")).to_be_hidden()

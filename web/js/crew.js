@@ -21,6 +21,13 @@ const STATES = [
   "sick_other",
 ];
 const NEEDS_UNTIL = new Set(["f1_quarantine", "f0_isolation", "sick_other"]);
+// The status form offers every state but F0: an F0 is declared in the case form, which shows
+// who will be marked F1 for the user to confirm and marks them (a status entry would record
+// the case with its contacts left on duty). Nor is any state preselected: the user chooses.
+const ENTRY_STATES = STATES.filter((s) => s !== "f0_isolation");
+// A case is a fact: its time may not be later than now, beyond the few minutes a clock may
+// run ahead (the server's CLOCK_SKEW, api/routes/crew.py, which refuses it too).
+const CLOCK_SKEW_MS = 5 * 60_000;
 
 const me = await initPage("crew");
 if (me) main(me); // not awaited: the page counts as loaded while its data arrives
@@ -108,8 +115,12 @@ async function main(me) {
     $("#f-state").value = keep;
     const sel = $("#s-state");
     if (sel) {
-      const k = sel.value || "f0_isolation";
-      fill(sel, STATES.map((s) => h("option", { value: s }, t(`state.${s}`))));
+      const k = sel.value;
+      fill(
+        sel,
+        h("option", { value: "" }, t("crew.choose_state")),
+        ENTRY_STATES.map((s) => h("option", { value: s }, t(`state.${s}`))),
+      );
       sel.value = k;
     }
   }
@@ -157,7 +168,7 @@ async function main(me) {
                 { class: "actions" },
                 h(
                   "button",
-                  { type: "button", class: "btn small", onclick: () => prefill("#status-form", s.id, "#s-state") },
+                  { type: "button", class: "btn small", onclick: () => prefillStatus(s.id) },
                   t("crew.set_status"),
                 ),
                 " ",
@@ -194,6 +205,12 @@ async function main(me) {
     $(focusSel).focus();
   }
 
+  /** The status form for ``staffId``, its state unchosen: each person's state is picked. */
+  function prefillStatus(staffId) {
+    $("#s-state").value = "";
+    prefill("#status-form", staffId, "#s-state");
+  }
+
   $("#roster-filters").addEventListener("input", renderRoster);
   $("#roster-filters").addEventListener("submit", (ev) => ev.preventDefault());
   $("#reload").addEventListener("click", loadAll);
@@ -218,6 +235,7 @@ async function main(me) {
       const v = values(form);
       const problems = [];
       checkStaff(v, problems);
+      if (!v.state) problems.push({ field: "state", msg: t("crew.err_choose_state") });
       if (!v.effective) problems.push({ field: "effective", msg: t("form.required") });
       if (NEEDS_UNTIL.has(v.state) && !v.until) problems.push({ field: "until", msg: t("crew.err_until") });
       checkDateTimes(form, problems);
@@ -236,12 +254,18 @@ async function main(me) {
           },
         });
         statusEventId = newId("ui-status");
+        form.elements.namedItem("state").value = ""; // the next entry is chosen afresh
         showMessage(form, t("crew.saved_status", { id: v.staff_id, state: t(`state.${v.state}`) }), true);
         await loadAll();
       } catch (err) {
         showErrors(form, err);
       }
     });
+
+    // an F0 goes through the case form (see ENTRY_STATES): the hint's button takes you there
+    $("#s-f0-go").addEventListener("click", () =>
+      prefill("#case-form", $("#s-staff").value.trim(), "#case-form button[type=submit]"),
+    );
 
     let testId = newId("ui-test");
     $("#test-form").addEventListener("submit", async (ev) => {
@@ -281,8 +305,12 @@ async function main(me) {
       const problems = [];
       checkStaff(v, problems);
       checkDateTimes(form, problems);
+      const at = v.at ? fromLocalInput(v.at) : null;
+      if (at && new Date(at).getTime() > Date.now() + CLOCK_SKEW_MS) {
+        problems.push({ field: "at", msg: t("crew.err_case_future") });
+      }
       if (problems.length) return showErrors(form, { fields: problems });
-      const body = { staff_id: v.staff_id, at: v.at ? fromLocalInput(v.at) : null };
+      const body = { staff_id: v.staff_id, at };
       try {
         // who would be marked F1, and who of them is driving or on shift now: confirm first
         showMessage(form, t("crew.case_checking"), true);
@@ -291,12 +319,12 @@ async function main(me) {
         clearErrors(form);
         if (!(await confirmCase(preview))) return;
         const out = await api("/api/crew/cases", { method: "POST", body });
-        const contacts = out.contacts;
+        const contacts = byPerson(out.contacts);
         showMessage(form, t("crew.case_done", { id: v.staff_id, n: contacts.length }), true);
         fill(
           $("#case-result"),
           contacts.length
-            ? h("ul", {}, contacts.map((c) => h("li", {}, `${c.staff_id} (${c.group_id}): ${c.reason}`)))
+            ? h("ul", {}, contacts.map((c) => h("li", {}, `${c.staff_id}: ${c.reasons.join("; ")}`)))
             : null,
         );
         await loadAll();
@@ -304,6 +332,19 @@ async function main(me) {
         showErrors(form, err);
       }
     });
+  }
+
+  /** Contacts one per person with every reason they are one: the API lists a contact once per
+   * group shared with the case, so someone in the case's team and room comes twice, but is
+   * one person marked F1 once. */
+  function byPerson(contacts) {
+    const people = new Map();
+    for (const c of contacts) {
+      const p = people.get(c.staff_id);
+      if (p) p.reasons.push(c.reason);
+      else people.set(c.staff_id, { ...c, reasons: [c.reason] });
+    }
+    return [...people.values()];
   }
 
   /** The F0 confirmation: the contacts to be marked F1, those on a train or shift first.
@@ -323,10 +364,12 @@ async function main(me) {
         { class: c.on_train || c.on_shift ? "on-duty" : "", dataset: { staff: c.staff_id } },
         h("strong", {}, `${c.name} (${c.staff_id})`),
         where(c) ? h("span", { class: "duty" }, ` — ${where(c)}`) : null,
-        c.reason ? h("div", { class: "small muted" }, c.reason) : null,
+        c.reasons.filter(Boolean).map((r) => h("div", { class: "small muted reason" }, r)),
       );
-    const onDuty = p.contacts.filter((c) => c.on_train || c.on_shift);
-    const rest = p.contacts.filter((c) => !onDuty.includes(c));
+    const contacts = byPerson(p.contacts);
+    const notMarked = byPerson(p.not_marked);
+    const onDuty = contacts.filter((c) => c.on_train || c.on_shift);
+    const rest = contacts.filter((c) => !onDuty.includes(c));
     $("#case-dialog-h").textContent = t("crew.case_confirm_title", { name: p.case.name, id: p.case.staff_id });
     fill(
       $("#case-preview"),
@@ -336,9 +379,13 @@ async function main(me) {
       p.on_duty_now
         ? h("p", { class: "error", id: "case-on-duty" }, t("crew.case_on_duty", { n: p.on_duty_now, trains: p.on_trains_now.join(", ") || "—" }))
         : null,
-      h("p", {}, p.contacts.length ? t("crew.case_contacts", { n: p.contacts.length }) : t("crew.case_no_contacts")),
-      p.contacts.length ? h("ul", { id: "case-contacts" }, [...onDuty, ...rest].map(row)) : null,
-      p.not_marked.length ? h("p", { class: "small muted" }, t("crew.case_not_marked", { n: p.not_marked.length })) : null,
+      h(
+        "p",
+        { id: "case-contacts-count" },
+        contacts.length ? t("crew.case_contacts", { n: contacts.length }) : t("crew.case_no_contacts"),
+      ),
+      contacts.length ? h("ul", { id: "case-contacts" }, [...onDuty, ...rest].map(row)) : null,
+      notMarked.length ? h("p", { class: "small muted" }, t("crew.case_not_marked", { n: notMarked.length })) : null,
     );
     return new Promise((resolve) => {
       dialog.returnValue = "";
