@@ -378,7 +378,8 @@ async function main(me) {
         try {
           scenario = JSON.parse(v.scenario_json || "{}");
         } catch {
-          problems.push({ field: "scenario_json", msg: jsonErrorText(v.scenario_json || "{}") });
+          // lines and columns of the text as the box shows it (values() trims it)
+          problems.push({ field: "scenario_json", msg: jsonErrorText(jsonBox.value) });
         }
         if (v.doubling_days !== "" && typeof scenario === "object") {
           scenario.incidence = { ...(scenario.incidence ?? {}), doubling_days: Number(v.doubling_days) };
