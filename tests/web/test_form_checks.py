@@ -32,7 +32,7 @@ def entries(page: Page, app: LiveApp, q: str) -> list[dict[str, Any]]:
     return got
 
 
-def test_shift_log_export_range_and_entries_are_checked_before_sending(
+def test_shift_log_export_and_range_are_checked_before_sending(
     session: MakeSession, app: LiveApp
 ) -> None:
     admin = session(UserRole.ADMIN)
@@ -69,7 +69,10 @@ def test_shift_log_export_range_and_entries_are_checked_before_sending(
         page.locator("#log-export").click()
     assert download.value.suggested_filename == "shift-log-20251205-20261205.csv"
     expect(filters.locator(".field-error")).to_have_count(0)
+    assert admin.errors == []
 
+
+def test_shift_log_entry_links_are_checked(session: MakeSession, app: LiveApp) -> None:
     op = session(UserRole.OPERATOR)
     page = op.login()
     op.goto("/shiftlog")
@@ -101,6 +104,17 @@ def test_shift_log_export_range_and_entries_are_checked_before_sending(
     assert len(posts) == 1
     for text in ("alarm_abc", "staff_bad", "staff_unknown"):
         assert entries(page, app, text) == [], text
+    assert op.errors == []
+
+
+def test_an_empty_text_or_headway_is_required(session: MakeSession) -> None:
+    op = session(UserRole.OPERATOR)
+    page = op.login()
+    op.goto("/shiftlog")
+    form = page.locator("#log-write")
+    expect(form).to_be_visible()
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
 
     # the degraded timetable's headway left empty is missing, not zero
     tt = page.locator("#tt-form")
@@ -109,15 +123,15 @@ def test_shift_log_export_range_and_entries_are_checked_before_sending(
     page.fill("#tt-reason", "Thiếu lái tàu")
     tt.get_by_role("button", name="Công bố").click()
     expect(field_error(tt, "#tt-headway")).to_have_text("bắt buộc nhập")
-    assert len(posts) == 1
 
     # English: an empty entry is "required", as the alarm comment dialog says
     page.locator("#lang-switch").click()
     expect(page.locator("h1")).to_have_text("Shift log")
-    write("")
+    page.fill("#w-text", "")
+    page.locator("#log-submit").click()
     expect(field_error(form, "#w-text")).to_have_text("is required")
-    assert len(posts) == 1
-    assert op.errors == [] and admin.errors == []
+    assert posts == []
+    assert op.errors == []
 
 
 def test_audit_range_that_ends_before_it_starts_is_a_field_error(session: MakeSession) -> None:
@@ -149,7 +163,7 @@ FITS = """(sel) => {
 }"""
 
 
-def test_whatif_form_lists_whole_scenarios_says_json_errors_and_the_days_limit(
+def test_whatif_scenario_list_has_whole_names_and_no_empty_entry(
     session: MakeSession,
 ) -> None:
     s = session(UserRole.PLANNER)
@@ -157,16 +171,24 @@ def test_whatif_form_lists_whole_scenarios_says_json_errors_and_the_days_limit(
     pane = page.locator('[data-pane="a"]')
     scenario = pane.locator('select[name="scenario"]')
     expect(scenario.locator("option").first).to_be_attached()
-    presets = page.request.get(s.app.url + "/api/simulations/scenarios").json()
-    # every entry is a preset, named: no empty one at the end
-    options = scenario.locator("option").evaluate_all("os => os.map(o => [o.value, o.text])")
-    assert [v for v, _ in options] == [p["name"] for p in presets], options
-    assert all(text.strip() for _, text in options), options
     # every name fits the select (here and on the sweep's), and the chosen one is its title
     for sel in (scenario, page.locator("#sweep-scenario")):
         assert sel.evaluate(FITS) == [], sel.evaluate(FITS)
     scenario.select_option("cohort-outbreak")
     expect(scenario).to_have_attribute("title", "Ổ dịch trong nhóm ở tại chỗ")
+    presets = page.request.get(s.app.url + "/api/simulations/scenarios").json()
+    # every entry is a preset, named: no empty one at the end
+    options = scenario.locator("option").evaluate_all("os => os.map(o => [o.value, o.text])")
+    assert [v for v, _ in options] == [p["name"] for p in presets], options
+    assert all(text.strip() for _, text in options), options
+    assert s.errors == []
+
+
+def test_whatif_json_error_and_days_limit(session: MakeSession) -> None:
+    s = session(UserRole.PLANNER)
+    page = s.login()
+    pane = page.locator('[data-pane="a"]')
+    expect(pane.locator('select[name="scenario"] option').first).to_be_attached()
 
     # invalid JSON: where, in Vietnamese
     pane.locator("details.advanced summary").click()
