@@ -713,6 +713,17 @@ TEXTS: Final[Mapping[str, Entry]] = {
     ),
     "log.refused.unknown_train": _t("Không có tàu {train}", "unknown train {train}"),
     "log.refused.no_alarm": _t("Không có cảnh báo #{id} để liên kết", "no alarm {id} to link to"),
+    "log.refused.unknown_staff": _t(
+        "Không có nhân viên mã {staff} trong danh sách tổ lái",
+        "no staff member {staff} on the crew roster",
+    ),
+    "log.refused.staff_format": _t(
+        "Mã nhân viên gồm chữ, số và . _ - (tối đa 32 ký tự), không phải {staff}",
+        "a staff id is letters, digits and . _ - (at most 32 characters), not {staff}",
+    ),
+    "audit.refused.until_before_since": _t(
+        "Thời điểm kết thúc phải sau thời điểm bắt đầu", "until must be after since"
+    ),
     "log.refused.until_before_since": _t(
         "Thời điểm kết thúc phải sau thời điểm bắt đầu", "until must be after since"
     ),

@@ -344,7 +344,8 @@ def sweep(
             shared_pool(cluster, workers) as executor,
             _progress(console, quiet) as bar,
         ):
-            task = bar.add_task(f"sweep: {spec.runs_count()} runs", total=spec.runs_count())
+            n_runs = len(prepared.runs)  # a value equal to the base's runs as the base
+            task = bar.add_task(f"sweep: {n_runs} runs", total=n_runs)
             result = run_sweep(
                 prepared,
                 prepared.runs[0][1].line,

@@ -8,6 +8,12 @@ differ by their parameters, not by their luck), through any executor of the runn
 * ``oat`` (one at a time): the base, then each factor's values with the others at the base;
 * ``factorial``: every combination of the factors' values.
 
+A value that leaves the base scenario as it is (the base's own value, or one written
+differently that comes to the same scenario: ``{"roles": [...]}`` with the defaults the base
+has) *is* the base's value: :func:`expand` says so before anything runs, so a one-at-a-time
+sweep runs the base once and lists it once, and values that come to the same scenario are
+one value.
+
 Each run is reduced to its headline: trips lost (planned − operated: mean with its Monte Carlo
 90 % band, and p50) and the first day the ``timetable`` level was lost (p50, a run that never
 lost it counting as the run's length; the share of runs that lost it). Factors are ranked by
@@ -92,6 +98,9 @@ class SweepSpec(BaseModel):
         return self
 
     def runs_count(self) -> int:
+        """The runs the spec asks for, at most: one at a time, a value that is the base's
+        runs as the base (:func:`expand`), so a prepared sweep may have fewer
+        (``len(PreparedSweep.runs)``)."""
         if self.design == "factorial":
             n = 1
             for f in self.vary:
@@ -211,9 +220,37 @@ def base_value(base: Scenario, path: str) -> Any:
     return value
 
 
+def expand(spec: SweepSpec, base: Scenario) -> SweepSpec:
+    """``spec`` as it runs around ``base``: each factor's values with a value that leaves the
+    base scenario unchanged replaced by the base's own value (:func:`base_value`), and values
+    that come to the same scenario as an earlier one dropped (``ValueError`` naming a value no
+    scenario takes). Idempotent; the factors keep their order and at least one value."""
+    base_json = base.model_dump_json()
+    factors = []
+    for f in spec.vary:
+        at_base = base_value(base, f.path)
+        kept: list[Any] = []
+        seen: set[str] = set()
+        for v in f.values:
+            if v == at_base:
+                key = base_json
+            else:
+                key = with_value(base, f.path, v).model_dump_json()
+                if key == base_json:
+                    v = at_base  # written otherwise, the same scenario: the base's value
+            if key not in seen:
+                seen.add(key)
+                kept.append(v)
+        factors.append(f.model_copy(update={"values": tuple(kept)}))
+    return spec.model_copy(update={"vary": tuple(factors)})
+
+
 def variants(spec: SweepSpec, base: Scenario) -> list[tuple[Settings, Scenario]]:
-    """Every run of the sweep: its settings (path → value; the base's own value where a
-    factor is left alone in a one-at-a-time run) and the scenario."""
+    """Every run of the sweep (of :func:`expand`'s spec): its settings (path → value; the
+    base's own value where a factor is left alone in a one-at-a-time run) and the scenario.
+    One at a time, the base runs once, first: a factor's value equal to the base's is that
+    run, not another."""
+    spec = expand(spec, base)
     at_base = {f.path: base_value(base, f.path) for f in spec.vary}
     combos: list[Settings]
     if spec.design == "factorial":
@@ -224,7 +261,7 @@ def variants(spec: SweepSpec, base: Scenario) -> list[tuple[Settings, Scenario]]
     else:
         combos = [dict(at_base)]
         for f in spec.vary:
-            combos += [{**at_base, f.path: v} for v in f.values]
+            combos += [{**at_base, f.path: v} for v in f.values if v != at_base[f.path]]
     out = []
     for settings in combos:
         sc = base
@@ -289,6 +326,7 @@ def prepare_sweep(
     timetable, an impossible absence) fails the sweep at once (``ValueError``/``KeyError``),
     not after an hour. ``base`` overrides ``spec.scenario`` (resolved by the caller)."""
     sc = base or _resolve(spec.scenario)
+    spec = expand(spec, sc)
     runs = tuple(
         (settings, build_setup(variant, line, spec.days, crew_state=crew_state))
         for settings, variant in variants(spec, sc)

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
 
 from accounts.audit import MAX_PAGE
 from accounts.identity import Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
+from api.lang import refusal_detail
 from api.schemas.accounts import AuditPage
+from line.catalogue import Message, Refusal
 
 router = APIRouter(prefix="/api", tags=["audit"])
 _MAX = 2**62  # integers the databases store (a larger one would be a 500, not an empty page)
@@ -21,6 +23,7 @@ Admin = Annotated[Principal, Depends(require_roles(UserRole.ADMIN))]
 async def audit_log(
     _: Admin,
     rt: RuntimeDep,
+    request: Request,
     user: Annotated[str | None, Query(max_length=64, description="exactly this user")] = None,
     action: Annotated[
         str | None,
@@ -38,7 +41,11 @@ async def audit_log(
     limit: Annotated[int, Query(ge=1, le=MAX_PAGE)] = 100,
 ) -> dict[str, Any]:
     """Audit records newest first: ``{"entries": [...], "next_before_id": id | null}``; each
-    entry has ``id, at_ms, user, source_ip, action, result, detail``."""
+    entry has ``id, at_ms, user, source_ip, action, result, detail``. A range that ends
+    before it starts is a 422 (as the shift log's), not an empty page."""
+    if since is not None and until is not None and until <= since:
+        why = Refusal(Message("audit.refused.until_before_since"))
+        raise HTTPException(422, refusal_detail(why, request))
     page = await rt.audit.query(
         user=user,
         action=action,

@@ -20,6 +20,7 @@ audited (``log.write``), refused ones too; so is an export (``log.export``).
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -33,7 +34,9 @@ from api.http_audit import audit_request, result_of
 from api.lang import refusal_detail
 from api.schemas.base import CSV
 from api.schemas.shiftlog import ListedLogEntry, LogEntry, LogPage
-from line.catalogue import Message, Refusal, render_both
+from crew.model import ID_PATTERN
+from crew.store.errors import NotFound
+from line.catalogue import Invalid, Message, Refusal, render_both
 from shiftlog import Category, EntryNotFound, InvalidEntry, NewEntry
 from shiftlog import LogEntry as StoredEntry
 from shiftlog.export import export_csv
@@ -60,6 +63,14 @@ WRITERS: dict[Category, frozenset[UserRole]] = {
 
 
 MAX_ID = 2**31 - 1  # ids are 32-bit integers in both databases
+STAFF_ID = re.compile(ID_PATTERN)
+
+
+def _staff_id(v: str | None) -> str | None:
+    # the crew roster's id format: a mistyped id ("NOPE/1") is refused here, naming the field
+    if v is not None and not STAFF_ID.fullmatch(v):
+        raise Invalid(Message("log.refused.staff_format", {"staff": v[:40]}))
+    return v
 
 
 def _no_nul(v: str | None) -> str | None:
@@ -82,7 +93,9 @@ class EntryIn(BaseModel):
     category: Category | None = None
     train: Clean | None = Field(default=None, min_length=1, max_length=16)
     alarm_id: Id | None = None
-    staff_id: Clean | None = Field(default=None, min_length=1, max_length=64)
+    staff_id: Annotated[Clean | None, AfterValidator(_staff_id)] = Field(
+        default=None, min_length=1, max_length=64, description="a staff id of the crew roster"
+    )
     corrects: Id | None = Field(default=None, description="the id of the entry corrected")
     follow_up: bool = Field(default=False, description="an open item until corrected")
 
@@ -157,6 +170,15 @@ class WrongWriter(Refusal):
     """The caller's role does not write entries of that category (403)."""
 
 
+class BadLink(InvalidEntry):
+    """What the entry is about does not exist (an unknown train, alarm or staff member): a
+    422 whose ``detail`` also names the ``field``, so a form puts it beside that input."""
+
+    def __init__(self, message: Message, field: str) -> None:
+        super().__init__(message)
+        self.field = field
+
+
 #: a refusal's HTTP status (an entry that cannot be stored as given: 422)
 _STATUS: dict[type[Refusal], int] = {EntryNotFound: 404, WrongWriter: 403}
 
@@ -199,12 +221,21 @@ async def _checked(body: EntryIn, who: Principal, rt: Any) -> NewEntry:
             )
         )
     if body.train is not None and body.train not in rt.line.fleet.trains:
-        raise InvalidEntry(Message("log.refused.unknown_train", {"train": body.train}))
+        raise BadLink(Message("log.refused.unknown_train", {"train": body.train}), "train")
     if body.alarm_id is not None:
         try:
             rt.alarms.get(body.alarm_id)
         except AlarmNotFound as exc:
-            raise InvalidEntry(Message("log.refused.no_alarm", {"id": body.alarm_id})) from exc
+            raise BadLink(
+                Message("log.refused.no_alarm", {"id": body.alarm_id}), "alarm_id"
+            ) from exc
+    if body.staff_id is not None:
+        try:
+            await rt.crew.get_staff(body.staff_id)  # the roster the crew pages edit
+        except NotFound as exc:
+            raise BadLink(
+                Message("log.refused.unknown_staff", {"staff": body.staff_id}), "staff_id"
+            ) from exc
     return NewEntry(
         author=who.user,
         category=category,
@@ -230,7 +261,10 @@ async def write_entry(
         await audit_request(
             request, who, "log.write", result_of(code), {**detail, "error": str(exc)}
         )
-        raise HTTPException(code, refusal_detail(exc, request)) from exc
+        said: dict[str, str] = refusal_detail(exc, request)
+        if isinstance(exc, BadLink):
+            said["field"] = exc.field
+        raise HTTPException(code, said) from exc
     detail.update(id=entry.id, category=entry.category.value)
     await audit_request(request, who, "log.write", "ok", detail)
     target = await rt.shift_log.store.get(entry.corrects) if entry.corrects is not None else None

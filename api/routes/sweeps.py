@@ -31,7 +31,7 @@ from api.schemas.base import PNG
 from api.validation_text import invalid_input, invalid_nested
 from line.catalogue import Invalid, Lang, Message
 from simulation import Scenario, scenario_from_data, scenario_preset
-from simulation.sweep import SweepSpec
+from simulation.sweep import SweepSpec, variants
 from whatif.sweeps import SweepNotFound, SweepQueueFull, SweepService
 
 router = APIRouter(prefix="/api/simulations/sweeps", tags=["simulations"])
@@ -78,7 +78,14 @@ async def submit(body: SweepSpec, who: Planner, svc: ServiceDep, request: Reques
     }
     lang = lang_of(request)
     try:
-        size = body.runs_count() * body.days * body.replications
+        base = _base(body, lang)
+        try:
+            # the runs it will make: a value equal to the base's runs as the base
+            runs = len(variants(body, base))
+        except (KeyError, ValueError) as exc:
+            raise invalid_input(["body", "vary"], exc, "invalid_variant", lang) from exc
+        detail["runs"] = runs
+        size = runs * body.days * body.replications
         if size > MAX_SWEEP_REPLICATION_DAYS:
             raise invalid_input(
                 ["body", "replications"],
@@ -91,7 +98,6 @@ async def submit(body: SweepSpec, who: Planner, svc: ServiceDep, request: Reques
                 "too_large",
                 lang,
             )
-        base = _base(body, lang)
         try:
             job = svc.submit(body, base, actor=who.actor)
         except SweepQueueFull as exc:

@@ -187,3 +187,28 @@ async def test_audit_request_helper_for_other_routes(tmp_path: Path) -> None:
         await audit_request(Request(scope), who, "simulation.run")  # no runtime: no-op
         (entry,) = (await served.rt.audit.query(action="simulation")).entries
         assert (entry.user, entry.source_ip, entry.detail) == ("pl01", "10.9.8.7", {"id": "s1"})
+
+
+async def test_a_range_that_ends_before_it_starts_is_refused(tmp_path: Path) -> None:
+    """Not an empty page that looks like "nothing happened": a 422 saying why, in the
+    asker's language, as the shift log's."""
+    async with serving(make_settings(tmp_path)) as served, served.client() as http:
+        since, until = T0 + 3_600_000, T0
+        r = await http.get(
+            "/api/audit", params={"since": since, "until": until}, headers=bearer("admin")
+        )
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"] == {
+            "code": "audit.refused.until_before_since",
+            "message": "Thời điểm kết thúc phải sau thời điểm bắt đầu",
+        }
+        r = await http.get(
+            "/api/audit",
+            params={"since": since, "until": until},
+            headers={**bearer("admin"), "Accept-Language": "en"},
+        )
+        assert r.status_code == 422 and r.json()["detail"]["message"] == "until must be after since"
+        r = await http.get(
+            "/api/audit", params={"since": until, "until": since}, headers=bearer("admin")
+        )
+        assert r.status_code == 200, r.text

@@ -21,6 +21,13 @@ from tests.fixtures.ports import free_port
 from tests.poll import until
 
 EN = {"Accept-Language": "en"}  # the refusals' English texts (Vietnamese is the default)
+D12 = {
+    "id": "D12",
+    "name": "Nguyễn Văn An",
+    "role": "driver",
+    "line_id": "2a",
+    "qualifications": [{"kind": "line_licence", "scope": "2a", "valid_until": "2030-01-01"}],
+}
 
 
 def settings(tmp_path: Path, mqtt_url: str) -> Settings:
@@ -137,8 +144,11 @@ async def test_p1_alarm_operator_entry_and_correction(mosquitto: Broker, tmp_pat
             assert r.status_code == status, (role, body, r.text)
             detail = r.json()["detail"]
             assert detail["code"].startswith("log.refused.") and says in detail["message"], detail
+        cm = bearer("crew_manager")
+        r = await http.post("/api/crew/staff", json=D12, headers=cm)  # a staff id on the roster
+        assert r.status_code == 201, r.text
         r = await http.post(
-            "/api/log", headers=bearer("crew_manager"),
+            "/api/log", headers=cm,
             json={"text": "Lái tàu D12 báo F1", "category": "crew", "staff_id": "D12"},
         )  # fmt: skip
         assert r.status_code == 201, r.text
@@ -225,3 +235,43 @@ async def test_crew_status_changes_write_entries_once(tmp_path: Path) -> None:
 async def _at_least(got: Any, n: int) -> list[dict[str, Any]] | None:
     items: list[dict[str, Any]] = await got
     return items if len(items) >= n else None
+
+
+async def test_what_an_entry_links_to_must_exist(tmp_path: Path) -> None:
+    """A staff id is checked against the crew roster (and its id format), a train against the
+    fleet, an alarm against the alarm book: each refusal is a 422 naming the field, in the
+    asker's language, and nothing is written."""
+    cm, op = bearer("crew_manager"), bearer("operator")
+    async with serving(make_settings(tmp_path)) as srv, srv.client() as http:
+        assert (await http.post("/api/crew/staff", json=D12, headers=cm)).status_code == 201
+        entry = {"text": "Lái tàu báo ốm", "category": "crew"}
+        # unknown to the roster: the catalogue's words, and the field
+        r = await http.post("/api/log", headers=cm, json={**entry, "staff_id": "ZZZ999"})
+        assert r.status_code == 422, r.text
+        assert r.json()["detail"] == {
+            "code": "log.refused.unknown_staff",
+            "message": "Không có nhân viên mã ZZZ999 trong danh sách tổ lái",
+            "field": "staff_id",
+        }
+        r = await http.post("/api/log", headers={**cm, **EN}, json={**entry, "staff_id": "D99"})
+        assert r.status_code == 422
+        assert r.json()["detail"]["message"] == "no staff member D99 on the crew roster"
+        # not a staff id at all: refused with the body, beside the field
+        for bad in ("NOPE/1", "D 12", "x" * 33):
+            r = await http.post("/api/log", headers=cm, json={**entry, "staff_id": bad})
+            assert r.status_code == 422, (bad, r.text)
+            (error,) = r.json()["detail"]
+            assert error["loc"] == ["body", "staff_id"], error
+            assert error["code"] == "log.refused.staff_format" and "Mã nhân viên" in error["msg"]
+        # a train and an alarm that do not exist name their fields too
+        other = {"text": "x", "category": "other"}
+        for link, field in (({"train": "T99"}, "train"), ({"alarm_id": 99999}, "alarm_id")):
+            r = await http.post("/api/log", headers=op, json={**other, **link})
+            assert r.status_code == 422 and r.json()["detail"]["field"] == field, r.text
+        r = await http.post("/api/log", headers=op, json={**other, "alarm_id": "abc"})
+        assert r.status_code == 422 and r.json()["detail"][0]["loc"] == ["body", "alarm_id"]
+        assert await entries(http) == []  # nothing written
+
+        r = await http.post("/api/log", headers=cm, json={**entry, "staff_id": "D12"})
+        assert r.status_code == 201, r.text
+        assert [e["staff_id"] for e in await entries(http)] == ["D12"]

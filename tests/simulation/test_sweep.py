@@ -13,7 +13,15 @@ from typer.testing import CliRunner
 
 from cli.main import app
 from simulation import InProcessExecutor, scenario_preset
-from simulation.sweep import Factor, SweepSpec, parse_vary, run_sweep, variants, with_value
+from simulation.sweep import (
+    Factor,
+    SweepSpec,
+    load_sweep,
+    parse_vary,
+    run_sweep,
+    variants,
+    with_value,
+)
 from tests.simulation.helpers import line2a
 
 Invoke = Callable[..., tuple[int, str, str]]
@@ -71,7 +79,7 @@ def test_one_at_a_time_holds_the_others_at_the_base_factorial_crosses_them() -> 
         "policy_overrides.f1_mode": "work_under_testing",  # the preset's rule, resolved
         "onsite": base.model_dump(mode="json")["onsite"],
     }
-    assert len(oat) == 1 + 3
+    assert len(oat) == 1 + 2  # work_under_testing is the preset's rule: the base run itself
     fact = variants(SweepSpec(scenario="wave-2022", design="factorial", vary=vary), base)
     assert len(fact) == 2
     assert {s["policy_overrides.f1_mode"] for s, _ in fact} == {"quarantine", "work_under_testing"}
@@ -96,11 +104,13 @@ def test_sweep_ranks_the_parameter_that_loses_trips_first(invoke: Invoke, tmp_pa
     absences, demand = ranking
     # 50 of 60 drivers away on day 1 loses trips; ridership changes no trip
     assert absences["swing_trips_lost"] > 50 and demand["swing_trips_lost"] == 0
-    assert [v["label"] for v in absences["by_value"]][0] == "[] (base)"
+    labels = [v["label"] for v in absences["by_value"]]
+    assert len(labels) == 2 and labels[0] == "[] (base)" and "(base)" not in labels[1]
     assert sweep["runs"][0]["trips_lost"]["mean"] == 0  # the base: baseline loses nothing
-    assert len(sweep["runs"]) == 1 + 2 + 2
+    # absences=[] is baseline's own value: the base run, not a second one
+    assert len(sweep["runs"]) == 1 + 2 + 1
     assert png.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    assert "absences" in stdout and "5 runs" in stdout
+    assert "absences" in stdout and "4 runs" in stdout
 
     # the same sweep from a file gives the same JSON (and the command line adds to a file)
     spec = tmp_path / "sweep.toml"
@@ -150,3 +160,41 @@ def test_sweep_refuses_bad_input_in_one_line(invoke: Invoke) -> None:
     assert code == 2 and "service.overtime" in err and len(err.strip().splitlines()) == 1
     code, _, err = invoke("sweep", "--vary", "onsite=none")
     assert code == 2 and "--scenario" in err
+
+
+def test_a_value_that_is_the_base_runs_once_as_the_base() -> None:
+    """One at a time around wave-2022 (whose drivers and technicians live on site as
+    reported): "on site as reported", written with only the fields the page sends, is the
+    base's own value; the base runs once and the ranking lists it once, marked the base."""
+    base = scenario_preset("wave-2022")
+    reported = {"roles": ["driver", "technician"], "drivers_per_cohort": 30,
+                "technicians_per_cohort": 35}  # fmt: skip
+    spec = SweepSpec(
+        scenario="wave-2022",
+        days=2,
+        replications=1,
+        vary=[
+            {"path": "onsite", "values": [reported, None]},
+            {"path": "health.trace_probability.shift_team", "values": [0.25, 1, 0.5, 0.25]},
+        ],
+    )
+    runs = variants(spec, base)
+    # the base, on site at home, tracing 0.25 and 1 (0.5 is the base's, 0.25 said twice)
+    assert len(runs) == 1 + 1 + 2
+    assert len({sc.model_dump_json() for _, sc in runs}) == len(runs)
+    assert runs[0][0]["onsite"] == base.model_dump(mode="json")["onsite"]
+    sweep = run_sweep(spec, line2a(), executor=InProcessExecutor(), workers=1)
+    assert len(sweep["runs"]) == 4
+    by_path = {r["path"]: r["by_value"] for r in sweep["ranking"]}
+    onsite = [b["label"] for b in by_path["onsite"]]
+    assert len(onsite) == 2 and onsite[0].endswith("(base)") and onsite[1] == "none", onsite
+    tracing = [b["label"] for b in by_path["health.trace_probability.shift_team"]]
+    assert tracing == ["0.25", "1", "0.5 (base)"], tracing
+    assert [f["values"] for f in sweep["factors"]][1] == [0.25, 1, 0.5]
+
+
+def test_the_published_factorial_keeps_its_sixteen_cells() -> None:
+    """simulation/README.md's table: 16 different scenarios, none taken for another."""
+    spec = load_sweep(Path("simulation/data/sweeps/factorial-f1-tracing-onsite-timetable.toml"))
+    runs = variants(spec, scenario_preset(str(spec.scenario)))
+    assert len(runs) == 16 == len({sc.model_dump_json() for _, sc in runs})

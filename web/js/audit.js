@@ -4,7 +4,7 @@
 import { api, describeError } from "./api.js";
 import { $, h } from "./dom.js";
 import { fmtDateTime, fromLocalInput } from "./fmt.js";
-import { checkDateTimes, clearErrors, showErrors, values, watchDateTimes } from "./forms.js";
+import { checkDateTimes, checkRange, clearErrors, showErrors, values, watchDateTimes } from "./forms.js";
 import { initPage } from "./shell.js";
 
 const me = await initPage("audit");
@@ -29,6 +29,8 @@ async function main() {
     clearErrors(form);
     // a mistyped bound is shown, not dropped: no query that would list more than was asked
     const problems = checkDateTimes(form);
+    // a range that ends before it starts lists nothing: said beside "Đến", as the shift log does
+    if (!problems.length) checkRange(form, problems);
     if (problems.length) return showErrors(form, { fields: problems });
     const v = values(form);
     const q = new URLSearchParams({ limit: "100" });

@@ -128,6 +128,19 @@ export function watchDateTimes(doc = document) {
 }
 
 /**
+ * Push a problem on ``until`` when both bounds of ``form``'s range are given and it does not
+ * end after it starts (the servers refuse it too: "log.refused.until_before_since"); returns
+ * ``problems``. Call after :func:`checkDateTimes` found the bounds well typed.
+ */
+export function checkRange(form, problems = [], since = "since", until = "until") {
+  const v = values(form);
+  const a = fromLocalInput(v[since]);
+  const b = fromLocalInput(v[until]);
+  if (a && b && Date.parse(b) <= Date.parse(a)) problems.push({ field: until, msg: t("form.until_before_since") });
+  return problems;
+}
+
+/**
  * Push a problem for each date-time input of ``form`` whose text is not a real date-time
  * (empty ones are the caller's to require); returns ``problems``. A filter or form with such a
  * problem must not be sent: a mistyped bound is never silently dropped.

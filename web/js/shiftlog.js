@@ -5,7 +5,7 @@
 import { api, describeError } from "./api.js";
 import { $, h } from "./dom.js";
 import { fmtDateTime, fromLocalInput } from "./fmt.js";
-import { checkDateTimes, clearErrors, showErrors, showMessage, values, watchDateTimes } from "./forms.js";
+import { checkDateTimes, checkRange, clearErrors, showErrors, showMessage, values, watchDateTimes } from "./forms.js";
 import { getLang, t } from "./i18n.js";
 import { can } from "./roles.js";
 import { initPage } from "./shell.js";
@@ -16,6 +16,27 @@ import { timetableForm, watchTimetable } from "./timetable.js";
 /** @typedef {import("./types.js").LogEntry} LogEntry */
 
 const POLL_MS = 3000;
+// api/routes/shiftlog.py: the longest export, the largest id, a staff id (crew.model.ID_PATTERN)
+const MAX_EXPORT_DAYS = 366;
+const MAX_ID = 2 ** 31 - 1;
+const STAFF_ID = /^[A-Za-z0-9_.-]{1,32}$/;
+const DAY_MS = 86_400_000;
+
+/** The form's problems before anything is sent: each beside its field, in the UI's language. */
+function entryProblems(v) {
+  const problems = [];
+  if (!v.text) problems.push({ field: "text", msg: t("form.required") });
+  // "abc" must not become no alarm at all (Number("abc") is NaN, sent as null)
+  if (v.alarm_id && !(/^\d+$/.test(v.alarm_id) && Number(v.alarm_id) >= 1 && Number(v.alarm_id) <= MAX_ID)) {
+    problems.push({ field: "alarm_id", msg: t("log.err_alarm_id") });
+  }
+  if (v.staff_id && !STAFF_ID.test(v.staff_id)) problems.push({ field: "staff_id", msg: t("log.err_staff_id") });
+  return problems;
+}
+
+/** A refusal of what an entry links to ({code, message, field}) as that field's error. */
+const asFieldError = (err) =>
+  err?.detail?.field ? { fields: [{ field: err.detail.field, path: err.detail.field, msg: err.detail.message }] } : err;
 const CATEGORIES = ["operations", "crew", "equipment", "safety", "other"];
 // who writes which category (the server checks it: 403 otherwise)
 const WRITERS = {
@@ -210,6 +231,7 @@ async function main() {
     ev.preventDefault();
     clearErrors(filters);
     const problems = checkDateTimes(filters);
+    if (!problems.length) checkRange(filters, problems);
     if (problems.length) return showErrors(filters, { fields: problems });
     const v = values(filters);
     query = { category: v.category, q: v.q, since: fromLocalInput(v.since), until: fromLocalInput(v.until) };
@@ -220,6 +242,8 @@ async function main() {
     ev.preventDefault();
     clearErrors(form);
     const v = values(form);
+    const problems = entryProblems(v);
+    if (problems.length) return showErrors(form, { fields: problems });
     const body = { text: v.text };
     if (correcting) body.corrects = correcting.id;
     else body.category = wCat.value;
@@ -236,7 +260,7 @@ async function main() {
       showMessage(form, t("log.written", { id: e.id }), true);
       await poll();
     } catch (err) {
-      showErrors(form, err, { alarm_id: "alarm_id" });
+      showErrors(form, asFieldError(err), { alarm_id: "alarm_id" });
     } finally {
       btn.disabled = false;
     }
@@ -248,10 +272,16 @@ async function main() {
   exportBtn.addEventListener("click", () => {
     clearErrors(filters);
     const problems = checkDateTimes(filters);
-    if (problems.length) return showErrors(filters, { fields: problems });
+    if (!problems.length) checkRange(filters, problems);
     const v = values(filters);
     const since = fromLocalInput(v.since);
     const until = fromLocalInput(v.until);
+    // the server's limit, checked here: the download navigates, and a refusal there would
+    // replace the page with the server's JSON
+    if (!problems.length && since && until && Math.floor((Date.parse(until) - Date.parse(since)) / DAY_MS) > MAX_EXPORT_DAYS) {
+      problems.push({ field: "until", msg: t("log.err_export_long", { days: MAX_EXPORT_DAYS }) });
+    }
+    if (problems.length) return showErrors(filters, { fields: problems });
     if (!since || !until) {
       showMessage(filters, t("log.export_range"));
       return;

@@ -34,6 +34,11 @@ const ONSITE_REPORTED = { roles: ["driver", "technician"], drivers_per_cohort: 3
 const num = (v) => (v === null || v === undefined ? "—" : new Intl.NumberFormat(locale(), { maximumFractionDigits: 2 }).format(v));
 const same = (a, b) => JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
 const isSection = (v) => v !== null && typeof v === "object" && !Array.isArray(v);
+// a section that says what the reported one says (the base's has its defaults written out too)
+const isReported = (v) => isSection(v) && Object.entries(ONSITE_REPORTED).every(([k, x]) => same(v[k], x));
+/** The value at a dotted path of a scenario (undefined when it has none). */
+const atPath = (obj, path) =>
+  path.split(".").reduce((o, k) => (isSection(o) && k in o ? o[k] : undefined), obj);
 const f1Options = () => [
   { value: "work_under_testing", label: () => t("sweep.v_f1_work") },
   { value: "quarantine", label: () => t("sweep.v_f1_quarantine") },
@@ -86,7 +91,7 @@ export const FACTORS = [
     label: () => t("sweep.f_onsite"),
     kind: "choice",
     options: () => [
-      { value: ONSITE_REPORTED, label: () => t("sweep.v_onsite_reported"), match: isSection },
+      { value: ONSITE_REPORTED, label: () => t("sweep.v_onsite_reported"), match: isReported },
       { value: null, label: () => t("sweep.v_onsite_none") },
     ],
   },
@@ -198,9 +203,15 @@ export function initSweep(host, me, scenarios) {
 
   function fillScenarios() {
     const v = sel.value;
-    fill(sel, scenarios.map((x) => h("option", { value: x.name }, scenarioTitle(x.name))));
+    fill(sel, scenarios.map((x) => h("option", { value: x.name, title: scenarioTitle(x.name) }, scenarioTitle(x.name))));
     sel.value = v || (presetOf("backtest-2022") ? "backtest-2022" : scenarios[0]?.name ?? "");
+    titleSelect();
   }
+  // the whole name on hover, whatever the width
+  function titleSelect() {
+    sel.title = sel.selectedOptions[0]?.textContent ?? "";
+  }
+  sel.addEventListener("change", titleSelect);
 
   // one row per parameter: a checkbox to vary it, then its values
   const rows = FACTORS.map((f) => {
@@ -264,7 +275,9 @@ export function initSweep(host, me, scenarios) {
   function readForm() {
     const v = values(form);
     const problems = [];
-    const ints = { days: [1, 366], replications: [1, 1000], seed: [0, 2 ** 31 - 1] };
+    // the bounds the inputs carry (days: simulation/sweep.py's), so the form and its message agree
+    const max = (name) => Number(form.elements.namedItem(name).max);
+    const ints = { days: [1, max("days")], replications: [1, max("replications")], seed: [0, 2 ** 31 - 1] };
     for (const [name, [lo, hi]] of Object.entries(ints)) {
       const n = Number(v[name]);
       if (v[name] === "" || !Number.isInteger(n) || n < lo || n > hi) {
@@ -294,10 +307,18 @@ export function initSweep(host, me, scenarios) {
     }
     if (!vary.length) problems.push({ field: "", msg: t("sweep.err_no_factor") });
     const design = v.design === "factorial" ? "factorial" : "oat";
+    // one at a time, a value that is the base's runs as the base (simulation/sweep.py expand)
+    const baseSpec = presetOf(v.scenario)?.scenario;
+    const isBase = (path, value) => {
+      const b = atPath(baseSpec, path);
+      if (b === undefined) return false; // not in the preset (a crew rule of its policy): unknown here
+      const opt = byPath.get(path)?.options?.().find((o) => o.match && same(o.value, value));
+      return opt ? opt.match(b) : same(value, b);
+    };
     const runs =
       design === "factorial"
         ? vary.reduce((n, f) => n * f.values.length, 1)
-        : 1 + vary.reduce((n, f) => n + f.values.length, 0);
+        : 1 + vary.reduce((n, f) => n + f.values.filter((x) => !isBase(f.path, x)).length, 0);
     const body = {
       scenario: v.scenario,
       design,
@@ -596,6 +617,7 @@ export function initSweep(host, me, scenarios) {
   window.addEventListener("langchange", relabel);
   relabel();
   sel.value = presetOf("backtest-2022") ? "backtest-2022" : scenarios[0]?.name ?? "";
+  titleSelect();
   // the newest sweep (a reload, or one a colleague started) is shown until another is run
   api("/api/simulations/sweeps")
     .then((list) => {

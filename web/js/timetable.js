@@ -56,7 +56,11 @@ export function timetableForm(form, onDone) {
     const v = values(form);
     // a text box, not <input type="time">: the browser's locale would show 07:30 AM
     const hm = /^([01]?\d|2[0-3])[:h.]([0-5]\d)$/.exec(v.from);
-    if (!hm) return showErrors(form, { fields: [{ field: "from", msg: t("form.bad_time") }] });
+    const problems = [];
+    // an empty headway is missing, not 0 (Number("") is 0: "must be greater than 0")
+    if (v.kind === "degraded" && v.headway_min === "") problems.push({ field: "headway_min", msg: t("form.required") });
+    if (!hm) problems.push({ field: "from", msg: t("form.bad_time") });
+    if (problems.length) return showErrors(form, { fields: problems });
     const from = `${hm[1].padStart(2, "0")}:${hm[2]}`;
     const body = { degraded: v.kind === "degraded", from, reason: v.reason };
     if (body.degraded) body.headway_min = Number(v.headway_min);

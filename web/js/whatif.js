@@ -21,6 +21,7 @@ import { clearErrors, showErrors, showMessage, values } from "./forms.js";
 import { applyI18n, t } from "./i18n.js";
 import { can } from "./roles.js";
 import { initPage } from "./shell.js";
+import { jsonErrorText } from "./jsonerror.js";
 import { initSweep } from "./sweep.js";
 import {
   RESOURCES,
@@ -243,7 +244,7 @@ async function main(me) {
       lab.htmlFor = input.id;
     }
     const sel = form.elements.namedItem("scenario");
-    const custom = h("option", { value: "", hidden: true }); // a run's own (non-preset) scenario
+    const custom = h("option", { value: "" }); // a run's own (non-preset) scenario
     const desc = root.querySelector(".scenario-desc");
     const jsonBox = form.elements.namedItem("scenario_json");
     const doubling = form.elements.namedItem("doubling_days");
@@ -254,10 +255,16 @@ async function main(me) {
 
     function fillSelect() {
       const v = sel.value;
-      fill(sel, scenarios.map((s) => h("option", { value: s.name }, scenarioTitle(s.name))), custom);
-      custom.hidden = !customSpec;
-      if (customSpec) custom.textContent = scenarioTitle(customSpec.name, { custom: true });
-      sel.value = v;
+      // the run's own scenario is listed only while a run shows one (no empty entry otherwise)
+      const presets = scenarios.map((s) => h("option", { value: s.name, title: scenarioTitle(s.name) }, scenarioTitle(s.name)));
+      fill(sel, presets, customSpec ? custom : []);
+      if (customSpec) custom.textContent = custom.title = scenarioTitle(customSpec.name, { custom: true });
+      if (v || customSpec) sel.value = v;
+      titleSelect();
+    }
+    // the whole name on hover, whatever the width
+    function titleSelect() {
+      sel.title = sel.selectedOptions[0]?.textContent ?? "";
     }
     function showDesc() {
       desc.textContent = preset()
@@ -265,6 +272,7 @@ async function main(me) {
         : customSpec?.description ?? "";
     }
     sel.addEventListener("change", () => {
+      titleSelect();
       jsonBox.value = presetJson() || (customSpec ? specText(customSpec) : "");
       doubling.value = "";
       doubling.placeholder = String((preset()?.scenario ?? customSpec)?.incidence?.doubling_days ?? "");
@@ -328,6 +336,7 @@ async function main(me) {
       customSpec = presetOf(run.scenario) ? null : spec;
       fillSelect();
       sel.value = customSpec ? "" : run.scenario;
+      titleSelect();
       jsonBox.value = specText(spec);
       doubling.value = "";
       doubling.placeholder = String(spec?.incidence?.doubling_days ?? "");
@@ -352,7 +361,9 @@ async function main(me) {
       ev.preventDefault();
       clearErrors(form);
       const v = values(form);
-      const ints = { days: [1, 366], replications: [1, 1000], seed: [0, 2 ** 31 - 1] };
+      // the bounds the inputs carry (days: the API's MAX_DAYS), so the form and its message agree
+      const max = (name) => Number(form.elements.namedItem(name).max);
+      const ints = { days: [1, max("days")], replications: [1, max("replications")], seed: [0, 2 ** 31 - 1] };
       const problems = [];
       for (const [name, [lo, hi]] of Object.entries(ints)) {
         const n = Number(v[name]);
@@ -366,8 +377,9 @@ async function main(me) {
       if (!preset() || v.scenario_json !== presetJson() || v.doubling_days !== "") {
         try {
           scenario = JSON.parse(v.scenario_json || "{}");
-        } catch (exc) {
-          problems.push({ field: "scenario_json", msg: t("whatif.err_json", { msg: exc.message }) });
+        } catch {
+          // lines and columns of the text as the box shows it (values() trims it)
+          problems.push({ field: "scenario_json", msg: jsonErrorText(jsonBox.value) });
         }
         if (v.doubling_days !== "" && typeof scenario === "object") {
           scenario.incidence = { ...(scenario.incidence ?? {}), doubling_days: Number(v.doubling_days) };
