@@ -507,7 +507,9 @@ class CrewStore:
             await _require_staff(tx.session, test.staff_id)
             have = await tx.session.get(TestResultRow, test.test_id)
             if have is not None:
-                stored = codec.result_from_row(have)
+                stored = _decoded_or_refused(
+                    "test_result", test.test_id, codec.result_from_row, have
+                )
                 if not codec.same_fact(test, stored):
                     raise IdConflict("test_result", test.test_id, "other_content")
                 return Recorded(stored, False)
@@ -524,7 +526,7 @@ class CrewStore:
             await _require_staff(tx.session, record.staff_id)
             have = await tx.session.get(WorkRow, work_id)
             if have is not None:
-                stored = codec.work_from_row(have)
+                stored = _decoded_or_refused("work", work_id, codec.work_from_row, have)
                 if stored != record:
                     raise IdConflict("work", work_id, "other_content")
                 return Recorded(stored, False)
@@ -597,7 +599,7 @@ class CrewStore:
         await _require_staff(tx.session, event.staff_id)
         have = await tx.session.get(StatusEventRow, event.event_id)
         if have is not None:
-            stored = codec.event_from_row(have)
+            stored = _decoded_or_refused("status_event", event.event_id, codec.event_from_row, have)
             if not codec.same_fact(event, stored):
                 raise IdConflict("status_event", event.event_id, "other_content")
             return Recorded(stored, False)
@@ -691,6 +693,14 @@ def _view(item: Any) -> dict[str, Any]:
 
 def _row_fields(kind: _Kind, row: Any) -> dict[str, Any]:
     return kind.fields(kind.load(row))
+
+
+def _decoded_or_refused(entity: str, row_id: str, load: Callable[[_R], _T], row: _R) -> _T:
+    """The stored record a retry is compared with; one that cannot be read is refused."""
+    try:
+        return load(row)
+    except _UNDECODABLE as exc:
+        raise Unreadable(entity, row_id, _why(exc)) from exc
 
 
 def _stored_view(kind: _Kind, row: Any) -> dict[str, Any] | None:

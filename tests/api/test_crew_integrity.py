@@ -120,6 +120,15 @@ async def test_a_stored_row_that_cannot_be_read_leaves_the_crew_routes_working(
         dep = await until(crew_record, what="/healthz names the unreadable rows")
         assert "cohort C4" in dep["detail"] and "status_event bad-1" in dep["detail"]
 
+        # an append reusing the unreadable event's id is refused the same way, not a 500
+        r = await http.post(
+            "/api/crew/status-events",
+            json={"event_id": "bad-1", "staff_id": "D1", "state": "available",
+                  "effective": "2030-01-01T00:00:00+07:00"},
+            headers=CM,
+        )  # fmt: skip
+        assert r.status_code == 409 and r.json()["detail"]["code"] == "crew.refused.unreadable"
+
         # the fix: delete it (the audit keeps the row as it was stored) and enter it again
         r = await http.delete("/api/crew/cohorts/C4", headers=CM | {"If-Match": '"1"'})
         assert r.status_code == 204, r.text
