@@ -1,6 +1,7 @@
 """The crew store's refusals over HTTP, wherever a route lets them out: one status per kind
-(404 no such record, 409 someone else changed it or an id in use, 422 a rule of the roster
-naming the field), each saying why in the request's language."""
+(404 no such record, 409 someone else changed it, an id in use or a stored record that cannot
+be read, 422 a rule of the roster naming the field), each saying why in the request's
+language."""
 
 from __future__ import annotations
 
@@ -8,14 +9,21 @@ from fastapi import Request
 from fastapi.responses import JSONResponse
 
 from api.lang import refusal_detail
-from crew.store.errors import IdConflict, InvalidChange, NotFound, StoreError, VersionConflict
+from crew.store.errors import (
+    IdConflict,
+    InvalidChange,
+    NotFound,
+    StoreError,
+    Unreadable,
+    VersionConflict,
+)
 
 
 def status_of(exc: StoreError) -> int:
     """The HTTP status of a crew store refusal (also what the audit records)."""
     if isinstance(exc, NotFound):
         return 404
-    if isinstance(exc, VersionConflict | IdConflict):
+    if isinstance(exc, VersionConflict | IdConflict | Unreadable):
         return 409
     return 422  # InvalidChange, and any rule added later
 

@@ -40,7 +40,7 @@ UNAVAILABLE: tuple[type[BaseException], ...] = (
 )
 
 
-def _is_unavailable(exc: BaseException) -> bool:
+def is_unavailable(exc: BaseException) -> bool:
     if isinstance(exc, UNAVAILABLE):
         return True
     return isinstance(exc, sa_exc.DBAPIError) and exc.connection_invalidated
@@ -50,7 +50,7 @@ def install(app: FastAPI, on_unavailable: Callable[[Request, BaseException], Non
     """Map database unavailability to 503 with Retry-After; ``on_unavailable`` is told."""
 
     async def handler(request: Request, exc: Exception) -> JSONResponse:
-        if not _is_unavailable(exc):
+        if not is_unavailable(exc):
             log.error("request failed", path=request.url.path, error=repr(exc)[:300])
             return JSONResponse({"detail": "internal error"}, status_code=500)
         # asyncpg's connect errors (refused, timed out) come through unwrapped as plain

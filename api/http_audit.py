@@ -13,10 +13,12 @@ from typing import Any
 
 import structlog
 from fastapi import HTTPException, Request
+from fastapi.exceptions import RequestValidationError
 
 from accounts.identity import Principal, UserRole
 from api.auth import client_ip, require_roles
 from api.crew_errors import status_of
+from api.db_unavailable import is_unavailable
 from crew.store.errors import StoreError
 
 log = structlog.get_logger(__name__)
@@ -24,6 +26,17 @@ log = structlog.get_logger(__name__)
 _RESULTS = {400: "invalid", 404: "not_found", 409: "conflict", 422: "invalid", 428: "invalid"}
 #: Body fields naming what a crew change was about (recorded in the audit detail).
 _ID_FIELDS = ("id", "staff_id", "event_id", "test_id", "work_id")
+#: The longest value the audit copies from a request: a refused 100 000-character id would
+#: otherwise be stored whole in every audit row it causes.
+MAX_VALUE_CHARS = 200
+
+
+def bounded(value: Any, limit: int = MAX_VALUE_CHARS) -> Any:
+    """A value from a request as the audit keeps it: a text longer than ``limit`` is cut, with
+    a marker saying how much was left out (the rest is the client's, not the audit's)."""
+    if isinstance(value, str) and len(value) > limit:
+        return f"{value[:limit]}…[+{len(value) - limit} chars]"
+    return value
 
 
 def result_of(status_code: int) -> str:
@@ -60,7 +73,7 @@ async def _body_ids(request: Request) -> dict[str, Any]:
         return {}
     if not isinstance(body, dict):
         return {}
-    return {k: body[k] for k in _ID_FIELDS if isinstance(body.get(k), str | int)}
+    return {k: bounded(body[k]) for k in _ID_FIELDS if isinstance(body.get(k), str | int)}
 
 
 def audited_roles(prefix: str, *roles: UserRole) -> Callable[[Request], AsyncIterator[Principal]]:
@@ -76,9 +89,12 @@ def audited_roles(prefix: str, *roles: UserRole) -> Callable[[Request], AsyncIte
         who = await check(request)
         endpoint = request.scope.get("endpoint")
         action = f"{prefix}.{getattr(endpoint, '__name__', 'request')}"
-        detail: dict[str, Any] = {"method": request.method, "path": request.url.path}
+        detail: dict[str, Any] = {
+            "method": request.method,
+            "path": bounded(request.url.path, 1000),
+        }
         if request.path_params:
-            detail["params"] = dict(request.path_params)
+            detail["params"] = {k: bounded(v) for k, v in request.path_params.items()}
         detail.update(await _body_ids(request))
         try:
             yield who
@@ -86,13 +102,22 @@ def audited_roles(prefix: str, *roles: UserRole) -> Callable[[Request], AsyncIte
             detail.update(status=exc.status_code, error=str(exc.detail)[:1000])
             await audit_request(request, who, action, result_of(exc.status_code), detail)
             raise
+        except RequestValidationError as exc:
+            # a body refused by validation reaches here (function scope) before the app's
+            # handler answers it 422: recorded as that answer, naming the fields only
+            fields = sorted({".".join(str(x) for x in e.get("loc", ())) for e in exc.errors()})
+            detail.update(status=422, error=bounded("invalid: " + ", ".join(fields), 1000))
+            await audit_request(request, who, action, result_of(422), detail)
+            raise
         except StoreError as exc:  # answered by api.crew_errors, recorded here as it will be
             code = status_of(exc)
             detail.update(status=code, error=str(exc)[:1000])
             await audit_request(request, who, action, result_of(code), detail)
             raise
         except Exception as exc:
-            detail.update(status=500, error=type(exc).__name__)
+            # the status api.db_unavailable answers it with: 503 for a database not there now
+            code = 503 if is_unavailable(exc) else 500
+            detail.update(status=code, error=type(exc).__name__)
             await audit_request(request, who, action, "error", detail)
             raise
         await audit_request(request, who, action, "ok", detail)

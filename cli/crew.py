@@ -51,7 +51,18 @@ def _actor(user: str | None) -> str:
 def _with_store(settings: Settings, work: Callable[[CrewStore], Awaitable[T]]) -> T:
     async def main() -> T:
         async with CrewStore(settings.db.url, policy=settings.crew.crew_policy()) as store:
-            return await work(store)
+            result = await work(store)
+            # rows the reads had to leave out: said, not hidden (the output lacks them)
+            bad = store.unreadable()
+            if bad:
+                typer.echo(
+                    f"warning: {len(bad)} stored crew record(s) cannot be read and were left "
+                    "out (delete or re-enter them):",
+                    err=True,
+                )
+                for line in bad:
+                    typer.echo(f"  {line}", err=True)
+            return result
 
     try:
         return asyncio.run(main())

@@ -26,6 +26,8 @@ import httpx
 import typer
 
 from cli.common import cli_settings as _settings
+from crew.model import instant_in_range, instant_refusal
+from line.catalogue import render
 from services.settings import Settings
 
 
@@ -146,6 +148,8 @@ def report(
                 when = datetime.fromisoformat(at)
                 if when.tzinfo is None:
                     when = when.replace(tzinfo=settings.reports.tz)
+                if not instant_in_range(when):  # a report dated 9999 is no situation report
+                    raise ValueError(f"--at {render(instant_refusal(), 'en')}")
                 as_of = int(when.timestamp() * 1000)
             actor = f"{user or getpass.getuser()} (cli)"
             rid, at_ms, summary, files = asyncio.run(_offline(settings, as_of, actor, exts))

@@ -29,10 +29,15 @@ one ``'`` again, so ``=HYPERLINK(…)`` as a name round-trips as text. A cell al
 with ``'`` before one of those characters gets one more, so every value round-trips exactly.
 
 Reading checks every row and reports every problem with its line number, column and reason
-(:class:`CsvImportError`); a file with any problem imports nothing. Importing either merges the
-file into the roster (people in the file are created or replaced, with exactly the groups the
-file lists for them; everyone else is left alone) or, with ``replace``, makes the roster exactly
-the file. 3-on-site cohorts are not part of the file; they must still name only staff who remain.
+(:class:`CsvImportError`); a file with any problem imports nothing. A row with fewer cells than
+the header has columns is such a problem (a row cut short must not read as empty cells).
+Importing either merges the file into the roster or, with ``replace``, makes the roster exactly
+the file (a column the file leaves out takes its default for everyone). Merging creates the
+people in the file who are new and updates those who exist, field by field: a column the file
+has sets that field (an empty cell included: no qualifications, no groups), a column it leaves
+out leaves that field as it is — a file of ``id,name,role,line_id`` changes names, roles and
+lines and keeps everyone's qualifications and contact groups. Everyone not in the file is left
+alone. 3-on-site cohorts are not part of the file; they must still name only staff who remain.
 """
 
 from __future__ import annotations
@@ -64,6 +69,16 @@ COLUMNS = (
     "groups",
 )
 REQUIRED = ("id", "name", "role")
+#: Optional columns that are a staff field of the same name (merging keeps the field when the
+#: column is absent); ``groups`` is the other optional column.
+FIELD_COLUMNS = (
+    "discipline",
+    "substitute",
+    "line_id",
+    "overtime_allowed",
+    "extended_overtime_allowed",
+    "qualifications",
+)
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
 _IMPORTABLE_GROUPS = (GroupKind.SHIFT_TEAM, GroupKind.DORMITORY_ROOM)
@@ -113,6 +128,7 @@ class RosterFile:
     staff: tuple[Staff, ...]
     groups: dict[str, tuple[GroupRef, ...]]  # staff id → the groups the file lists
     lines: dict[str, int]  # staff id → line number
+    columns: frozenset[str] = frozenset(COLUMNS)  # the columns the file has
 
 
 # --- reading ---------------------------------------------------------------------------------
@@ -149,6 +165,17 @@ def read_roster_csv(text: str) -> RosterFile:
         if None in raw:  # more cells than header columns
             problems.append(RowError(line, raw.get("id"), None, "more cells than columns"))
             continue
+        if None in raw.values():  # fewer: DictReader fills the missing cells with None
+            short = [c for c, v in raw.items() if v is None]
+            problems.append(
+                RowError(
+                    line,
+                    (raw.get("id") or "").strip() or None,
+                    short[0],
+                    f"fewer cells than columns: no cell for {', '.join(short)}",
+                )
+            )
+            continue
         row = {k: _unformula((v or "").strip()) for k, v in raw.items()}
         if not any(row.values()):
             continue  # blank line
@@ -167,7 +194,7 @@ def read_roster_csv(text: str) -> RosterFile:
         problems.append(RowError(1, None, None, "no staff rows"))
     if problems:
         raise CsvImportError(problems)
-    return RosterFile(tuple(staff), groups, lines)
+    return RosterFile(tuple(staff), groups, lines, frozenset(cols))
 
 
 def _flag(row: dict[str, str], col: str, default: bool, errs: list[RowError], line: int) -> bool:
@@ -211,9 +238,7 @@ def _staff(row: dict[str, str], line: int, sid: str | None, errs: list[RowError]
         "extended_overtime_allowed": _flag(row, "extended_overtime_allowed", True, errs, line),
         "qualifications": quals,
     }
-    if not data["name"]:
-        errs.append(RowError(line, sid, "name", "empty"))
-    try:
+    try:  # the rules of a staff record are the model's, the same as through the API
         return Staff.model_validate(data)
     except ValidationError as exc:
         for e in exc.errors():
@@ -318,10 +343,27 @@ def merge_roster(current: Roster, file: RosterFile, *, replace: bool = False) ->
     problems: list[RowError] = []
     in_file = {s.id for s in file.staff}
     staff = {} if replace else {s.id: s for s in current.staff}
-    staff.update({s.id: s for s in file.staff})
+    kept = [] if replace else [c for c in FIELD_COLUMNS if c not in file.columns]
+    for s in file.staff:
+        stored = staff.get(s.id)
+        if stored is None or not kept:
+            staff[s.id] = s
+            continue
+        # merging: a field whose column the file leaves out stays as stored
+        try:
+            staff[s.id] = Staff.model_validate(
+                s.model_dump() | {c: getattr(stored, c) for c in kept}
+            )
+        except ValidationError as exc:
+            problems += [
+                RowError(file.lines[s.id], s.id, None, f"with the stored {kept}: {e['msg']}")
+                for e in exc.errors()
+            ]
 
     existing = {} if replace else {g.id: g for g in current.groups}
-    members: dict[str, set[str]] = {gid: set(g.members) - in_file for gid, g in existing.items()}
+    # the people whose groups the file says (all of them, unless it has no groups column)
+    regrouped = in_file if replace or "groups" in file.columns else set()
+    members: dict[str, set[str]] = {gid: set(g.members) - regrouped for gid, g in existing.items()}
     kind_of = {gid: (g.kind, 0) for gid, g in existing.items()}
     name_of = {gid: (g.name, 0) for gid, g in existing.items()}
     cohort_ids = {c.id for c in current.cohorts}

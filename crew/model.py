@@ -11,11 +11,12 @@ from it (see :mod:`crew.status`). A wrong entry is corrected by a later event, n
 from __future__ import annotations
 
 import enum
-from datetime import date, datetime
+from datetime import UTC, date, datetime, time, timedelta
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Final
 
 from pydantic import (
+    AfterValidator,
     AwareDatetime,
     BaseModel,
     ConfigDict,
@@ -38,6 +39,65 @@ RecordId = Annotated[str, StringConstraints(pattern=ID_PATTERN)]
 
 StaffId = RecordId
 """Opaque staff id such as ``D023`` (driver), ``K107`` (technician), ``C012`` (control centre)."""
+
+# --- the one range of every crew date and instant ---------------------------------------------
+# Python's datetime ends at year 9999 and the store keeps instants as microseconds from 1970:
+# 9999-12-31T23:00-12:00 is a valid input whose UTC value no datetime can hold, and 0001-01-01
+# cannot move a day back. A crew record is about the present (the COVID regime, shifts,
+# certificates a few years ahead), so every crew date lies in this century and every instant in
+# it in UTC — far from those edges, with room for the days the rules add (14 days of
+# isolation, a 62-day outlook). The API, the CSV import and the store refuse anything else.
+FIRST_DAY: Final = date(2000, 1, 1)
+LAST_DAY: Final = date(2099, 12, 31)
+FIRST_INSTANT: Final = datetime.combine(FIRST_DAY, time(), UTC)
+END_INSTANT: Final = datetime.combine(LAST_DAY + timedelta(days=1), time(), UTC)  # excluded
+
+
+def day_refusal() -> Message:
+    """Why a date outside :data:`FIRST_DAY`–:data:`LAST_DAY` is refused."""
+    return Message(
+        "crew.refused.out_of_range", {"first": FIRST_DAY.isoformat(), "last": LAST_DAY.isoformat()}
+    )
+
+
+def instant_refusal() -> Message:
+    """Why an instant outside :data:`FIRST_INSTANT`–:data:`END_INSTANT` (UTC) is refused."""
+    return Message(
+        "crew.refused.out_of_range",
+        {"first": f"{FIRST_DAY}T00:00:00Z", "last": f"{LAST_DAY}T23:59:59Z"},
+    )
+
+
+def day_in_range(d: date) -> bool:
+    return FIRST_DAY <= d <= LAST_DAY
+
+
+def instant_in_range(t: datetime) -> bool:
+    """``t`` (aware) lies in the crew range; compared in UTC, so any offset is fine."""
+    return FIRST_INSTANT <= t < END_INSTANT
+
+
+def _check_day(d: date) -> date:
+    if not day_in_range(d):
+        raise Invalid(day_refusal())
+    return d
+
+
+def _check_instant(t: datetime) -> datetime:
+    if not instant_in_range(t):
+        raise Invalid(instant_refusal())
+    return t
+
+
+CrewDate = Annotated[date, AfterValidator(_check_day)]
+"""A date in :data:`FIRST_DAY`–:data:`LAST_DAY`."""
+
+CrewInstant = Annotated[AwareDatetime, AfterValidator(_check_instant)]
+"""An aware instant from 2000-01-01 to 2099-12-31 in UTC (see :data:`FIRST_INSTANT`)."""
+
+MAX_BEDS: Final = 100_000
+"""A bound, not a fact: far above any depot's dormitory, far below what a database integer
+holds (a larger number was a 500 from SQLite)."""
 
 
 class _Frozen(BaseModel):
@@ -80,8 +140,8 @@ class Qualification(_Frozen):
 
     kind: QualKind
     scope: str = Field(min_length=1)
-    valid_until: date
-    valid_from: date | None = None
+    valid_until: CrewDate
+    valid_from: CrewDate | None = None
 
     def valid_on(self, day: date) -> bool:
         """True when the certificate covers the whole of ``day``."""
@@ -92,7 +152,8 @@ class Staff(_Frozen):
     """One member of staff. ``discipline`` is set for technicians and only for them."""
 
     id: StaffId
-    name: str
+    # a name people can read: the roster CSV refuses an empty one, so the API does too
+    name: str = Field(min_length=1, max_length=200, pattern=r"\S")
     role: Role
     discipline: Discipline | None = None
     substitute: bool = False  # a substitute (reserve) driver (lái tàu dự bị)
@@ -154,9 +215,9 @@ class Cohort(_Frozen):
     id: RecordId
     name: str
     members: tuple[StaffId, ...]
-    start: AwareDatetime
-    planned_end: AwareDatetime
-    beds_available: int = Field(ge=0)
+    start: CrewInstant
+    planned_end: CrewInstant
+    beds_available: int = Field(ge=0, le=MAX_BEDS)
 
     _members = field_validator("members")(_sorted_unique)
 
@@ -257,10 +318,10 @@ class StatusEvent(_Frozen):
     event_id: str = Field(min_length=1)
     staff_id: StaffId
     state: State
-    effective: AwareDatetime
+    effective: CrewInstant
     # validated even when left out: a state that must end needs it (the check below)
-    until: AwareDatetime | None = Field(default=None, validate_default=True)
-    recorded_at: AwareDatetime
+    until: CrewInstant | None = Field(default=None, validate_default=True)
+    recorded_at: CrewInstant
     source: str = ""
     note: str = ""
 
@@ -307,5 +368,5 @@ class TestResult(_Frozen):
     staff_id: StaffId
     kind: TestKind
     outcome: TestOutcome
-    taken_at: AwareDatetime
-    recorded_at: AwareDatetime
+    taken_at: CrewInstant
+    recorded_at: CrewInstant

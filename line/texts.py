@@ -162,6 +162,14 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Thời điểm ca F0 không được muộn hơn hiện tại (cho phép lệch đồng hồ {skew_min} phút)",
         "a case cannot be declared for the future (more than {skew_min} minutes from now)",
     ),
+    "crew.refused.out_of_range": _t(
+        "phải nằm trong khoảng {first} đến {last}", "must be between {first} and {last}"
+    ),
+    "crew.refused.unreadable": _t(
+        "{entity} {id} đã lưu có giá trị không đọc được ({why}) — hãy xoá hoặc nhập lại",
+        "{entity} {id} is stored with a value that cannot be read ({why}) — delete it or "
+        "enter it again",
+    ),
     # --- access (api.auth) ------------------------------------------------------------------
     "auth.forbidden": _t(
         "{user} có vai trò {role}; việc này cần một trong các vai trò: {needs}",

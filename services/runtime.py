@@ -267,8 +267,16 @@ def build_runtime(
     def crew_link_health() -> list[Dependency]:
         err = crew_link.error
         actions_err = alarm_actions.error
+        unreadable = crew_store.unreadable()
         return [
             Dependency("crew_link", Level.DEGRADED if err else Level.OK, err or ""),
+            # rows the crew reads leave out (values that cannot be read back): someone's F0
+            # may be missing from the clearance at logon, so the control room must know
+            Dependency(
+                "crew_record",
+                Level.DEGRADED if unreadable else Level.OK,
+                _unreadable_text(unreadable),
+            ),
             # an action not yet stored or another replica's not yet read: this board may differ
             Dependency(
                 "alarm_actions", Level.DEGRADED if actions_err else Level.OK, actions_err or ""
@@ -398,6 +406,14 @@ def build_runtime(
         clock=clock,
         started_ms=clock(),
     )
+
+
+def _unreadable_text(rows: list[str]) -> str:
+    """The crew rows left out of reads, as one bounded line for /healthz and the alarm."""
+    if not rows:
+        return ""
+    shown = "; ".join(rows[:3]) + (f"; +{len(rows) - 3} more" if len(rows) > 3 else "")
+    return f"{len(rows)} stored crew record(s) cannot be read, left out: {shown}"
 
 
 def _each(*callbacks: Callable[[Alarm], None]) -> Callable[[Alarm], None]:

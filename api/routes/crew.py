@@ -31,8 +31,11 @@ from crew.coverage import SolverSettings
 from crew.csvio import CsvImportError, import_roster_csv, write_roster_csv
 from crew.hours import WorkRecord
 from crew.model import (
+    FIRST_DAY,
+    LAST_DAY,
     Cohort,
     ContactGroup,
+    CrewInstant,
     Staff,
     State,
     StatusEvent,
@@ -62,7 +65,7 @@ Writer = Annotated[
 IfMatch = Annotated[str | None, Header(description='the ETag of the version you edited, e.g. "3"')]
 MAX_CSV_BYTES = 5_000_000
 MAX_DAYS = 62
-OUTLOOK_FIRST, OUTLOOK_LAST = date(2000, 1, 1), date(2099, 12, 31)  # coverage `from` bounds
+OUTLOOK_FIRST, OUTLOOK_LAST = FIRST_DAY, LAST_DAY  # coverage `from`: the crew record's range
 # A test taken or a case declared "in the future" is a typo (a year, a day and month swapped),
 # except by the few minutes a tablet's clock may run ahead of the server's: that much is let
 # through, not more. (Status events may lie ahead: planned leave; so may cohorts and work.)
@@ -88,8 +91,8 @@ class StatusEventIn(_Body):
     event_id: str = Field(min_length=1, max_length=128)
     staff_id: str
     state: State
-    effective: AwareDatetime
-    until: AwareDatetime | None = None
+    effective: CrewInstant
+    until: CrewInstant | None = None
     source: str = Field(default="", max_length=500)
     note: str = Field(default="", max_length=2000)
 
@@ -103,7 +106,7 @@ class TestResultIn(_Body):
     staff_id: str
     kind: TestKind
     outcome: TestOutcome
-    taken_at: AwareDatetime
+    taken_at: CrewInstant
 
 
 class WorkIn(_Body):
@@ -111,8 +114,8 @@ class WorkIn(_Body):
 
     work_id: str = Field(min_length=1, max_length=128)
     staff_id: str
-    start: AwareDatetime
-    end: AwareDatetime
+    start: CrewInstant
+    end: CrewInstant
     requirement_id: str = Field(default="", max_length=200)
 
 
@@ -120,7 +123,7 @@ class CaseIn(_Body):
     """Declare a confirmed case (F0) at ``at`` (default: now); contacts are marked F1."""
 
     staff_id: str
-    at: AwareDatetime | None = None
+    at: CrewInstant | None = None
 
 
 # --- helpers ---------------------------------------------------------------------------------
@@ -308,7 +311,7 @@ async def status_now(
     rt: RuntimeDep,
     store: StoreDep,
     lang: LangDep,
-    at: Annotated[AwareDatetime | None, Query(description="instant (default: now)")] = None,
+    at: Annotated[CrewInstant | None, Query(description="instant (default: now)")] = None,
 ) -> dict[str, Any]:
     """Everyone's state at ``at``, with counts per state, and the trains whose driver the
     board's alarms say is not cleared right now (the crew screens turn red on them as the
@@ -444,7 +447,7 @@ async def preview_case(
     store: StoreDep,
     lang: LangDep,
     staff_id: Annotated[str, Query(description="the person who tested positive")],
-    at: Annotated[AwareDatetime | None, Query(description="when (default: now)")] = None,
+    at: Annotated[CrewInstant | None, Query(description="when (default: now)")] = None,
 ) -> dict[str, Any]:
     """What declaring this F0 would do, written nowhere (a GET, for every reader: it shows only
     what the status and groups already do): who would be marked F1 and why, and who of them
@@ -460,7 +463,9 @@ async def preview_case(
     day = at.astimezone(store.policy.tz).date()
     # today: the crew page's own 14-day outlook, most likely solved and cached already
     today = day == _now(store).date()
-    _, outlook = await _outlook(rt, store, who, None if today else day, 14 if today else 1)
+    _, outlook = await _outlook(
+        rt, store, who, None if today else day, 14 if today else 1, field=("query", "at")
+    )
     on_shift = {
         a.staff_id: a.shift_id
         for d in outlook.days
@@ -551,9 +556,16 @@ FromQ = Annotated[date | None, Query(alias="from", description="first day (defau
 
 
 async def _outlook(
-    rt: RuntimeDep, store: CrewStore, who: Principal, start: date | None, days: int
+    rt: RuntimeDep,
+    store: CrewStore,
+    who: Principal,
+    start: date | None,
+    days: int,
+    *,
+    field: tuple[str, str] = ("query", "from"),
 ) -> Any:
-    """The outlook through the runtime's gate (cache, single flight, rate limit per user)."""
+    """The outlook through the runtime's gate (cache, single flight, rate limit per user);
+    ``field`` is the input ``start`` came from, named when it is refused."""
     limit = rt.settings.crew.outlook_max_days
     if days > limit:
         raise HTTPException(
@@ -565,7 +577,7 @@ async def _outlook(
         # found by schemathesis: from=0001-01-01 overflowed date arithmetic (a 500)
         raise HTTPException(
             422,
-            [{"loc": ["query", "from"], "type": "date_range",
+            [{"loc": list(field), "type": "date_range",
               "msg": f"must be between {OUTLOOK_FIRST} and {OUTLOOK_LAST}"}],
         )  # fmt: skip
     now = _now(store)

@@ -7,6 +7,7 @@ from typing import Any
 
 from crew.hours import WorkRecord
 from crew.model import (
+    MAX_BEDS,
     Cohort,
     ContactGroup,
     Discipline,
@@ -19,7 +20,10 @@ from crew.model import (
     TestKind,
     TestOutcome,
     TestResult,
+    instant_in_range,
+    instant_refusal,
 )
+from crew.store.errors import InvalidChange
 from crew.store.tables import (
     CohortRow,
     GroupRow,
@@ -28,13 +32,23 @@ from crew.store.tables import (
     TestResultRow,
     WorkRow,
 )
+from line.catalogue import Message
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 def to_us(t: datetime) -> int:
-    """Microseconds since the epoch; exact for any aware datetime."""
+    """Microseconds since the epoch; exact for any aware datetime (for queries: a bound)."""
     return (t - _EPOCH) // timedelta(microseconds=1)
+
+
+def stored_us(t: datetime, field: str) -> int:
+    """:func:`to_us` of an instant about to be written; refuses (``field`` named) one outside
+    the crew range, which :func:`from_us` could not read back (the models refuse it already:
+    this is the store's own guard, whoever calls it)."""
+    if not instant_in_range(t):
+        raise InvalidChange(instant_refusal(), field)
+    return to_us(t)
 
 
 def from_us(us: int) -> datetime:
@@ -86,10 +100,19 @@ def cohort_fields(c: Cohort) -> dict[str, Any]:
     return {
         "name": c.name,
         "members": list(c.members),
-        "start_us": to_us(c.start),
-        "planned_end_us": to_us(c.planned_end),
-        "beds_available": c.beds_available,
+        "start_us": stored_us(c.start, "start"),
+        "planned_end_us": stored_us(c.planned_end, "planned_end"),
+        "beds_available": _beds(c.beds_available),
     }
+
+
+def _beds(n: int) -> int:
+    if not 0 <= n <= MAX_BEDS:  # a database integer has 64 bits; the model's bound is lower
+        raise InvalidChange(
+            Message("crew.refused.out_of_range", {"first": 0, "last": MAX_BEDS}),
+            "beds_available",
+        )
+    return n
 
 
 def cohort_from_row(r: CohortRow) -> Cohort:
@@ -109,9 +132,9 @@ def event_row(e: StatusEvent, actor: str) -> StatusEventRow:
         event_id=e.event_id,
         staff_id=e.staff_id,
         state=e.state.value,
-        effective_us=to_us(e.effective),
-        until_us=to_us(e.until) if e.until is not None else None,
-        recorded_us=to_us(e.recorded_at),
+        effective_us=stored_us(e.effective, "effective"),
+        until_us=stored_us(e.until, "until") if e.until is not None else None,
+        recorded_us=stored_us(e.recorded_at, "recorded_at"),
         source=e.source,
         note=e.note,
         actor=actor,
@@ -137,8 +160,8 @@ def result_row(t: TestResult, actor: str) -> TestResultRow:
         staff_id=t.staff_id,
         kind=t.kind.value,
         outcome=t.outcome.value,
-        taken_us=to_us(t.taken_at),
-        recorded_us=to_us(t.recorded_at),
+        taken_us=stored_us(t.taken_at, "taken_at"),
+        recorded_us=stored_us(t.recorded_at, "recorded_at"),
         actor=actor,
     )
 
@@ -158,8 +181,8 @@ def work_row(work_id: str, w: WorkRecord, recorded_us: int, actor: str) -> WorkR
     return WorkRow(
         work_id=work_id,
         staff_id=w.staff_id,
-        start_us=to_us(w.start),
-        end_us=to_us(w.end),
+        start_us=stored_us(w.start, "start"),
+        end_us=stored_us(w.end, "end"),
         requirement_id=w.requirement_id,
         recorded_us=recorded_us,
         actor=actor,

@@ -5,6 +5,8 @@
     StoreError                   anything the store refuses
     ├── NotFound                 no such staff member, group, cohort (→ HTTP 404)
     ├── VersionConflict          someone else changed it since you read it (→ 409, reload)
+    ├── Unreadable               a stored record whose values cannot be read back (→ 409:
+    │                            delete it or replace it)
     ├── IdConflict               an id already used: a create of an existing record, or a
     │                            client id reused for a different event (→ 409)
     └── InvalidChange            the change breaks a rule of the roster (→ 422); ``field``
@@ -69,6 +71,20 @@ class IdConflict(StoreError):
     def __init__(self, entity: str, entity_id: str, why: str) -> None:
         super().__init__(
             Message(f"crew.refused.id_{why}", {"entity": _entity(entity), "id": entity_id})
+        )
+        self.entity = entity
+        self.entity_id = entity_id
+
+
+class Unreadable(StoreError):
+    """A stored record that cannot be decoded (a value outside what the store now accepts);
+    ``why`` says which value. Deleting it or replacing it (PUT) works."""
+
+    def __init__(self, entity: str, entity_id: str, why: str) -> None:
+        super().__init__(
+            Message(
+                "crew.refused.unreadable", {"entity": _entity(entity), "id": entity_id, "why": why}
+            )
         )
         self.entity = entity
         self.entity_id = entity_id

@@ -12,6 +12,12 @@ to the latest schema; leaving it closes the connections. All writes follow three
   :class:`IdConflict`.
 * **Audit.** Every change writes an audit record (who, when in UTC ms, what, before/after) in
   the same transaction as the change itself, and bumps the store's ``revision``.
+
+Reads survive a row they cannot decode (written before the store refused out-of-range values,
+or by hand): it is left out of what they return and listed by :meth:`CrewStore.unreadable`
+(the runtime shows it on ``/healthz`` and raises an alarm), so one bad row does not take every
+crew screen down with it. Reading it alone is :class:`Unreadable` (409); deleting it, or
+replacing it with a valid record, works as usual.
 """
 
 from __future__ import annotations
@@ -21,18 +27,19 @@ from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from types import TracebackType
-from typing import Any, Self
+from typing import Any, Self, TypeVar
 
+from pydantic import ValidationError
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from crew.hours import WorkRecord
 from crew.migrations import STREAM
-from crew.model import Cohort, ContactGroup, Roster, Staff, StatusEvent, TestResult
+from crew.model import Cohort, ContactGroup, Roster, Staff, StatusEvent, TestResult, instant_refusal
 from crew.rules import ContactTrace, CrewPolicy, declare_f0
 from crew.status import StatusHistory
 from crew.store import codec
-from crew.store.errors import IdConflict, InvalidChange, NotFound, VersionConflict
+from crew.store.errors import IdConflict, InvalidChange, NotFound, Unreadable, VersionConflict
 from crew.store.records import (
     AuditRecord,
     CrewSnapshot,
@@ -69,6 +76,55 @@ class _Kind:
 _STAFF = _Kind("staff", StaffRow, codec.staff_fields, codec.staff_from_row)
 _GROUP = _Kind("group", GroupRow, codec.group_fields, codec.group_from_row)
 _COHORT = _Kind("cohort", CohortRow, codec.cohort_fields, codec.cohort_from_row)
+
+#: What decoding a stored row raises when a value cannot be read back: an instant past what a
+#: datetime holds (OverflowError), a value a model refuses (ValidationError is a ValueError).
+_UNDECODABLE = (OverflowError, ValueError)
+_R = TypeVar("_R")
+_G = TypeVar("_G", ContactGroup, Cohort)
+_T = TypeVar("_T")
+
+
+class _Unreadable:
+    """The rows reads had to leave out, per table: ``{table: {row id: why}}``. A read of a
+    whole table says afresh which of its rows are bad; a row written or deleted is forgotten."""
+
+    def __init__(self) -> None:
+        self.rows: dict[str, dict[str, str]] = {}
+
+    def decode(
+        self, table: str, rows: Iterable[_R], key: Callable[[_R], str], load: Callable[[_R], _T],
+        *, whole: bool,
+    ) -> list[_T]:  # fmt: skip
+        bad = self.rows.setdefault(table, {})
+        if whole:
+            bad.clear()
+        out: list[_T] = []
+        for r in rows:
+            try:
+                out.append(load(r))
+            except _UNDECODABLE as exc:
+                bad[key(r)] = _why(exc)
+            else:
+                bad.pop(key(r), None)
+        return out
+
+    def forget(self, table: str, row_id: str) -> None:
+        self.rows.get(table, {}).pop(row_id, None)
+
+    def listing(self) -> list[str]:
+        return [
+            f"{table} {rid}: {why}"
+            for table, bad in sorted(self.rows.items())
+            for rid, why in sorted(bad.items())
+        ]
+
+
+def _why(exc: Exception) -> str:
+    if isinstance(exc, ValidationError):
+        e = exc.errors(include_url=False)[0]
+        return f"{'.'.join(str(x) for x in e['loc'])}: {e['msg']}"[:200]
+    return str(exc)[:200]
 
 
 @dataclass
@@ -131,6 +187,7 @@ class CrewStore:
         self._engine: AsyncEngine | None = None
         self._read: async_sessionmaker[AsyncSession] | None = None
         self._write: async_sessionmaker[AsyncSession] | None = None
+        self._bad = _Unreadable()
 
     # --- lifecycle ---------------------------------------------------------------------------
     async def __aenter__(self) -> Self:
@@ -186,6 +243,11 @@ class CrewStore:
                 meta.revision += 1
 
     # --- reads -------------------------------------------------------------------------------
+    def unreadable(self) -> list[str]:
+        """The stored rows the last reads had to leave out, each as ``"<table> <id>: why"``
+        (empty when all is well): they need deleting or re-entering."""
+        return self._bad.listing()
+
     async def revision(self) -> int:
         """Bumped by every change: unchanged means nothing to reload."""
         async with self._reading() as s:
@@ -215,7 +277,8 @@ class CrewStore:
         if staff_id is not None:
             q = q.where(StatusEventRow.staff_id == staff_id)
         async with self._reading() as s:
-            return [codec.event_from_row(r) for r in (await s.scalars(q)).all()]
+            rows = (await s.scalars(q)).all()
+        return self._events(rows, whole=staff_id is None)
 
     async def test_results(self, staff_id: str | None = None) -> list[TestResult]:
         """Test results (of one person), by time taken."""
@@ -223,23 +286,24 @@ class CrewStore:
         if staff_id is not None:
             q = q.where(TestResultRow.staff_id == staff_id)
         async with self._reading() as s:
-            return [codec.result_from_row(r) for r in (await s.scalars(q)).all()]
+            rows = (await s.scalars(q)).all()
+        return self._tests(rows, whole=staff_id is None)
 
     async def roster(self) -> Roster:
         async with self._reading() as s:
-            return await _load_roster(s)
+            return await self._load_roster(s)
 
     async def snapshot(self, *, work_since: datetime | None = None) -> CrewSnapshot:
         """Roster, history and (with ``work_since``) the shifts worked since then, at one
         revision (for coverage and the live checks)."""
         async with self._reading() as s:
             rev = (await s.execute(select(MetaRow.revision).where(MetaRow.id == 1))).scalar_one()
-            roster = await _load_roster(s)
+            roster = await self._load_roster(s)
             history = await self._load_history(s)
             work: tuple[WorkRecord, ...] = ()
             if work_since is not None:
                 q = select(WorkRow).where(WorkRow.start_us >= codec.to_us(work_since))
-                work = tuple(codec.work_from_row(r) for r in (await s.scalars(q)).all())
+                work = tuple(self._work((await s.scalars(q)).all(), whole=False))
         return CrewSnapshot(rev, roster, history, work)
 
     async def work_records(
@@ -252,7 +316,11 @@ class CrewStore:
         if since is not None:
             q = q.where(WorkRow.start_us >= codec.to_us(since))
         async with self._reading() as s:
-            return [(r.work_id, codec.work_from_row(r)) for r in (await s.scalars(q)).all()]
+            rows = (await s.scalars(q)).all()
+        whole = staff_id is None and since is None
+        return self._bad.decode(
+            "work", rows, _work_id, lambda r: (r.work_id, codec.work_from_row(r)), whole=whole
+        )
 
     async def audit(
         self,
@@ -308,12 +376,21 @@ class CrewStore:
             for kind in (_GROUP, _COHORT):
                 rows = (await tx.session.scalars(select(kind.row))).all()
                 for row in rows:
-                    if staff_id in row.members:
-                        old = kind.load(row)
-                        new = old.model_copy(
-                            update={"members": tuple(m for m in old.members if m != staff_id)}
-                        )
-                        await self._update(tx, kind, new, row.version, context=why)
+                    if staff_id not in row.members:
+                        continue
+                    if _stored_view(kind, row) is None:  # unreadable: its members still go
+                        before = _raw_view(row)
+                        row.members = [m for m in row.members if m != staff_id]
+                        row.updated_ms = tx.now_ms
+                        await tx.session.flush()
+                        tx.audit("update", kind.entity, row.id, version=row.version,
+                                 before=before, after=_raw_view(row), context=why)  # fmt: skip
+                        continue
+                    old = kind.load(row)
+                    new = old.model_copy(
+                        update={"members": tuple(m for m in old.members if m != staff_id)}
+                    )
+                    await self._update(tx, kind, new, row.version, context=why)
 
     async def create_group(self, group: ContactGroup, *, actor: str) -> Versioned[ContactGroup]:
         async with self._writing(actor) as tx:
@@ -404,7 +481,9 @@ class CrewStore:
                     if row is None:
                         await self._create(tx, kind, item)
                         created.append(key)
-                    elif kind.fields(item) != _row_fields(kind, row):
+                    elif _stored_view(kind, row) is None or kind.fields(item) != _row_fields(
+                        kind, row
+                    ):
                         await self._update(tx, kind, item, row.version)
                         updated.append(key)
                     else:
@@ -428,7 +507,9 @@ class CrewStore:
             await _require_staff(tx.session, test.staff_id)
             have = await tx.session.get(TestResultRow, test.test_id)
             if have is not None:
-                stored = codec.result_from_row(have)
+                stored = _decoded_or_refused(
+                    "test_result", test.test_id, codec.result_from_row, have
+                )
                 if not codec.same_fact(test, stored):
                     raise IdConflict("test_result", test.test_id, "other_content")
                 return Recorded(stored, False)
@@ -445,7 +526,7 @@ class CrewStore:
             await _require_staff(tx.session, record.staff_id)
             have = await tx.session.get(WorkRow, work_id)
             if have is not None:
-                stored = codec.work_from_row(have)
+                stored = _decoded_or_refused("work", work_id, codec.work_from_row, have)
                 if stored != record:
                     raise IdConflict("work", work_id, "other_content")
                 return Recorded(stored, False)
@@ -463,18 +544,22 @@ class CrewStore:
         the same case again adds nothing (the event ids derive from the case and time).
         """
         async with self._writing(actor, f"F0 declared: {staff_id}") as tx:
-            roster = await _load_roster(tx.session)
+            roster = await self._load_roster(tx.session)
             if staff_id not in roster.by_id:
                 raise NotFound("staff", staff_id)
             history = await self._load_history(tx.session)
-            trace = declare_f0(
-                roster,
-                history,
-                staff_id,
-                at,
-                self.policy,
-                recorded_at=codec.from_ms(tx.now_ms),
-            )
+            try:
+                trace = declare_f0(
+                    roster,
+                    history,
+                    staff_id,
+                    at,
+                    self.policy,
+                    recorded_at=codec.from_ms(tx.now_ms),
+                )
+            except ValidationError as exc:
+                # an `at` so near the range's end that the isolation it starts ends outside it
+                raise InvalidChange(instant_refusal(), "at") from exc
             new = 0
             for ev in (trace.case_event, *trace.events):
                 new += (await self._append_event(tx, ev)).created
@@ -484,20 +569,43 @@ class CrewStore:
     async def _load_history(self, s: AsyncSession) -> StatusHistory:
         events = (await s.scalars(select(StatusEventRow))).all()
         tests = (await s.scalars(select(TestResultRow))).all()
-        return self.policy.history(
-            (codec.event_from_row(r) for r in events), (codec.result_from_row(r) for r in tests)
+        return self.policy.history(self._events(events, whole=True), self._tests(tests, whole=True))
+
+    def _events(self, rows: Sequence[StatusEventRow], *, whole: bool) -> list[StatusEvent]:
+        return self._bad.decode("status_event", rows, _event_id, codec.event_from_row, whole=whole)
+
+    def _tests(self, rows: Sequence[TestResultRow], *, whole: bool) -> list[TestResult]:
+        return self._bad.decode("test_result", rows, _test_id, codec.result_from_row, whole=whole)
+
+    def _work(self, rows: Sequence[WorkRow], *, whole: bool) -> list[WorkRecord]:
+        return self._bad.decode("work", rows, _work_id, codec.work_from_row, whole=whole)
+
+    async def _load_roster(self, s: AsyncSession) -> Roster:
+        staff_rows = (await s.scalars(select(StaffRow).order_by(StaffRow.id))).all()
+        group_rows = (await s.scalars(select(GroupRow).order_by(GroupRow.id))).all()
+        cohort_rows = (await s.scalars(select(CohortRow).order_by(CohortRow.id))).all()
+        staff = self._bad.decode("staff", staff_rows, _id, codec.staff_from_row, whole=True)
+        groups = self._bad.decode("group", group_rows, _id, codec.group_from_row, whole=True)
+        cohorts = self._bad.decode("cohort", cohort_rows, _id, codec.cohort_from_row, whole=True)
+        # a person left out (unreadable) leaves the groups naming them, so the roster holds
+        known = {p.id for p in staff}
+        return Roster(
+            staff=tuple(staff),
+            groups=tuple(_known_members(g, known) for g in groups),
+            cohorts=tuple(_known_members(c, known) for c in cohorts),
         )
 
     async def _append_event(self, tx: _Tx, event: StatusEvent) -> Recorded[StatusEvent]:
         await _require_staff(tx.session, event.staff_id)
         have = await tx.session.get(StatusEventRow, event.event_id)
         if have is not None:
-            stored = codec.event_from_row(have)
+            stored = _decoded_or_refused("status_event", event.event_id, codec.event_from_row, have)
             if not codec.same_fact(event, stored):
                 raise IdConflict("status_event", event.event_id, "other_content")
             return Recorded(stored, False)
         row = codec.event_row(event, tx.actor)
         tx.session.add(row)
+        self._bad.forget("status_event", event.event_id)
         tx.audit(
             "append",
             "status_event",
@@ -510,14 +618,20 @@ class CrewStore:
     async def _list(self, kind: _Kind) -> list[Versioned[Any]]:
         async with self._reading() as s:
             rows = (await s.scalars(select(kind.row).order_by(kind.row.id))).all()
-            return [Versioned(kind.load(r), r.version) for r in rows]
+        return self._bad.decode(
+            kind.entity, rows, _id, lambda r: Versioned(kind.load(r), r.version), whole=True
+        )
 
     async def _get(self, kind: _Kind, entity_id: str) -> Versioned[Any]:
         async with self._reading() as s:
             row = await s.get(kind.row, entity_id)
-            if row is None:
-                raise NotFound(kind.entity, entity_id)
+        if row is None:
+            raise NotFound(kind.entity, entity_id)
+        try:
             return Versioned(kind.load(row), row.version)
+        except _UNDECODABLE as exc:
+            self._bad.rows.setdefault(kind.entity, {})[entity_id] = why = _why(exc)
+            raise Unreadable(kind.entity, entity_id, why) from exc
 
     async def _create(self, tx: _Tx, kind: _Kind, item: Any) -> Versioned[Any]:
         if await tx.session.get(kind.row, item.id) is not None:
@@ -525,6 +639,7 @@ class CrewStore:
         row = kind.row(id=item.id, updated_ms=tx.now_ms, **kind.fields(item))
         tx.session.add(row)
         await tx.session.flush()  # assigns version 1
+        self._bad.forget(kind.entity, item.id)
         tx.audit("create", kind.entity, item.id, version=row.version, after=_view(item))
         return Versioned(item, row.version)
 
@@ -537,13 +652,16 @@ class CrewStore:
         if row.version != expected:
             raise VersionConflict(kind.entity, item.id, expected, row.version)
         new_fields = kind.fields(item)
-        if new_fields == _row_fields(kind, row):
+        before = _stored_view(kind, row)
+        if before is None:
+            before = _raw_view(row)  # unreadable: replaced by a valid record, kept as stored
+        elif new_fields == _row_fields(kind, row):
             return Versioned(item, row.version)  # nothing changed: no new version, no audit
-        before = _view(kind.load(row))
         for k, v in new_fields.items():
             setattr(row, k, v)
         row.updated_ms = tx.now_ms
         await tx.session.flush()  # UPDATE … WHERE version = expected; bumps the version
+        self._bad.forget(kind.entity, item.id)
         tx.audit(
             "update",
             kind.entity,
@@ -561,9 +679,10 @@ class CrewStore:
             raise NotFound(kind.entity, entity_id)
         if row.version != expected:
             raise VersionConflict(kind.entity, entity_id, expected, row.version)
-        before = _view(kind.load(row))
+        before = _stored_view(kind, row) or _raw_view(row)  # an unreadable row can go too
         await tx.session.delete(row)
         await tx.session.flush()
+        self._bad.forget(kind.entity, entity_id)
         tx.audit("delete", kind.entity, entity_id, version=expected, before=before)
 
 
@@ -576,15 +695,47 @@ def _row_fields(kind: _Kind, row: Any) -> dict[str, Any]:
     return kind.fields(kind.load(row))
 
 
-async def _load_roster(s: AsyncSession) -> Roster:
-    staff = (await s.scalars(select(StaffRow).order_by(StaffRow.id))).all()
-    groups = (await s.scalars(select(GroupRow).order_by(GroupRow.id))).all()
-    cohorts = (await s.scalars(select(CohortRow).order_by(CohortRow.id))).all()
-    return Roster(
-        staff=tuple(codec.staff_from_row(r) for r in staff),
-        groups=tuple(codec.group_from_row(r) for r in groups),
-        cohorts=tuple(codec.cohort_from_row(r) for r in cohorts),
-    )
+def _decoded_or_refused(entity: str, row_id: str, load: Callable[[_R], _T], row: _R) -> _T:
+    """The stored record a retry is compared with; one that cannot be read is refused."""
+    try:
+        return load(row)
+    except _UNDECODABLE as exc:
+        raise Unreadable(entity, row_id, _why(exc)) from exc
+
+
+def _stored_view(kind: _Kind, row: Any) -> dict[str, Any] | None:
+    """The stored record as the audit shows it; None when it cannot be read."""
+    try:
+        return _view(kind.load(row))
+    except _UNDECODABLE:
+        return None
+
+
+def _raw_view(row: Any) -> dict[str, Any]:
+    """An unreadable row's columns as stored (the audit keeps what was there)."""
+    return {c.key: getattr(row, c.key) for c in row.__table__.columns}
+
+
+def _id(row: Any) -> str:
+    return str(row.id)
+
+
+def _event_id(row: StatusEventRow) -> str:
+    return row.event_id
+
+
+def _test_id(row: TestResultRow) -> str:
+    return row.test_id
+
+
+def _work_id(row: WorkRow) -> str:
+    return row.work_id
+
+
+def _known_members(g: _G, known: set[str]) -> _G:
+    if all(m in known for m in g.members):
+        return g
+    return g.model_copy(update={"members": tuple(m for m in g.members if m in known)})
 
 
 async def _require_staff(s: AsyncSession, staff_id: str) -> None:
