@@ -79,6 +79,13 @@ export class ReplayControl {
     );
     // seek on Enter or on leaving the field; a text that is no date-time is marked, not used
     const go = (el) => {
+      // the field already shows the moment (to the minute): nothing to go to. Enter, then the
+      // change event it brings, would otherwise read the rounded text back and move the moment
+      // to the start of its minute
+      if (el.value === toLocalInput(this.atMs)) {
+        el.removeAttribute("aria-invalid");
+        return;
+      }
       const iso = fromLocalInput(el.value);
       if (iso) {
         el.removeAttribute("aria-invalid");
