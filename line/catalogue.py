@@ -122,8 +122,9 @@ def _value(v: Param, lang: Lang) -> Any:
 
 
 class _ViNumber:
-    """A number in a Vietnamese text: a template's grouped format (``{n:,}``) writes
-    400.000 and 1.234,5, as Vietnamese does; any other format is Python's."""
+    """A number in a Vietnamese text, written as Vietnamese writes it: a decimal comma
+    (``{minutes:.1f}`` → 4,5) and, in a grouped format (``{n:,}``), a point between the
+    thousands (400.000, 1.234,5). Python's formats write the English marks; they are swapped."""
 
     __slots__ = ("v",)
 
@@ -131,11 +132,10 @@ class _ViNumber:
         self.v = v
 
     def __format__(self, spec: str) -> str:
-        text = format(self.v, spec)
-        return text.translate(_VI_MARKS) if "," in spec else text
+        return format(self.v, spec).translate(_VI_MARKS)
 
     def __str__(self) -> str:
-        return str(self.v)
+        return str(self.v).translate(_VI_MARKS)
 
 
 _VI_MARKS = str.maketrans({",": ".", ".": ","})

@@ -163,3 +163,31 @@ def test_grouped_numbers_are_written_as_each_language_writes_them() -> None:
     assert "lần chạy (2022)" in render(
         Message("scenario.refused.seed_after_end", {"k": 1, "day": 3000, "last": 2022}), "vi"
     )
+
+
+def test_decimals_in_vietnamese_have_a_decimal_comma() -> None:
+    bunching = Message(
+        "alarm.headway.bunching",
+        {"leader": "T06", "follower": "T01", "minutes": 4.5, "planned_min": 10.0},
+    )
+    assert render(bunching, "vi") == "Dồn tàu: T06 → T01 4,5 phút (kế hoạch 10)"
+    assert render(bunching, "en") == "Bunching: T06 → T01 4.5 min (planned 10)"
+    limit = Message(
+        "alarm.substation.limit",
+        {
+            "name": "TBA Cát Linh",
+            "device": "SS1",
+            "point": "U",
+            "value": 612.5,
+            "unit": "V",
+            "limit": None,
+        },
+    )
+    assert render(limit, "vi") == "TBA Cát Linh: U = 612,5 V"
+    # a number with no format of its own, and a grouped one with decimals
+    timetable = Message(
+        "handover.item.timetable",
+        {"headway": 7.5, "from": "09:30", "reason": "r", "user": "u"},
+    )
+    assert "giãn cách 7,5 phút" in render(timetable, "vi")
+    assert "headway 7.5 min" in render(timetable, "en")
