@@ -125,6 +125,18 @@ async def authenticate(request: Request) -> Principal:
     raise _unauthorized("auth.not_signed_in", request)
 
 
+def any_of(items: list[Message]) -> Message | None:
+    """``items`` as a sentence lists alternatives: "a", "a or b", "a, b or c"."""
+    if not items:
+        return None
+    if len(items) == 1:
+        return items[0]
+    listed = Message("auth.roles.or", {"a": items[-2], "b": items[-1]})
+    for item in reversed(items[:-2]):
+        listed = Message("auth.roles.list", {"a": item, "b": listed})
+    return listed
+
+
 def require_roles(*roles: UserRole) -> Callable[[Request], Awaitable[Principal]]:
     """A dependency admitting callers whose role is one of ``roles``; returns the principal."""
     allowed = frozenset(roles)
@@ -141,7 +153,7 @@ def require_roles(*roles: UserRole) -> Callable[[Request], Awaitable[Principal]]
                 {
                     "user": who.user,
                     "role": who.role.text,
-                    "needs": tuple(r.text for r in needs),
+                    "needs": any_of([r.text for r in needs]),
                 },
             )
             raise HTTPException(

@@ -172,9 +172,12 @@ TEXTS: Final[Mapping[str, Entry]] = {
     ),
     # --- access (api.auth) ------------------------------------------------------------------
     "auth.forbidden": _t(
-        "{user} có vai trò {role}; việc này cần một trong các vai trò: {needs}",
-        "{user} is a {role}; this needs one of: {needs}",
+        "{user} có vai trò {role}; việc này cần vai trò {needs}",
+        "{user} has the {role} role; this needs the {needs} role",
     ),
+    # the roles a refused request needs, as a sentence lists them: "a, b or c"
+    "auth.roles.list": _t("{a}, {b}", "{a}, {b}"),
+    "auth.roles.or": _t("{a} hoặc {b}", "{a} or {b}"),
     "auth.role.admin": _t("Quản trị", "administrator"),
     "auth.role.crew_manager": _t("Quản lý tổ lái", "crew manager"),
     "auth.role.operator": _t("Điều độ viên", "operator"),

@@ -42,8 +42,13 @@ async def test_make_list_download_and_who_may(tmp_path: Path) -> None:
         assert r.status_code == 403 and r.json()["detail"]["code"] == "auth.forbidden"
         # said in the UI's language, roles by their names (Vietnamese by default)
         assert r.json()["detail"]["message"] == (
-            "planner-bot có vai trò Kế hoạch; việc này cần một trong các vai trò: "
-            "Quản trị; Quản lý tổ lái; Điều độ viên"
+            "planner-bot có vai trò Kế hoạch; việc này cần vai trò "
+            "Quản trị, Quản lý tổ lái hoặc Điều độ viên"
+        )
+        r = await http.post("/api/reports", headers={**bearer("planner"), "Accept-Language": "en"})
+        assert r.json()["detail"]["message"] == (
+            "planner-bot has the planner role; this needs the "
+            "administrator, crew manager or operator role"
         )
 
         made = []
