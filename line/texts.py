@@ -27,6 +27,21 @@ TEXTS: Final[Mapping[str, Entry]] = {
     "alarm.train.fault": _t(
         "Tàu {train}: lỗi {fault}{detail}", "Train {train}: fault {fault}{detail}"
     ),
+    # what each fault code of the ICD's table is (telemetry.faults; docs/icd.md)
+    "alarm.fault.trc_012": _t("biến tần kéo quá nhiệt", "traction inverter over-temperature"),
+    "alarm.fault.trc_031": _t(
+        "cảm biến tốc độ động cơ kéo có sự cố", "traction motor speed sensor"
+    ),
+    "alarm.fault.brk_021": _t("áp suất xi lanh phanh thấp", "brake cylinder pressure low"),
+    "alarm.fault.brk_050": _t("hở mạch vòng phanh khẩn cấp", "emergency brake loop open"),
+    "alarm.fault.dor_003": _t("cửa số 3 chưa đóng và khóa", "door 3 not closed and locked"),
+    "alarm.fault.hva_101": _t(
+        "máy nén điều hòa tổ máy số 1 bị ngắt", "HVAC unit 1 compressor trip"
+    ),
+    "alarm.fault.atc_007": _t(
+        "mất liên lạc vô tuyến ATO/ATP (quá thời gian chờ)", "ATO/ATP radio link timeout"
+    ),
+    "alarm.fault.aux_004": _t("bộ biến đổi nguồn phụ có sự cố", "auxiliary converter fault"),
     "alarm.train.fault_no_code": _t(
         "Tàu {train}: lỗi (không rõ mã){detail}", "Train {train}: fault (no code){detail}"
     ),

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 from line.catalogue import Message
 from telemetry.alarms import Alarm, AlarmBook, Priority
+from telemetry.faults import fault_text
 from telemetry.registers import Violation
 from telemetry.schemas import EventKind, Severity
 
@@ -70,9 +71,11 @@ class LineAlarms:
         # condition, cleared by a fault_cleared without a code)
         prio = _EVENT_PRIORITY.get(severity or Severity.MAJOR, Priority.HIGH)
         if code:
-            text = Message(
-                "alarm.train.fault", {"train": train, "fault": code, "detail": _detail(detail)}
-            )
+            # a code of the ICD's table is described in the reader's language; the unit's own
+            # words (English from the emulator) only for a code the table does not know
+            known = fault_text(code)
+            said = Message("alarm.detail", {"text": known}) if known else _detail(detail)
+            text = Message("alarm.train.fault", {"train": train, "fault": code, "detail": said})
         else:
             text = Message("alarm.train.fault_no_code", {"train": train, "detail": _detail(detail)})
         self.book.raise_alarm(f"train:{train}:fault:{code or UNSPECIFIED_FAULT}", prio, train, text)

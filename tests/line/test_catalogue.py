@@ -20,6 +20,7 @@ from shiftlog.model import Category
 from simulation.records import LEVELS
 from simulation.verdict import BINDING_RESOURCES, RUN_CODES
 from telemetry.alarm_rules import _STALE_REASONS
+from telemetry.faults import FAULT_CODES, fault_text_code
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
@@ -73,6 +74,7 @@ def _codes_in_source() -> set[str]:
     found |= {f"crew.group_kind.{g.value}" for g in GroupKind}
     found |= {f"alarm.dependency.{d}" for d in _DEPENDENCY_PRIORITY}
     found |= {f"alarm.substation.stale.{r}" for r in _STALE_REASONS}
+    found |= {fault_text_code(c) for c in FAULT_CODES}
     found |= {"alarm.headway.gap", "alarm.headway.bunching"}
     found |= {f"incident.what.{w}" for w in KNOWN_WHAT}
     found |= {f"handover.state.{s.value}" for s in HandoverState}

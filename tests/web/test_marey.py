@@ -49,6 +49,9 @@ def test_marey_page_draws_planned_and_actual_paths_and_regularity_tiles(
     expect(graph.locator("path.planned")).to_have_count(trips, timeout=20_000)
     expect(graph.locator("path.actual").nth(4)).to_be_attached(timeout=30_000)
     expect(graph.locator("g.head").nth(4)).to_be_visible()
+    # the service day as this UI writes dates (dd/mm/yyyy), not the API's ISO date
+    day = date.fromisoformat(shown["service_date"]).strftime("%d/%m/%Y")
+    expect(page.locator("#marey-note")).to_contain_text(f"Ngày khai thác {day},")
     expect(graph.locator("text.station-label").first).to_have_text("Cát Linh")
     expect(graph.locator("text.station-label")).to_have_count(12)
     for tile, label in [
@@ -80,6 +83,7 @@ def test_marey_page_draws_planned_and_actual_paths_and_regularity_tiles(
     expect(page.locator("#kpi-gaps .kpi-label")).to_have_text("Gaps today")
     expect(page.locator("#marey-legend")).to_contain_text("Planned (timetable)")
     expect(page.locator("table.marey-hours th").first).to_have_text("Hour")
+    expect(page.locator("#marey-note")).to_contain_text(f"Service day {day},")
     expect(graph.locator("path.planned")).to_have_count(trips)
     s.shot("marey-en")
 

@@ -10,7 +10,7 @@
 
 import { api, describeError } from "./api.js";
 import { $, fill, h, s } from "./dom.js";
-import { fmtDuration, fmtNum } from "./fmt.js";
+import { fmtDate, fmtDuration, fmtNum } from "./fmt.js";
 import { t } from "./i18n.js";
 import { initPage } from "./shell.js";
 
@@ -412,7 +412,9 @@ async function main() {
     drawHours();
     const d = st.data;
     note.textContent = t(d.complete ? "marey.note" : "marey.note_loading", {
-      date: d.service_date,
+      // a calendar date (YYYY-MM-DD): shown as the UI writes dates, dd/mm/yyyy; at Hanoi noon
+      // so no zone can move it to another day
+      date: fmtDate(`${d.service_date}T12:00:00+07:00`),
       time: hhmm(d.now_s),
       actual: d.actual.length,
       planned: plannedG.childElementCount,
