@@ -141,6 +141,14 @@ class _ViNumber:
 _VI_MARKS = str.maketrans({",": ".", ".": ","})
 
 
+def name_of(kind: str, value: str) -> Message | str:
+    """The catalogue's name of ``value`` among ``kind`` (``name_of("shift", "occ_day")`` is
+    the message ``shift.occ_day``: "ca ngày" / "the day shift"), or ``value`` itself for one
+    the catalogue does not name (a configured id is better shown than a code with no text)."""
+    code = f"{kind}.{value}"
+    return Message(code) if code in TEXTS else value
+
+
 def _raw(msg: Message) -> str:
     shown = ", ".join(f"{k}={v!r}" for k, v in msg.params.items())
     return f"{msg.code}({shown})"

@@ -96,8 +96,17 @@ TEXTS: Final[Mapping[str, Entry]] = {
     ),
     # --- alarms of the application (dependencies, crew outlook) ------------------------------
     "alarm.crew.shift_short": _t(
-        "Ca {shift} {start} thiếu người: {roles}", "Shift {shift} {start} short of staff: {roles}"
+        "Thiếu người {shift} {start}: {roles}", "Short of staff on {shift} {start}: {roles}"
     ),
+    # --- the crew's shifts by name, inside a sentence (crew.duties' default shift ids) ---------
+    "shift.early": _t("ca sớm", "the early shift"),
+    "shift.late": _t("ca muộn", "the late shift"),
+    "shift.occ_day": _t("ca ngày", "the day shift"),
+    "shift.occ_late": _t("ca chiều", "the late shift"),
+    "shift.occ_night": _t("ca đêm", "the night shift"),
+    "shift.tech_day": _t("ca ngày", "the day shift"),
+    "shift.tech_late": _t("ca chiều", "the late shift"),
+    "shift.tech_night": _t("ca đêm", "the night shift"),
     "alarm.crew.role_missing": _t("{role} {n}", "{role} {n}"),
     "alarm.dependency.broker": _t(
         "Mất kết nối MQTT broker: dữ liệu tàu không cập nhật "
@@ -696,17 +705,16 @@ TEXTS: Final[Mapping[str, Entry]] = {
     ),
     # --- handovers (shiftlog.handovers, services.handover_draft) ------------------------------
     "log.handover.signed": _t(
-        "Bàn giao ca {shift} ({when}): {user} đã ký, {items} mục ({must} cần xác nhận)",
-        "Handover of shift {shift} ({when}): signed by {user}, {items} items"
-        " ({must} to acknowledge)",
+        "Bàn giao {shift} ({when}): {user} đã ký, {items} mục ({must} cần xác nhận)",
+        "Handover of {shift} ({when}): signed by {user}, {items} items ({must} to acknowledge)",
     ),
     "log.handover.accepted": _t(
-        "Bàn giao ca {shift} ({when}): {user} đã nhận bàn giao từ {by}",
-        "Handover of shift {shift} ({when}): accepted by {user} from {by}",
+        "Bàn giao {shift} ({when}): {user} đã nhận bàn giao từ {by}",
+        "Handover of {shift} ({when}): accepted by {user} from {by}",
     ),
     "log.handover.missing": _t(
-        "Ca {shift} ({when}) kết thúc mà không bàn giao",
-        "Shift {shift} ({when}) ended without a handover",
+        "Hết {shift} ({when}) mà không có bàn giao",
+        "No handover at the end of {shift} ({when})",
     ),
     "log.timetable.degraded": _t(
         "{user} công bố biểu đồ chạy tàu suy giảm: giãn cách {headway} phút từ {from} ({reason})",
@@ -817,14 +825,13 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Incident #{id} open: {title} (since {start}, {user})",
     ),
     "handover.item.alarm": _t(
-        "P{priority} #{alarm_id} {source}: {text}{acked}",
-        "P{priority} #{alarm_id} {source}: {text}{acked}",
+        "P{priority} #{alarm_id}: {text}{acked}", "P{priority} #{alarm_id}: {text}{acked}"
     ),
     "handover.item.acked": _t(" (đã xác nhận: {user})", " (acknowledged: {user})"),
     "handover.item.unacked": _t(" (chưa xác nhận)", " (not acknowledged)"),
     "handover.item.shelved": _t(
-        "P{priority} #{alarm_id} {source}: {text} — tạm ẩn bởi {user} đến {until} ({reason})",
-        "P{priority} #{alarm_id} {source}: {text} — shelved by {user} until {until} ({reason})",
+        "P{priority} #{alarm_id}: {text} — tạm ẩn bởi {user} đến {until} ({reason})",
+        "P{priority} #{alarm_id}: {text} — shelved by {user} until {until} ({reason})",
     ),
     "handover.item.trips_lost": _t(
         "Hôm nay mất {lost} chuyến: {cancelled} bị hủy do thiếu lái tàu, {not_run} không chạy"
@@ -834,7 +841,7 @@ TEXTS: Final[Mapping[str, Entry]] = {
     ),
     "handover.item.trips_none": _t("Hôm nay không mất chuyến nào", "No trips lost today"),
     "handover.item.crew_short": _t(
-        "Ca {shift} ({start}): thiếu {n} {role}", "Shift {shift} ({start}): {n} {role} short"
+        "Thiếu {n} {role} {shift} ({start})", "{n} {role} short on {shift} ({start})"
     ),
     "handover.item.crew_ok": _t("Ca sau đủ người", "The next shift is fully staffed"),
     "handover.item.crew_unknown": _t(
@@ -844,9 +851,11 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Sổ ca #{id} ({author}, {at}): {text}", "Log #{id} ({author}, {at}): {text}"
     ),
     "handover.summary": _t(
-        "Ca {shift} ({when}). Báo động đang mở: {alarms} (P1/P2: {urgent}), tạm ẩn: {shelved}."
-        " Chuyến mất hôm nay: {lost}. Thiếu người ca sau: {short}. Việc cần theo dõi: {open}.",
-        "Shift {shift} ({when}). Open alarms: {alarms} (P1/P2: {urgent}), shelved: {shelved}."
-        " Trips lost today: {lost}. Short on the next shift: {short}. Open log items: {open}.",
+        "Bàn giao {shift} ({when}). Báo động đang mở: {alarms} (P1/P2: {urgent}),"
+        " tạm ẩn: {shelved}. Chuyến mất hôm nay: {lost}."
+        " Thiếu người ca sau: {short}. Việc cần theo dõi: {open}.",
+        "Handover of {shift} ({when}). Open alarms: {alarms} (P1/P2: {urgent}),"
+        " shelved: {shelved}. Trips lost today: {lost}."
+        " Short on the next shift: {short}. Open log items: {open}.",
     ),
 }

@@ -44,7 +44,7 @@ from crew.store.outlook import (
 )
 from crew.store.records import CrewSnapshot
 from line import Line
-from line.catalogue import Message
+from line.catalogue import Message, name_of
 from line.clock import Clock
 from telemetry.alarms import AlarmBook, Priority
 from telemetry.state import DriverVerdict, LineState
@@ -268,7 +268,11 @@ class CrewLink:
             "crew",
             Message(
                 "alarm.crew.shift_short",
-                {"shift": nxt.shift_id, "start": f"{when:%d/%m %H:%M}", "roles": roles},
+                {
+                    "shift": name_of("shift", nxt.shift_id),
+                    "start": f"{when:%d/%m %H:%M}",
+                    "roles": roles,
+                },
             ),
         )
 

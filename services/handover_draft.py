@@ -15,10 +15,11 @@ from datetime import datetime, time
 from feeds.cancellations import CancelledTrips
 from incidents import IncidentStore
 from incidents.model import Status
-from line.catalogue import Message, Param, render_both
+from line.catalogue import Message, Param, name_of, render_both
 from line.clock import HANOI, hanoi_time
 from services.crew_link import CrewLink
 from shiftlog.handover import Draft, Item, Section
+from shiftlog.handovers import shift_when
 from shiftlog.shifts import Shift
 from shiftlog.store import ShiftLogStore
 from shiftlog.timetable import TimetableDecisions, minutes
@@ -101,7 +102,6 @@ class HandoverDrafter:
             base: dict[str, Param] = {
                 "priority": int(a.priority),
                 "alarm_id": a.id,
-                "source": a.source,
                 "text": a.text,
             }
             if a.state is AlarmState.SHELVED:
@@ -175,7 +175,7 @@ class HandoverDrafter:
                 msg = Message(
                     "handover.item.crew_short",
                     {
-                        "shift": s.shift_id,
+                        "shift": name_of("shift", s.shift_id),
                         "start": f"{hanoi_time(start_ms):%d/%m %H:%M}",
                         "n": n,
                         "role": Message(f"crew.role.{role}"),
@@ -231,8 +231,8 @@ class HandoverDrafter:
             Message(
                 "handover.summary",
                 {
-                    "shift": shift.id,
-                    "when": f"{hanoi_time(shift.start_ms):%d/%m %H:%M}–{_hm(shift.end_ms)}",
+                    "shift": name_of("shift", shift.id),
+                    "when": shift_when(shift),
                     "alarms": len(open_alarms),
                     "urgent": sum(1 for i in open_alarms if i.must_ack),
                     "shelved": len(alarms) - len(open_alarms),

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 import structlog
 
-from line.catalogue import Message, Param
+from line.catalogue import Message, Param, name_of
 from line.clock import Clock, hanoi_time
 from shiftlog.handover import Draft, Handover, HandoverState
 from shiftlog.handover_store import HandoverNotFound, HandoverRefused, HandoverStore
@@ -50,13 +50,14 @@ class ShiftStatus:
     handover: Handover | None
 
 
-def _when(shift: Shift) -> str:
+def shift_when(shift: Shift) -> str:
+    """A shift's span as the UI writes times: ``06:00 05/12/2026–14:00 05/12/2026``."""
     a, b = hanoi_time(shift.start_ms), hanoi_time(shift.end_ms)
-    return f"{a:%d/%m %H:%M}–{b:%H:%M}"
+    return f"{a:%H:%M %d/%m/%Y}–{b:%H:%M %d/%m/%Y}"
 
 
 def _names(shift: Shift) -> dict[str, Param]:
-    return {"shift": shift.id, "when": _when(shift)}
+    return {"shift": name_of("shift", shift.id), "when": shift_when(shift)}
 
 
 def _status(shift: Shift, h: Handover | None, now_ms: int) -> str:

@@ -203,8 +203,13 @@ async def test_logons_are_booked_once_and_next_shift_shortfall_warns(tmp_path: P
         warn = next(a for a in alarms.active() if a.key == "crew:next_shift:shortfall")
         assert warn.priority.name == "MEDIUM", warn
         assert warn.text.code == "alarm.crew.shift_short"
-        assert re.search(r"short of staff: driver \d+", warn.message_en), warn.message_en
-        assert re.search(r"thiếu người: lái tàu \d+", warn.message), warn.message
+        # the shift by its name, never its id
+        shift = r"(ca sớm|ca muộn) \d\d/\d\d \d\d:\d\d"
+        assert re.search(rf"^Thiếu người {shift}: lái tàu \d+", warn.message), warn.message
+        shift_en = r"the (early|late) shift \d\d/\d\d \d\d:\d\d"
+        assert re.search(rf"^Short of staff on {shift_en}: driver \d+", warn.message_en), (
+            warn.message_en
+        )
         summary = link.summary
         assert summary is not None and summary["counts"]["f0_isolation"] == 50
         degraded = [c for c in summary["capacity"] if c["degraded"]]

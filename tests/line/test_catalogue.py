@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from accounts.identity import UserRole
+from crew.duties import StaffingStandard
 from crew.model import GroupKind, QualKind, Role, State, TestKind
 from crew.store.errors import ENTITIES, ID_CONFLICTS
 from line.catalogue import Message, pick_lang, render
@@ -68,6 +69,9 @@ def _codes_in_source() -> set[str]:
                 f"crew.problem.{c}" for c in re.findall(r'_problem\(\s*Reason\.\w+,\s*"(\w+)"', src)
             }
     found |= {f"crew.state.{s.value}" for s in State}
+    standard = StaffingStandard()
+    shifts = (*standard.driver_shifts, *standard.technician_shifts, *standard.occ_shifts)
+    found |= {f"shift.{s.id}" for s in shifts}  # line.catalogue.name_of("shift", id)
     found |= {f"crew.role.{r.value}" for r in Role}
     found |= {f"crew.qualification.{q.value}" for q in QualKind}
     found |= {f"crew.test_kind.{k.value}" for k in TestKind}

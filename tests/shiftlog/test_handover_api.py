@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -76,6 +77,16 @@ async def test_full_handover_and_not_handed_over(tmp_path: Path, db_url: str) ->
             "T05",
             Message("alarm.saved_text", {"vi": "cửa T05 báo lỗi", "en": "T05 door fault"}),
         )
+        # a headway alarm: its source is a track ("track 2"), which its text already names
+        bunching = rt.alarms.raise_alarm(
+            "headway:T01:bunching",
+            Priority.LOW,
+            "track 2",
+            Message(
+                "alarm.headway.bunching",
+                {"leader": "T06", "follower": "T01", "minutes": 4.5, "planned_min": 10.0},
+            ),
+        )
         follow = await ok(
             await http.post(
                 "/api/log",
@@ -125,6 +136,12 @@ async def test_full_handover_and_not_handed_over(tmp_path: Path, db_url: str) ->
         # the P4 is handed over, not acknowledged one by one
         assert not items[f"alarm:{p4.id}"]["must_ack"]
         assert "cửa T05 báo lỗi" in items[f"alarm:{p4.id}"]["text"]
+        assert items[f"alarm:{bunching.id}"]["text"] == (
+            f"P4 #{bunching.id}: Dồn tàu: T06 → T01 4,5 phút (kế hoạch 10) (chưa xác nhận)"
+        )
+        assert items[f"alarm:{bunching.id}"]["text_en"] == (
+            f"P4 #{bunching.id}: Bunching: T06 → T01 4.5 min (planned 10) (not acknowledged)"
+        )
         assert items[f"log:{follow['id']}"]["must_ack"]
         assert f"log:{done['id']}" not in items  # corrected: closed
         assert items["trips"]["section"] == "trips"
@@ -134,7 +151,15 @@ async def test_full_handover_and_not_handed_over(tmp_path: Path, db_url: str) ->
         assert "T04 phanh khẩn" in incident["text"]
         # no roster in this database: every crew shift ahead is short, each role an item to ack
         crew = [i for i in h["items"] if i["section"] == "crew"]
-        assert crew and all(i["must_ack"] and "thiếu" in i["text"] for i in crew)
+        assert crew and all(i["must_ack"] and i["text"].startswith("Thiếu ") for i in crew)
+        # shifts by their names, in each language; times hh:mm dd/mm/yyyy; no ids, no English
+        shift = r"ca (sớm|muộn|ngày|chiều|đêm) \(\d\d/\d\d \d\d:\d\d\)$"
+        assert all(re.search(shift, i["text"]) for i in crew), crew
+        shift_en = r"short on the (early|late|day|night) shift \(\d\d/\d\d \d\d:\d\d\)$"
+        assert all(re.search(shift_en, i["text_en"]) for i in crew), crew
+        assert h["summary"].startswith("Bàn giao ca ngày (06:00 28/05/2026–14:00 28/05/2026). ")
+        for i in h["items"]:
+            assert not re.search(r"occ_|track|\b(early|late)\b", i["text"]), i
         assert h["unacked"] == 3 + len(crew)
         assert "(P1/P2: 1)" in h["summary"]
         # opening again gives the same draft
@@ -225,10 +250,13 @@ async def test_full_handover_and_not_handed_over(tmp_path: Path, db_url: str) ->
             return "log.handover.missing" in await log_codes(http)
 
         await until(missing, what="the 'not handed over' entry")
-        body = await ok(await http.get("/api/log?q=occ_late", headers=PL))
-        assert any("không bàn giao" in e["text"] for e in body["entries"])
+        body = await ok(await http.get("/api/log?q=ca chiều", headers=PL))
+        assert any(
+            e["text"] == "Hết ca chiều (14:00 28/05/2026–22:00 28/05/2026) mà không có bàn giao"
+            for e in body["entries"]
+        ), body
         assert not any(
-            "occ_day" in e["text"] and e["code"] == "log.handover.missing"
+            "ca ngày" in e["text"] and e["code"] == "log.handover.missing"
             for e in (await ok(await http.get("/api/log", headers=PL)))["entries"]
         )
         view = await ok(await http.get("/api/handover", headers=PL))

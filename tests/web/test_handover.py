@@ -16,6 +16,9 @@ from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp
 
 NOTE = "T02: cửa kẹt, đội kỹ thuật đến lúc 14:30"
+AT = r"\d\d:\d\d \d\d/\d\d/\d{4}"  # hh:mm dd/mm/yyyy
+SPAN_VI = rf"Ca (ngày|chiều|đêm) · {AT} – {AT}$"
+SPAN_EN = rf"(Day|Late|Night) shift · {AT} – {AT}$"
 
 
 def test_full_handover_between_two_operators(session: MakeSession, app: LiveApp) -> None:
@@ -38,11 +41,16 @@ def test_full_handover_between_two_operators(session: MakeSession, app: LiveApp)
     # shifts that ended today without a handover say so
     missing = page.locator('li.ho-shift[data-status="not_handed_over"]')
     expect(missing.first).to_contain_text("Không bàn giao")
+    # each shift by its name, its times hh:mm dd/mm/yyyy at both ends
+    expect(page.locator("li.ho-shift .num").first).to_have_text(re.compile(SPAN_VI))
+    expect(page.locator("#ho-shifts")).not_to_contain_text("occ_")
 
     # the outgoing operator opens the handover: drafted by the system
     page.get_by_role("button", name="Mở bàn giao ca").click()
     panel = page.locator("#ho-panel")
     expect(panel).to_have_attribute("data-state", "draft")
+    expect(page.locator("#ho-title")).to_have_text(re.compile(f"^Bàn giao: {SPAN_VI}"))
+    expect(page.locator("#ho-summary")).to_have_value(re.compile(r"^Bàn giao ca (ngày|chiều|đêm) "))
     expect(page.locator("#ho-summary")).to_have_value(re.compile(r"Báo động đang mở: \d+"))
     log_item = panel.locator('[data-section="log"] li.ho-item', has_text="Cửa tàu T02 kẹt")
     expect(log_item.locator(".ho-must")).to_have_text("Cần xác nhận")
@@ -103,6 +111,7 @@ def test_full_handover_between_two_operators(session: MakeSession, app: LiveApp)
         "Not handed over"
     )
     expect(rpage.locator("#ho-panel")).to_have_attribute("data-state", "accepted")
+    expect(rpage.locator("#ho-title")).to_have_text(re.compile(f"^Handover: {SPAN_EN}"))
     expect(rpage.get_by_role("button", name="Open the shift handover")).to_be_hidden()
     reader.shot("handover-en")
 

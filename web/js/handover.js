@@ -6,9 +6,9 @@
 
 import { api, describeError } from "./api.js";
 import { $, h } from "./dom.js";
-import { fmtDateTime, fmtHm } from "./fmt.js";
+import { fmtDate, fmtHm } from "./fmt.js";
 import { clearErrors, showErrors, showMessage } from "./forms.js";
-import { getLang, t } from "./i18n.js";
+import { getLang, has, t } from "./i18n.js";
 import { can } from "./roles.js";
 import { initPage } from "./shell.js";
 
@@ -34,7 +34,11 @@ async function main() {
     dirty = true;
   });
 
-  const span = (s) => `${s.shift_id} · ${fmtDateTime(s.start_ms)}–${fmtHm(s.end_ms)}`;
+  // a shift by its name (its id only for one the UI does not name), its times as hh:mm
+  // dd/mm/yyyy at both ends: a night shift ends on another day
+  const shiftName = (id) => (has(`ho.shift_${id}`) ? t(`ho.shift_${id}`) : has(`shift.${id}`) ? t(`shift.${id}`) : id);
+  const at = (ms) => `${fmtHm(ms)} ${fmtDate(ms)}`;
+  const span = (s) => `${shiftName(s.shift_id)} · ${at(s.start_ms)} – ${at(s.end_ms)}`;
 
   /** @param {ShiftHandover} s @param {boolean} current */
   function shiftRow(s, current) {
@@ -85,9 +89,9 @@ async function main() {
   }
 
   function stateLine(hv) {
-    const parts = [t(`ho.status_${hv.state}`), t("ho.opened_by", { user: hv.opened_by, at: fmtDateTime(hv.opened_ms) })];
-    if (hv.signed_by) parts.push(t("ho.signed_by", { user: hv.signed_by }) + ` ${fmtHm(hv.signed_ms)}`);
-    if (hv.accepted_by) parts.push(t("ho.accepted_by", { user: hv.accepted_by }) + ` ${fmtHm(hv.accepted_ms)}`);
+    const parts = [t(`ho.status_${hv.state}`), t("ho.opened_by", { user: hv.opened_by, at: at(hv.opened_ms) })];
+    if (hv.signed_by) parts.push(t("ho.signed_by", { user: hv.signed_by }) + ` ${at(hv.signed_ms)}`);
+    if (hv.accepted_by) parts.push(t("ho.accepted_by", { user: hv.accepted_by }) + ` ${at(hv.accepted_ms)}`);
     if (hv.state === "signed") parts.push(t("ho.unacked", { n: hv.unacked }));
     return parts.join(" · ");
   }
