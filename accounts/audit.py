@@ -26,6 +26,19 @@ from accounts.tables import AuditRow
 from line.clock import Clock
 
 MAX_PAGE = 500
+#: Every result an audit record may have (the audit page filters by each, and names each in
+#: words: ``audit.result.<result>`` in line/texts.py).
+RESULTS = (
+    "ok",
+    "fail",
+    "locked",
+    "rate_limited",
+    "denied",
+    "not_found",
+    "conflict",
+    "invalid",
+    "error",
+)
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ from datetime import datetime, time, timedelta
 from typing import Any
 
 from accounts import AuditLog
+from accounts.audit_text import action_text, detail_text, result_text
 from crew.store import CrewStore
 from incidents import Source, TimelineEvent
 from line import Line
@@ -114,13 +115,6 @@ class AlarmJournal:
         return out
 
 
-def _shown(key: str, v: Any) -> str:
-    # times in an audit detail are epoch milliseconds: an operator reads Hanoi time
-    if key.endswith("_ms") and isinstance(v, int) and not isinstance(v, bool) and v > 0:
-        return f"{key.removesuffix('_ms')}={hanoi_time(v):%d/%m %H:%M:%S}"
-    return f"{key}={v}"
-
-
 def _journal_detail(text: str | None, note: Message | None) -> Message | None:
     """ " — reason (30 phút)": what the person wrote, then what the system added."""
     if text and note:
@@ -128,11 +122,6 @@ def _journal_detail(text: str | None, note: Message | None) -> Message | None:
     if note:
         return Message("incident.alarm.note", {"note": note})
     return Message("alarm.detail", {"text": text}) if text else None
-
-
-def _detail_text(detail: dict[str, Any]) -> str:
-    shown = ", ".join(_shown(k, v) for k, v in detail.items() if v not in (None, "", [], {}))
-    return f" — {shown}" if shown else ""
 
 
 def _as_id(v: Any) -> int | None:
@@ -180,13 +169,14 @@ class AuditTrail:
                     continue
                 train = a.detail.get("train")
                 staff = a.detail.get("staff_id")
+                said = detail_text(a.detail)
                 msg = Message(
                     "incident.audit",
                     {
                         "user": a.user,
-                        "action": a.action,
-                        "result": a.result,
-                        "detail": _detail_text(a.detail),
+                        "action": action_text(a.action),
+                        "result": result_text(a.result),
+                        "detail": Message("alarm.detail", {"text": said}) if said else None,
                     },
                 )
                 out.append(

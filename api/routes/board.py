@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from accounts.audit_text import audit_error
 from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
@@ -99,7 +100,7 @@ async def _alarm_call(
             code = 422
         else:
             code = 409  # e.g. acknowledging twice
-        await audit_request(request, who, action, result_of(code), {**detail, "error": str(exc)})
+        await audit_request(request, who, action, result_of(code), {**detail, **audit_error(exc)})
         raise HTTPException(code, refusal_detail(exc, request)) from exc
     await audit_request(request, who, action, "ok", detail)
     # the action is stored already; the snapshot of the book follows it (a restart then has

@@ -22,6 +22,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Request, Response
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from accounts.audit_text import audit_error
 from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
@@ -123,10 +124,10 @@ async def _audited(
     try:
         h: StoredHandover = await step
     except HandoverNotFound as exc:
-        await audit_request(request, who, action, result_of(404), {**detail, "error": str(exc)})
+        await audit_request(request, who, action, result_of(404), {**detail, **audit_error(exc)})
         raise HTTPException(404, refusal_detail(exc, request)) from exc
     except HandoverRefused as exc:
-        await audit_request(request, who, action, result_of(409), {**detail, "error": str(exc)})
+        await audit_request(request, who, action, result_of(409), {**detail, **audit_error(exc)})
         raise HTTPException(409, refusal_detail(exc, request)) from exc
     await audit_request(request, who, action, "ok", {**detail, "id": h.id, "state": h.state.value})
     return h

@@ -26,6 +26,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from accounts.audit_text import audit_error
 from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
@@ -249,7 +250,7 @@ async def create_incident(
         await audit_request(request, who, "incident.create", result_of(exc.status_code), detail)
         raise
     except (InvalidWindow, InvalidIncident) as exc:
-        detail["error"] = str(exc)
+        detail.update(audit_error(exc))
         await audit_request(request, who, "incident.create", "invalid", detail)
         raise HTTPException(422, refusal_detail(exc, request)) from exc
     detail.update(id=made.id, start_ms=made.start_ms, end_ms=made.end_ms)
@@ -287,7 +288,7 @@ async def add_note(
         if isinstance(exc, InvalidIncident) and not isinstance(exc, AlreadyClosed):
             code = 422
         await audit_request(
-            request, who, "incident.note", result_of(code), {**detail, "error": str(exc)}
+            request, who, "incident.note", result_of(code), {**detail, **audit_error(exc)}
         )
         raise HTTPException(code, refusal_detail(exc, request)) from exc
     await audit_request(request, who, "incident.note", "ok", {**detail, "note_id": note.id})

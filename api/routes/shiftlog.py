@@ -27,6 +27,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request, Response
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field
 
+from accounts.audit_text import audit_error
 from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
@@ -259,7 +260,7 @@ async def write_entry(
     except (InvalidEntry, EntryNotFound, WrongWriter) as exc:
         code = _STATUS.get(type(exc), 422)
         await audit_request(
-            request, who, "log.write", result_of(code), {**detail, "error": str(exc)}
+            request, who, "log.write", result_of(code), {**detail, **audit_error(exc)}
         )
         said: dict[str, str] = refusal_detail(exc, request)
         if isinstance(exc, BadLink):

@@ -17,6 +17,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
+from accounts.audit_text import audit_error
 from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
@@ -94,7 +95,7 @@ async def decide(
         )
     except InvalidDecision as exc:
         await audit_request(
-            request, who, "timetable.decide", result_of(422), {**detail, "error": str(exc)}
+            request, who, "timetable.decide", result_of(422), {**detail, **audit_error(exc)}
         )
         raise HTTPException(422, refusal_detail(exc, request)) from exc
     await audit_request(request, who, "timetable.decide", "ok", {**detail, "id": d.id})

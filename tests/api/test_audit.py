@@ -12,8 +12,11 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from fastapi.routing import APIRoute
 
+from accounts.audit_text import ACTIONS
 from accounts.identity import UserRole
+from api.routes.crew import router as crew_router
 from line.catalogue import Message
 from telemetry.alarms import Priority
 from tests.api.authkit import T0, FakeClock, bearer, make_settings, serving, sign_in
@@ -126,6 +129,46 @@ async def test_each_audited_action_leaves_a_record(tmp_path: Path) -> None:
         assert by_action[("crew.create_staff", "conflict")]["status"] == 409
         assert by_action[("crew.delete_staff", "ok")]["params"] == {"staff_id": "D1"}
         assert by_action[("access.denied", "denied")]["path"] == "/api/crew/staff"
+
+        # and in words, in both languages: no action or result codes, no key=value
+        words = {(e["action"], e["result"]): e for e in entries}
+        for e in entries:
+            for field in ("action_text", "result_text"):
+                assert e[field] and e[field] != e[field.removesuffix("_text")], e
+                assert e[f"{field}_en"] and e[f"{field}_en"] != e[field], e
+            assert "=" not in e["detail_text"] + e["detail_text_en"], e
+        shelved = words[("alarm.shelve", "ok")]
+        assert (shelved["action_text"], shelved["result_text"]) == ("Tạm ẩn báo động", "Thành công")
+        assert shelved["detail_text"] == f"báo động: #{a.id}; lý do: bảo trì; thời gian: 30 phút"
+        assert shelved["detail_text_en"] == f"alarm: #{a.id}; reason: bảo trì; for: 30 min"
+        assert [(i["name"], i["value"], i["as_recorded"]) for i in shelved["detail_items"]] == [
+            ("báo động", f"#{a.id}", False),
+            ("lý do", "bảo trì", True),  # what the operator wrote, as written
+            ("thời gian", "30 phút", False),
+        ]
+        # a refusal in the reader's language, though recorded in English for scripts
+        twice = words[("alarm.ack", "conflict")]
+        assert twice["result_text"] == "Xung đột dữ liệu"
+        assert "lỗi: Báo động #" in twice["detail_text"], twice
+        assert "đã được xác nhận (bởi dd01)" in twice["detail_text"], twice
+        assert "already acknowledged" in twice["detail"]["error"]
+        denied = words[("access.denied", "denied")]
+        assert denied["result_text_en"] == "Not allowed"
+        assert "cần vai trò: Quản trị; Quản lý tổ lái" in denied["detail_text"], denied
+        locked = words[("login", "locked")]
+        assert "thử lại sau: 900 giây" in locked["detail_text"], locked
+
+
+def test_every_audited_crew_route_has_words() -> None:
+    """The crew routes audit themselves as ``crew.<route>``: each has a name in words."""
+    for route in crew_router.routes:
+        assert isinstance(route, APIRoute)
+        audited = any(
+            getattr(d.call, "__qualname__", "").startswith("audited_roles")
+            for d in route.dependant.dependencies
+        )
+        if audited:
+            assert f"crew.{route.name}" in ACTIONS, route.name
 
 
 async def test_admins_browse_with_filters_and_pages(tmp_path: Path) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -88,6 +89,15 @@ async def test_incident_from_an_alarm(db_url: str, tmp_path: Path) -> None:
         assert acked["hanoi"] == f"{hanoi_time(t0 + MIN):%Y-%m-%d %H:%M:%S}"
         crew = tl["events"][kinds.index("crew.f1_quarantine")]
         assert crew["staff_id"] == "D7" and "Trần Bình" in crew["text"]
+        # what people did, in words in each language: no action codes, no key=value
+        written = tl["events"][kinds.index("audit.log.write")]
+        assert written["text"].startswith("operator-bot: Ghi sổ ca (Thành công) — "), written
+        assert "nhóm: Vận hành" in written["text"], written
+        assert written["text_en"].startswith("operator-bot: Shift log entry written (Done) — ")
+        assert "category: operations" in written["text_en"], written
+        for e in tl["events"]:
+            if e["source"] == "audit":
+                assert not re.search(r"\w=\w|\(ok\)|\b[a-z]+\.[a-z_]+\b", e["text"]), e
         # the ack is the journal's line, not also the audit log's
         assert "audit.alarm.ack" not in kinds
 

@@ -8,6 +8,8 @@ from pathlib import Path
 
 import pytest
 
+from accounts.audit import RESULTS
+from accounts.audit_text import ACTIONS, FIELDS
 from accounts.identity import UserRole
 from crew.duties import StaffingStandard
 from crew.model import GroupKind, QualKind, Role, State, TestKind
@@ -25,6 +27,7 @@ from telemetry.faults import FAULT_CODES, fault_text_code
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
+    "accounts",
     "line",
     "telemetry",
     "crew",
@@ -92,6 +95,8 @@ def _codes_in_source() -> set[str]:
     found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
     found |= {f"verdict.level.{lv}" for lv in LEVELS}
     found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}
+    found |= {f"audit.action.{a}" for a in ACTIONS} | {f"audit.result.{r}" for r in RESULTS}
+    found |= {f"audit.field.{f}" for f in FIELDS} | {"audit.value.no"}
     return found
 
 

@@ -75,6 +75,16 @@ def test_incident_from_a_real_alarm(session: MakeSession, app: LiveApp) -> None:
     expect(detail.locator('tr.inc-event[data-kind="note"]')).to_contain_text(
         "Đội điện đã kiểm tra trạm SS2"
     )
+    # what people did, in words; the shift log's own entries by "Hệ thống", never "system"
+    expect(detail.locator(".inc-user:text-is('system')")).to_have_count(0)
+    if alarm["priority"] <= 2:  # a P1/P2 alarm is written to the shift log by the system
+        expect(
+            detail.locator("tr.inc-event.src-log .inc-user:text-is('Hệ thống')")
+        ).not_to_have_count(0)
+    made = detail.locator("tr.inc-event.src-audit", has_text="Tạo sự cố (Thành công)")
+    expect(made).to_have_count(1)
+    for text in detail.locator("tr.inc-event.src-audit .inc-text").all_inner_texts():
+        assert not re.search(r"\w=|\(ok\)|incident\.create", text), text
     op.shot("incident")
 
     with page.expect_download() as dl:

@@ -10,6 +10,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
+from accounts.audit import RESULTS
 from accounts.identity import UserRole
 from tests.web.conftest import MakeSession
 from tests.web.live_app import LiveApp, wait_until
@@ -91,3 +92,31 @@ def test_no_english_on_any_page_of_the_vietnamese_ui(session: MakeSession, app: 
         if found:
             problems[name] = found
     assert problems == {}, problems
+
+
+def test_the_audit_page_says_actions_results_and_details_in_words(
+    session: MakeSession, app: LiveApp
+) -> None:
+    s = session(UserRole.ADMIN)
+    page = s.login()
+    page.goto(app.url + "/audit")
+    mine = page.locator(f'#audit tbody tr[data-action="login"]:has(td:text-is("{s.user}"))').first
+    expect(mine.locator(".audit-action")).to_have_text("Đăng nhập")
+    expect(mine.locator(".audit-result")).to_have_text("Thành công")
+    expect(mine.locator(".audit-detail")).to_contain_text("vai trò: Quản trị")
+    # the filter offers every result the audit records, each in words
+    offered = page.locator("#a-result option").evaluate_all(
+        "os => os.map(o => [o.value, o.textContent])"
+    )
+    assert [v for v, _ in offered] == ["", *RESULTS]
+    assert ["invalid", "Dữ liệu không hợp lệ"] in offered
+    assert all(v != text for v, text in offered), offered
+    page.select_option("#a-action", "login")
+    page.select_option("#a-result", "ok")
+    page.get_by_role("button", name="Xem").click()
+    expect(page.locator("#audit tbody tr").first).to_have_attribute("data-result", "ok")
+    assert english_in(page) == {}
+    page.click("#lang-switch")
+    expect(mine.locator(".audit-action")).to_have_text("Sign-in")
+    expect(mine.locator(".audit-result")).to_have_text("Done")
+    expect(mine.locator(".audit-detail")).to_contain_text("role: administrator")

@@ -5,17 +5,38 @@ import { api, describeError } from "./api.js";
 import { $, h } from "./dom.js";
 import { fmtDateTime, fromLocalInput } from "./fmt.js";
 import { checkDateTimes, checkRange, clearErrors, showErrors, values, watchDateTimes } from "./forms.js";
+import { getLang } from "./i18n.js";
 import { initPage } from "./shell.js";
+
+/** @typedef {import("./types.js").AuditEntry} AuditEntry */
 
 const me = await initPage("audit");
 if (me) main(); // not awaited: the page counts as loaded while its data arrives
 
-function detailText(d) {
-  if (d === null || d === undefined) return "";
-  if (typeof d !== "object") return String(d);
-  return Object.entries(d)
-    .map(([k, v]) => `${k}=${typeof v === "object" ? JSON.stringify(v) : v}`)
-    .join(" · ");
+/** The action, result and details in words, in the page's language (the codes stay data).
+ * @param {AuditEntry} e */
+function row(e) {
+  const en = getLang() === "en";
+  return h(
+    "tr",
+    { dataset: { action: e.action, result: e.result } },
+    h("td", { class: "num" }, fmtDateTime(e.at_ms)),
+    // who and from where are names, not words of the UI
+    h("td", { translate: "no" }, e.user),
+    h("td", { translate: "no" }, e.source_ip),
+    h("td", { class: "audit-action" }, en ? e.action_text_en : e.action_text),
+    h("td", { class: `audit-result${e.result === "ok" ? "" : " error"}` }, en ? e.result_text_en : e.result_text),
+    h(
+      "td",
+      { class: "small audit-detail" },
+      e.detail_items.flatMap((d, i) => [
+        i ? "; " : "",
+        `${en ? d.name_en : d.name}: `,
+        // a name, an id or what a person wrote is shown as recorded
+        h("span", d.as_recorded ? { translate: "no" } : {}, en ? d.value_en : d.value),
+      ]),
+    ),
+  );
 }
 
 async function main() {
@@ -23,7 +44,12 @@ async function main() {
   const body = $("#audit tbody");
   const older = $("#older");
   let next = null;
+  /** @type {AuditEntry[]} */
+  let shown = [];
   watchDateTimes();
+  window.addEventListener("langchange", () => {
+    if (shown.length) body.replaceChildren(...shown.map(row));
+  });
 
   async function load(append = false) {
     clearErrors(form);
@@ -48,19 +74,8 @@ async function main() {
       if (!append) body.replaceChildren(h("tr", {}, h("td", { colspan: 6, class: "error" }, describeError(err))));
       return;
     }
-    const rows = page.entries.map((e) =>
-      h(
-        "tr",
-        { dataset: { action: e.action, result: e.result } },
-        h("td", { class: "num" }, fmtDateTime(e.at_ms)),
-        // who, from where, the action's code and its details are data, not words of the UI
-        h("td", { translate: "no" }, e.user),
-        h("td", { translate: "no" }, e.source_ip),
-        h("td", { translate: "no" }, e.action),
-        h("td", { class: e.result === "ok" ? "" : "error", translate: "no" }, e.result),
-        h("td", { class: "small", translate: "no" }, detailText(e.detail)),
-      ),
-    );
+    shown = append ? [...shown, ...page.entries] : page.entries;
+    const rows = page.entries.map(row);
     if (append) body.append(...rows);
     else body.replaceChildren(...rows);
     next = page.next_before_id;

@@ -27,6 +27,8 @@ const SOURCE_KEYS = {
 const srcName = (s) => t(SOURCE_KEYS[s] ?? "inc.src_log");
 const statusName = (s) => (s === "closed" ? t("inc.status_closed") : t("inc.status_open"));
 
+const SYSTEM_AUTHOR = "system";
+
 const me = await initPage("incidents");
 if (me) main();
 
@@ -110,7 +112,8 @@ async function main() {
     if (e.train) out.push(h("span", { class: "tag inc-train" }, e.train));
     if (e.alarm_id !== null) out.push(h("span", { class: "tag inc-alarm" }, `${t("log.alarm")} #${e.alarm_id}`));
     if (e.staff_id) out.push(h("span", { class: "tag inc-staff" }, e.staff_id));
-    if (e.user) out.push(h("span", { class: "tag inc-user" }, e.user));
+    // the entries the shift log writes by itself have the author "system" (shiftlog.model.SYSTEM_AUTHOR)
+    if (e.user) out.push(h("span", { class: "tag inc-user" }, e.user === SYSTEM_AUTHOR ? t("log.system") : e.user));
     return out;
   }
 

@@ -151,6 +151,15 @@
  * @property {boolean} test_pending
  */
 /**
+ * One detail of an audit record in words: ``name: value``.
+ * @typedef {Object} AuditDetailItem
+ * @property {string} name - the field's name, Vietnamese
+ * @property {string} name_en
+ * @property {string} value - its value, Vietnamese
+ * @property {string} value_en
+ * @property {boolean} as_recorded - the value is shown as recorded (a name, an id, what a person wrote)
+ */
+/**
  * @typedef {Object} AuditEntry
  * @property {number} id
  * @property {number} at_ms
@@ -159,6 +168,13 @@
  * @property {string} action
  * @property {string} result
  * @property {Object<string, *>} detail
+ * @property {string} action_text - the action in words, Vietnamese (`action` is its code)
+ * @property {string} action_text_en - the action in words, English
+ * @property {string} result_text - the result in words, Vietnamese (`result`: its code)
+ * @property {string} result_text_en - the result in words, English
+ * @property {string} detail_text - the details as 'name: value' items, Vietnamese
+ * @property {string} detail_text_en - the details as 'name: value' items, English
+ * @property {Array<AuditDetailItem>} detail_items - the same details one by one
  */
 /**
  * Newest first; ``next_before_id`` continues the listing (null: no more).
