@@ -84,6 +84,13 @@ TEXTS: Final[Mapping[str, Entry]] = {
     "alarm.substation.limit": _t(
         "{name}: {point} = {value:g} {unit}{limit}", "{device}: {point} = {value:g} {unit}{limit}"
     ),
+    # the substation points that alarm (telemetry/data/registers.toml), by name
+    "alarm.point.dc_bus_voltage": _t("điện áp thanh cái DC", "DC bus voltage"),
+    "alarm.point.feeder_current": _t("dòng điện xuất tuyến", "feeder current"),
+    "alarm.point.transformer_temp": _t("nhiệt độ máy biến áp", "transformer temperature"),
+    "alarm.point.main_breaker_closed": _t("máy cắt chính đóng", "main breaker closed"),
+    "alarm.point.earth_fault": _t("chạm đất", "earth fault"),
+    "alarm.point.alarm_word": _t("từ cảnh báo của thiết bị", "device alarm word"),
     "alarm.substation.limit_value": _t(" (giới hạn {limit:g} {unit})", " (limit {limit:g} {unit})"),
     "alarm.substation.stale": _t(
         "{name}: mất dữ liệu ({reason})", "{device}: telemetry stale ({reason})"

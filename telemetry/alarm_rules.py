@@ -14,7 +14,7 @@ Keys name the condition, so raising one again while it is open makes no second a
 
 from __future__ import annotations
 
-from line.catalogue import Message
+from line.catalogue import Message, name_of
 from telemetry.alarms import Alarm, AlarmBook, Priority
 from telemetry.faults import fault_text
 from telemetry.registers import Violation
@@ -183,7 +183,9 @@ class LineAlarms:
                     {
                         "device": device,
                         "name": name,
-                        "point": v.point,
+                        # the point by its name in words (a point the catalogue does not
+                        # name, from a register map of another device, by its id)
+                        "point": name_of("alarm.point", v.point),
                         "value": v.value,
                         "unit": v.unit,
                         "limit": limit,

@@ -22,8 +22,11 @@ from shiftlog.handover import HandoverState
 from shiftlog.model import Category
 from simulation.records import LEVELS
 from simulation.verdict import BINDING_RESOURCES, RUN_CODES
-from telemetry.alarm_rules import _STALE_REASONS
+from telemetry.alarm_rules import _STALE_REASONS, LineAlarms
+from telemetry.alarms import AlarmBook
+from telemetry.config import load_register_maps
 from telemetry.faults import FAULT_CODES, fault_text_code
+from telemetry.registers import Violation
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
@@ -58,6 +61,27 @@ def _templates(code: str) -> dict[str, list[str]]:
     return out
 
 
+def _alarming_points() -> set[str]:
+    """The substation points of the register maps shipped that can raise an alarm."""
+    out: set[str] = set()
+    for m in load_register_maps().values():
+        for p in m.points:
+            out |= set(p.alarm_bits)
+            if p.low is not None or p.high is not None or p.alarm_nonzero:
+                out.add(p.name)
+    return out
+
+
+def test_every_point_that_alarms_has_a_name_in_words() -> None:
+    assert {"dc_bus_voltage", "earth_fault"} <= _alarming_points()
+    book = AlarmBook(lambda: 1_795_000_000_000)
+    low = Violation("dc_bus_voltage", "low", 567.714, 600.0, "V")
+    LineAlarms(book).substation_limits("SS2", "TBA Láng", [low], set())
+    (alarm,) = book.active()
+    assert render(alarm.text, "vi") == "TBA Láng: điện áp thanh cái DC = 567,714 V (giới hạn 600 V)"
+    assert render(alarm.text, "en") == "SS2: DC bus voltage = 567.714 V (limit 600 V)"
+
+
 def _codes_in_source() -> set[str]:
     """Codes written out in the source, and those built from a name the code knows."""
     found: set[str] = set()
@@ -82,6 +106,7 @@ def _codes_in_source() -> set[str]:
     found |= {f"alarm.dependency.{d}" for d in _DEPENDENCY_PRIORITY}
     found |= {f"alarm.substation.stale.{r}" for r in _STALE_REASONS}
     found |= {fault_text_code(c) for c in FAULT_CODES}
+    found |= {f"alarm.point.{p}" for p in _alarming_points()}
     found |= {"alarm.headway.gap", "alarm.headway.bunching"}
     found |= {f"incident.what.{w}" for w in KNOWN_WHAT}
     found |= {f"handover.state.{s.value}" for s in HandoverState}

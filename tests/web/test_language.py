@@ -116,6 +116,7 @@ def test_the_audit_page_says_actions_results_and_details_in_words(
     page.get_by_role("button", name="Xem").click()
     expect(page.locator("#audit tbody tr").first).to_have_attribute("data-result", "ok")
     assert english_in(page) == {}
+    s.shot("audit-vi")
     page.click("#lang-switch")
     expect(mine.locator(".audit-action")).to_have_text("Sign-in")
     expect(mine.locator(".audit-result")).to_have_text("Done")
