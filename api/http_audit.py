@@ -15,6 +15,7 @@ import structlog
 from fastapi import HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 
+from accounts.audit_text import audit_error
 from accounts.identity import Principal, UserRole
 from api.auth import client_ip, require_roles
 from api.crew_errors import status_of
@@ -111,7 +112,7 @@ def audited_roles(prefix: str, *roles: UserRole) -> Callable[[Request], AsyncIte
             raise
         except StoreError as exc:  # answered by api.crew_errors, recorded here as it will be
             code = status_of(exc)
-            detail.update(status=code, error=str(exc)[:1000])
+            detail.update(status=code, **audit_error(exc))
             await audit_request(request, who, action, result_of(code), detail)
             raise
         except Exception as exc:

@@ -155,6 +155,8 @@ async def test_each_audited_action_leaves_a_record(tmp_path: Path) -> None:
         denied = words[("access.denied", "denied")]
         assert denied["result_text_en"] == "Not allowed"
         assert "cần vai trò: Quản trị; Quản lý tổ lái" in denied["detail_text"], denied
+        again = words[("crew.create_staff", "conflict")]  # the crew store's refusal, in words
+        assert "lỗi: nhân viên D1 đã có" in again["detail_text"], again
         locked = words[("login", "locked")]
         assert "thử lại sau: 900 giây" in locked["detail_text"], locked
 
