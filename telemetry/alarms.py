@@ -83,6 +83,7 @@ import structlog
 
 from line.catalogue import Message, Refusal, render_both
 from line.clock import Clock
+from telemetry.faults import described
 
 log = structlog.get_logger(__name__)
 
@@ -333,7 +334,7 @@ def alarm_from_dict(d: dict[str, Any]) -> Alarm:
     were (code ``alarm.saved_text``).
     """
     if "code" in d:
-        text = Message.from_json(d)
+        text = described(Message.from_json(d))
     else:
         text = Message("alarm.saved_text", {"vi": str(d["message"]), "en": str(d["message_en"])})
     return Alarm(

@@ -37,3 +37,13 @@ def fault_text(code: str | None) -> Message | None:
     if code is None or code not in FAULT_CODES:
         return None
     return Message(fault_text_code(code))
+
+
+def described(text: Message) -> Message:
+    """A fault alarm's text saved before the table described its code (the unit's English
+    words as its detail) with the catalogue's description instead; any other text as it is."""
+    code = text.params.get("fault")
+    known = fault_text(code) if isinstance(code, str) else None
+    if text.code != "alarm.train.fault" or known is None:
+        return text
+    return Message(text.code, {**text.params, "detail": Message("alarm.detail", {"text": known})})

@@ -7,9 +7,9 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from line.catalogue import render
+from line.catalogue import Message, render
 from telemetry.alarm_rules import LineAlarms
-from telemetry.alarms import AlarmBook
+from telemetry.alarms import AlarmBook, Priority, alarm_from_dict
 from telemetry.emulator.onboard import FAULTS
 from telemetry.faults import FAULT_CODES, fault_text
 from telemetry.schemas import Severity
@@ -53,3 +53,19 @@ def test_every_fault_the_field_sends_has_texts_and_the_icd_lists_them() -> None:
         assert render(text, "vi") != spec.detail
     listed = set(re.findall(r"^\| `([A-Z]{3}-\d{3})` \|", ICD.read_text(encoding="utf-8"), re.M))
     assert listed == set(FAULT_CODES)
+
+
+def test_a_fault_alarm_saved_with_the_units_words_is_described_when_restored() -> None:
+    book = _book()
+    old = Message(
+        "alarm.train.fault",
+        {
+            "train": "T05",
+            "fault": "AUX-004",
+            "detail": Message("alarm.detail", {"text": "auxiliary converter fault"}),
+        },
+    )
+    saved = book.raise_alarm("train:T05:fault:AUX-004", Priority.LOW, "T05", old).to_dict()
+    restored = alarm_from_dict(saved)
+    assert render(restored.text, "vi") == "Tàu T05: lỗi AUX-004 — bộ biến đổi nguồn phụ có sự cố"
+    assert render(restored.text, "en") == "Train T05: fault AUX-004 — auxiliary converter fault"
