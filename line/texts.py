@@ -427,6 +427,11 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Chuỗi số ca mắc {series} kết thúc ngày {last}, trước ngày bắt đầu mô phỏng ({start})",
         "incidence series {series} ends {last}, before the run starts ({start})",
     ),
+    "scenario.refused.no_staff": _t(
+        "Hồ sơ nhân sự không có nhân viên nào: chưa nhập danh sách nhân sự, hoặc sai địa chỉ "
+        "cơ sở dữ liệu",
+        "the crew record has no staff: no roster imported, or the wrong crew database",
+    ),
     "scenario.refused.trace_probability": _t(
         "Xác suất truy vết nhóm {kind} phải trong khoảng 0 đến 1",
         "trace probability of {kind} must be within 0 and 1",

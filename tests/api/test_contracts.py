@@ -254,7 +254,10 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
             await call("GET", f"/api/simulations/{run['id']}", OP)
         await call("GET", "/api/simulations", OP)
         await call("GET", f"/api/simulations/compare?a={a['id']}&b={b['id']}", OP)
-        await call("POST", f"/api/simulations/{a['id']}/cancel", PL)
+        # cancel answers 200 for a run that has not ended (409 for one that has)
+        long = {"scenario": "wave-2022", "days": 60, "replications": 2000, "seed": 3}
+        c_run = await call("POST", "/api/simulations", PL, 202, json=long)
+        await call("POST", f"/api/simulations/{c_run['id']}/cancel", PL)
         vary = [{"path": "demand.weekday_passengers", "values": [10000]}]
         sweep_body = {"scenario": "baseline", "days": 2, "replications": 2, "seed": 1, "vary": vary}
         sweep = await call("POST", "/api/simulations/sweeps", PL, 202, json=sweep_body)
