@@ -133,6 +133,11 @@ def _levels_shown(result: WhatIfResult) -> list[str]:
     return shown
 
 
+def levels_shown(result: WhatIfResult) -> list[str]:
+    """The service levels a verdict speaks of, best first (see :func:`_levels_shown`)."""
+    return _levels_shown(result)
+
+
 def _level_params(result: WhatIfResult, level: str) -> dict[str, Any]:
     """The headway a level names: the planned peak headway, or its fixed limit."""
     if level == "peak_headway":
