@@ -405,6 +405,8 @@ TEXTS: Final[Mapping[str, Entry]] = {
             "other": "{n} replications, seed {seed}, {workers} workers, {wall} s wall",
         },
     ),
+    "simulate.cli.mode_fixed": _t("số lần chạy cố định", "fixed"),
+    "simulate.cli.mode_adaptive": _t("tự dừng khi ổn định", "adaptive"),
     "simulate.cli.stable": _t("ổn định", "stable"),
     "simulate.cli.not_stable": _t("CHƯA ổn định", "NOT yet stable"),
     "simulate.cli.stability": _t(

@@ -359,7 +359,10 @@ def _print_summary(
             return say(Message("simulate.cli.margin", {"v": v, "hw": num(hw, lang)}))
 
         first_day = day(first["p50"])
-        if first["half_width_90"] is None:
+        never = first["p50"] is None or math.floor(first["p50"] + 0.5) >= result.days_simulated
+        if never:  # held in every run counted: no date to be uncertain about
+            day_text = first_day
+        elif first["half_width_90"] is None:
             day_text = say(Message("simulate.cli.no_margin", {"v": first_day}))
         else:
             hw = num(first["half_width_90"], lang)
@@ -372,7 +375,9 @@ def _print_summary(
                         "state": Message("simulate.cli.stable")
                         if st["converged"]
                         else Message("simulate.cli.not_stable"),
-                        "mode": st["mode"],
+                        "mode": Message("simulate.cli.mode_adaptive")
+                        if st["mode"] == "adaptive"
+                        else Message("simulate.cli.mode_fixed"),
                         "trips": margin(num(trips["p50"], lang), trips["half_width_90"]),
                         "level": _level_name(result, first["level"]),
                         "day": day_text,

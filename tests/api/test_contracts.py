@@ -264,7 +264,10 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
         await until(finished(http, f"/api/simulations/sweeps/{sweep['id']}"), 180, what="a sweep")
         await call("GET", f"/api/simulations/sweeps/{sweep['id']}", OP)
         await call("GET", "/api/simulations/sweeps", OP)
-        await call("POST", f"/api/simulations/sweeps/{sweep['id']}/cancel", PL)
+        # a sweep that has not ended can be cancelled (one that has answers 409)
+        c_body = sweep_body | {"scenario": "wave-2022", "days": 60, "replications": 1000}
+        c_sweep = await call("POST", "/api/simulations/sweeps", PL, 202, json=c_body)
+        await call("POST", f"/api/simulations/sweeps/{c_sweep['id']}/cancel", PL)
 
         # --- the shift log: a person's entry, its correction, the system's (the P2 above) -----
         entry = {"text": "SS1 kiểm tra", "category": "equipment", "alarm_id": alarm_id}
