@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 import dask
+import distributed  # noqa: F401  (its config defaults, before dask.config.set below)
 import pytest
 from typer.testing import CliRunner
 
@@ -71,7 +72,8 @@ def test_bad_dask_addresses_say_so(invoke: Invoke) -> None:  # noqa: F811
     code, out, err = invoke("--scenario", "baseline", *SMALL, "--dask", "bogus")
     err = one_line_error(code, err)
     assert "--dask bogus" in err and "tcp://host:8786" in err and out == ""
-    # nothing listens on port 1: the connection times out (shortened here from Dask's 30 s)
+    # nothing listens on port 1: the connection times out (shortened here from Dask's 30 s;
+    # distributed is imported above, so leaving the block restores its config, not drops it)
     with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
         code, out, err = invoke("--scenario", "baseline", *SMALL, "--dask", "tcp://127.0.0.1:1")
     err = one_line_error(code, err)
