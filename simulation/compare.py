@@ -4,7 +4,8 @@ Planners compare policies ("3-on-site or not?") on the same wave: the comparison
 headline numbers of both runs next to each other with the difference ``b - a`` (of the
 medians and of the means), and the same per day for the day-level figures. Each run's verdict
 and the comparison's (:mod:`simulation.verdict`) come first; when the runs differ in length,
-run totals are marked ``"comparable": false`` and the verdict compares the days both ran.
+their whole-run figures are marked ``"comparable": false`` and the verdict, the first days lost
+and their shares compare the days both ran.
 """
 
 from __future__ import annotations
@@ -83,13 +84,14 @@ def compare_results(a: WhatIfResult, b: WhatIfResult) -> dict[str, Any]:
 
     Days are matched by their index from each run's start: runs of different lengths are
     compared over the shorter (the first days lost and their shares too; run totals are
-    marked ``"comparable": false``).
+    marked ``"comparable": false``, the worst day's share of trips too).
     """
     summary = {k: _pair(_get(a.summary, k), _get(b.summary, k)) for k in SUMMARY_KEYS}
     same_length = a.days_simulated == b.days_simulated
-    for k, pair in summary.items():
-        # totals over runs of different lengths differ by the days, not by the policy
-        pair["comparable"] = same_length or not k.startswith(("total.", "max."))
+    for pair in summary.values():
+        # whole-run figures (totals, the most, the worst day) of runs of different lengths
+        # differ by the days, not by the policy: none is over the days both ran
+        pair["comparable"] = same_length
     horizon = min(a.days_simulated, b.days_simulated)
     lost: dict[str, Any] = {}
     for level in LEVELS:
