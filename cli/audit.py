@@ -53,7 +53,13 @@ def prune(
     """Export audit records older than the retention to a file, then remove them."""
     settings = cli_settings(config)
     days = older_than_days or settings.auth.audit_retention_days
-    cutoff = datetime.now(UTC) - timedelta(days=days)
+    try:
+        cutoff = datetime.now(UTC) - timedelta(days=days)
+    except OverflowError:  # timedelta's limit, or before year 1
+        raise fail(
+            f"--older-than-days {days}: before the first date the calendar has; "
+            f"at most {(datetime.now(UTC) - datetime.min.replace(tzinfo=UTC)).days} days"
+        ) from None
     before_ms = int(cutoff.timestamp() * 1000)
 
     async def main() -> PruneResult:

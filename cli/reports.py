@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import enum
 import getpass
+import os
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
@@ -26,6 +27,7 @@ import httpx
 import typer
 
 from cli.common import cli_settings as _settings
+from cli.common import fail
 from crew.model import instant_in_range, instant_refusal
 from line.catalogue import render
 from services.settings import Settings
@@ -39,6 +41,18 @@ class Format(enum.StrEnum):
 
 def _exts(fmt: Format) -> list[str]:
     return ["html", "pdf"] if fmt is Format.BOTH else [fmt.value]
+
+
+def _check_out(out: Path) -> None:
+    """Refuse an ``--out`` that cannot become a folder (it, or a folder above it, is a file)
+    before the report is made: a report takes a while, and its files would be lost."""
+    at = out
+    while not at.exists():
+        at = at.parent
+    if not at.is_dir():
+        raise ValueError(f"--out {out}: {at} is a file, not a folder")
+    if not os.access(at, os.W_OK | os.X_OK):
+        raise ValueError(f"--out {out}: {at} is not writable")
 
 
 def _write(out: Path, stem: str, files: dict[str, bytes]) -> None:
@@ -135,6 +149,10 @@ def report(
     """Make a situation report now (HTML and PDF): offline from the database, or by a server."""
     settings = _settings(config)
     exts = _exts(fmt)
+    try:
+        _check_out(out)
+    except ValueError as exc:
+        raise fail(str(exc)) from None
     try:
         if server is not None:
             if at is not None:

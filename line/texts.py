@@ -546,6 +546,44 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "{level}: lost in {share_lost:.0%} of runs{p10}.",
     ),
     "verdict.lost_p10": _t(" (1/10 số lần trước {date})", " (one run in ten by {date})"),
+    # --- `metro-ops simulate`: the figures table under the verdict (simulation/cli.py) -------
+    "simulate.cli.title": _t(
+        "{scenario}: {days} ngày từ {start}", "{scenario}: {days} days from {start}"
+    ),
+    "simulate.cli.figure": _t("chỉ số", "figure"),
+    "simulate.cli.trips_planned": _t("chuyến theo kế hoạch", "trips planned"),
+    "simulate.cli.trips_operated": _t("chuyến đã chạy", "trips operated"),
+    "simulate.cli.trips_cancelled": _t("chuyến bị hủy", "trips cancelled"),
+    "simulate.cli.cancelled_crew": _t("  do thiếu nhân sự", "  for want of crew"),
+    "simulate.cli.cancelled_fleet": _t("  do sự cố tàu", "  to train faults"),
+    "simulate.cli.overtime_h": _t("làm thêm giờ (giờ)", "overtime (h)"),
+    "simulate.cli.legal_breaches": _t("vượt giới hạn luật lao động", "legal-limit breaches"),
+    "simulate.cli.cases": _t("ca F0 trong nhân viên", "F0 cases among staff"),
+    "simulate.cli.first_lost": _t(
+        "ngày đầu mất {level} ({share:.0%} số lần chạy)",
+        "{level}: first day lost ({share:.0%} of runs)",
+    ),
+    "simulate.cli.never": _t("không mất", "never"),
+    "simulate.cli.footer": _t(
+        "{n} lần chạy, seed {seed}, {workers} tiến trình, {wall} giây",
+        {
+            "one": "{n} replication, seed {seed}, {workers} workers, {wall} s wall",
+            "other": "{n} replications, seed {seed}, {workers} workers, {wall} s wall",
+        },
+    ),
+    "simulate.cli.mode_fixed": _t("số lần chạy cố định", "fixed"),
+    "simulate.cli.mode_adaptive": _t("tự dừng khi ổn định", "adaptive"),
+    "simulate.cli.stable": _t("ổn định", "stable"),
+    "simulate.cli.not_stable": _t("CHƯA ổn định", "NOT yet stable"),
+    "simulate.cli.stability": _t(
+        "kết quả chính {state} ({mode}): chuyến bị hủy p50 {trips}; ngày đầu mất {level} p50 {day}",
+        "headline {state} ({mode}): trips lost p50 {trips}; first day lost ({level}) p50 {day}",
+    ),
+    "simulate.cli.margin": _t("{v} ± {hw} (90 %)", "{v} ± {hw} (90 %)"),
+    "simulate.cli.no_margin": _t(
+        "{v} (một lần chạy: chưa có biên sai số)", "{v} (one replication: no margin yet)"
+    ),
+    "simulate.cli.days": _t("{date} ± {n} ngày (90 %)", "{date} ± {n} days (90 %)"),
     "verdict.trips_lost": _t(
         "Chuyến bị hủy: {p50}/{planned} (p50; p10–p90 {p10}–{p90}); trung bình {crew_mean} do "
         "thiếu nhân sự, {fleet_mean} do sự cố tàu.",
@@ -592,6 +630,11 @@ TEXTS: Final[Mapping[str, Entry]] = {
     "scenario.refused.series_ends_early": _t(
         "Chuỗi số ca mắc {series} kết thúc ngày {last}, trước ngày bắt đầu mô phỏng ({start})",
         "incidence series {series} ends {last}, before the run starts ({start})",
+    ),
+    "scenario.refused.no_staff": _t(
+        "Hồ sơ nhân sự không có nhân viên nào: chưa nhập danh sách nhân sự, hoặc sai địa chỉ "
+        "cơ sở dữ liệu",
+        "the crew record has no staff: no roster imported, or the wrong crew database",
     ),
     "scenario.refused.trace_probability": _t(
         "Xác suất truy vết nhóm {kind} phải trong khoảng 0 đến 1",

@@ -23,6 +23,8 @@ def breakdown(env: simpy.Environment, ops: Operation) -> Generator[Any, Any, Non
     fleet = ops.setup.scenario.fleet
     rng = ops.rng_fleet
     rate = len(units) / (fleet.mtbf_h * 3600)  # candidate failures per second, whole fleet
+    if not rate > 0:
+        return  # an MTBF so large (1e308 h, inf) that the rate underflows: no train fails
     while True:
         yield env.timeout(rng.expovariate(rate))
         unit = units[rng.randrange(len(units))]

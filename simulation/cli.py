@@ -15,16 +15,17 @@ starts "from today" reads the crew record from ``--crew-db`` (the database URL t
 from __future__ import annotations
 
 import contextlib
+import math
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 if TYPE_CHECKING:
-    from line.catalogue import Lang
+    from line.catalogue import Lang, Message
     from simulation.results import WhatIfResult
     from simulation.runner import Executor
     from simulation.setup import CrewSnapshot
@@ -56,16 +57,36 @@ def parse_replications(text: str) -> int | Adaptive:
     return int(text)
 
 
+def check_dask(address: str | None) -> None:
+    """Refuse a ``--dask`` value that is no cluster address before anything runs."""
+    if address is None or address.startswith("local:"):
+        return
+    host = address.split("://", 1)[-1]
+    if not host or ":" not in host or not host.rsplit(":", 1)[1].isdigit():
+        raise ValueError(f"--dask {address}: give a scheduler address (tcp://host:8786) or local:N")
+
+
 @contextlib.contextmanager
 def executor_for(dask: str | None) -> Iterator[tuple[Executor | None, int | None]]:
-    """(executor, workers): a Dask cluster when ``dask`` names one, else the local pool."""
+    """(executor, workers): a Dask cluster when ``dask`` names one, else the local pool.
+
+    A cluster that cannot be reached or started is a ValueError saying which address; errors
+    of the run itself pass through unchanged."""
     if dask is None:
         yield None, None
         return
     from simulation.dask_executor import dask_executor
 
-    with dask_executor(dask) as ex:
-        yield ex, ex.workers()
+    with contextlib.ExitStack() as stack:
+        try:
+            ex = stack.enter_context(dask_executor(dask))
+            workers = ex.workers()
+        except (OSError, TimeoutError) as exc:
+            reason = " ".join(str(exc).split()) or type(exc).__name__
+            raise ValueError(
+                f"--dask {dask}: could not connect to a Dask scheduler there ({reason})"
+            ) from None
+        yield ex, workers
 
 
 def _progress(console: Any, quiet: bool, *, eta: bool = False) -> Any:
@@ -79,25 +100,42 @@ def _progress(console: Any, quiet: bool, *, eta: bool = False) -> Any:
     return Progress(*columns, console=console, disable=quiet)
 
 
-def _fail(msg: str) -> typer.Exit:
-    typer.echo(f"error: {msg}", err=True)
+def _fail(msg: str | BaseException, lang: Lang = "en") -> typer.Exit:
+    """Print what is wrong, ``error: …`` one line per problem, on stderr; the exit (2) to
+    raise."""
+    from simulation.cli_checks import error_lines
+
+    for line in [msg] if isinstance(msg, str) else error_lines(msg, lang):
+        typer.echo(f"error: {line}", err=True)
     return typer.Exit(2)
 
 
 def _crew_snapshot(db_url: str) -> CrewSnapshot:
-    """The crew record in ``db_url`` now, with this year's shifts (for the overtime limits)."""
+    """The crew record in ``db_url`` now, with this year's shifts (for the overtime limits);
+    a database that cannot be read is a ValueError naming it (without its password)."""
     import asyncio
 
+    from sqlalchemy.engine import make_url
+    from sqlalchemy.exc import SQLAlchemyError
+
     from crew.store import CrewStore
+    from simulation.cli_checks import crew_db_url
     from simulation.setup import CrewSnapshot
+
+    url = crew_db_url(db_url)
 
     async def load() -> CrewSnapshot:
         now = datetime.now(UTC)
-        async with CrewStore(db_url) as store:
+        async with CrewStore(url) as store:
             snap = await store.snapshot(work_since=now - timedelta(days=366))
         return CrewSnapshot.of(snap, now)
 
-    return asyncio.run(load())
+    try:
+        return asyncio.run(load())
+    except (SQLAlchemyError, OSError) as exc:
+        shown = make_url(url).render_as_string(hide_password=True)
+        reason = " ".join(str(exc).split("\n")[0].split()) or type(exc).__name__
+        raise ValueError(f"--crew-db {shown}: cannot read the crew record ({reason})") from None
 
 
 DaskOpt = Annotated[
@@ -159,12 +197,21 @@ def simulate(
     from rich.console import Console
 
     from line import load_line
+    from simulation.cli_checks import check_plot, check_writable
     from simulation.runner import default_workers, run_setup
     from simulation.scenario import resolve_scenario
     from simulation.setup import build_setup
 
     console = Console(stderr=True)
+    the_lang: Lang = "vi" if lang == "vi" else "en"
     try:
+        # everything the run's end needs is checked before it starts: no traceback (or lost
+        # work) after minutes of simulation
+        if out is not None:
+            check_writable(out, "--out")
+        if plot is not None:
+            check_plot(plot)
+        check_dask(dask)
         sc = resolve_scenario(scenario)
         if from_today:
             sc = sc.model_copy(update={"start": "today"})
@@ -177,23 +224,26 @@ def simulate(
         setup = build_setup(sc, line, days, crew_state=crew_state)
         reps = parse_replications(replications)
     except (KeyError, ValueError, ValidationError, OSError) as exc:
-        raise _fail(str(exc).strip("'\"")) from exc
+        raise _fail(exc, the_lang) from None
 
     started = time.perf_counter()
     total = reps if isinstance(reps, int) else reps.max_replications
-    with (
-        executor_for(dask) as (executor, cluster_workers),
-        _progress(console, quiet, eta=True) as bar,
-    ):
-        n_workers = workers or cluster_workers or default_workers()
-        task = bar.add_task(f"{sc.name}: {days} days", total=total)
+    try:
+        with (
+            executor_for(dask) as (executor, cluster_workers),
+            _progress(console, quiet, eta=True) as bar,
+        ):
+            n_workers = workers or cluster_workers or default_workers()
+            task = bar.add_task(f"{sc.name}: {days} days", total=total)
 
-        def progress(done: int, total: int) -> None:
-            bar.update(task, completed=done, total=total)
+            def progress(done: int, total: int) -> None:
+                bar.update(task, completed=done, total=total)
 
-        result = run_setup(
-            setup, reps, seed, progress=progress, workers=n_workers, executor=executor
-        )
+            result = run_setup(
+                setup, reps, seed, progress=progress, workers=n_workers, executor=executor
+            )
+    except ValueError as exc:
+        raise _fail(exc, the_lang) from None
     wall = time.perf_counter() - started
 
     if out is not None:
@@ -203,62 +253,148 @@ def simulate(
         from simulation.plot import plot_result
 
         plot_result(result, plot)
-    _print_summary(Console(), result, wall, n_workers, "vi" if lang == "vi" else "en")
+    _print_summary(Console(), result, wall, n_workers, the_lang)
 
 
 def _print_summary(
     console: Any, result: WhatIfResult, wall_s: float, workers: int, lang: Lang = "en"
 ) -> None:
+    """The verdict, then the figures table and how stable the headline is, all in ``lang``:
+    numbers as the reader writes them, days as dd/mm dates (the year when the run spans two)."""
     from rich.table import Table
 
-    from simulation.verdict import verdict_of
-    from simulation.verdict_text import verdict_lines
+    from line.catalogue import Message, render
+    from simulation.verdict import levels_shown, verdict_of
+    from simulation.verdict_text import num, verdict_lines
+
+    def say(msg: Message) -> str:
+        return render(msg, lang)
 
     # the verdict first: what a planner acts on; the figures follow
     for line in verdict_lines(verdict_of(result), lang):
         console.print(f"• {line}", highlight=False)
 
-    def fmt(band: dict[str, Any] | None, key: str) -> str:
-        v = (band or {}).get(key)
-        return "—" if v is None else f"{v:,.1f}" if isinstance(v, float) else str(v)
+    start = result.start_date
+    end = start + timedelta(days=result.days_simulated - 1)
+
+    def dm(d: date) -> str:
+        return d.strftime("%d/%m/%Y" if start.year != end.year else "%d/%m")
+
+    def day(v: Any) -> str:
+        """A first day lost (days from the start; a median between two days: the later one)
+        as its date; the run's length or more: never."""
+        if v is None:
+            return "—"
+        index = math.floor(float(v) + 0.5)
+        if index >= result.days_simulated:
+            return say(Message("simulate.cli.never"))
+        return dm(start + timedelta(days=index))
+
+    def fmt(band: dict[str, Any] | None, key: str, digits: int | None = None) -> str:
+        return num((band or {}).get(key), lang, digits)
 
     total = result.summary.get("total", {})
-    table = Table(title=f"{result.scenario}: {result.days_simulated} days from {result.start_date}")
-    table.add_column("figure")
+    table = Table(
+        title=say(
+            Message(
+                "simulate.cli.title",
+                {
+                    "scenario": result.scenario,
+                    "days": num(result.days_simulated, lang),
+                    "start": start.strftime("%d/%m/%Y"),
+                },
+            )
+        )
+    )
+    table.add_column(say(Message("simulate.cli.figure")))
     for q in ("p10", "p50", "p90"):
         table.add_column(q, justify="right")
     for key, label in (
-        ("trips_planned", "trips planned"),
-        ("trips_operated", "trips operated"),
-        ("trips_cancelled", "trips cancelled"),
-        ("cancelled_crew", "  for want of crew"),
-        ("cancelled_fleet", "  to train faults"),
-        ("overtime_h", "overtime (h)"),
-        ("legal_breaches", "legal-limit breaches"),
-        ("cases", "F0 cases among staff"),
+        ("trips_planned", Message("simulate.cli.trips_planned")),
+        ("trips_operated", Message("simulate.cli.trips_operated")),
+        ("trips_cancelled", Message("simulate.cli.trips_cancelled")),
+        ("cancelled_crew", Message("simulate.cli.cancelled_crew")),
+        ("cancelled_fleet", Message("simulate.cli.cancelled_fleet")),
+        ("overtime_h", Message("simulate.cli.overtime_h")),
+        ("legal_breaches", Message("simulate.cli.legal_breaches")),
+        ("cases", Message("simulate.cli.cases")),
     ):
         band = total.get(key)
-        table.add_row(label, *(fmt(band, q) for q in ("p10", "p50", "p90")))
-    for level, band in result.summary.get("first_day_lost", {}).items():
-        share = band.get("share_lost", 0.0)
+        digits = 1 if key == "overtime_h" else None
+        table.add_row(say(label), *(fmt(band, q, digits) for q in ("p10", "p50", "p90")))
+    lost = result.summary.get("first_day_lost", {})
+    for level in levels_shown(result):  # the levels the timetable has (no peaks: none)
+        band = lost.get(level)
+        if band is None:
+            continue
+        name = _level_name(result, level)
+        share = float(band.get("share_lost") or 0.0)
         table.add_row(
-            f"first day lost: {level} ({share:.0%} of runs)",
-            *(fmt(band, q) for q in ("p10", "p50", "p90")),
+            say(Message("simulate.cli.first_lost", {"level": name, "share": share})),
+            *(day(band.get(q)) for q in ("p10", "p50", "p90")),
         )
     console.print(table)
     console.print(
-        f"{result.replications} replications, seed {result.seed}, {workers} workers, "
-        f"{wall_s:.1f} s wall"
+        render(
+            Message(
+                "simulate.cli.footer",
+                {
+                    "n": result.replications,
+                    "seed": str(result.seed),
+                    "workers": num(workers, lang),
+                    "wall": num(wall_s, lang, 1),
+                },
+            ),
+            lang,
+        ),
+        highlight=False,
     )
     st = result.stability
     if st is not None:
-        trips, day = st["trips_lost"], st["first_day_lost"]
+        trips, first = st["trips_lost"], st["first_day_lost"]
+
+        def margin(v: Any, hw: Any) -> str:
+            if hw is None:  # one replication: no spread to bound the estimate by
+                return say(Message("simulate.cli.no_margin", {"v": v}))
+            return say(Message("simulate.cli.margin", {"v": v, "hw": num(hw, lang)}))
+
+        first_day = day(first["p50"])
+        never = first["p50"] is None or math.floor(first["p50"] + 0.5) >= result.days_simulated
+        if never:  # held in every run counted: no date to be uncertain about
+            day_text = first_day
+        elif first["half_width_90"] is None:
+            day_text = say(Message("simulate.cli.no_margin", {"v": first_day}))
+        else:
+            hw = num(first["half_width_90"], lang)
+            day_text = say(Message("simulate.cli.days", {"date": first_day, "n": hw}))
         console.print(
-            f"headline {'stable' if st['converged'] else 'NOT yet stable'} ({st['mode']}): "
-            f"trips lost p50 {trips['p50']} ± {trips['half_width_90']} (90 %), "
-            f"first day the {day['level']} was lost p50 {day['p50']} ± {day['half_width_90']} "
-            f"({day['never_lost_counts_as']} = never)"
+            say(
+                Message(
+                    "simulate.cli.stability",
+                    {
+                        "state": Message("simulate.cli.stable")
+                        if st["converged"]
+                        else Message("simulate.cli.not_stable"),
+                        "mode": Message("simulate.cli.mode_adaptive")
+                        if st["mode"] == "adaptive"
+                        else Message("simulate.cli.mode_fixed"),
+                        "trips": margin(num(trips["p50"], lang), trips["half_width_90"]),
+                        "level": _level_name(result, first["level"]),
+                        "day": day_text,
+                    },
+                )
+            ),
+            highlight=False,
         )
+
+
+def _level_name(result: WhatIfResult, level: str) -> Message:
+    """A service level as the verdict names it ("6-minute peaks")."""
+    from line.catalogue import Message
+    from simulation.verdict import level_statement
+
+    h = level_statement(result, level).get("headway_s")
+    return Message(f"verdict.level.{level}", {"h": f"{h / 60:g}" if h else "—"})
 
 
 @app.command()
@@ -297,10 +433,10 @@ def sweep(
     they move trips lost and the first day the timetable is lost."""
     import json
 
-    from pydantic import ValidationError
     from rich.console import Console
 
     from line import load_line
+    from simulation.cli_checks import check_writable
     from simulation.process_pool_scope import shared_pool
     from simulation.sweep import (
         SweepSpec,
@@ -312,6 +448,11 @@ def sweep(
     )
 
     try:
+        if out is not None:
+            check_writable(out, "--out")
+        if plot is not None:
+            check_writable(plot, "--plot")
+        check_dask(dask)
         data: dict[str, Any] = load_sweep(file).model_dump() if file is not None else {}
         given = {
             "scenario": scenario,
@@ -329,12 +470,8 @@ def sweep(
             raise _fail("nothing to vary: give --vary PATH=V1,V2 (or a --file with [[vary]])")
         spec = SweepSpec.model_validate(data)
         prepared = prepare_sweep(spec, load_line())
-    except ValidationError as exc:
-        first = exc.errors(include_url=False)[0]
-        where = ".".join(str(x) for x in first["loc"])
-        raise _fail(f"{where}: {first['msg']}" if where else first["msg"]) from exc
-    except (KeyError, ValueError, OSError) as exc:
-        raise _fail(str(exc).strip("'\"")) from exc
+    except (KeyError, ValueError, OSError) as exc:  # ValidationError: one line per field
+        raise _fail(exc) from None
 
     console = Console(stderr=True)
     started = time.perf_counter()
@@ -354,7 +491,7 @@ def sweep(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except (KeyError, ValueError) as exc:
-        raise _fail(str(exc).strip("'\"")) from exc
+        raise _fail(exc) from None
     wall = time.perf_counter() - started
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)
@@ -429,16 +566,22 @@ def calibrate(
     from line import load_line
     from simulation.calibrate import calibrate as run_calibration
     from simulation.calibrate import scaled
+    from simulation.cli_checks import check_writable
     from simulation.observed import read_observed
     from simulation.process_pool_scope import shared_pool
     from simulation.scenario import resolve_scenario
 
     try:
+        if out is not None:
+            check_writable(out, "--out")
+        if fitted_scenario is not None:
+            check_writable(fitted_scenario, "--fitted-scenario")
+        check_dask(dask)
         days = read_observed(observed)
         sc = resolve_scenario(scenario)
         line = load_line()
     except (KeyError, ValueError, ValidationError, OSError) as exc:
-        raise _fail(str(exc).strip("'\"")) from exc
+        raise _fail(exc) from None
     try:
         with (
             executor_for(dask) as (cluster, cluster_workers),
@@ -459,7 +602,7 @@ def calibrate(
                 progress=lambda done, total: bar.update(task, completed=done, total=total),
             )
     except (KeyError, ValueError) as exc:
-        raise _fail(str(exc).strip("'\"")) from exc
+        raise _fail(exc) from None
     data = report.as_dict()
     if out is not None:
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -4,7 +4,8 @@ Planners compare policies ("3-on-site or not?") on the same wave: the comparison
 headline numbers of both runs next to each other with the difference ``b - a`` (of the
 medians and of the means), and the same per day for the day-level figures. Each run's verdict
 and the comparison's (:mod:`simulation.verdict`) come first; when the runs differ in length,
-run totals are marked ``"comparable": false`` and the verdict compares the days both ran.
+their whole-run figures are marked ``"comparable": false`` and the verdict, the first days lost
+and their shares compare the days both ran.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from simulation.records import LEVELS
 from simulation.results import WhatIfResult
-from simulation.verdict import compare_verdict, verdict_of
+from simulation.verdict import compare_verdict, share_lost_within, verdict_of
 
 #: Summary figures compared (dotted paths into ``WhatIfResult.summary``).
 SUMMARY_KEYS: tuple[str, ...] = (
@@ -50,6 +51,11 @@ def _diff(x: float | None, y: float | None) -> float | None:
     return None if x is None or y is None else round(y - x, 4)
 
 
+def _within(day: Any, horizon: int) -> float | None:
+    """A first day lost (from the run's start) if it falls within ``horizon`` days."""
+    return float(day) if isinstance(day, int | float) and day < horizon else None
+
+
 def _pair(a: dict[str, Any] | None, b: dict[str, Any] | None) -> dict[str, Any]:
     a = a or {}
     b = b or {}
@@ -76,21 +82,27 @@ def _meta(r: WhatIfResult) -> dict[str, Any]:
 def compare_results(a: WhatIfResult, b: WhatIfResult) -> dict[str, Any]:
     """Headline figures, first days lost and day figures of ``a`` and ``b`` with ``b - a``.
 
-    Days are matched by their index from each run's start (runs of different lengths are
-    compared over the shorter).
+    Days are matched by their index from each run's start: runs of different lengths are
+    compared over the shorter (the first days lost and their shares too; run totals are
+    marked ``"comparable": false``, the worst day's share of trips too).
     """
     summary = {k: _pair(_get(a.summary, k), _get(b.summary, k)) for k in SUMMARY_KEYS}
     same_length = a.days_simulated == b.days_simulated
-    for k, pair in summary.items():
-        # totals over runs of different lengths differ by the days, not by the policy
-        pair["comparable"] = same_length or not k.startswith(("total.", "max."))
+    for pair in summary.values():
+        # whole-run figures (totals, the most, the worst day) of runs of different lengths
+        # differ by the days, not by the policy: none is over the days both ran
+        pair["comparable"] = same_length
+    horizon = min(a.days_simulated, b.days_simulated)
     lost: dict[str, Any] = {}
     for level in LEVELS:
-        la = _get(a.summary, f"first_day_lost.{level}") or {}
-        lb = _get(b.summary, f"first_day_lost.{level}") or {}
+        # over the days both ran, as the verdict compares them: a level lost after them is
+        # "held" here, and its share counts only the runs that lost it within them
         lost[level] = {
-            "a": {"p50": la.get("p50"), "share_lost": la.get("share_lost")},
-            "b": {"p50": lb.get("p50"), "share_lost": lb.get("share_lost")},
+            side: {
+                "p50": _within(_get(r.summary, f"first_day_lost.{level}.p50"), horizon),
+                "share_lost": share_lost_within(r, level, horizon),
+            }
+            for side, r in (("a", a), ("b", b))
         }
     days = []
     for da, db in zip(a.days, b.days, strict=False):

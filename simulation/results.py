@@ -237,6 +237,11 @@ class Aggregate:
                 "p50": band["p50"],
                 "p90": band["p90"],
                 "share_lost": round(float(np.mean(~np.isnan(col))), 4),
+                # the share of runs that had lost it by the end of each day: a comparison with
+                # a shorter run reads the share over the days both ran
+                "lost_by_day": [
+                    round(float(np.mean(col <= d)), 4) for d in range(len(first.present))
+                ],
             }
         summary["first_day_lost"] = lost
         # the first day a trip was cancelled for want of crew ("no trip stopped" until then)

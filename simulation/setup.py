@@ -167,6 +167,10 @@ def build_setup(
     if scenario.start == "today":
         if crew_state is None:
             raise ValueError(f"scenario {scenario.name} starts from today: pass the crew state")
+        if not crew_state.roster.staff:
+            # an empty crew record (a new or mistyped database) would simulate a line with
+            # nobody to run it: every trip lost, which answers nothing
+            raise Invalid(Message("scenario.refused.no_staff"))
         start = _start_date(crew_state.as_of, policy)
         roster = crew_state.roster
     else:

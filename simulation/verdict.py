@@ -133,6 +133,11 @@ def _levels_shown(result: WhatIfResult) -> list[str]:
     return shown
 
 
+def levels_shown(result: WhatIfResult) -> list[str]:
+    """The service levels a verdict speaks of, best first (see :func:`_levels_shown`)."""
+    return _levels_shown(result)
+
+
 def _level_params(result: WhatIfResult, level: str) -> dict[str, Any]:
     """The headway a level names: the planned peak headway, or its fixed limit."""
     if level == "peak_headway":
@@ -216,15 +221,17 @@ def binding_by_resource(result: WhatIfResult) -> dict[str, list[float]] | None:
     return {r: (s if s is not None else [0.0] * n) for r, s in got.items()}
 
 
-def _binding(result: WhatIfResult) -> Statement:
+def _binding(result: WhatIfResult, horizon: int | None = None) -> Statement:
+    """The resource that most often limited service, over the first ``horizon`` days (all)."""
     by = binding_by_resource(result)
     if by is None:
         return {"code": "binding_not_recorded"}
+    by = {r: s[:horizon] for r, s in by.items()}
     totals = {r: sum(s) for r, s in by.items()}
     top = max(BINDING_RESOURCES, key=lambda r: totals[r])  # ties: the first listed
     if totals[top] <= 0:
         return {"code": "binding_none"}
-    days = len(result.days)
+    days = len(by[top])
     first = next((d for d, v in enumerate(by[top]) if v > 0.5), None)  # in most runs
     return {
         "code": "binding",
@@ -274,10 +281,32 @@ def _first_lost_day(result: WhatIfResult, level: str, horizon: int) -> float | N
     return float(math.floor(p50 + 0.5))
 
 
+def share_lost_within(result: WhatIfResult, level: str, horizon: int) -> float:
+    """The share of runs that lost ``level`` in their first ``horizon`` days.
+
+    The whole run's ``share_lost`` when ``horizon`` covers it; else ``lost_by_day`` (the
+    cumulative share by day). A result stored before ``lost_by_day`` was recorded gives the
+    most runs that missed the level on one day within the horizon (its day figures
+    ``level.<name>``): a lower bound, since a run may miss it one day and hold it the next.
+    """
+    lost = _get(result.summary, f"first_day_lost.{level}") or {}
+    if horizon >= result.days_simulated:
+        return float(lost.get("share_lost") or 0.0)
+    by_day = lost.get("lost_by_day")
+    if isinstance(by_day, list) and len(by_day) >= horizon > 0:
+        return float(by_day[horizon - 1])
+    held = _series(result, f"level.{level}")
+    if held is None or horizon <= 0:
+        return 0.0
+    return round(max(1.0 - v for v in held[:horizon]), 4)
+
+
 def _compare_level(a: WhatIfResult, b: WhatIfResult, level: str, horizon: int) -> Statement:
+    # every figure over the days both ran: a level the longer run lost only after them was
+    # held in the days compared
     fa, fb = _first_lost_day(a, level, horizon), _first_lost_day(b, level, horizon)
-    sa = _get(a.summary, f"first_day_lost.{level}.share_lost") or 0.0
-    sb = _get(b.summary, f"first_day_lost.{level}.share_lost") or 0.0
+    sa = share_lost_within(a, level, horizon)
+    sb = share_lost_within(b, level, horizon)
     base: Statement = {"level": level, **_level_params(a, level), "share_lost_a": sa}
     base["share_lost_b"] = sb
     if fa is None and fb is None:
@@ -336,8 +365,9 @@ def compare_verdict(a: WhatIfResult, b: WhatIfResult) -> dict[str, Any]:
         )
     levels = [lv for lv in _levels_shown(a) if lv in _levels_shown(b)]
     statements = [_compare_level(a, b, lv, horizon) for lv in levels]
+    # one decimal for both: a run's own verdict gives trips lost as 0.5, so must its comparison
     for key, code, digits in (
-        ("trips_cancelled", "trips_lost_diff", 0),
+        ("trips_cancelled", "trips_lost_diff", 1),
         ("overtime_h", "overtime_diff", 1),
     ):
         if same_length:
@@ -362,7 +392,7 @@ def compare_verdict(a: WhatIfResult, b: WhatIfResult) -> dict[str, Any]:
                 "days": horizon,
             }
         )
-    ba, bb = _binding(a), _binding(b)
+    ba, bb = _binding(a, horizon), _binding(b, horizon)
     if ba["code"] == "binding" or bb["code"] == "binding":
         statements.append(
             {

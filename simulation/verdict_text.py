@@ -14,16 +14,27 @@ from typing import Any
 
 from line.catalogue import Lang, Message, Param, render
 
+_VI_MARKS = str.maketrans({",": ".", ".": ","})
 
-def _num(v: Any) -> str:
+
+def num(v: Any, lang: Lang = "en", digits: int | None = None) -> str:
+    """A figure as the reader writes numbers: whole when whole, else one decimal (or
+    ``digits``); grouped 1,234.5 in English and 1.234,5 in Vietnamese; ``None`` is "—"."""
     if v is None:
         return "—"
     f = float(v)
-    return f"{f:,.0f}" if abs(f - round(f)) < 0.05 else f"{f:,.1f}"
+    if digits is None:
+        digits = 0 if abs(f - round(f)) < 0.05 else 1
+    text = f"{f:,.{digits}f}"
+    return text.translate(_VI_MARKS) if lang == "vi" else text
 
 
 def verdict_lines(verdict: dict[str, Any], lang: Lang = "en") -> list[str]:
     """The verdict's statements as sentences, in the order the verdict gives them."""
+
+    def _num(v: Any) -> str:
+        return num(v, lang)
+
     start = date.fromisoformat(verdict["start_date"])
     end = date.fromisoformat(verdict["end_date"])
 

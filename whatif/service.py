@@ -67,6 +67,14 @@ class RunNotFinished(RuntimeError):
     """The run has no result (yet, or ever): compare needs two finished runs."""
 
 
+class RunAlreadyFinished(RuntimeError):
+    """The run has ended (done, failed or cancelled): there is nothing left to cancel."""
+
+    def __init__(self, view: RunView) -> None:
+        super().__init__(f"run {view.id} is {view.status.value}: it has already ended")
+        self.view = view
+
+
 class QueueFull(RuntimeError):
     """The caller (or everyone) has as many runs queued or running as allowed: retry later."""
 
@@ -255,10 +263,10 @@ class SimulationService:
     async def check(self, scenario: Scenario, days: int) -> None:
         """Refuse a scenario impossible with its roster and run length before queueing it (a
         ValueError naming the input: 100 drivers absent out of 60, an index case after the last
-        day). A run "from today" is checked when it starts, against the crew record then."""
-        if scenario.start == "today":
-            return
-        await asyncio.to_thread(build_setup, scenario, self.line, days)
+        day). A run "from today" is checked against the crew record now (a case series that
+        ends before today, a crew store without staff) and again when it starts."""
+        crew_state = await self._crew_state(scenario)
+        await asyncio.to_thread(build_setup, scenario, self.line, days, crew_state=crew_state)
 
     async def get(self, run_id: str) -> RunView:
         rec = await self._store.get(run_id)
@@ -274,14 +282,15 @@ class SimulationService:
         return [self._view(r) for r in await self._store.list(limit)]
 
     async def cancel(self, run_id: str) -> RunView:
-        """Stop a queued or running run (a finished one is left as it is).
+        """Stop a queued or running run; :class:`RunAlreadyFinished` for one that has ended
+        (it is left as it is: a cancel must not pass for having stopped it).
 
         A running run's workers are terminated; the answer comes once it is recorded as
         cancelled (or after :data:`CANCEL_WAIT_S`, for an executor that stops between batches).
         """
         view = await self.get(run_id)
         if view.status.finished:
-            return view
+            raise RunAlreadyFinished(view)
         job = self._jobs.get(run_id)
         if job is not None:
             job.cancel.set()

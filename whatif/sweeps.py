@@ -44,6 +44,10 @@ class SweepNotFound(LookupError):
     """No sweep has this id (or it was forgotten)."""
 
 
+class SweepAlreadyFinished(RuntimeError):
+    """The sweep has ended (done, failed or cancelled): there is nothing left to cancel."""
+
+
 class SweepQueueFull(RuntimeError):
     """Too many sweeps are waiting."""
 
@@ -155,7 +159,10 @@ class SweepService:
         return list(reversed(self._jobs.values()))
 
     def cancel(self, sweep_id: str) -> SweepJob:
+        """Stop a queued or running sweep; :class:`SweepAlreadyFinished` for one that ended."""
         job = self.get(sweep_id)
+        if job.status in ("done", "failed", "cancelled"):
+            raise SweepAlreadyFinished(f"sweep {sweep_id} is {job.status}: it has already ended")
         if job.status == "queued":
             job.status, job.error, job.finished_ms = (
                 "cancelled",

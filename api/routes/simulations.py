@@ -5,7 +5,7 @@
 * ``GET  /api/simulations`` — the latest runs, newest first, with status and progress;
 * ``GET  /api/simulations/{id}`` — one run: status, progress, and the result once done;
 * ``POST /api/simulations/{id}/cancel`` — stop a queued or running run (its worker processes
-  are terminated and replaced);
+  are terminated and replaced); 409 for a run that has already ended;
 * ``GET  /api/simulations/compare?a=…&b=…`` — two finished runs side by side, ``b - a``.
 
 Every route needs a bearer token; any role reads, ``planner`` and ``admin`` run and cancel.
@@ -33,7 +33,14 @@ from api.validation_text import invalid_input, invalid_nested
 from line.catalogue import Invalid, Lang, Message
 from simulation import PRESETS, Scenario, WhatIfResult, scenario_from_data, scenario_preset
 from simulation.verdict import with_verdict
-from whatif.service import QueueFull, RunNotFinished, RunNotFound, RunView, SimulationService
+from whatif.service import (
+    QueueFull,
+    RunAlreadyFinished,
+    RunNotFinished,
+    RunNotFound,
+    RunView,
+    SimulationService,
+)
 
 router = APIRouter(prefix="/api/simulations", tags=["simulations"])
 
@@ -201,11 +208,15 @@ async def get_run(run_id: str, _who: Reader, svc: ServiceDep) -> Response:
 @router.post("/{run_id}/cancel", response_model=out.Run)
 async def cancel(run_id: str, who: Planner, svc: ServiceDep, request: Request) -> Response:
     """Stop a queued or running run: its workers are terminated, and the answer says
-    ``cancelled`` once it has stopped."""
+    ``cancelled`` once it has stopped. A run that has already ended answers 409."""
     try:
         view = await svc.cancel(run_id)
     except RunNotFound as exc:
         await audit_request(request, who, "simulation.cancel", "not_found", {"id": run_id})
         raise HTTPException(404, str(exc)) from exc
+    except RunAlreadyFinished as exc:
+        # 409: nothing was stopped; the caller learns the run's final status from the detail
+        await audit_request(request, who, "simulation.cancel", result_of(409), {"id": run_id})
+        raise HTTPException(409, str(exc)) from exc
     await audit_request(request, who, "simulation.cancel", "ok", {"id": run_id})
     return _json(view.as_dict())

@@ -7,7 +7,8 @@
 * ``GET  /api/simulations/sweeps/{id}`` — one sweep: status, progress, the result once done
   (runs, and the factors ranked by swing: what the tornado chart shows);
 * ``GET  /api/simulations/sweeps/{id}/tornado.png`` — the tornado chart;
-* ``POST /api/simulations/sweeps/{id}/cancel`` — stop a queued or running sweep.
+* ``POST /api/simulations/sweeps/{id}/cancel`` — stop a queued or running sweep (409 for
+  one that has ended).
 
 Any role reads; ``planner`` and ``admin`` submit and cancel. This router is included before
 ``/api/simulations/{run_id}`` so ``/api/simulations/sweeps`` is not taken for a run id.
@@ -32,7 +33,7 @@ from api.validation_text import invalid_input, invalid_nested
 from line.catalogue import Invalid, Lang, Message
 from simulation import Scenario, scenario_from_data, scenario_preset
 from simulation.sweep import SweepSpec, variants
-from whatif.sweeps import SweepNotFound, SweepQueueFull, SweepService
+from whatif.sweeps import SweepAlreadyFinished, SweepNotFound, SweepQueueFull, SweepService
 
 router = APIRouter(prefix="/api/simulations/sweeps", tags=["simulations"])
 
@@ -142,11 +143,17 @@ async def tornado(sweep_id: str, _who: Reader, svc: ServiceDep) -> Response:
 
 @router.post("/{sweep_id}/cancel", response_model=out.Sweep)
 async def cancel(sweep_id: str, who: Planner, svc: ServiceDep, request: Request) -> Response:
-    """Stop a queued or running sweep (it reports ``cancelled`` once its workers stop)."""
+    """Stop a queued or running sweep (it reports ``cancelled`` once its workers stop); one
+    that has already ended answers 409."""
     try:
         job = svc.cancel(sweep_id)
     except SweepNotFound as exc:
         await audit_request(request, who, "simulation.sweep_cancel", "not_found", {"id": sweep_id})
         raise HTTPException(404, str(exc)) from exc
+    except SweepAlreadyFinished as exc:
+        await audit_request(
+            request, who, "simulation.sweep_cancel", result_of(409), {"id": sweep_id}
+        )
+        raise HTTPException(409, str(exc)) from exc
     await audit_request(request, who, "simulation.sweep_cancel", "ok", {"id": sweep_id})
     return _json(job.as_dict())

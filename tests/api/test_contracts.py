@@ -254,14 +254,20 @@ async def test_every_route_answers_what_its_model_says(tmp_path: Path) -> None:
             await call("GET", f"/api/simulations/{run['id']}", OP)
         await call("GET", "/api/simulations", OP)
         await call("GET", f"/api/simulations/compare?a={a['id']}&b={b['id']}", OP)
-        await call("POST", f"/api/simulations/{a['id']}/cancel", PL)
+        # cancel answers 200 for a run that has not ended (409 for one that has)
+        long = {"scenario": "wave-2022", "days": 60, "replications": 2000, "seed": 3}
+        c_run = await call("POST", "/api/simulations", PL, 202, json=long)
+        await call("POST", f"/api/simulations/{c_run['id']}/cancel", PL)
         vary = [{"path": "demand.weekday_passengers", "values": [10000]}]
         sweep_body = {"scenario": "baseline", "days": 2, "replications": 2, "seed": 1, "vary": vary}
         sweep = await call("POST", "/api/simulations/sweeps", PL, 202, json=sweep_body)
         await until(finished(http, f"/api/simulations/sweeps/{sweep['id']}"), 180, what="a sweep")
         await call("GET", f"/api/simulations/sweeps/{sweep['id']}", OP)
         await call("GET", "/api/simulations/sweeps", OP)
-        await call("POST", f"/api/simulations/sweeps/{sweep['id']}/cancel", PL)
+        # a sweep that has not ended can be cancelled (one that has answers 409)
+        c_body = sweep_body | {"scenario": "wave-2022", "days": 60, "replications": 1000}
+        c_sweep = await call("POST", "/api/simulations/sweeps", PL, 202, json=c_body)
+        await call("POST", f"/api/simulations/sweeps/{c_sweep['id']}/cancel", PL)
 
         # --- the shift log: a person's entry, its correction, the system's (the P2 above) -----
         entry = {"text": "SS1 kiểm tra", "category": "equipment", "alarm_id": alarm_id}

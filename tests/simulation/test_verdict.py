@@ -233,14 +233,54 @@ def test_compare_of_runs_of_different_lengths_warns_and_compares_the_common_days
         "mean",
         14,
     )
-    # A lost its timetable on day 20, after B's end: within the 14 days both held it
+    # A lost its timetable on day 20, after B's end: within the 14 days both held it (the
+    # whole run's share, 70 %, is not a figure of the days compared)
     timetable = next(s for s in v["statements"] if s.get("level") == "timetable")
-    assert timetable["code"] == "level_share_differs" and timetable["better"] == "b"
+    assert timetable["code"] == "level_same"
+    assert (timetable["share_lost_a"], timetable["share_lost_b"]) == (0.0, 0.0)
     cmp = compare_results(a, b)
     assert cmp["verdict"] == v
+    assert cmp["first_day_lost"]["timetable"]["a"] == {"p50": None, "share_lost": 0.0}
     assert cmp["summary"]["total.trips_cancelled"]["comparable"] is False
-    assert cmp["summary"]["min.trips_share"]["comparable"] is True
+    # the worst day of 30 is not the worst of the 14 days both ran
+    assert cmp["summary"]["min.trips_share"]["comparable"] is False
+    assert compare_results(a, a)["summary"]["min.trips_share"]["comparable"] is True
     assert cmp["a"]["verdict"]["days"] == 30 and cmp["b"]["verdict"]["days"] == 14
+
+
+def test_compare_with_a_longer_run_reads_its_shares_over_the_days_both_ran() -> None:
+    # B (14 days) lost the timetable in every run, but only from day 6; in one run of four on
+    # day 3; A (5 days) held it: over A's 5 days, B lost it in 25 % of its runs
+    by_day = [0.0, 0.0, 0.0, 0.25, 0.25, 0.25, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0, 1.0]
+    b_lost = lost(6.0, 1.0, p10=4.0) | {"lost_by_day": by_day}
+    a = result(5, cancelled_p50=0.5)
+    b = result(14, first_lost={"timetable": b_lost, "headway_10min": b_lost})
+    v = compare_verdict(a, b)
+    assert {"code": "length_differs", "days_a": 5, "days_b": 14, "compared_days": 5} in v[
+        "warnings"
+    ]
+    timetable = next(s for s in v["statements"] if s.get("level") == "timetable")
+    assert timetable["code"] == "level_share_differs" and timetable["better"] == "a"
+    assert (timetable["share_lost_a"], timetable["share_lost_b"]) == (0.0, 0.25)
+    cmp = compare_results(a, b)
+    assert cmp["first_day_lost"]["timetable"]["b"] == {"p50": None, "share_lost": 0.25}
+    # held in the 5 days: the same, though B lost it later in every run
+    late = lost(6.0, 1.0) | {"lost_by_day": [0.0] * 6 + [1.0] * 8}
+    v = compare_verdict(a, result(14, first_lost={"timetable": late}))
+    timetable = next(s for s in v["statements"] if s.get("level") == "timetable")
+    assert timetable["code"] == "level_same", timetable
+
+
+def test_compare_gives_trips_lost_to_the_precision_of_the_run_verdict() -> None:
+    a = result(5, cancelled_p50=0.5)
+    own = next(s for s in run_verdict(a)["statements"] if s["code"] == "trips_lost")
+    assert own["p50"] == 0.5
+    same = next(s for s in compare_verdict(a, a)["statements"] if s["code"] == "trips_lost_diff")
+    assert (same["a"], same["b"], same["diff"], same["better"]) == (0.5, 0.5, 0.0, None)
+    # over 5 common days of a 14-day run losing 0.3 trips in all: 5/14 of it, not 0
+    b = result(14, cancelled_p50=0.3)
+    diff = next(s for s in compare_verdict(a, b)["statements"] if s["code"] == "trips_lost_diff")
+    assert (diff["a"], diff["b"], diff["better"]) == (0.5, 0.1, "b")
 
 
 def test_a_real_run_carries_its_verdict_periods_and_binding_constraint() -> None:

@@ -30,6 +30,9 @@ export function datesOf(start, end) {
 }
 
 const pct = (share) => fmtNum(100 * share);
+// trips: whole when whole, else one decimal (a median of 0.5 trips is not 1, nor 0): the same
+// figure in a run's verdict, its comparison and the command line's
+const trips = (v) => fmtNum(v, v !== null && v !== undefined && Math.abs(v - Math.round(v)) >= 0.05 ? 1 : 0);
 
 /** A service level by name: "Giãn cách 6 phút giờ cao điểm". */
 export function levelName(s) {
@@ -82,15 +85,15 @@ function levelText(s, date) {
 }
 
 function tripsText(s) {
-  if (!s.p90) return t("verdict.trips_none", { planned: fmtNum(s.planned) });
+  if (!s.p90) return t("verdict.trips_none", { planned: trips(s.planned) });
   let text = t("verdict.trips_lost", {
-    p50: fmtNum(s.p50),
-    planned: fmtNum(s.planned),
-    p10: fmtNum(s.p10),
-    p90: fmtNum(s.p90),
+    p50: trips(s.p50),
+    planned: trips(s.planned),
+    p10: trips(s.p10),
+    p90: trips(s.p90),
   });
   if (s.crew_mean === null) return `${text} ${t("verdict.cause_not_recorded")}`;
-  const causes = { mean: fmtNum(s.mean), crew: fmtNum(s.crew_mean), fleet: fmtNum(s.fleet_mean) };
+  const causes = { mean: trips(s.mean), crew: trips(s.crew_mean), fleet: trips(s.fleet_mean) };
   // "no trip stopped" is what the operator reported: no cancellation for want of crew
   return `${text} ${t(s.crew_mean === 0 ? "verdict.trips_no_crew_cause" : "verdict.trips_by_cause", causes)}`;
 }
@@ -156,13 +159,13 @@ function compareText(s, cmp) {
     case "overtime_diff": {
       const kind = s.code === "trips_lost_diff" ? "trips" : "overtime";
       const stat = s.statistic === "p50" ? "p50" : t("verdict.stat_mean", { days: fmtNum(s.days) });
-      const digits = kind === "overtime" ? 1 : 0;
-      const params = { a: fmtNum(s.a, digits), b: fmtNum(s.b, digits), stat };
+      const num = kind === "overtime" ? (v) => fmtNum(v, 1) : trips;
+      const params = { a: num(s.a), b: num(s.b), stat };
       if (!s.better) return t(`verdict.c_${kind}_same`, params);
       return t(`verdict.c_${kind}_less`, {
         ...params,
         better: s.better.toUpperCase(),
-        n: fmtNum(Math.abs(s.diff), digits),
+        n: num(Math.abs(s.diff)),
       });
     }
     case "binding_compare": {
