@@ -310,10 +310,25 @@ def test_alarm_list_cuts_nothing_at_1366_and_1920(
     """A laptop (1366×768) and the wall (1920×1080): the page never scrolls sideways, sign-out
     is on screen, and every alarm cell is whole — the long message wraps, the time, the state
     ("cleared, unacknowledged" included) and the three buttons are not cut — and so is every
-    cell of the trains table."""
+    cell of the trains table, a driver's "not cleared" tag included."""
     s = session(UserRole.OPERATOR, lang=lang)
     page = board(s)
     a, b = in_service(page, app, 2)
+    # the driver of a third train declared F0 by the crew manager: that train's row carries
+    # the widest tag of the trains table (once per module: a second declaration changes nothing)
+    trains = page.request.get(app.url + "/api/board").json()["trains"]
+    c = next(t for t in trains if t["train"] not in (a, b) and t.get("driver"))
+    cm = session(UserRole.CREW_MANAGER)
+    cm.login()
+    declared = cm.page.request.post(
+        app.url + "/api/crew/cases",
+        data={"staff_id": c["driver"]},
+        headers={"X-CSRF-Token": cm.csrf()},
+        timeout=60_000,
+    )
+    assert declared.status in (200, 201), declared.text()
+    tag = page.locator(f'#trains tr[data-train="{c["train"]}"] .driver-tag')
+    expect(tag).to_be_visible(timeout=30_000)
     raise_alarm(app, f"train:{a}:fault:L1", 1, LONG.format(t=a))
     raise_alarm(app, f"train:{b}:fault:L2", 2, f"Tàu {b}: lỗi L2")
     app.inject("clear_alarm", key=f"train:{b}:fault:L2")  # returned, not acknowledged
