@@ -518,7 +518,7 @@
  * @property {(Category|null)} [category]
  * @property {(string|null)} [train]
  * @property {(number|null)} [alarm_id]
- * @property {(string|null)} [staff_id]
+ * @property {(string|null)} [staff_id] - a staff id of the crew roster
  * @property {(number|null)} [corrects] - the id of the entry corrected
  * @property {boolean} [follow_up] - an open item until corrected
  */
