@@ -10,8 +10,13 @@ from api.schemas.base import Wire
 class ConsoleRate(Wire):
     console: str = Field(description="traffic, power, crew or systems")
     total: int
-    mean_per_10min: float = Field(description="ISA-18.2: ~1 very likely acceptable, ~2 maximum")
-    max_per_10min: int
+    mean_per_10min: float = Field(
+        description="occurrences over the window's 10-minute periods: the average ISA-18.2 "
+        "reads against ~1 (very likely acceptable) and ~2 (maximum manageable)"
+    )
+    max_per_10min: int = Field(
+        description="the most occurrences in any one 10-minute period (ISA-18.2: at most 10)"
+    )
     periods_over_2: int = Field(description="10-minute periods above 2 alarms")
 
 

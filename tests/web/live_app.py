@@ -176,6 +176,9 @@ def _apply(emu: Any, cmd: dict[str, Any], rt: Any = None) -> dict[str, Any]:
             Message("alarm.saved_text", {"vi": text, "en": text}),
         )
         return {"ok": op, "id": None if a is None else a.id}
+    if op == "clear_alarm":  # its condition gone: "cleared, unacknowledged" until acknowledged
+        rt.alarms.clear(str(cmd["key"]))
+        return {"ok": op}
     if op == "retire_test_alarms":  # a test's injected alarms gone: cleared, closed
         from telemetry.alarms import AlarmState
 

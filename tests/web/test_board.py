@@ -9,10 +9,12 @@ import re
 import time
 from typing import Any
 
+import pytest
 from playwright.sync_api import Page, WebSocketRoute, expect
 
 from accounts.identity import UserRole
-from tests.web.conftest import MakeSession
+from tests.web.boxes import box, page_width
+from tests.web.conftest import HOME, MakeSession
 from tests.web.live_app import LiveApp, wait_until
 
 ALL_PAGES = {
@@ -249,6 +251,28 @@ def test_language_switch_changes_the_ui_and_is_remembered(session: MakeSession) 
     expect(page.locator("#alarms-h")).to_have_text("Alarms")
     page.click("#lang-switch")
     expect(page.locator("#alarms-h")).to_have_text("Cảnh báo")
+
+
+@pytest.mark.parametrize("lang", ["vi", "en"])
+def test_every_role_at_1366_scrolls_no_page_sideways_and_can_sign_out(
+    session: MakeSession, lang: str
+) -> None:
+    """A laptop's 1366×768: the header of the longest menu (admin's, 11 pages) pushed the page
+    to 1607 px and sign-out off-screen. Each role, each language: its home page, and the
+    board, history, alarm performance and crew pages it may open."""
+    for role in UserRole:
+        s = session(role, lang=lang)
+        s.context.pages[0].set_viewport_size({"width": 1366, "height": 768})
+        page = s.login()
+        pages = {HOME[role].strip("/")} | ({"board", "history", "alarmperf", "crew"} & MENU[role])
+        for name in sorted(pages):
+            page.goto(s.app.url + f"/{name}")
+            page.wait_for_load_state("networkidle")
+            s.shot(f"at-1366-{role.value}-{lang}-{name}")
+            assert page_width(page) <= 1366, (role, lang, name, page_width(page))
+            logout = box(page, "#logout")
+            assert 0 <= logout["left"] and logout["right"] <= 1366, (role, lang, name, logout)
+        s.context.close()
 
 
 def test_clock_shows_hanoi_time_in_a_browser_elsewhere(session: MakeSession) -> None:

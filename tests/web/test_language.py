@@ -121,3 +121,29 @@ def test_the_audit_page_says_actions_results_and_details_in_words(
     expect(mine.locator(".audit-action")).to_have_text("Sign-in")
     expect(mine.locator(".audit-result")).to_have_text("Done")
     expect(mine.locator(".audit-detail")).to_contain_text("role: administrator")
+
+
+SPANS = {
+    "vi": ["5 phút", "15 phút", "30 phút", "1 giờ", "3 giờ", "12 giờ", "24 giờ", "7 ngày"],
+    "en": ["5 min", "15 min", "30 min", "1 h", "3 h", "12 h", "24 h", "7 days"],
+}
+WINDOWS = {
+    "vi": ["1 giờ", "8 giờ", "24 giờ", "72 giờ", "7 ngày"],
+    "en": ["1 h", "8 h", "24 h", "72 h", "7 days"],
+}
+
+
+def test_time_span_options_speak_the_page_language(session: MakeSession) -> None:
+    """The span of /history and the window of /alarmperf, in the language shown, and again
+    after switching (they read "5 min" in Vietnamese and "7 ngày" in English)."""
+    s = session(UserRole.OPERATOR)
+    page = s.login()
+    options = {"history": "#h-minutes option", "alarmperf": "#ap-hours option"}
+    wanted = {"history": SPANS, "alarmperf": WINDOWS}
+    for name, sel in options.items():
+        page.goto(s.app.url + f"/{name}")
+        expect(page.locator(sel)).to_have_text(wanted[name]["vi"])
+        page.click("#lang-switch")
+        expect(page.locator(sel)).to_have_text(wanted[name]["en"])
+        page.click("#lang-switch")
+        expect(page.locator(sel)).to_have_text(wanted[name]["vi"])

@@ -31,12 +31,14 @@ function main() {
     render();
   }
 
-  function tile(id, label, value, cls = "") {
+  // ids of their own (ap-kpi-…): "#ap-stale" and "#ap-shelved" are the tables
+  function tile(id, label, value, cls = "", extra = "") {
     return h(
       "div",
-      { class: `kpi ${cls}`, id: `ap-${id}` },
+      { class: `kpi ${cls}`, id: `ap-kpi-${id}` },
       h("div", { class: "kpi-label" }, label),
       h("div", { class: "kpi-value" }, value),
+      extra ? h("div", { class: "kpi-extra" }, extra) : null,
     );
   }
 
@@ -52,11 +54,21 @@ function main() {
     $("#ap-note").textContent = error ?? (data ? t("ap.window_note", { from: fmtDateTime(data.start_ms), to: fmtTime(data.end_ms) }) : "");
     if (!data) return;
     const d = data;
-    const worst = Math.max(...d.consoles.map((c) => c.mean_per_10min));
+    // ISA-18.2's rate per operator position is an average over the window (~1 acceptable, ~2
+    // the most): the tile is the busiest console's mean, the figure of the table's mean
+    // column, and names that console with its busiest 10 minutes (the max column)
+    const busiest = d.consoles.reduce((a, c) => (c.mean_per_10min > a.mean_per_10min ? c : a));
+    const worst = busiest.mean_per_10min;
     fill(
       $("#ap-kpis"),
       tile("total", t("ap.total"), fmtNum(d.total)),
-      tile("rate", t("ap.worst_rate"), fmtNum(worst, 2), worst > 2 ? "alert" : worst > 1 ? "warn" : ""),
+      tile(
+        "rate",
+        t("ap.busiest_mean"),
+        fmtNum(worst, 2),
+        worst > 2 ? "alert" : worst > 1 ? "warn" : "",
+        d.total ? t("ap.busiest_of", { console: t(`ap.console.${busiest.console}`), max: fmtNum(busiest.max_per_10min) }) : "",
+      ),
       tile("flood", t("ap.flood_pct"), `${fmtNum(d.flood_pct, 1)} %`, d.flood_pct > 1 ? "alert" : ""),
       tile("top10", t("ap.top10"), `${fmtNum(d.top10_share_pct, 0)} %`),
       tile("chattering", t("ap.n_chattering"), fmtNum(d.chattering.length), d.chattering.length ? "warn" : ""),

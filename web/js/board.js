@@ -657,6 +657,12 @@ async function main(me) {
     );
   }
 
+  /** "P1" and its word ("khẩn"), the word in a span a narrow screen leaves out (the title keeps it). */
+  function prioBadge(p) {
+    const [code, ...word] = t(`alarm.p${p}`).split(" ");
+    return h("span", { class: `prio p${p}`, title: t(`alarm.p${p}`) }, code, word.length ? h("span", { class: "prio-word" }, ` ${word.join(" ")}`) : null);
+  }
+
   function alarmRow(a, cls = "") {
     const unacked = isUnacked(a);
     const actions = [];
@@ -689,7 +695,7 @@ async function main(me) {
         class: `alarm p${a.priority} ${a.state} ${a.active ? "" : "cleared"} ${a.suppressed ? "suppressed" : ""} ${cls}`,
         dataset: { alarm: a.id, key: a.key, state: a.state, suppressed: String(a.suppressed) },
       },
-      h("td", {}, h("span", { class: `prio p${a.priority}` }, t(`alarm.p${a.priority}`))),
+      h("td", {}, prioBadge(a.priority)),
       h("td", { class: "num" }, fmtTime(a.raised_ms)),
       h(
         "td",
@@ -865,6 +871,7 @@ async function main(me) {
         ? t("board.no_data")
         : t(`train.mode_${tr.mode}`)
       : `${arrow} ${tr.station ? names[tr.station] ?? tr.station : `${names[tr.prev_station] ?? "…"} – ${names[tr.next_station] ?? "…"}`}`;
+    where.title = where.textContent; // whole on hover where a short screen shortens it (…)
     speed.textContent = noData ? "—" : fmtNum(tr.speed_kmh);
     speed.className = "num";
     dev.textContent = fmtDeviation(tr.deviation_s);

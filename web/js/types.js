@@ -347,8 +347,8 @@
  * @typedef {Object} ConsoleRate
  * @property {string} console - traffic, power, crew or systems
  * @property {number} total
- * @property {number} mean_per_10min - ISA-18.2: ~1 very likely acceptable, ~2 maximum
- * @property {number} max_per_10min
+ * @property {number} mean_per_10min - occurrences over the window's 10-minute periods: the average ISA-18.2 reads against ~1 (very likely acceptable) and ~2 (maximum manageable)
+ * @property {number} max_per_10min - the most occurrences in any one 10-minute period (ISA-18.2: at most 10)
  * @property {number} periods_over_2 - 10-minute periods above 2 alarms
  */
 /**
