@@ -71,14 +71,7 @@ COLUMNS = (
 REQUIRED = ("id", "name", "role")
 #: Optional columns that are a staff field of the same name (merging keeps the field when the
 #: column is absent); ``groups`` is the other optional column.
-FIELD_COLUMNS = (
-    "discipline",
-    "substitute",
-    "line_id",
-    "overtime_allowed",
-    "extended_overtime_allowed",
-    "qualifications",
-)
+FIELD_COLUMNS = tuple(c for c in COLUMNS if c not in (*REQUIRED, "groups"))
 _TRUE = {"yes", "y", "true", "1"}
 _FALSE = {"no", "n", "false", "0"}
 _IMPORTABLE_GROUPS = (GroupKind.SHIFT_TEAM, GroupKind.DORMITORY_ROOM)
