@@ -699,6 +699,42 @@ TEXTS: Final[Mapping[str, Entry]] = {
         "Số ngày × số lần lặp tối đa {most:,} ({days} ngày: tối đa {reps:,} lần lặp)",
         "days x replications is at most {most:,} ({days} days: at most {reps:,} replications)",
     ),
+    "whatif.status.queued": _t("đang chờ", "queued"),
+    "whatif.status.running": _t("đang chạy", "running"),
+    "whatif.status.done": _t("đã xong", "done"),
+    "whatif.status.failed": _t("bị lỗi", "failed"),
+    "whatif.status.cancelled": _t("đã hủy", "cancelled"),
+    "whatif.refused.no_run": _t("Không có lần chạy mô phỏng {id}", "no simulation run {id}"),
+    "whatif.refused.no_result": _t(
+        "Lần chạy {id} {status}: chưa có kết quả", "run {id} is {status}: it has no result"
+    ),
+    "whatif.refused.ended": _t(
+        "Lần chạy {id} đã kết thúc ({status}): không còn gì để dừng",
+        "run {id} is {status}: it has already ended",
+    ),
+    "whatif.refused.queue_total": _t(
+        "Đang có {n} lần chạy chờ hoặc đang chạy (simulation.queue_total): thử lại khi có lần"
+        " chạy xong",
+        "{n} runs are queued or running (simulation.queue_total): retry when one has finished",
+    ),
+    "whatif.refused.queue_mine": _t(
+        "Bạn đang có {n} lần chạy chờ hoặc đang chạy (simulation.queue_per_user): chờ một lần"
+        " xong hoặc hủy một lần",
+        "you have {n} runs queued or running (simulation.queue_per_user): wait for one to"
+        " finish or cancel one",
+    ),
+    "sweep.refused.no_sweep": _t("Không có lần quét độ nhạy {id}", "no sweep {id}"),
+    "sweep.refused.ended": _t(
+        "Lần quét {id} đã kết thúc ({status}): không còn gì để dừng",
+        "sweep {id} is {status}: it has already ended",
+    ),
+    "sweep.refused.queue_full": _t(
+        "Đã có {n} lần quét đang chờ: thử lại sau",
+        "{n} sweeps are already waiting: try again later",
+    ),
+    "sweep.refused.no_chart": _t(
+        "Lần quét {id} {status}: chưa có biểu đồ", "sweep {id} is {status}: no chart yet"
+    ),
     "sweep.refused.too_large": _t(
         "Số lần chạy × số ngày × số lần lặp tối đa {most:,} (lần quét này: {size:,})",
         "runs x days x replications is at most {most:,} (this sweep: {size:,})",

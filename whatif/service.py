@@ -37,6 +37,7 @@ import structlog
 
 from crew.store import CrewStore
 from line import Line
+from line.catalogue import Message, Refusal
 from line.clock import Clock, wall_ms
 from simulation import (
     Cancelled,
@@ -59,26 +60,43 @@ CANCEL_WAIT_S = 5.0  # a cancel answers once the run has stopped, or after this 
 QUEUE_RETRY_AFTER_S = 30  # what a refused submit suggests (a run takes tens of seconds)
 
 
-class RunNotFound(LookupError):
+def status_text(status: str) -> Message:
+    """A run's or a sweep's status in words (they share the statuses of :class:`RunStatus`)."""
+    return Message(f"whatif.status.{status}")
+
+
+class RunNotFound(Refusal, LookupError):
     """No run has this id."""
 
+    def __init__(self, run_id: str) -> None:
+        super().__init__(Message("whatif.refused.no_run", {"id": run_id}))
 
-class RunNotFinished(RuntimeError):
+
+class RunNotFinished(Refusal, RuntimeError):
     """The run has no result (yet, or ever): compare needs two finished runs."""
 
+    def __init__(self, run_id: str, status: str) -> None:
+        super().__init__(
+            Message("whatif.refused.no_result", {"id": run_id, "status": status_text(status)})
+        )
 
-class RunAlreadyFinished(RuntimeError):
+
+class RunAlreadyFinished(Refusal, RuntimeError):
     """The run has ended (done, failed or cancelled): there is nothing left to cancel."""
 
     def __init__(self, view: RunView) -> None:
-        super().__init__(f"run {view.id} is {view.status.value}: it has already ended")
+        super().__init__(
+            Message(
+                "whatif.refused.ended", {"id": view.id, "status": status_text(view.status.value)}
+            )
+        )
         self.view = view
 
 
-class QueueFull(RuntimeError):
+class QueueFull(Refusal, RuntimeError):
     """The caller (or everyone) has as many runs queued or running as allowed: retry later."""
 
-    def __init__(self, message: str, retry_after_s: int = QUEUE_RETRY_AFTER_S) -> None:
+    def __init__(self, message: Message, retry_after_s: int = QUEUE_RETRY_AFTER_S) -> None:
         super().__init__(message)
         self.retry_after_s = retry_after_s
 
@@ -228,16 +246,10 @@ class SimulationService:
         limits = self._settings
         active = [j for j in self._jobs.values() if not j.cancel.is_set()]
         if len(active) >= limits.queue_total:
-            raise QueueFull(
-                f"{len(active)} runs are queued or running (simulation.queue_total): "
-                "retry when one has finished"
-            )
+            raise QueueFull(Message("whatif.refused.queue_total", {"n": len(active)}))
         mine = sum(1 for j in active if j.actor == actor)
         if mine >= limits.queue_per_user:
-            raise QueueFull(
-                f"you have {mine} runs queued or running (simulation.queue_per_user): "
-                "wait for one to finish or cancel one"
-            )
+            raise QueueFull(Message("whatif.refused.queue_mine", {"n": mine}))
         job = _Job(uuid.uuid4().hex, scenario, days, replications, seed, actor)
         rec = RunRecord(
             id=job.id,
@@ -271,7 +283,7 @@ class SimulationService:
     async def get(self, run_id: str) -> RunView:
         rec = await self._store.get(run_id)
         if rec is None:
-            raise RunNotFound(f"no simulation run {run_id!r}")
+            raise RunNotFound(run_id)
         return self._view(rec)
 
     async def result_json(self, run_id: str) -> str | None:
@@ -309,7 +321,7 @@ class SimulationService:
             view = await self.get(run_id)
             text = await self._store.result(run_id)
             if text is None:
-                raise RunNotFinished(f"run {run_id} is {view.status.value}: it has no result")
+                raise RunNotFinished(run_id, view.status.value)
             results.append(WhatIfResult.from_json(text))
         out = compare_results(results[0], results[1])
         out["a"]["id"], out["b"]["id"] = a, b

@@ -28,11 +28,13 @@ from typing import Any
 import structlog
 
 from line import Line
+from line.catalogue import Message, Refusal
 from line.clock import Clock, wall_ms
 from simulation import Cancelled, Executor, Scenario
 from simulation.dask_executor import dask_executor
 from simulation.process_pool_scope import shared_pool
 from simulation.sweep import PreparedSweep, SweepSpec, plot_tornado, prepare_sweep, run_sweep
+from whatif.service import status_text
 
 log = structlog.get_logger(__name__)
 
@@ -40,16 +42,27 @@ KEEP = 50
 MAX_QUEUED = 4
 
 
-class SweepNotFound(LookupError):
+class SweepNotFound(Refusal, LookupError):
     """No sweep has this id (or it was forgotten)."""
 
+    def __init__(self, sweep_id: str) -> None:
+        super().__init__(Message("sweep.refused.no_sweep", {"id": sweep_id}))
 
-class SweepAlreadyFinished(RuntimeError):
+
+class SweepAlreadyFinished(Refusal, RuntimeError):
     """The sweep has ended (done, failed or cancelled): there is nothing left to cancel."""
 
+    def __init__(self, sweep_id: str, status: str) -> None:
+        super().__init__(
+            Message("sweep.refused.ended", {"id": sweep_id, "status": status_text(status)})
+        )
 
-class SweepQueueFull(RuntimeError):
+
+class SweepQueueFull(Refusal, RuntimeError):
     """Too many sweeps are waiting."""
+
+    def __init__(self) -> None:
+        super().__init__(Message("sweep.refused.queue_full", {"n": MAX_QUEUED}))
 
 
 @dataclass(eq=False)
@@ -134,7 +147,7 @@ class SweepService:
     def submit(self, spec: SweepSpec, base: Scenario, *, actor: str) -> SweepJob:
         """Validate every variant (``ValueError``/``KeyError`` naming the bad one) and queue."""
         if sum(j.status == "queued" for j in self._jobs.values()) >= MAX_QUEUED:
-            raise SweepQueueFull(f"{MAX_QUEUED} sweeps are already waiting: try again later")
+            raise SweepQueueFull()
         prepared = prepare_sweep(spec, self.line, base=base)
         job = SweepJob(uuid.uuid4().hex, prepared, actor, self._clock())
         self._jobs[job.id] = job
@@ -152,7 +165,7 @@ class SweepService:
     def get(self, sweep_id: str) -> SweepJob:
         job = self._jobs.get(sweep_id)
         if job is None:
-            raise SweepNotFound(f"no sweep {sweep_id!r}")
+            raise SweepNotFound(sweep_id)
         return job
 
     def list(self) -> list[SweepJob]:
@@ -162,7 +175,7 @@ class SweepService:
         """Stop a queued or running sweep; :class:`SweepAlreadyFinished` for one that ended."""
         job = self.get(sweep_id)
         if job.status in ("done", "failed", "cancelled"):
-            raise SweepAlreadyFinished(f"sweep {sweep_id} is {job.status}: it has already ended")
+            raise SweepAlreadyFinished(sweep_id, job.status)
         if job.status == "queued":
             job.status, job.error, job.finished_ms = (
                 "cancelled",

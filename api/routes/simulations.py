@@ -27,7 +27,7 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
-from api.lang import lang_of
+from api.lang import lang_of, refusal_detail
 from api.schemas import simulations as out
 from api.validation_text import invalid_input, invalid_nested
 from line.catalogue import Invalid, Lang, Message
@@ -165,7 +165,9 @@ async def submit(body: SimulationIn, who: Planner, svc: ServiceDep, request: Req
         )
     except QueueFull as exc:
         await audit_request(request, who, "simulation.run", result_of(429), detail)
-        raise HTTPException(429, str(exc), headers={"Retry-After": str(exc.retry_after_s)}) from exc
+        raise HTTPException(
+            429, refusal_detail(exc, request), headers={"Retry-After": str(exc.retry_after_s)}
+        ) from exc
     detail.update(id=view.id, scenario=sc.name)
     await audit_request(request, who, "simulation.run", "ok", detail)
     return _json(view.as_dict(), 202, {"Location": f"/api/simulations/{view.id}"})
@@ -183,6 +185,7 @@ async def list_runs(
 async def compare(
     _who: Reader,
     svc: ServiceDep,
+    request: Request,
     a: Annotated[str, Query(min_length=1, max_length=64)],
     b: Annotated[str, Query(min_length=1, max_length=64)],
 ) -> Response:
@@ -190,18 +193,18 @@ async def compare(
     try:
         return _json(await svc.compare(a, b))
     except RunNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
     except RunNotFinished as exc:
-        raise HTTPException(409, str(exc)) from exc
+        raise HTTPException(409, refusal_detail(exc, request)) from exc
 
 
 @router.get("/{run_id}", response_model=out.RunWithResult)
-async def get_run(run_id: str, _who: Reader, svc: ServiceDep) -> Response:
+async def get_run(run_id: str, _who: Reader, svc: ServiceDep, request: Request) -> Response:
     """Status, progress, and the result once the run is done."""
     try:
         view = await svc.get(run_id)
     except RunNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
     return _with_result(view, await svc.result_json(run_id))
 
 
@@ -213,10 +216,10 @@ async def cancel(run_id: str, who: Planner, svc: ServiceDep, request: Request) -
         view = await svc.cancel(run_id)
     except RunNotFound as exc:
         await audit_request(request, who, "simulation.cancel", "not_found", {"id": run_id})
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
     except RunAlreadyFinished as exc:
         # 409: nothing was stopped; the caller learns the run's final status from the detail
         await audit_request(request, who, "simulation.cancel", result_of(409), {"id": run_id})
-        raise HTTPException(409, str(exc)) from exc
+        raise HTTPException(409, refusal_detail(exc, request)) from exc
     await audit_request(request, who, "simulation.cancel", "ok", {"id": run_id})
     return _json(view.as_dict())

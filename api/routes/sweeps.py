@@ -26,13 +26,14 @@ from accounts.identity import READERS, Principal, UserRole
 from api.auth import require_roles
 from api.deps import RuntimeDep
 from api.http_audit import audit_request, result_of
-from api.lang import lang_of
+from api.lang import lang_of, refusal_detail
 from api.schemas import simulations as out
 from api.schemas.base import PNG
 from api.validation_text import invalid_input, invalid_nested
-from line.catalogue import Invalid, Lang, Message
+from line.catalogue import Invalid, Lang, Message, Refusal
 from simulation import Scenario, scenario_from_data, scenario_preset
 from simulation.sweep import SweepSpec, variants
+from whatif.service import status_text
 from whatif.sweeps import SweepAlreadyFinished, SweepNotFound, SweepQueueFull, SweepService
 
 router = APIRouter(prefix="/api/simulations/sweeps", tags=["simulations"])
@@ -102,7 +103,7 @@ async def submit(body: SweepSpec, who: Planner, svc: ServiceDep, request: Reques
         try:
             job = svc.submit(body, base, actor=who.actor)
         except SweepQueueFull as exc:
-            raise HTTPException(429, str(exc)) from exc
+            raise HTTPException(429, refusal_detail(exc, request)) from exc
         except (KeyError, ValueError) as exc:
             raise invalid_input(["body", "vary"], exc, "invalid_variant", lang) from exc
     except HTTPException as exc:
@@ -120,24 +121,28 @@ async def list_sweeps(_who: Reader, svc: ServiceDep) -> Response:
 
 
 @router.get("/{sweep_id}", response_model=out.SweepWithResult)
-async def get_sweep(sweep_id: str, _who: Reader, svc: ServiceDep) -> Response:
+async def get_sweep(sweep_id: str, _who: Reader, svc: ServiceDep, request: Request) -> Response:
     """Status, progress, and the result once the sweep is done."""
     try:
         job = svc.get(sweep_id)
     except SweepNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
     return _json({**job.as_dict(), "result": job.result})
 
 
 @router.get("/{sweep_id}/tornado.png", response_class=Response, responses=PNG)
-async def tornado(sweep_id: str, _who: Reader, svc: ServiceDep) -> Response:
+async def tornado(sweep_id: str, _who: Reader, svc: ServiceDep, request: Request) -> Response:
     """The tornado chart of a finished sweep (409 until it is done)."""
     try:
         png = svc.tornado_png(sweep_id)
     except SweepNotFound as exc:
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
     if png is None:
-        raise HTTPException(409, f"sweep {sweep_id} is {svc.get(sweep_id).status}: no chart yet")
+        why = Message(
+            "sweep.refused.no_chart",
+            {"id": sweep_id, "status": status_text(svc.get(sweep_id).status)},
+        )
+        raise HTTPException(409, refusal_detail(Refusal(why), request))
     return Response(png, media_type="image/png")
 
 
@@ -149,11 +154,11 @@ async def cancel(sweep_id: str, who: Planner, svc: ServiceDep, request: Request)
         job = svc.cancel(sweep_id)
     except SweepNotFound as exc:
         await audit_request(request, who, "simulation.sweep_cancel", "not_found", {"id": sweep_id})
-        raise HTTPException(404, str(exc)) from exc
+        raise HTTPException(404, refusal_detail(exc, request)) from exc
     except SweepAlreadyFinished as exc:
         await audit_request(
             request, who, "simulation.sweep_cancel", result_of(409), {"id": sweep_id}
         )
-        raise HTTPException(409, str(exc)) from exc
+        raise HTTPException(409, refusal_detail(exc, request)) from exc
     await audit_request(request, who, "simulation.sweep_cancel", "ok", {"id": sweep_id})
     return _json(job.as_dict())

@@ -180,12 +180,13 @@ async def test_the_queue_is_capped_per_user_and_in_all(tmp_path: Path) -> None:
         second = await http.post("/api/simulations", json=body, headers=PL)
         assert second.status_code == 202, second.text
         r = await http.post("/api/simulations", json=body, headers=PL)
-        assert r.status_code == 429 and "queue_per_user" in r.json()["detail"]
+        assert r.status_code == 429 and r.json()["detail"]["code"] == "whatif.refused.queue_mine"
+        assert "queue_per_user" in r.json()["detail"]["message"]  # the setting to raise
         assert int(r.headers["retry-after"]) > 0
         admin = bearer("admin")
         assert (await http.post("/api/simulations", json=body, headers=admin)).status_code == 202
         r = await http.post("/api/simulations", json=body, headers=admin)
-        assert r.status_code == 429 and "queue_total" in r.json()["detail"]
+        assert r.status_code == 429 and r.json()["detail"]["code"] == "whatif.refused.queue_total"
         assert int(r.headers["retry-after"]) > 0
 
         # a cancelled run frees its place

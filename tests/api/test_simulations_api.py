@@ -119,7 +119,8 @@ async def test_planner_runs_follows_compares_and_cancels(tmp_path: Path) -> None
             params={"a": base["id"], "b": long["id"]},
             headers=PL,
         )
-        assert r.status_code == 409 and "cancelled" in r.json()["detail"]
+        assert r.status_code == 409 and r.json()["detail"]["code"] == "whatif.refused.no_result"
+        assert "đã hủy" in r.json()["detail"]["message"]  # the run cancelled, in words
         r = await http.get(
             "/api/simulations/compare", params={"a": base["id"], "b": "nope"}, headers=PL
         )

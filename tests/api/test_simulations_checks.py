@@ -73,7 +73,12 @@ async def test_a_huge_mtbf_runs_without_failures_and_an_ended_run_cannot_be_canc
 
         r = await http.post(f"/api/simulations/{run['id']}/cancel", headers=PL)
         assert r.status_code == 409, r.text
-        assert "done" in r.json()["detail"] and "already ended" in r.json()["detail"]
+        assert r.json()["detail"]["code"] == "whatif.refused.ended"
+        assert "đã kết thúc (đã xong)" in r.json()["detail"]["message"]
+        r = await http.post(
+            f"/api/simulations/{run['id']}/cancel", headers={**PL, "Accept-Language": "en"}
+        )
+        assert r.json()["detail"]["message"].endswith("is done: it has already ended")
         r = await http.get(f"/api/simulations/{run['id']}", headers=bearer("operator"))
         assert r.json()["status"] == "done" and r.json()["result"] is not None
 

@@ -111,7 +111,7 @@ async def test_bad_sweeps_are_refused_and_a_long_one_is_cancelled(tmp_path: Path
         assert stopped["status"] == "cancelled" and stopped["result"] is None
         # once it has ended there is nothing to cancel: a conflict, not a silent 200
         r = await http.post(f"/api/simulations/sweeps/{sweep['id']}/cancel", headers=PL)
-        assert r.status_code == 409 and "already ended" in r.json()["detail"], r.text
+        assert r.status_code == 409 and r.json()["detail"]["code"] == "sweep.refused.ended", r.text
         r = await http.post("/api/simulations/sweeps/nope/cancel", headers=PL)
         assert r.status_code == 404
 

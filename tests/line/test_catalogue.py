@@ -27,6 +27,7 @@ from telemetry.alarms import AlarmBook
 from telemetry.config import load_register_maps
 from telemetry.faults import FAULT_CODES, fault_text_code
 from telemetry.registers import Violation
+from whatif.store import RunStatus
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = (
@@ -119,6 +120,7 @@ def _codes_in_source() -> set[str]:
     found |= {f"incident.field.{f}" for f in ("title", "author", "note")}
     found |= {f"verdict.{c}" for c in RUN_CODES} | {"verdict.lost_p10"}
     found |= {f"verdict.level.{lv}" for lv in LEVELS}
+    found |= {f"whatif.status.{st.value}" for st in RunStatus}
     found |= {f"verdict.resource.{r}" for r in BINDING_RESOURCES}
     found |= {f"audit.action.{a}" for a in ACTIONS} | {f"audit.result.{r}" for r in RESULTS}
     found |= {f"audit.field.{f}" for f in FIELDS} | {"audit.value.no"}
