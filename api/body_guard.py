@@ -20,6 +20,7 @@ from collections.abc import Iterable
 import orjson
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from api.lang import said_in
 from line import catalogue
 from line.catalogue import Lang, pick_lang, render
 
@@ -62,7 +63,7 @@ class BodyGuard:
             try:
                 too_big = int(declared) > limit
             except ValueError:
-                await _answer(send, 400, _said("http.bad_content_length", lang))
+                await _answer(send, 400, said_in("http.bad_content_length", lang))
                 return
             if too_big:
                 if int(declared) <= limit + DRAIN_BYTES:
@@ -131,13 +132,8 @@ async def _answer(send: Send, status: int, detail: object) -> None:
     await send({"type": "http.response.body", "body": payload})
 
 
-def _said(code: str, lang: Lang, **params: str | int) -> dict[str, str]:
-    """A refusal's ``detail`` as the routes give one (:func:`api.lang.said`): no request yet."""
-    return {"code": code, "message": render(catalogue.Message(code, params), lang)}
-
-
 async def _too_large(send: Send, limit: int, lang: Lang) -> None:
-    await _answer(send, 413, _said("http.too_large", lang, limit=limit))
+    await _answer(send, 413, said_in("http.too_large", lang, limit=limit))
 
 
 async def _invalid_json(send: Send, why: str, lang: Lang) -> None:

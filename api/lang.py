@@ -39,7 +39,12 @@ def refusal_detail(exc: Refusal, request: HTTPConnection) -> dict[str, str]:
     return {"code": exc.message.code, "message": render(exc.message, lang_of(request))}
 
 
-def said(code: str, conn: HTTPConnection, **params: Param) -> dict[str, str]:
-    """A refusal's HTTP ``detail`` from a catalogue ``code`` and its fields, as
+def said_in(code: str, lang: Lang, **params: Param) -> dict[str, str]:
+    """A refusal's HTTP ``detail`` from a catalogue ``code`` and its fields, in ``lang``, as
     :func:`refusal_detail` renders one."""
-    return {"code": code, "message": render(Message(code, params), lang_of(conn))}
+    return {"code": code, "message": render(Message(code, params), lang)}
+
+
+def said(code: str, conn: HTTPConnection, **params: Param) -> dict[str, str]:
+    """:func:`said_in` the language of ``conn``."""
+    return said_in(code, lang_of(conn), **params)

@@ -88,6 +88,7 @@ class Unreadable(StoreError):
         )
         self.entity = entity
         self.entity_id = entity_id
+        self.why = why
 
 
 class InvalidChange(StoreError):

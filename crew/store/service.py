@@ -109,6 +109,9 @@ class _Unreadable:
                 bad.pop(key(r), None)
         return out
 
+    def note(self, table: str, row_id: str, why: str) -> None:
+        self.rows.setdefault(table, {})[row_id] = why
+
     def forget(self, table: str, row_id: str) -> None:
         self.rows.get(table, {}).pop(row_id, None)
 
@@ -628,10 +631,12 @@ class CrewStore:
         if row is None:
             raise NotFound(kind.entity, entity_id)
         try:
-            return Versioned(kind.load(row), row.version)
-        except _UNDECODABLE as exc:
-            self._bad.rows.setdefault(kind.entity, {})[entity_id] = why = _why(exc)
-            raise Unreadable(kind.entity, entity_id, why) from exc
+            return Versioned(
+                _decoded_or_refused(kind.entity, entity_id, kind.load, row), row.version
+            )
+        except Unreadable as exc:
+            self._bad.note(kind.entity, entity_id, exc.why)
+            raise
 
     async def _create(self, tx: _Tx, kind: _Kind, item: Any) -> Versioned[Any]:
         if await tx.session.get(kind.row, item.id) is not None:

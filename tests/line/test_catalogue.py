@@ -91,7 +91,7 @@ def _codes_in_source() -> set[str]:
             src = path.read_text(encoding="utf-8")
             found |= set(re.findall(r'Message\(\s*"([a-z0-9_.]+)"', src))
             # refusals said at the edge (api.lang.said and its kin) name their code first
-            found |= set(re.findall(r'(?:said|_unauthorized)\(\s*"([a-z0-9_.]+)"', src))
+            found |= set(re.findall(r'(?:said(?:_in)?|_unauthorized)\(\s*"([a-z0-9_.]+)"', src))
             found |= set(re.findall(r'"(alarm\.train\.[a-z_]+)", Priority', src))
             found |= {
                 f"crew.problem.{c}" for c in re.findall(r'_problem\(\s*Reason\.\w+,\s*"(\w+)"', src)
